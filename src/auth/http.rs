@@ -1,0 +1,346 @@
+//! HTTP for authentication: the `Caller` extractor every protected handler uses, the token
+//! endpoints, and the caller's own account.
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::login::{self, Credentials};
+use super::throttle::ThrottleKey;
+use super::{Account, Caller, Principal, Role, passwords, sessions};
+use crate::api_clients::{self, ApiClient};
+use crate::error::{AuthFailure, Error, Violations};
+use crate::http::extract::JsonBody;
+use crate::http::problem::ApiError;
+use crate::http::{AppState, State};
+use crate::partnerships::{self, Partnership};
+use crate::users::{self, User};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(issue_token)
+        .service(refresh_access_token)
+        .service(logout)
+        .service(get_me)
+        .service(change_my_password);
+}
+
+fn bearer_token(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+}
+
+/// Authenticates the request: a valid access token whose principal is still active with the
+/// same role and partnership as when the token was issued.
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<State>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| Error::internal("application state is not configured"))?;
+            let token = token.ok_or(Error::Unauthenticated(AuthFailure::MissingToken))?;
+            let (principal, claims) = state.tokens.verify(&token)?;
+            let account = state.db.run(move |conn| Account::load(conn, principal)).await?;
+            match account {
+                Some(a) if a.active && a.role == claims.role && a.partnership_id == claims.partnership_id => {
+                    Ok(Caller::from_account(&a))
+                }
+                _ => Err(Error::Unauthenticated(AuthFailure::InvalidToken).into()),
+            }
+        })
+    }
+}
+
+/// Either a user's e-mail and password, or an API client's id and secret.
+#[derive(Deserialize, ToSchema, Debug)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "manager@safer-plymouth.example", "password": "correct horse battery staple"}))]
+pub struct TokenRequest {
+    pub email: Option<String>,
+    #[schema(format = Password)]
+    pub password: Option<String>,
+    pub client_id: Option<String>,
+    #[schema(format = Password)]
+    pub client_secret: Option<String>,
+}
+
+impl TokenRequest {
+    fn credentials(self) -> Result<Credentials, Error> {
+        match self {
+            TokenRequest {
+                email: Some(email),
+                password: Some(password),
+                client_id: None,
+                client_secret: None,
+            } => Ok(Credentials::Password { email, password }),
+            TokenRequest {
+                email: None,
+                password: None,
+                client_id: Some(client_id),
+                client_secret: Some(client_secret),
+            } => Ok(Credentials::ClientSecret {
+                client_id,
+                client_secret,
+            }),
+            request => {
+                let mut v = Violations::new();
+                let user = request.email.is_some() || request.password.is_some();
+                let client = request.client_id.is_some() || request.client_secret.is_some();
+                if user && client {
+                    v.add(
+                        "client_id",
+                        "exclusive",
+                        "send either email and password, or client_id and client_secret",
+                    );
+                } else if client {
+                    v.check(
+                        request.client_id.is_some(),
+                        "client_id",
+                        "required",
+                        "is required with client_secret",
+                    );
+                    v.check(
+                        request.client_secret.is_some(),
+                        "client_secret",
+                        "required",
+                        "is required with client_id",
+                    );
+                } else {
+                    v.check(request.email.is_some(), "email", "required", "is required");
+                    v.check(request.password.is_some(), "password", "required", "is required");
+                }
+                Err(v.into_error())
+            }
+        }
+    }
+}
+
+/// OAuth2-shaped token answer.
+#[derive(Serialize, ToSchema, Debug)]
+pub struct TokenResponse {
+    /// A JWT to send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    pub expires_in: u64,
+    /// Single use: exchange it at `/auth/refresh` for a new pair.
+    pub refresh_token: String,
+    /// Seconds until the refresh token expires.
+    #[schema(example = 1209600)]
+    pub refresh_expires_in: u64,
+}
+
+#[derive(Deserialize, ToSchema, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+fn client_address(req: &HttpRequest, trust_proxy: bool) -> Option<IpAddr> {
+    if trust_proxy {
+        let info = req.connection_info();
+        if let Some(ip) = info.realip_remote_addr().and_then(|a| a.parse::<IpAddr>().ok()) {
+            return Some(ip);
+        }
+    }
+    req.peer_addr().map(|a| a.ip())
+}
+
+async fn token_pair(state: &AppState, account: Account) -> Result<TokenResponse, ApiError> {
+    let ttl = state.config.refresh_token_ttl;
+    let principal = account.principal;
+    let refresh_token = state.db.run(move |conn| sessions::start(conn, principal, ttl)).await?;
+    Ok(TokenResponse {
+        access_token: state.tokens.issue(&account)?,
+        token_type: "Bearer",
+        expires_in: state.tokens.access_ttl().as_secs(),
+        refresh_token,
+        refresh_expires_in: ttl.as_secs(),
+    })
+}
+
+/// Log in: exchange credentials for an access token and a refresh token.
+///
+/// Wrong e-mail, wrong password, unknown client and inactive account all get the same 401.
+/// After repeated failures for one account or from one address, attempts are refused with 429
+/// until Retry-After has passed.
+#[utoipa::path(tag = "auth", request_body = TokenRequest, responses(
+    (status = 200, description = "Logged in", body = TokenResponse),
+    (status = 401, description = "The credentials are not valid"),
+    (status = 429, description = "Too many failed attempts"),
+))]
+#[post("/auth/token")]
+pub async fn issue_token(
+    state: State,
+    req: HttpRequest,
+    body: JsonBody<TokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let credentials = body.into_inner().credentials()?;
+    let account_key = credentials.throttle_key();
+    let mut keys = vec![account_key.clone()];
+    keys.extend(client_address(&req, state.config.trust_proxy).map(ThrottleKey::Address));
+    state.throttle.check(&keys)?;
+
+    let (credentials, candidate) = state
+        .db
+        .run(move |conn| {
+            let candidate = login::find_candidate(conn, &credentials)?;
+            Ok((credentials, candidate))
+        })
+        .await?;
+    let verifier = state.clone();
+    let authenticated = web::block(move || verifier.authenticator.verify(&credentials, candidate))
+        .await
+        .map_err(Error::internal)?;
+
+    let Some(account) = authenticated else {
+        state.throttle.record_failure(&keys);
+        return Err(Error::Unauthenticated(AuthFailure::InvalidCredentials).into());
+    };
+    state.throttle.record_success(&account_key);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(token_pair(&state, account).await?))
+}
+
+/// Exchange a refresh token for a new access token and refresh token. The presented refresh
+/// token is used up; presenting it again revokes the whole session.
+#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses(
+    (status = 200, description = "New tokens", body = TokenResponse),
+    (status = 401, description = "The refresh token is invalid, expired, revoked or already used"),
+))]
+#[post("/auth/refresh")]
+pub async fn refresh_access_token(state: State, body: JsonBody<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+    let presented = body.into_inner().refresh_token;
+    let ttl = state.config.refresh_token_ttl;
+    let (account, refresh_token) = state
+        .db
+        .run(move |conn| sessions::rotate(conn, &presented, ttl))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(TokenResponse {
+            access_token: state.tokens.issue(&account)?,
+            token_type: "Bearer",
+            expires_in: state.tokens.access_ttl().as_secs(),
+            refresh_token,
+            refresh_expires_in: ttl.as_secs(),
+        }))
+}
+
+/// Log out: revoke the session the refresh token belongs to. Access tokens already issued stay
+/// valid until they expire (minutes).
+#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses(
+    (status = 204, description = "Logged out (also when the token was unknown or already revoked)"),
+))]
+#[post("/auth/logout")]
+pub async fn logout(state: State, body: JsonBody<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+    let presented = body.into_inner().refresh_token;
+    state.db.run(move |conn| sessions::end(conn, &presented)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller: a user or an API client, with role and partnership.
+#[derive(Serialize, ToSchema, Debug)]
+pub struct Me {
+    pub role: Role,
+    /// The partnership a csp_manager or treasurer acts for.
+    pub partnership: Option<Partnership>,
+    /// Present when the caller is a person.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    /// Present when the caller is a partner system.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_client: Option<ApiClient>,
+}
+
+/// Who am I: the authenticated caller's account.
+#[utoipa::path(tag = "auth", security(("bearer" = [])), responses((status = 200, description = "The caller", body = Me)))]
+#[get("/me")]
+pub async fn get_me(state: State, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let me = state
+        .db
+        .run(move |conn| {
+            let partnership = match caller.partnership_id {
+                Some(id) => partnerships::find(conn, id)?,
+                None => None,
+            };
+            let (user, api_client) = match caller.principal {
+                Principal::User(id) => (users::find(conn, id)?, None),
+                Principal::ApiClient(id) => (None, api_clients::find(conn, id)?),
+            };
+            Ok(Me {
+                role: caller.role,
+                partnership,
+                user,
+                api_client,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(me))
+}
+
+#[derive(Deserialize, ToSchema, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    #[schema(format = Password)]
+    pub current_password: String,
+    /// At least 12 characters.
+    #[schema(format = Password)]
+    pub new_password: String,
+}
+
+/// Change my password. Ends all my sessions, including this one's refresh token.
+#[utoipa::path(tag = "auth", security(("bearer" = [])), request_body = PasswordChange, responses(
+    (status = 204, description = "Password changed"),
+    (status = 403, description = "API clients have no password"),
+    (status = 429, description = "Too many wrong current passwords"),
+))]
+#[post("/me/password")]
+pub async fn change_my_password(
+    state: State,
+    caller: Caller,
+    body: JsonBody<PasswordChange>,
+) -> Result<HttpResponse, ApiError> {
+    let Principal::User(user_id) = caller.principal else {
+        return Err(Error::Forbidden("API clients have no password; an admin rotates their secret".into()).into());
+    };
+    let change = body.into_inner();
+    let mut violations = Violations::new();
+    passwords::check_policy(&mut violations, "new_password", &change.new_password);
+    violations.finish()?;
+    let key = [ThrottleKey::Account(format!("user:{user_id}"))];
+    state.throttle.check(&key)?;
+
+    let stored = state
+        .db
+        .run(move |conn| users::find(conn, user_id))
+        .await?
+        .ok_or(Error::NotFound("user"))?;
+    let current = change.current_password;
+    let matches = web::block(move || passwords::verify(&current, &stored.password_hash))
+        .await
+        .map_err(Error::internal)?;
+    if !matches {
+        state.throttle.record_failure(&key);
+        return Err(Error::invalid("current_password", "password_mismatch", "is not your current password").into());
+    }
+    let hash = state.hash_secret(change.new_password).await?;
+    state
+        .db
+        .run(move |conn| users::set_own_password(conn, user_id, &hash))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

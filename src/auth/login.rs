@@ -1,0 +1,88 @@
+//! Checking credentials: a user's e-mail and password, or an API client's id and secret.
+//!
+//! Every attempt runs exactly one Argon2 verification, against a decoy hash when the account does
+//! not exist, so a wrong e-mail and a wrong password take the same time and get the same answer.
+
+use super::throttle::ThrottleKey;
+use super::{Account, Principal, passwords, tokens};
+use crate::db::DbConnection;
+use crate::error::Error;
+use crate::{api_clients, users};
+
+pub enum Credentials {
+    Password { email: String, password: String },
+    ClientSecret { client_id: String, client_secret: String },
+}
+
+impl Credentials {
+    pub fn throttle_key(&self) -> ThrottleKey {
+        match self {
+            Credentials::Password { email, .. } => ThrottleKey::Account(users::normalise_email(email)),
+            Credentials::ClientSecret { client_id, .. } => ThrottleKey::Account(client_id.clone()),
+        }
+    }
+
+    fn secret(&self) -> &str {
+        match self {
+            Credentials::Password { password, .. } => password,
+            Credentials::ClientSecret { client_secret, .. } => client_secret,
+        }
+    }
+}
+
+/// The account the credentials name and its stored hash, if it exists.
+pub struct Candidate {
+    account: Account,
+    secret_hash: String,
+}
+
+pub fn find_candidate(conn: &mut DbConnection, credentials: &Credentials) -> Result<Option<Candidate>, Error> {
+    Ok(match credentials {
+        Credentials::Password { email, .. } => users::find_by_email(conn, email)?.map(|u| Candidate {
+            account: Account {
+                principal: Principal::User(u.id),
+                role: u.role,
+                partnership_id: u.partnership_id,
+                active: u.active,
+            },
+            secret_hash: u.password_hash,
+        }),
+        Credentials::ClientSecret { client_id, .. } => {
+            api_clients::find_by_client_id(conn, client_id)?.map(|c| Candidate {
+                account: Account {
+                    principal: Principal::ApiClient(c.id),
+                    role: c.role,
+                    partnership_id: c.partnership_id,
+                    active: c.active,
+                },
+                secret_hash: c.secret_hash,
+            })
+        }
+    })
+}
+
+pub struct Authenticator {
+    decoy_hash: String,
+}
+
+impl Authenticator {
+    pub fn new() -> Result<Authenticator, Error> {
+        Ok(Authenticator {
+            decoy_hash: passwords::hash(&tokens::random_secret())?,
+        })
+    }
+
+    /// The authenticated account, or `None` for a wrong secret, an unknown or an inactive account.
+    pub fn verify(&self, credentials: &Credentials, candidate: Option<Candidate>) -> Option<Account> {
+        match candidate {
+            Some(Candidate { account, secret_hash }) => {
+                let matches = passwords::verify(credentials.secret(), &secret_hash);
+                (matches && account.active).then_some(account)
+            }
+            None => {
+                passwords::verify(credentials.secret(), &self.decoy_hash);
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! Who is calling and what they may do: roles, the authenticated caller, and partnership scoping.
+//!
+//! Every handler receives a [`Caller`] and asks it, in one line, whether the caller's role allows
+//! the action and whether the object's partnership is visible. A user or client of one partnership
+//! never sees another partnership's objects: they are answered as not found.
+
+pub mod http;
+pub mod login;
+pub mod passwords;
+pub mod sessions;
+pub mod throttle;
+pub mod tokens;
+
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::Text;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::DbConnection;
+use crate::error::Error;
+use crate::{api_clients, users};
+
+/// The four roles of the fund. Partnership roles act for exactly one partnership.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, AsExpression, FromSqlRow)]
+#[serde(rename_all = "snake_case")]
+#[diesel(sql_type = Text)]
+pub enum Role {
+    /// OPCC system owner: partnerships, users, API clients, fund years, allocations.
+    Admin,
+    /// OPCC commissioning staff: reads every partnership, reviews and approves.
+    OpccReviewer,
+    /// A partnership's manager: drafts, edits, signs and submits its documents.
+    CspManager,
+    /// A partnership's Treasurer / S151 officer: reads, and countersigns returns.
+    Treasurer,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::OpccReviewer, Role::CspManager, Role::Treasurer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::OpccReviewer => "opcc_reviewer",
+            Role::CspManager => "csp_manager",
+            Role::Treasurer => "treasurer",
+        }
+    }
+
+    /// Roles that act for one partnership (and must name it).
+    pub fn is_partnership_role(self) -> bool {
+        matches!(self, Role::CspManager | Role::Treasurer)
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Role, String> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == s)
+            .ok_or_else(|| format!("unknown role {s:?}"))
+    }
+}
+
+impl<DB> ToSql<Text, DB> for Role
+where
+    DB: Backend,
+    str: ToSql<Text, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+        self.as_str().to_sql(out)
+    }
+}
+
+impl<DB> FromSql<Text, DB> for Role
+where
+    DB: Backend,
+    String: FromSql<Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        Ok(String::from_sql(bytes)?.parse::<Role>()?)
+    }
+}
+
+/// Who holds a token: a person, or a partner system's API client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Principal {
+    User(i64),
+    ApiClient(i64),
+}
+
+impl Principal {
+    /// The JWT `sub` claim: `user:12` or `client:3`.
+    pub fn subject(self) -> String {
+        match self {
+            Principal::User(id) => format!("user:{id}"),
+            Principal::ApiClient(id) => format!("client:{id}"),
+        }
+    }
+
+    pub fn from_subject(subject: &str) -> Option<Principal> {
+        let (kind, id) = subject.split_once(':')?;
+        let id = id.parse().ok()?;
+        match kind {
+            "user" => Some(Principal::User(id)),
+            "client" => Some(Principal::ApiClient(id)),
+            _ => None,
+        }
+    }
+}
+
+/// What the service knows of a principal at the moment of a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub principal: Principal,
+    pub role: Role,
+    pub partnership_id: Option<i64>,
+    pub active: bool,
+}
+
+impl Account {
+    /// Reads the principal's current role, partnership and active flag.
+    pub fn load(conn: &mut DbConnection, principal: Principal) -> Result<Option<Account>, Error> {
+        Ok(match principal {
+            Principal::User(id) => users::find(conn, id)?.map(|u| Account {
+                principal,
+                role: u.role,
+                partnership_id: u.partnership_id,
+                active: u.active,
+            }),
+            Principal::ApiClient(id) => api_clients::find(conn, id)?.map(|c| Account {
+                principal,
+                role: c.role,
+                partnership_id: c.partnership_id,
+                active: c.active,
+            }),
+        })
+    }
+}
+
+/// Which partnerships' objects a caller may see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartnershipScope {
+    All,
+    Only(i64),
+}
+
+impl PartnershipScope {
+    /// The one partnership the caller is confined to, if any: list queries filter on it.
+    pub fn confined_to(self) -> Option<i64> {
+        match self {
+            PartnershipScope::All => None,
+            PartnershipScope::Only(id) => Some(id),
+        }
+    }
+
+    pub fn includes(self, partnership_id: i64) -> bool {
+        match self {
+            PartnershipScope::All => true,
+            PartnershipScope::Only(id) => id == partnership_id,
+        }
+    }
+}
+
+/// The authenticated caller of a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub principal: Principal,
+    pub role: Role,
+    pub partnership_id: Option<i64>,
+}
+
+impl Caller {
+    pub fn from_account(account: &Account) -> Caller {
+        Caller {
+            principal: account.principal,
+            role: account.role,
+            partnership_id: account.partnership_id,
+        }
+    }
+
+    /// Refuses (403) unless the caller holds one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), Error> {
+        if roles.contains(&self.role) {
+            return Ok(());
+        }
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        Err(Error::Forbidden(format!(
+            "this action needs the role {}; you act as {}",
+            names.join(" or "),
+            self.role.as_str()
+        )))
+    }
+
+    pub fn require_admin(&self) -> Result<(), Error> {
+        self.require(&[Role::Admin])
+    }
+
+    pub fn scope(&self) -> PartnershipScope {
+        match (self.role.is_partnership_role(), self.partnership_id) {
+            (true, Some(id)) => PartnershipScope::Only(id),
+            // A partnership role without a partnership cannot exist (database CHECK); if it
+            // ever did, it sees nothing rather than everything.
+            (true, None) => PartnershipScope::Only(-1),
+            (false, _) => PartnershipScope::All,
+        }
+    }
+
+    /// Answers "not found" for an object of a partnership the caller may not see, so its
+    /// existence is not revealed.
+    pub fn ensure_visible(&self, partnership_id: i64, what: &'static str) -> Result<(), Error> {
+        if self.scope().includes(partnership_id) {
+            Ok(())
+        } else {
+            Err(Error::NotFound(what))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(role: Role, partnership_id: Option<i64>) -> Caller {
+        Caller {
+            principal: Principal::User(1),
+            role,
+            partnership_id,
+        }
+    }
+
+    #[test]
+    fn partnership_roles_see_only_their_partnership() {
+        let manager = caller(Role::CspManager, Some(7));
+        assert!(manager.ensure_visible(7, "plan").is_ok());
+        assert!(matches!(
+            manager.ensure_visible(8, "plan"),
+            Err(Error::NotFound("plan"))
+        ));
+        assert_eq!(manager.scope().confined_to(), Some(7));
+        let reviewer = caller(Role::OpccReviewer, None);
+        assert!(reviewer.ensure_visible(8, "plan").is_ok());
+        assert_eq!(reviewer.scope().confined_to(), None);
+    }
+
+    #[test]
+    fn role_guard_names_the_needed_role() {
+        let err = caller(Role::OpccReviewer, None).require_admin();
+        assert!(matches!(err, Err(Error::Forbidden(m)) if m.contains("admin") && m.contains("opcc_reviewer")));
+        assert!(caller(Role::Admin, None).require_admin().is_ok());
+    }
+
+    #[test]
+    fn subjects_round_trip() {
+        for p in [Principal::User(12), Principal::ApiClient(3)] {
+            assert_eq!(Principal::from_subject(&p.subject()), Some(p));
+        }
+        assert_eq!(Principal::from_subject("admin:1"), None);
+        assert_eq!(Principal::from_subject("user:x"), None);
+    }
+}

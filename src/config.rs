@@ -1,0 +1,311 @@
+//! Configuration: every setting from an environment variable (or the matching flag), checked
+//! once at start-up so a bad value stops the server with a message naming the variable.
+
+use std::net::ToSocketAddrs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::db::Backend;
+
+/// Settings as given. See the README's configuration table.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Settings {
+    /// Database URL: `postgres://...` for PostgreSQL, otherwise a SQLite file path.
+    /// Default: `<data dir>/cspfund.sqlite3`.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Directory for the SQLite database and the generated signing key.
+    #[arg(long, env = "CSPFUND_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Address and port to listen on.
+    #[arg(long, env = "CSPFUND_BIND", default_value = "127.0.0.1:8080", global = true)]
+    pub bind: String,
+
+    /// Secret for signing access tokens (at least 32 bytes). Required with PostgreSQL unless
+    /// CSPFUND_JWT_SECRET_FILE is set.
+    #[arg(long, env = "CSPFUND_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+
+    /// File holding the token signing secret (e.g. a mounted secret).
+    #[arg(long, env = "CSPFUND_JWT_SECRET_FILE", global = true)]
+    pub jwt_secret_file: Option<PathBuf>,
+
+    /// Access token lifetime in seconds.
+    #[arg(long, env = "CSPFUND_ACCESS_TOKEN_TTL", default_value_t = 900, global = true)]
+    pub access_token_ttl: u64,
+
+    /// Refresh token lifetime in seconds.
+    #[arg(long, env = "CSPFUND_REFRESH_TOKEN_TTL", default_value_t = 1_209_600, global = true)]
+    pub refresh_token_ttl: u64,
+
+    /// Comma-separated browser origins allowed to call the API (CORS). Empty: none.
+    #[arg(long, env = "CSPFUND_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
+
+    /// Log filter, e.g. `info` or `cspfund=debug,actix_web=info`.
+    #[arg(long, env = "CSPFUND_LOG", default_value = "info", global = true)]
+    pub log: String,
+
+    /// Log format.
+    #[arg(long, env = "CSPFUND_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    /// Database connections in the pool.
+    #[arg(long, env = "CSPFUND_DB_POOL_SIZE", default_value_t = 10, global = true)]
+    pub db_pool_size: u32,
+
+    /// Largest JSON request body accepted, in bytes.
+    #[arg(long, env = "CSPFUND_MAX_BODY_BYTES", default_value_t = 1_048_576, global = true)]
+    pub max_body_bytes: usize,
+
+    /// HTTP worker threads (default: one per CPU core).
+    #[arg(long, env = "CSPFUND_WORKERS", global = true)]
+    pub workers: Option<usize>,
+
+    /// Failed logins for one account before it is refused for the lockout period.
+    #[arg(long, env = "CSPFUND_LOGIN_MAX_FAILURES", default_value_t = 5, global = true)]
+    pub login_max_failures: u32,
+
+    /// Failed logins from one address before it is refused for the lockout period.
+    #[arg(
+        long,
+        env = "CSPFUND_LOGIN_MAX_FAILURES_PER_ADDRESS",
+        default_value_t = 50,
+        global = true
+    )]
+    pub login_max_failures_per_address: u32,
+
+    /// Lockout period (and counting window) for failed logins, in seconds.
+    #[arg(long, env = "CSPFUND_LOGIN_LOCKOUT", default_value_t = 900, global = true)]
+    pub login_lockout: u64,
+
+    /// Take the client address from X-Forwarded-For / Forwarded (only behind a trusted proxy).
+    #[arg(long, env = "CSPFUND_TRUST_PROXY", default_value_t = false, global = true)]
+    pub trust_proxy: bool,
+
+    /// E-mail of an admin to create at start-up when no admin exists yet.
+    #[arg(long, env = "CSPFUND_ADMIN_EMAIL", global = true)]
+    pub admin_email: Option<String>,
+
+    /// Password for that admin.
+    #[arg(long, env = "CSPFUND_ADMIN_PASSWORD", hide_env_values = true, global = true)]
+    pub admin_password: Option<String>,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The first admin, from the environment.
+#[derive(Clone)]
+pub struct BootstrapAdmin {
+    pub email: String,
+    pub password: String,
+}
+
+/// Settings checked and resolved.
+pub struct Config {
+    pub database_url: String,
+    pub backend: Backend,
+    pub data_dir: PathBuf,
+    pub bind: String,
+    pub jwt_secret: Vec<u8>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub cors_origins: Vec<String>,
+    pub db_pool_size: u32,
+    pub max_body_bytes: usize,
+    pub workers: usize,
+    pub login_max_failures_per_account: u32,
+    pub login_max_failures_per_address: u32,
+    pub login_lockout: Duration,
+    pub trust_proxy: bool,
+    pub bootstrap_admin: Option<BootstrapAdmin>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{variable}: {problem}")]
+    Invalid { variable: &'static str, problem: String },
+    #[error("{path}: {source}")]
+    File {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn invalid(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+const MIN_SECRET_BYTES: usize = 32;
+const GENERATED_SECRET_FILE: &str = "jwt-secret";
+
+impl Settings {
+    /// Checks every setting; creates the data directory (and, for the embedded default, the
+    /// signing key) when needed.
+    pub fn resolve(self) -> Result<Config, ConfigError> {
+        let database_url = match self.database_url.filter(|u| !u.trim().is_empty()) {
+            Some(url) => url,
+            None => self.data_dir.join("cspfund.sqlite3").to_string_lossy().into_owned(),
+        };
+        let backend = Backend::of_url(&database_url);
+        if self
+            .bind
+            .to_socket_addrs()
+            .map(|mut a| a.next().is_none())
+            .unwrap_or(true)
+        {
+            return Err(invalid(
+                "CSPFUND_BIND",
+                format!("{:?} is not a host:port to listen on", self.bind),
+            ));
+        }
+        let ttl = |variable, seconds: u64, max: u64| {
+            if (1..=max).contains(&seconds) {
+                Ok(Duration::from_secs(seconds))
+            } else {
+                Err(invalid(variable, format!("must be between 1 and {max} seconds")))
+            }
+        };
+        let access_token_ttl = ttl("CSPFUND_ACCESS_TOKEN_TTL", self.access_token_ttl, 86_400)?;
+        let refresh_token_ttl = ttl("CSPFUND_REFRESH_TOKEN_TTL", self.refresh_token_ttl, 31_536_000)?;
+        let login_lockout = ttl("CSPFUND_LOGIN_LOCKOUT", self.login_lockout, 86_400)?;
+        // An empty variable (as compose passes when unset) means no origins.
+        let cors_origins: Vec<String> = self
+            .cors_origins
+            .into_iter()
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        for origin in &cors_origins {
+            let scheme_ok = origin.starts_with("http://") || origin.starts_with("https://");
+            let bare = origin
+                .split("://")
+                .nth(1)
+                .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'));
+            if !scheme_ok || !bare {
+                return Err(invalid(
+                    "CSPFUND_CORS_ORIGINS",
+                    format!("{origin:?} is not an origin like https://grants.example.gov.uk"),
+                ));
+            }
+        }
+        if self.db_pool_size == 0 {
+            return Err(invalid("CSPFUND_DB_POOL_SIZE", "must be at least 1"));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(invalid("CSPFUND_MAX_BODY_BYTES", "must be at least 1024"));
+        }
+        if self.login_max_failures == 0 || self.login_max_failures_per_address == 0 {
+            return Err(invalid("CSPFUND_LOGIN_MAX_FAILURES", "must be at least 1"));
+        }
+        let bootstrap_admin = match (self.admin_email, self.admin_password) {
+            (Some(email), Some(password)) => Some(BootstrapAdmin { email, password }),
+            (None, None) => None,
+            _ => {
+                return Err(invalid(
+                    "CSPFUND_ADMIN_EMAIL",
+                    "set both CSPFUND_ADMIN_EMAIL and CSPFUND_ADMIN_PASSWORD, or neither",
+                ));
+            }
+        };
+        if backend == Backend::Sqlite || self.jwt_secret.is_none() {
+            std::fs::create_dir_all(&self.data_dir).map_err(|source| ConfigError::File {
+                path: self.data_dir.clone(),
+                source,
+            })?;
+        }
+        let jwt_secret = signing_secret(
+            self.jwt_secret,
+            self.jwt_secret_file.as_deref(),
+            backend,
+            &self.data_dir,
+        )?;
+        Ok(Config {
+            database_url,
+            backend,
+            data_dir: self.data_dir,
+            bind: self.bind,
+            jwt_secret,
+            access_token_ttl,
+            refresh_token_ttl,
+            cors_origins,
+            db_pool_size: self.db_pool_size,
+            max_body_bytes: self.max_body_bytes,
+            workers: self
+                .workers
+                .filter(|w| *w > 0)
+                .unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(2)),
+            login_max_failures_per_account: self.login_max_failures,
+            login_max_failures_per_address: self.login_max_failures_per_address,
+            login_lockout,
+            trust_proxy: self.trust_proxy,
+            bootstrap_admin,
+        })
+    }
+}
+
+/// The token signing secret: given, read from a file, or (embedded SQLite only) generated once
+/// and kept in the data directory so tokens survive restarts.
+fn signing_secret(
+    given: Option<String>,
+    file: Option<&Path>,
+    backend: Backend,
+    data_dir: &Path,
+) -> Result<Vec<u8>, ConfigError> {
+    let read = |path: &Path| {
+        std::fs::read_to_string(path)
+            .map(|s| s.trim().as_bytes().to_vec())
+            .map_err(|source| ConfigError::File {
+                path: path.to_owned(),
+                source,
+            })
+    };
+    let (secret, variable) = match (given, file) {
+        (Some(secret), _) => (secret.into_bytes(), "CSPFUND_JWT_SECRET"),
+        (None, Some(path)) => (read(path)?, "CSPFUND_JWT_SECRET_FILE"),
+        (None, None) if backend == Backend::Postgres => {
+            return Err(invalid(
+                "CSPFUND_JWT_SECRET",
+                "is required with PostgreSQL (or set CSPFUND_JWT_SECRET_FILE); \
+                 generate one with: openssl rand -base64 48",
+            ));
+        }
+        (None, None) => {
+            let path = data_dir.join(GENERATED_SECRET_FILE);
+            if !path.exists() {
+                write_private(&path, &crate::auth::tokens::random_secret())?;
+            }
+            (read(&path)?, "CSPFUND_JWT_SECRET_FILE")
+        }
+    };
+    if secret.len() < MIN_SECRET_BYTES {
+        return Err(invalid(variable, format!("must be at least {MIN_SECRET_BYTES} bytes")));
+    }
+    Ok(secret)
+}
+
+/// Creates a file readable by its owner only.
+fn write_private(path: &Path, contents: &str) -> Result<(), ConfigError> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .and_then(|mut f| f.write_all(contents.as_bytes()))
+        .map_err(|source| ConfigError::File {
+            path: path.to_owned(),
+            source,
+        })
+}

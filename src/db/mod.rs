@@ -1,0 +1,253 @@
+//! One code base over two databases: SQLite (the embedded default) and PostgreSQL (production).
+//!
+//! Query code is written once against [`DbConnection`]; the few places where the dialects differ
+//! (connection set-up, migrations, how a write transaction begins) match on the variant here.
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::Error;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Key of the PostgreSQL advisory lock held while migrating, so that several instances starting
+/// together apply each migration once.
+const MIGRATION_LOCK_KEY: i64 = 0x0063_7370_6675_6e64;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Which database a URL names: `postgres://` or `postgresql://` is PostgreSQL, anything else a
+/// SQLite file (an optional `sqlite://` prefix is accepted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Postgres => "PostgreSQL",
+            Backend::Sqlite => "SQLite",
+        }
+    }
+}
+
+/// Opens connections of the backend the URL names, so the operator sees the real connection error
+/// (the derived `establish` would try each backend and report only the last failure).
+#[derive(Debug)]
+pub struct Connector {
+    url: String,
+    backend: Backend,
+}
+
+impl Connector {
+    pub fn new(url: &str) -> Self {
+        Connector {
+            url: url.to_owned(),
+            backend: Backend::of_url(url),
+        }
+    }
+
+    pub fn connect(&self) -> Result<DbConnection, ConnectionError> {
+        match self.backend {
+            Backend::Postgres => Ok(DbConnection::Pg(diesel::PgConnection::establish(&self.url)?)),
+            Backend::Sqlite => {
+                let path = self.url.strip_prefix("sqlite://").unwrap_or(&self.url);
+                let mut conn = diesel::SqliteConnection::establish(path)?;
+                // Per connection: enforce foreign keys, wait for the write lock instead of failing.
+                conn.batch_execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for Connector {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        Connector::connect(self).map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        match conn {
+            DbConnection::Pg(c) => broken(c),
+            DbConnection::Sqlite(c) => broken(c),
+        }
+    }
+}
+
+fn broken<C>(conn: &mut C) -> bool
+where
+    C: Connection<TransactionManager = AnsiTransactionManager>,
+{
+    AnsiTransactionManager::is_broken_transaction_manager(conn)
+}
+
+#[derive(Debug)]
+struct NoCustomization;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for NoCustomization {}
+
+/// The connection pool and the backend it talks to.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<Connector>,
+    backend: Backend,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("cannot connect to the {backend} database: {source}")]
+    Connect {
+        backend: &'static str,
+        source: ConnectionError,
+    },
+    #[error("cannot create the connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("cannot apply database migrations: {0}")]
+    Migrate(String),
+}
+
+impl Database {
+    /// Connects once directly (so a bad URL or an unreachable server is reported as such),
+    /// applies pending migrations, then builds the pool.
+    pub fn open(url: &str, pool_size: u32) -> Result<Self, SetupError> {
+        let connector = Connector::new(url);
+        let backend = connector.backend;
+        let mut conn = connector.connect().map_err(|source| SetupError::Connect {
+            backend: backend.name(),
+            source,
+        })?;
+        migrate(&mut conn)?;
+        drop(conn);
+        let pool = Pool::builder()
+            .max_size(pool_size)
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(NoCustomization))
+            .build(connector)?;
+        Ok(Database { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs blocking database work on actix's blocking thread pool, never on the event loop.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, Error>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, Error> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("blocking task failed: {e}")))?
+    }
+
+    /// A connection for work outside a request (command line, start-up).
+    pub fn connection(&self) -> Result<r2d2::PooledConnection<Connector>, Error> {
+        Ok(self.pool.get()?)
+    }
+}
+
+fn migrate(conn: &mut DbConnection) -> Result<(), SetupError> {
+    let failed = |e: Box<dyn std::error::Error + Send + Sync>| SetupError::Migrate(e.to_string());
+    match conn {
+        DbConnection::Pg(pg) => {
+            let lock = |pg: &mut diesel::PgConnection, sql: &str| {
+                diesel::sql_query(sql)
+                    .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK_KEY)
+                    .execute(pg)
+                    .map_err(|e| SetupError::Migrate(e.to_string()))
+            };
+            lock(pg, "SELECT pg_advisory_lock($1)")?;
+            let applied = pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
+            lock(pg, "SELECT pg_advisory_unlock($1)")?;
+            applied.map_err(failed)
+        }
+        DbConnection::Sqlite(sqlite) => sqlite
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|_| ())
+            .map_err(failed),
+    }
+}
+
+/// Runs `work` in one transaction that holds the write lock from its first statement.
+///
+/// On SQLite a plain `BEGIN` takes the write lock only at the first write, so two
+/// read-then-write requests can deadlock and one fails with "database is locked";
+/// `BEGIN IMMEDIATE` makes the second wait (up to `busy_timeout`) instead.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    type Manager = AnsiTransactionManager;
+    if let DbConnection::Pg(_) = conn {
+        return conn.transaction(work);
+    }
+    on_sqlite(conn, |c| Manager::begin_transaction_sql(c, "BEGIN IMMEDIATE"))?;
+    match work(conn) {
+        Ok(value) => {
+            on_sqlite(conn, <Manager as TransactionManager<_>>::commit_transaction)?;
+            Ok(value)
+        }
+        Err(e) => {
+            on_sqlite(conn, <Manager as TransactionManager<_>>::rollback_transaction)?;
+            Err(e)
+        }
+    }
+}
+
+fn on_sqlite(
+    conn: &mut DbConnection,
+    step: impl FnOnce(&mut diesel::SqliteConnection) -> QueryResult<()>,
+) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(sqlite) => step(sqlite),
+        DbConnection::Pg(_) => Ok(()),
+    }
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, for case-insensitive comparisons on both backends.
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+impl Database {
+    /// Succeeds when a pooled connection answers a trivial query.
+    pub async fn ping(&self) -> Result<(), Error> {
+        self.run(|conn| Ok(conn.batch_execute("SELECT 1")?)).await
+    }
+}

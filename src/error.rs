@@ -1,0 +1,156 @@
+//! The domain's error type: what went wrong, in the domain's terms. The HTTP layer maps it to a
+//! problem+json response in one place (`http::problem`).
+
+use std::fmt;
+
+/// One broken rule on one field of a request, e.g. `lines[2].amount` / `max_two_decimal_places`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Path of the field in the request, dotted with indices: `lines[0].sub_allocations[1].amount`.
+    pub field: String,
+    /// Machine-readable rule name, stable for clients to switch on.
+    pub rule: String,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, rule: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            rule: rule.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Why a request could not be authenticated; all are answered with 401.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No bearer token was presented.
+    MissingToken,
+    /// The token is malformed, forged, expired, or its holder is no longer active.
+    InvalidToken,
+    /// Login with a wrong identifier or secret (one answer for every cause).
+    InvalidCredentials,
+    /// A refresh token that is unknown, used, revoked or expired.
+    InvalidRefreshToken,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("the request breaks {} rule(s)", .0.len())]
+    Invalid(Vec<FieldError>),
+    /// The request is well-formed but conflicts with the current state (a duplicate name, ...).
+    #[error("{detail}")]
+    Conflict { detail: String, field: Option<FieldError> },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("authentication failed: {0:?}")]
+    Unauthenticated(AuthFailure),
+    #[error("too many failed attempts; retry after {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    #[error("no database connection available: {0}")]
+    Unavailable(#[from] r2d2::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, rule: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::Invalid(vec![FieldError::new(field, rule, message)])
+    }
+
+    /// A conflict on one field's value, e.g. an e-mail address already in use.
+    pub fn duplicate(field: &str, message: impl Into<String>) -> Error {
+        let message = message.into();
+        Error::Conflict {
+            detail: message.clone(),
+            field: Some(FieldError::new(field, "unique", message)),
+        }
+    }
+
+    pub fn internal(context: impl fmt::Display) -> Error {
+        Error::Internal(context.to_string())
+    }
+}
+
+/// Collects every broken rule of a request before answering, so a client fixes them all at once.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<FieldError>);
+
+impl Violations {
+    pub fn new() -> Self {
+        Violations(Vec::new())
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, rule: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, rule, message));
+    }
+
+    /// Records the rule as broken unless `holds`.
+    pub fn check(&mut self, holds: bool, field: impl Into<String>, rule: &str, message: impl Into<String>) {
+        if !holds {
+            self.add(field, rule, message);
+        }
+    }
+
+    /// A required text field: trimmed, not blank, at most `max` characters.
+    pub fn text(&mut self, field: &str, value: &str, max: usize) {
+        let value = value.trim();
+        self.check(!value.is_empty(), field, "required", "must not be blank");
+        self.check(
+            value.chars().count() <= max,
+            field,
+            "max_length",
+            format!("must be at most {max} characters"),
+        );
+    }
+
+    /// An optional text field: when present, at most `max` characters.
+    pub fn optional_text(&mut self, field: &str, value: Option<&str>, max: usize) {
+        if let Some(value) = value {
+            self.check(
+                value.trim().chars().count() <= max,
+                field,
+                "max_length",
+                format!("must be at most {max} characters"),
+            );
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The collected violations as an error, for paths known to have broken a rule.
+    pub fn into_error(self) -> Error {
+        Error::Invalid(self.0)
+    }
+
+    /// `Ok(())` when no rule was broken, else the whole list as one error.
+    pub fn finish(self) -> Result<(), Error> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(self.0))
+        }
+    }
+}
+
+/// Deserializers report a broken rule through serde's free-text error; the rule travels as a
+/// `[rule] ` prefix that the request reader (`http::extract`) splits off again.
+pub fn tagged(rule: &str, message: &dyn fmt::Display) -> String {
+    format!("[{rule}] {message}")
+}
+
+/// Splits a message made by [`tagged`] into its rule and text.
+pub fn untag(message: &str) -> Option<(&str, &str)> {
+    let rest = message.strip_prefix('[')?;
+    let (rule, text) = rest.split_once("] ")?;
+    Some((rule, text))
+}

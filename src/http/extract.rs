@@ -1,0 +1,220 @@
+//! Reading requests: JSON bodies and query strings, with errors that name the exact field.
+//!
+//! actix's own `Json` and `Query` extractors report serde's message without the field's path;
+//! these read through `serde_path_to_error` so a client learns `lines[2].amount` broke
+//! `max_two_decimal_places`, not "invalid value at line 1 column 212".
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::BytesMut;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use super::problem::ApiError;
+use crate::error::{Error, FieldError, untag};
+
+/// The default when the application state is missing (it never is outside unit tests).
+const FALLBACK_BODY_LIMIT: usize = 1024 * 1024;
+
+/// A JSON request body of type `T`.
+pub struct JsonBody<T>(pub T);
+
+impl<T> JsonBody<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(Ok(content_type)) = req.headers().get(header::CONTENT_TYPE).map(|v| v.to_str()) else {
+        return false;
+    };
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map(|state| state.config.max_body_bytes)
+            .unwrap_or(FALLBACK_BODY_LIMIT);
+        let json = is_json(req);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !json {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            if declared.is_some_and(|length| length > limit) {
+                return Err(ApiError::PayloadTooLarge(limit));
+            }
+            let mut body = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk =
+                    chunk.map_err(|e| ApiError::Malformed(format!("the request body could not be read: {e}")))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(JsonBody)
+        })
+    }
+}
+
+/// Parses a JSON document: syntax errors are 400, documents of the wrong shape are 422 naming
+/// the field.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::Malformed(
+            "the request body is empty; send a JSON document".into(),
+        ));
+    }
+    // Syntax first, over the whole document, so a broken document is always a 400 even when
+    // its beginning would already fail the shape check.
+    serde_json::from_slice::<serde::de::IgnoredAny>(body)
+        .map_err(|e| ApiError::Malformed(format!("the request body is not valid JSON: {e}")))?;
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::Domain(Error::Invalid(vec![field_error(&path, &e.into_inner().to_string())]))
+    })
+}
+
+/// Query-string parameters of type `T`.
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let pairs = form_urlencoded::parse(req.query_string().as_bytes());
+        let parsed = serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs))
+            .map(QueryParams)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                ApiError::Domain(Error::Invalid(vec![field_error(&path, &e.into_inner().to_string())]))
+            });
+        std::future::ready(parsed)
+    }
+}
+
+/// Turns serde's message into a field path, a rule and a message.
+fn field_error(path: &str, message: &str) -> FieldError {
+    // serde_json appends the position; the field path says more.
+    let message = match message.rfind(" at line ") {
+        Some(at) => &message[..at],
+        None => message,
+    };
+    let parent = if path == "." { "" } else { path };
+    // serde_path_to_error stops at the object for a missing field but at the key for an unknown one.
+    let join = |name: &str| {
+        if parent.is_empty() {
+            name.to_owned()
+        } else if parent == name || parent.ends_with(&format!(".{name}")) {
+            parent.to_owned()
+        } else {
+            format!("{parent}.{name}")
+        }
+    };
+    let quoted = |text: &str| text.split('`').nth(1).map(str::to_owned);
+    let whole = || {
+        if parent.is_empty() {
+            "$".to_owned()
+        } else {
+            parent.to_owned()
+        }
+    };
+    if let Some((rule, text)) = untag(message) {
+        return FieldError::new(whole(), rule, text);
+    }
+    if message.starts_with("missing field") {
+        let name = quoted(message).unwrap_or_default();
+        return FieldError::new(join(&name), "required", "is required");
+    }
+    if message.starts_with("unknown field") {
+        let name = quoted(message).unwrap_or_default();
+        return FieldError::new(join(&name), "unknown_field", message);
+    }
+    let rule = if message.starts_with("unknown variant") {
+        "enum"
+    } else if message.starts_with("invalid type")
+        || message.starts_with("invalid digit")
+        || message.contains("invalid value")
+    {
+        "type"
+    } else {
+        "invalid"
+    };
+    FieldError::new(whole(), rule, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Money;
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Line {
+        title: String,
+        amount: Money,
+    }
+
+    #[derive(Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Plan {
+        lines: Vec<Line>,
+    }
+
+    fn first_error(json: &str) -> (String, String) {
+        match parse_json::<Plan>(json.as_bytes()) {
+            Err(ApiError::Domain(Error::Invalid(errors))) => (errors[0].field.clone(), errors[0].rule.clone()),
+            other => panic!("expected a validation error, got {:?}", other.map(|_| ())),
+        }
+    }
+
+    #[test]
+    fn errors_name_the_field_and_rule() {
+        let e = first_error(r#"{"lines":[{"title":"a","amount":"1.00"},{"title":"b","amount":"1.005"}]}"#);
+        assert_eq!(e, ("lines[1].amount".into(), "max_two_decimal_places".into()));
+        let e = first_error(r#"{"lines":[{"title":"a"}]}"#);
+        assert_eq!(e, ("lines[0].amount".into(), "required".into()));
+        let e = first_error(r#"{"lines":[{"title":"a","amount":"1","colour":"red"}]}"#);
+        assert_eq!(e, ("lines[0].colour".into(), "unknown_field".into()));
+        let e = first_error(r#"{"lines":[{"title":7,"amount":"1"}]}"#);
+        assert_eq!(e, ("lines[0].title".into(), "type".into()));
+        let e = first_error(r#""text""#);
+        assert_eq!(e, ("$".into(), "type".into()));
+    }
+
+    #[test]
+    fn syntax_errors_are_malformed() {
+        assert!(matches!(
+            parse_json::<Plan>(b"{\"lines\": ["),
+            Err(ApiError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_json::<Plan>(b"{\"lines\": []} x"),
+            Err(ApiError::Malformed(_))
+        ));
+        assert!(matches!(parse_json::<Plan>(b"  "), Err(ApiError::Malformed(_))));
+    }
+}

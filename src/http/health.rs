@@ -1,0 +1,45 @@
+//! Liveness and readiness probes for orchestrators and load balancers.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::problem::ApiError;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` when the process serves requests; `ready` when it can also reach its database.
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    /// `sqlite` or `postgres` (readiness only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<&'static str>,
+}
+
+/// The process is up and serving requests.
+#[utoipa::path(tag = "health", responses((status = 200, description = "Alive", body = Health)))]
+#[get("/health/live")]
+pub async fn liveness() -> HttpResponse {
+    HttpResponse::Ok().json(Health {
+        status: "ok",
+        database: None,
+    })
+}
+
+/// The service can reach its database and take traffic.
+#[utoipa::path(tag = "health", responses(
+    (status = 200, description = "Ready", body = Health),
+    (status = 503, description = "The database is not reachable"),
+))]
+#[get("/health/ready")]
+pub async fn readiness(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    state.db.ping().await?;
+    Ok(HttpResponse::Ok().json(Health {
+        status: "ready",
+        database: Some(match state.db.backend() {
+            crate::db::Backend::Postgres => "postgres",
+            crate::db::Backend::Sqlite => "sqlite",
+        }),
+    }))
+}

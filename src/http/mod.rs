@@ -1,0 +1,182 @@
+//! The HTTP face of the service: application state, the route list (which is also the OpenAPI
+//! document's source), middleware, and the server.
+
+pub mod extract;
+pub mod health;
+pub mod openapi;
+pub mod problem;
+pub mod request_id;
+
+use std::net::TcpListener;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::{Condition, ErrorHandlers, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use utoipa::OpenApi as _;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::login::Authenticator;
+use crate::auth::throttle::{Limits, LoginThrottle};
+use crate::auth::tokens::TokenKeys;
+use crate::config::Config;
+use crate::db::Database;
+use crate::error::Error;
+use crate::{api_clients, auth, bootstrap, partnerships, users};
+
+/// Everything a request handler may need, shared by all workers.
+pub struct AppState {
+    pub db: Database,
+    pub config: Config,
+    pub tokens: TokenKeys,
+    pub throttle: LoginThrottle,
+    pub authenticator: Authenticator,
+    pub openapi: serde_json::Value,
+    pub routes: openapi::RouteTable,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] crate::db::SetupError),
+    #[error("{0}")]
+    Bootstrap(String),
+    #[error("cannot build the OpenAPI document: {0}")]
+    Document(#[from] serde_json::Error),
+}
+
+impl From<Error> for StartupError {
+    fn from(e: Error) -> Self {
+        StartupError::Bootstrap(crate::cli::describe(&e))
+    }
+}
+
+impl AppState {
+    /// Opens the database (applying migrations), creates the first admin if configured, and
+    /// prepares keys and the API document.
+    pub fn start(config: Config) -> Result<web::Data<AppState>, StartupError> {
+        let db = Database::open(&config.database_url, config.db_pool_size)?;
+        if let Some(admin) = &config.bootstrap_admin {
+            let mut conn = db.connection()?;
+            bootstrap::ensure_admin(&mut conn, admin)?;
+        }
+        let document = serde_json::to_value(api_document())?;
+        Ok(web::Data::new(AppState {
+            tokens: TokenKeys::new(&config.jwt_secret, config.access_token_ttl),
+            throttle: LoginThrottle::new(Limits {
+                per_account: config.login_max_failures_per_account,
+                per_address: config.login_max_failures_per_address,
+                window: config.login_lockout,
+            }),
+            authenticator: Authenticator::new()?,
+            routes: openapi::RouteTable::from_document(&document),
+            openapi: document,
+            db,
+            config,
+        }))
+    }
+
+    /// Hashes a password or secret on the blocking pool (Argon2 takes tens of milliseconds).
+    pub async fn hash_secret(&self, secret: String) -> Result<String, Error> {
+        web::block(move || auth::passwords::hash(&secret))
+            .await
+            .map_err(Error::internal)?
+    }
+}
+
+/// Every routed endpoint. Registered through utoipa-actix-web, so each one is also documented.
+fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(health::liveness)
+        .service(health::readiness)
+        .service(openapi::get_problem_type)
+        .service(
+            scope::scope("/api/v1")
+                .service(openapi::get_openapi)
+                .configure(auth::http::routes)
+                .configure(partnerships::http::routes)
+                .configure(users::http::routes)
+                .configure(api_clients::http::routes),
+        );
+}
+
+/// The finished OpenAPI document, as served at `/api/v1/openapi.json`.
+pub fn api_document() -> utoipa::openapi::OpenApi {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    openapi::finish(api)
+}
+
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+            request_id::REQUEST_ID,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
+            request_id::REQUEST_ID,
+        ])
+        .max_age(3600)
+}
+
+async fn docs_home() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/docs/"))
+        .finish()
+}
+
+pub fn build_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let cors_enabled = !state.config.cors_origins.is_empty();
+    let cors = cors(&state.config.cors_origins);
+    App::new()
+        .into_utoipa_app()
+        .configure(routes)
+        .into_app()
+        .app_data(state)
+        // Before the UI's own pattern, which would also match "/docs" and break relative links.
+        .route("/docs", web::get().to(docs_home))
+        .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"])))
+        .default_service(web::to(openapi::no_route))
+        .wrap(Condition::new(cors_enabled, cors))
+        .wrap(ErrorHandlers::new().default_handler(problem::ensure_problem))
+        .wrap(from_fn(request_id::tag_request))
+}
+
+/// The HTTP server on an already bound listener (so tests can bind port 0).
+pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
+    let workers = state.config.workers;
+    let server = HttpServer::new(move || build_app(state.clone()))
+        .workers(workers)
+        .listen(listener)?
+        .run();
+    Ok(server)
+}
+
+/// The application state as handlers extract it.
+pub type State = web::Data<AppState>;

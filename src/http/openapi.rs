@@ -1,0 +1,254 @@
+//! The OpenAPI document: collected from the same `.service(...)` calls that route requests, then
+//! completed here with the security scheme and the problem responses every operation can give.
+//! The route table for 405 answers is read from the finished document, so both always agree.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, Header, OpenApi, Ref, RefOr};
+use utoipa::{Modify, ToSchema};
+
+use super::AppState;
+use super::problem::{ApiError, ProblemType};
+use crate::error::Error;
+
+pub const SECURITY_SCHEME: &str = "bearer";
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "cspfund",
+        description = "System of record for a Police and Crime Commissioner's Community Safety \
+Partnership Fund: partnerships' yearly allocations, spending plans, half-year returns and final \
+reports, their signatures, and the OPCC's reviews.\n\n\
+Authenticate with `POST /api/v1/auth/token` and send `Authorization: Bearer <access_token>`. \
+Money is a decimal string with two places (\"400568.00\"). Every error is \
+`application/problem+json` (RFC 9457). Collections are paginated with `limit` and `cursor`.",
+    ),
+    components(schemas(super::problem::Problem, super::problem::FieldProblem)),
+    modifiers(&Completion),
+    tags(
+        (name = "auth", description = "Tokens, sessions, and the caller's own account"),
+        (name = "partnerships", description = "Community Safety Partnerships"),
+        (name = "users", description = "People and their roles (admin)"),
+        (name = "api-clients", description = "Machine credentials for partner systems (admin)"),
+        (name = "health", description = "Probes"),
+        (name = "meta", description = "This document and the problem types"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Adds what annotations would repeat on every operation.
+struct Completion;
+
+impl Modify for Completion {
+    fn modify(&self, api: &mut OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            SECURITY_SCHEME,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        for kind in ProblemType::ALL {
+            components.responses.insert(
+                response_name(kind),
+                RefOr::T(problem_response(kind, kind.description())),
+            );
+        }
+    }
+}
+
+fn response_name(kind: ProblemType) -> String {
+    let mut name = String::new();
+    for word in kind.slug().split('-') {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            name.extend(first.to_uppercase());
+            name.push_str(chars.as_str());
+        }
+    }
+    name + "Problem"
+}
+
+fn problem_response(kind: ProblemType, description: &str) -> Response {
+    let mut builder = ResponseBuilder::new().description(description).content(
+        super::problem::PROBLEM_JSON,
+        Content::new(Some(Ref::from_schema_name("Problem"))),
+    );
+    let header = |text: &str| Header::builder().description(Some(text)).build();
+    builder = match kind {
+        ProblemType::Unauthorized => builder.header(
+            "WWW-Authenticate",
+            header("Bearer challenge; error=\"invalid_token\" when a token was sent but refused"),
+        ),
+        ProblemType::TooManyRequests => builder.header("Retry-After", header("Seconds to wait before trying again")),
+        ProblemType::MethodNotAllowed => builder.header("Allow", header("The methods this route has")),
+        _ => builder,
+    };
+    builder.build()
+}
+
+/// Completes each operation's responses: documented error statuses get the problem body, and the
+/// errors every operation of its kind can give are added.
+fn complete_operation(op: &mut Operation) {
+    let mut standard = vec![ProblemType::Internal];
+    if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+        standard.push(ProblemType::Unauthorized);
+    }
+    if op.request_body.is_some() {
+        standard.extend([
+            ProblemType::MalformedRequest,
+            ProblemType::PayloadTooLarge,
+            ProblemType::UnsupportedMediaType,
+            ProblemType::Validation,
+        ]);
+    }
+    let params = op.parameters.as_deref().unwrap_or_default();
+    if params.iter().any(|p| p.parameter_in == ParameterIn::Path) {
+        standard.push(ProblemType::NotFound);
+    }
+    if params.iter().any(|p| p.parameter_in == ParameterIn::Query) {
+        standard.push(ProblemType::Validation);
+    }
+    let responses = &mut op.responses.responses;
+    for (status, response) in responses.iter_mut() {
+        let RefOr::T(response) = response else { continue };
+        let kind = status.parse::<u16>().ok().and_then(|code| {
+            let code = actix_web::http::StatusCode::from_u16(code).ok()?;
+            ProblemType::for_status(code)
+        });
+        if let Some(kind) = kind.filter(|_| response.content.is_empty()) {
+            *response = problem_response(kind, &response.description);
+        }
+    }
+    for kind in standard {
+        responses
+            .entry(kind.status().as_u16().to_string())
+            .or_insert_with(|| RefOr::Ref(Ref::new(format!("#/components/responses/{}", response_name(kind)))));
+    }
+}
+
+/// The finished document for the given routes.
+pub fn finish(mut api: OpenApi) -> OpenApi {
+    for item in api.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+            &mut item.options,
+            &mut item.trace,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            complete_operation(op);
+        }
+    }
+    api
+}
+
+/// Which methods each documented route answers: used to tell 405 from 404.
+pub struct RouteTable {
+    routes: Vec<(Vec<Segment>, Vec<String>)>,
+}
+
+enum Segment {
+    Literal(String),
+    Parameter,
+}
+
+impl RouteTable {
+    pub fn from_document(api: &serde_json::Value) -> RouteTable {
+        const METHODS: [&str; 8] = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
+        let routes = api["paths"]
+            .as_object()
+            .map(|paths| {
+                paths
+                    .iter()
+                    .map(|(path, item)| {
+                        let segments = path
+                            .split('/')
+                            .map(|s| {
+                                if s.starts_with('{') {
+                                    Segment::Parameter
+                                } else {
+                                    Segment::Literal(s.to_owned())
+                                }
+                            })
+                            .collect();
+                        let methods = METHODS
+                            .iter()
+                            .filter(|m| item.get(**m).is_some())
+                            .map(|m| m.to_uppercase())
+                            .collect();
+                        (segments, methods)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        RouteTable { routes }
+    }
+
+    /// The methods of the documented route matching `path`, if one does.
+    pub fn methods_for(&self, path: &str) -> Option<&[String]> {
+        let parts: Vec<&str> = path.split('/').collect();
+        self.routes
+            .iter()
+            .find(|(segments, _)| {
+                segments.len() == parts.len()
+                    && segments.iter().zip(&parts).all(|(segment, part)| match segment {
+                        Segment::Literal(literal) => literal == part,
+                        Segment::Parameter => !part.is_empty(),
+                    })
+            })
+            .map(|(_, methods)| methods.as_slice())
+    }
+}
+
+/// This OpenAPI document.
+#[utoipa::path(tag = "meta", responses((status = 200, description = "The OpenAPI 3.1 document of this API", content_type = "application/json", body = Object)))]
+#[get("/openapi.json")]
+pub async fn get_openapi(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(&state.openapi)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProblemTypeDescription {
+    #[serde(rename = "type")]
+    #[schema(example = "/problems/validation")]
+    pub problem_type: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub description: &'static str,
+}
+
+/// What a problem `type` means.
+#[utoipa::path(tag = "meta", params(("slug" = String, Path, description = "e.g. validation")),
+    responses((status = 200, description = "The problem type", body = ProblemTypeDescription)))]
+#[get("/problems/{slug}")]
+pub async fn get_problem_type(slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let kind = ProblemType::from_slug(&slug).ok_or(Error::NotFound("problem type"))?;
+    Ok(HttpResponse::Ok().json(ProblemTypeDescription {
+        problem_type: kind.uri(),
+        title: kind.title(),
+        status: kind.status().as_u16(),
+        description: kind.description(),
+    }))
+}
+
+/// For requests no route takes: 405 with Allow when the path exists with other methods, else 404.
+pub async fn no_route(req: actix_web::HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    Err(match state.routes.methods_for(req.path()) {
+        Some(methods) if !methods.is_empty() => ApiError::MethodNotAllowed(methods.to_vec()),
+        _ => ApiError::NoRoute(req.path().to_owned()),
+    })
+}

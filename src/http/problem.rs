@@ -1,0 +1,364 @@
+//! Every error a client sees is an RFC 9457 problem (`application/problem+json`). This module is
+//! the one place where errors become HTTP: statuses, problem types, and the headers that go with
+//! them (WWW-Authenticate, Retry-After, Allow).
+
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{AuthFailure, Error, FieldError};
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The kinds of problem this API reports. Each has a stable `type` URI, served as a short
+/// description at that path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProblemType {
+    MalformedRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Validation,
+    TooManyRequests,
+    Internal,
+    Unavailable,
+}
+
+impl ProblemType {
+    pub const ALL: [ProblemType; 12] = [
+        ProblemType::MalformedRequest,
+        ProblemType::Unauthorized,
+        ProblemType::Forbidden,
+        ProblemType::NotFound,
+        ProblemType::MethodNotAllowed,
+        ProblemType::Conflict,
+        ProblemType::PayloadTooLarge,
+        ProblemType::UnsupportedMediaType,
+        ProblemType::Validation,
+        ProblemType::TooManyRequests,
+        ProblemType::Internal,
+        ProblemType::Unavailable,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            ProblemType::MalformedRequest => "malformed-request",
+            ProblemType::Unauthorized => "unauthorized",
+            ProblemType::Forbidden => "forbidden",
+            ProblemType::NotFound => "not-found",
+            ProblemType::MethodNotAllowed => "method-not-allowed",
+            ProblemType::Conflict => "conflict",
+            ProblemType::PayloadTooLarge => "payload-too-large",
+            ProblemType::UnsupportedMediaType => "unsupported-media-type",
+            ProblemType::Validation => "validation",
+            ProblemType::TooManyRequests => "too-many-requests",
+            ProblemType::Internal => "internal",
+            ProblemType::Unavailable => "unavailable",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            ProblemType::MalformedRequest => StatusCode::BAD_REQUEST,
+            ProblemType::Unauthorized => StatusCode::UNAUTHORIZED,
+            ProblemType::Forbidden => StatusCode::FORBIDDEN,
+            ProblemType::NotFound => StatusCode::NOT_FOUND,
+            ProblemType::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ProblemType::Conflict => StatusCode::CONFLICT,
+            ProblemType::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemType::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ProblemType::Validation => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemType::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ProblemType::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ProblemType::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ProblemType::MalformedRequest => "Malformed request",
+            ProblemType::Unauthorized => "Authentication required",
+            ProblemType::Forbidden => "Not allowed for your role",
+            ProblemType::NotFound => "Not found",
+            ProblemType::MethodNotAllowed => "Method not allowed",
+            ProblemType::Conflict => "Conflict with the current state",
+            ProblemType::PayloadTooLarge => "Request body too large",
+            ProblemType::UnsupportedMediaType => "Unsupported media type",
+            ProblemType::Validation => "Validation failed",
+            ProblemType::TooManyRequests => "Too many requests",
+            ProblemType::Internal => "Internal error",
+            ProblemType::Unavailable => "Service unavailable",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            ProblemType::MalformedRequest => {
+                "The request could not be read: the body is not valid JSON, or a header or query parameter is malformed."
+            }
+            ProblemType::Unauthorized => {
+                "No valid credentials: the bearer token is missing, malformed, expired or revoked, or the login details are wrong. The WWW-Authenticate header says which."
+            }
+            ProblemType::Forbidden => "You are authenticated, but your role may not take this action.",
+            ProblemType::NotFound => {
+                "There is no such route, or no such object visible to you. Objects of another partnership are reported as not found."
+            }
+            ProblemType::MethodNotAllowed => {
+                "The route exists but not with this method; the Allow header lists the methods it has."
+            }
+            ProblemType::Conflict => {
+                "The request is valid but conflicts with the current state, e.g. a name already in use."
+            }
+            ProblemType::PayloadTooLarge => "The request body is larger than the service accepts.",
+            ProblemType::UnsupportedMediaType => "The request body must be sent as application/json.",
+            ProblemType::Validation => {
+                "The request breaks one or more rules. `errors` lists each field path, the rule and a message; nothing was stored."
+            }
+            ProblemType::TooManyRequests => "Too many failed attempts; wait for the number of seconds in Retry-After.",
+            ProblemType::Internal => {
+                "The service failed. Nothing about the cause is disclosed; quote the X-Request-Id header when reporting it."
+            }
+            ProblemType::Unavailable => "The service cannot reach its database right now; retry later.",
+        }
+    }
+
+    /// The `type` member: a URI reference resolved against the API's own address.
+    pub fn uri(self) -> String {
+        format!("/problems/{}", self.slug())
+    }
+
+    pub fn from_slug(slug: &str) -> Option<ProblemType> {
+        ProblemType::ALL.into_iter().find(|t| t.slug() == slug)
+    }
+
+    /// The type for a status produced outside our handlers (framework or middleware).
+    pub fn for_status(status: StatusCode) -> Option<ProblemType> {
+        ProblemType::ALL.into_iter().find(|t| t.status() == status)
+    }
+}
+
+/// An RFC 9457 problem.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"type": "/problems/validation", "title": "Validation failed", "status": 422,
+    "detail": "The request breaks 1 rule(s).",
+    "errors": [{"field": "lines[0].amount", "rule": "max_two_decimal_places",
+                "message": "must have at most two decimal places"}]}))]
+pub struct Problem {
+    /// URI reference identifying the problem type; GET it for a description.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// For validation problems: each broken rule.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+/// One broken rule: which field (dotted path with indices), which rule, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// e.g. `email`, `lines[2].sub_allocations[0].amount`; `$` is the whole body.
+    pub field: String,
+    /// Stable machine-readable rule name, e.g. `required`, `max_two_decimal_places`, `unique`.
+    pub rule: String,
+    pub message: String,
+}
+
+impl From<FieldError> for FieldProblem {
+    fn from(e: FieldError) -> Self {
+        FieldProblem {
+            field: e.field,
+            rule: e.rule,
+            message: e.message,
+        }
+    }
+}
+
+/// Errors of the HTTP layer: the domain's errors plus those only HTTP can have.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Domain(#[from] Error),
+    #[error("no route matches {0}")]
+    NoRoute(String),
+    #[error("method not allowed; allowed: {}", .0.join(", "))]
+    MethodNotAllowed(Vec<String>),
+    #[error("{0}")]
+    Malformed(String),
+    #[error("the request body exceeds {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("the request body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+}
+
+const REALM: &str = "Bearer realm=\"cspfund\"";
+
+impl ApiError {
+    fn problem_type(&self) -> ProblemType {
+        match self {
+            ApiError::Domain(e) => match e {
+                Error::NotFound(_) => ProblemType::NotFound,
+                Error::Invalid(_) => ProblemType::Validation,
+                Error::Conflict { .. } => ProblemType::Conflict,
+                Error::Forbidden(_) => ProblemType::Forbidden,
+                Error::Unauthenticated(_) => ProblemType::Unauthorized,
+                Error::Throttled { .. } => ProblemType::TooManyRequests,
+                Error::Database(diesel::result::Error::NotFound) => ProblemType::NotFound,
+                Error::Database(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                )) => ProblemType::Conflict,
+                Error::Unavailable(_) => ProblemType::Unavailable,
+                Error::Database(_) | Error::Internal(_) => ProblemType::Internal,
+            },
+            ApiError::NoRoute(_) => ProblemType::NotFound,
+            ApiError::MethodNotAllowed(_) => ProblemType::MethodNotAllowed,
+            ApiError::Malformed(_) => ProblemType::MalformedRequest,
+            ApiError::PayloadTooLarge(_) => ProblemType::PayloadTooLarge,
+            ApiError::UnsupportedMediaType => ProblemType::UnsupportedMediaType,
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Domain(Error::Unauthenticated(failure)) => match failure {
+                AuthFailure::MissingToken => "send an access token: Authorization: Bearer <token>".into(),
+                AuthFailure::InvalidToken => {
+                    "the access token is invalid, expired or no longer valid for this account".into()
+                }
+                AuthFailure::InvalidCredentials => "the credentials are not valid".into(),
+                AuthFailure::InvalidRefreshToken => {
+                    "the refresh token is invalid, expired, revoked or already used".into()
+                }
+            },
+            ApiError::Domain(Error::Database(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ))) => "the request conflicts with an existing record".into(),
+            ApiError::Domain(Error::Database(diesel::result::Error::NotFound)) => "not found".into(),
+            ApiError::Domain(Error::NotFound(what)) => format!("{what} not found"),
+            ApiError::Domain(Error::Invalid(errors)) => format!("The request breaks {} rule(s).", errors.len()),
+            ApiError::Domain(Error::Database(_) | Error::Internal(_)) => {
+                "the service failed to handle this request".into()
+            }
+            ApiError::Domain(Error::Unavailable(_)) => "the database is not reachable right now".into(),
+            other => other.to_string(),
+        }
+    }
+
+    fn field_problems(&self) -> Vec<FieldProblem> {
+        match self {
+            ApiError::Domain(Error::Invalid(errors)) => errors.iter().cloned().map(FieldProblem::from).collect(),
+            ApiError::Domain(Error::Conflict { field: Some(field), .. }) => vec![field.clone().into()],
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.problem_type().status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let kind = self.problem_type();
+        if kind.status().is_server_error() {
+            // Logged with the request's span (and so its request id); never shown to the client.
+            tracing::error!(error = %self, "request failed");
+        }
+        let mut response = problem_response(kind, self.detail(), self.field_problems());
+        let headers = response.headers_mut();
+        match self {
+            ApiError::Domain(Error::Unauthenticated(AuthFailure::InvalidToken)) => {
+                let challenge = format!(
+                    "{REALM}, error=\"invalid_token\", error_description=\"{}\"",
+                    self.detail()
+                );
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
+            }
+            ApiError::Domain(Error::Unauthenticated(_)) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(REALM));
+            }
+            ApiError::Domain(Error::Throttled { retry_after_secs }) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            ApiError::Domain(Error::Unavailable(_)) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            ApiError::MethodNotAllowed(methods) => {
+                if let Ok(value) = HeaderValue::from_str(&methods.join(", ")) {
+                    headers.insert(header::ALLOW, value);
+                }
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+fn problem_response(kind: ProblemType, detail: String, errors: Vec<FieldProblem>) -> HttpResponse {
+    render(Problem {
+        problem_type: kind.uri(),
+        title: kind.title().into(),
+        status: kind.status().as_u16(),
+        detail,
+        errors,
+    })
+}
+
+fn render(problem: Problem) -> HttpResponse {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    HttpResponse::build(status).content_type(PROBLEM_JSON).json(problem)
+}
+
+/// Last line of defence: an error response produced outside our handlers (the framework's
+/// own 404 for a malformed path parameter, a CORS refusal, ...) is rewritten as a problem,
+/// keeping its status and headers.
+pub fn ensure_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let already = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if already {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let (problem_type, title) = match ProblemType::for_status(status) {
+        Some(kind) => (kind.uri(), kind.title().to_owned()),
+        // RFC 9457: "about:blank" means the status code says all there is to say.
+        None => ("about:blank".to_owned(), reason.to_owned()),
+    };
+    let detail = if status.is_server_error() {
+        "the service failed to handle this request".to_owned()
+    } else {
+        reason.to_lowercase()
+    };
+    let (request, original) = res.into_parts();
+    let mut replacement = render(Problem {
+        problem_type,
+        title,
+        status: status.as_u16(),
+        detail,
+        errors: Vec::new(),
+    });
+    for (name, value) in original.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            replacement.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(request, replacement).map_into_right_body::<B>(),
+    ))
+}

@@ -1,0 +1,21 @@
+//! cspfund: the system of record for a Police and Crime Commissioner's Community Safety
+//! Partnership Fund. Partnerships plan how they spend their yearly grant, report at half year
+//! and year end, sign their returns; the Commissioner's office reviews and approves.
+//!
+//! Modules follow the domain: `partnerships`, `users`, `api_clients`, `auth` (roles, callers,
+//! tokens); `money` and `timestamps` hold value types; `db` and `http` are the two edges.
+
+pub mod api_clients;
+pub mod auth;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod money;
+pub mod pagination;
+pub mod partnerships;
+pub mod schema;
+pub mod timestamps;
+pub mod users;

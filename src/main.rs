@@ -1,0 +1,82 @@
+use std::io::IsTerminal;
+use std::net::TcpListener;
+use std::process::ExitCode;
+
+use clap::Parser;
+use cspfund::cli::{AdminCommand, Cli, Command};
+use cspfund::config::{Config, LogFormat, Settings};
+use cspfund::db::Database;
+use cspfund::http::{self, AppState};
+use tracing_subscriber::EnvFilter;
+
+fn init_logging(settings: &Settings) {
+    let filter = EnvFilter::try_new(&settings.log);
+    let valid = filter.is_ok();
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter.unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    match settings.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+    if !valid {
+        tracing::warn!(filter = %settings.log, "CSPFUND_LOG is not a valid filter; logging at info");
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.settings);
+    let outcome = match cli.command {
+        Some(Command::Openapi) => print_openapi(),
+        Some(Command::Admin { command }) => resolve(cli.settings).and_then(|config| admin(config, command)),
+        Some(Command::Serve) | None => resolve(cli.settings).and_then(serve),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("cspfund: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn resolve(settings: Settings) -> Result<Config, String> {
+    settings.resolve().map_err(|e| format!("invalid configuration: {e}"))
+}
+
+fn print_openapi() -> Result<(), String> {
+    let document = serde_json::to_string_pretty(&http::api_document()).map_err(|e| e.to_string())?;
+    println!("{document}");
+    Ok(())
+}
+
+fn admin(config: Config, command: AdminCommand) -> Result<(), String> {
+    match command {
+        AdminCommand::Create { email, name } => {
+            let password = cspfund::cli::read_password().map_err(|e| format!("cannot read the password: {e}"))?;
+            let db = Database::open(&config.database_url, 1).map_err(|e| e.to_string())?;
+            let mut conn = db.connection().map_err(|e| e.to_string())?;
+            let admin = cspfund::bootstrap::create_admin(&mut conn, &email, &name, &password)
+                .map_err(|e| cspfund::cli::describe(&e))?;
+            println!("created admin {} (id {})", admin.email, admin.id);
+            Ok(())
+        }
+    }
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    let bind = config.bind.clone();
+    let backend = config.backend;
+    let state = AppState::start(config).map_err(|e| e.to_string())?;
+    let listener = TcpListener::bind(&bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(
+        database = backend.name(),
+        "cspfund listening on http://{address}; API docs at http://{address}/docs/ (OpenAPI at /api/v1/openapi.json)"
+    );
+    actix_web::rt::System::new()
+        .block_on(async move { http::server(state, listener)?.await })
+        .map_err(|e| format!("server error: {e}"))
+}

@@ -1,0 +1,165 @@
+//! Community Safety Partnerships: the councils' partnerships that receive the fund.
+
+pub mod http;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::db::{DbConnection, lower, write_transaction};
+use crate::error::{Error, Violations};
+use crate::pagination::{Page, PageRequest};
+use crate::schema::partnerships;
+use crate::timestamps;
+
+const MAX_TEXT: usize = 200;
+
+/// A Community Safety Partnership, e.g. Safer Plymouth, led by Plymouth City Council.
+#[derive(Queryable, Selectable, Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = partnerships, check_for_backend(crate::db::MultiBackend))]
+#[schema(example = json!({"id": 1, "name": "Safer Plymouth", "area": "Plymouth",
+    "lead_authority": "Plymouth City Council", "created_at": "2026-11-22T09:00:00Z",
+    "updated_at": "2026-11-22T09:00:00Z"}))]
+pub struct Partnership {
+    pub id: i64,
+    pub name: String,
+    pub area: String,
+    pub lead_authority: String,
+    #[serde(serialize_with = "timestamps::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "timestamps::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Deserialize, ToSchema, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Safer Plymouth", "area": "Plymouth",
+    "lead_authority": "Plymouth City Council"}))]
+pub struct NewPartnership {
+    /// Unique name, e.g. "Safer Plymouth".
+    pub name: String,
+    /// The area it serves.
+    pub area: String,
+    /// The council that leads it.
+    pub lead_authority: String,
+}
+
+/// Fields to change; absent fields keep their value.
+#[derive(Deserialize, ToSchema, Debug, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PartnershipChanges {
+    pub name: Option<String>,
+    pub area: Option<String>,
+    pub lead_authority: Option<String>,
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<Partnership>, Error> {
+    Ok(partnerships::table
+        .find(id)
+        .select(Partnership::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The partnership, if it exists and the caller may see it.
+pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Partnership, Error> {
+    let partnership = find(conn, id)?.ok_or(Error::NotFound("partnership"))?;
+    caller.ensure_visible(partnership.id, "partnership")?;
+    Ok(partnership)
+}
+
+pub fn list(conn: &mut DbConnection, caller: &Caller, page: &PageRequest) -> Result<Page<Partnership>, Error> {
+    let mut query = partnerships::table
+        .select(Partnership::as_select())
+        .filter(partnerships::id.gt(page.after))
+        .order(partnerships::id)
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(only) = caller.scope().confined_to() {
+        query = query.filter(partnerships::id.eq(only));
+    }
+    let rows = query.load(conn)?;
+    Ok(Page::from_rows(rows, page, |p| p.id, |p| p))
+}
+
+fn ensure_name_free(conn: &mut DbConnection, name: &str, except: Option<i64>) -> Result<(), Error> {
+    let taken = partnerships::table
+        .filter(lower(partnerships::name).eq(name.to_lowercase()))
+        .filter(partnerships::id.ne(except.unwrap_or(0)))
+        .select(partnerships::id)
+        .first::<i64>(conn)
+        .optional()?;
+    match taken {
+        Some(_) => Err(Error::duplicate(
+            "name",
+            format!("a partnership named {name:?} already exists"),
+        )),
+        None => Ok(()),
+    }
+}
+
+pub fn create(conn: &mut DbConnection, caller: &Caller, new: NewPartnership) -> Result<Partnership, Error> {
+    caller.require_admin()?;
+    let mut violations = Violations::new();
+    violations.text("name", &new.name, MAX_TEXT);
+    violations.text("area", &new.area, MAX_TEXT);
+    violations.text("lead_authority", &new.lead_authority, MAX_TEXT);
+    violations.finish()?;
+    write_transaction(conn, |conn| {
+        let name = new.name.trim();
+        ensure_name_free(conn, name, None)?;
+        let now = timestamps::now();
+        Ok(diesel::insert_into(partnerships::table)
+            .values((
+                partnerships::name.eq(name),
+                partnerships::area.eq(new.area.trim()),
+                partnerships::lead_authority.eq(new.lead_authority.trim()),
+                partnerships::created_at.eq(now),
+                partnerships::updated_at.eq(now),
+            ))
+            .returning(partnerships::all_columns)
+            .get_result(conn)?)
+    })
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    changes: PartnershipChanges,
+) -> Result<Partnership, Error> {
+    caller.require_admin()?;
+    let mut violations = Violations::new();
+    for (field, value) in [
+        ("name", &changes.name),
+        ("area", &changes.area),
+        ("lead_authority", &changes.lead_authority),
+    ] {
+        if let Some(value) = value {
+            violations.text(field, value, MAX_TEXT);
+        }
+    }
+    violations.finish()?;
+    write_transaction(conn, |conn| {
+        let current = get(conn, caller, id)?;
+        if let Some(name) = &changes.name {
+            ensure_name_free(conn, name.trim(), Some(id))?;
+        }
+        let trimmed = |value: &Option<String>, current: String| {
+            value.as_deref().map(str::trim).map(str::to_owned).unwrap_or(current)
+        };
+        Ok(diesel::update(partnerships::table.find(id))
+            .set((
+                partnerships::name.eq(trimmed(&changes.name, current.name)),
+                partnerships::area.eq(trimmed(&changes.area, current.area)),
+                partnerships::lead_authority.eq(trimmed(&changes.lead_authority, current.lead_authority)),
+                partnerships::updated_at.eq(timestamps::now()),
+            ))
+            .returning(partnerships::all_columns)
+            .get_result(conn)?)
+    })
+}

@@ -1,0 +1,101 @@
+//! HTTP for user accounts (admin only).
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, patch, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::{NewUser, User, UserChanges, UserFilter};
+use crate::auth::Caller;
+use crate::http::State;
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::problem::ApiError;
+use crate::pagination::{Page, PageParams};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_users)
+        .service(create_user)
+        .service(get_user)
+        .service(update_user);
+}
+
+/// List users, filtered by role, partnership or active flag (admin).
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(PageParams, UserFilter), responses(
+    (status = 200, description = "A page of users", body = Page<User>),
+    (status = 403, description = "Only the admin manages users"),
+))]
+#[get("/users")]
+pub async fn list_users(
+    state: State,
+    caller: Caller,
+    page: QueryParams<PageParams>,
+    filter: QueryParams<UserFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let (page, filter) = (page.0.request()?, filter.0);
+    let found = state
+        .db
+        .run(move |conn| super::list(conn, &caller, &filter, &page))
+        .await?;
+    Ok(HttpResponse::Ok().json(found))
+}
+
+/// Create a user with an initial password (admin).
+#[utoipa::path(tag = "users", security(("bearer" = [])), request_body = NewUser, responses(
+    (status = 201, description = "Created", body = User),
+    (status = 403, description = "Only the admin manages users"),
+    (status = 409, description = "The e-mail address is in use"),
+))]
+#[post("/users")]
+pub async fn create_user(state: State, caller: Caller, body: JsonBody<NewUser>) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let new = body.into_inner();
+    super::validate_new(&new)?;
+    let hash = state.hash_secret(new.password.clone()).await?;
+    let created = state
+        .db
+        .run(move |conn| super::create(conn, &caller, &new, &hash))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/users/{}", created.id)))
+        .json(created))
+}
+
+/// Read a user (admin).
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), responses(
+    (status = 200, description = "The user", body = User),
+    (status = 403, description = "Only the admin manages users"),
+))]
+#[get("/users/{id}")]
+pub async fn get_user(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let found = state.db.run(move |conn| super::get(conn, &caller, id)).await?;
+    Ok(HttpResponse::Ok().json(found))
+}
+
+/// Change a user: details, role and partnership, active flag, or password (admin).
+/// Deactivating, a new password, or a new role or partnership ends the user's sessions.
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = UserChanges, responses(
+    (status = 200, description = "Updated", body = User),
+    (status = 403, description = "Only the admin manages users"),
+    (status = 409, description = "The e-mail address is in use, or this would leave no active admin"),
+))]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: JsonBody<UserChanges>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let (id, changes) = (id.into_inner(), body.into_inner());
+    super::validate_changes(&changes)?;
+    let hash = match &changes.password {
+        Some(password) => Some(state.hash_secret(password.clone()).await?),
+        None => None,
+    };
+    let updated = state
+        .db
+        .run(move |conn| super::update(conn, &caller, id, &changes, hash.as_deref()))
+        .await?;
+    Ok(HttpResponse::Ok().json(updated))
+}

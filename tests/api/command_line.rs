@@ -1,0 +1,141 @@
+//! The `cspfund` binary: its commands and its refusal to start on bad settings.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use cspfund::auth::passwords;
+use cspfund::db::Database;
+use cspfund::users;
+
+fn cspfund(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cspfund"));
+    command
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("CSPFUND_") || key == "DATABASE_URL" {
+            command.env_remove(key);
+        }
+    }
+    command.envs(env.iter().copied());
+    let mut child = command.spawn().expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("stdin written");
+    child.wait_with_output().expect("the binary finishes")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn admin_create_reads_the_password_from_stdin() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let data_dir = dir.path().to_string_lossy().into_owned();
+    let env = [("CSPFUND_DATA_DIR", data_dir.as_str())];
+    let args = [
+        "admin",
+        "create",
+        "--email",
+        "Owner@OPCC.example",
+        "--name",
+        "Fund owner",
+    ];
+
+    let weak = cspfund(&args, &env, "short\n");
+    assert!(!weak.status.success());
+    assert!(
+        text(&weak.stderr).contains("password: must be at least 12 characters"),
+        "{}",
+        text(&weak.stderr)
+    );
+
+    let created = cspfund(&args, &env, "a-long-admin-password\n");
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    assert!(text(&created.stdout).contains("created admin owner@opcc.example"));
+
+    let again = cspfund(&args, &env, "a-long-admin-password\n");
+    assert!(!again.status.success());
+    assert!(
+        text(&again.stderr).contains("already in use"),
+        "{}",
+        text(&again.stderr)
+    );
+
+    let db = Database::open(&dir.path().join("cspfund.sqlite3").to_string_lossy(), 1).expect("the database opens");
+    let mut conn = db.connection().expect("a connection");
+    let admin = users::find_by_email(&mut conn, "owner@opcc.example")
+        .expect("query")
+        .expect("the admin");
+    assert_eq!(admin.display_name, "Fund owner");
+    assert!(passwords::verify("a-long-admin-password", &admin.password_hash));
+    assert!(
+        dir.path().join("jwt-secret").exists(),
+        "the embedded default keeps its signing key"
+    );
+}
+
+#[test]
+fn openapi_prints_the_committed_document() {
+    let printed = cspfund(&["openapi"], &[], "");
+    assert!(printed.status.success());
+    let printed: serde_json::Value = serde_json::from_slice(&printed.stdout).expect("JSON");
+    let committed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json")).expect("committed"),
+    )
+    .expect("JSON");
+    assert_eq!(printed, committed);
+}
+
+#[test]
+fn bad_settings_stop_the_server_with_a_message_naming_the_variable() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let data_dir = dir.path().to_string_lossy().into_owned();
+    let cases: [(&[(&str, &str)], &str); 5] = [
+        (
+            &[("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")],
+            "CSPFUND_JWT_SECRET: is required with PostgreSQL",
+        ),
+        (
+            &[("CSPFUND_JWT_SECRET", "too-short")],
+            "CSPFUND_JWT_SECRET: must be at least 32 bytes",
+        ),
+        (&[("CSPFUND_BIND", "not an address")], "CSPFUND_BIND"),
+        (
+            &[("CSPFUND_CORS_ORIGINS", "grants.example.gov.uk")],
+            "CSPFUND_CORS_ORIGINS",
+        ),
+        (&[("CSPFUND_ADMIN_EMAIL", "a@opcc.example")], "CSPFUND_ADMIN_PASSWORD"),
+    ];
+    for (env, expected) in cases {
+        let mut env = env.to_vec();
+        env.push(("CSPFUND_DATA_DIR", &data_dir));
+        let output = cspfund(&[], &env, "");
+        assert!(!output.status.success(), "{env:?} should not start");
+        assert!(
+            text(&output.stderr).contains(expected),
+            "{env:?}: {}",
+            text(&output.stderr)
+        );
+    }
+    let unreachable = cspfund(
+        &[],
+        &[
+            ("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none"),
+            ("CSPFUND_JWT_SECRET", "a-secret-that-is-long-enough-32-bytes"),
+        ],
+        "",
+    );
+    assert!(!unreachable.status.success());
+    assert!(
+        text(&unreachable.stderr).contains("cannot connect to the PostgreSQL database"),
+        "{}",
+        text(&unreachable.stderr)
+    );
+}

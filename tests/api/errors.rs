@@ -1,0 +1,213 @@
+//! Every error is a problem+json document; nothing a client sends produces a 500.
+
+use actix_web::http::Method;
+use serde_json::json;
+
+use crate::support::{Options, TestApp};
+
+#[actix_web::test]
+async fn unknown_routes_and_wrong_methods() {
+    let app = TestApp::spawn().await;
+    app.get("/api/v1/nothing-here")
+        .send()
+        .await
+        .expect_problem(404, "not-found");
+    app.get("/favicon.ico").send().await.expect_problem(404, "not-found");
+    let wrong = app
+        .call(Method::DELETE, "/api/v1/partnerships")
+        .send()
+        .await
+        .expect_problem(405, "method-not-allowed");
+    assert_eq!(wrong.header("allow").as_deref(), Some("GET, POST"));
+    let wrong = app
+        .call(Method::PUT, "/api/v1/partnerships/12")
+        .send()
+        .await
+        .expect_problem(405, "method-not-allowed");
+    assert_eq!(wrong.header("allow").as_deref(), Some("GET, PATCH"));
+    // A path parameter of the wrong type names no object.
+    app.get("/api/v1/partnerships/not-a-number")
+        .token(&app.admin_token)
+        .send()
+        .await
+        .expect_problem(404, "not-found");
+}
+
+#[actix_web::test]
+async fn bodies_must_be_json_of_bounded_size() {
+    let app = TestApp::spawn_with(Options {
+        flags: vec!["--max-body-bytes".into(), "2048".into()],
+    })
+    .await;
+    let post = || app.post("/api/v1/partnerships").token(&app.admin_token);
+    post()
+        .raw("application/json", "{\"name\": ")
+        .await
+        .expect_problem(400, "malformed-request");
+    post()
+        .raw("application/json", "")
+        .await
+        .expect_problem(400, "malformed-request");
+    post()
+        .raw("application/json", "{} trailing")
+        .await
+        .expect_problem(400, "malformed-request");
+    post()
+        .raw("text/plain", "{}")
+        .await
+        .expect_problem(415, "unsupported-media-type");
+    app.post("/api/v1/partnerships")
+        .token(&app.admin_token)
+        .send()
+        .await
+        .expect_problem(415, "unsupported-media-type");
+    let big = format!("{{\"name\": \"{}\"}}", "x".repeat(4096));
+    post()
+        .raw("application/json", big)
+        .await
+        .expect_problem(413, "payload-too-large");
+    // +json media types are JSON too.
+    post()
+        .raw(
+            "application/merge-patch+json",
+            r#"{"name":"A","area":"B","lead_authority":"C"}"#,
+        )
+        .await
+        .expect(201);
+}
+
+#[actix_web::test]
+async fn shape_errors_name_the_field_and_rule() {
+    let app = TestApp::spawn().await;
+    let reply = app
+        .post("/api/v1/partnerships")
+        .token(&app.admin_token)
+        .json(&json!({"name": 12, "area": "Plymouth", "lead_authority": "PCC"}))
+        .await
+        .expect_problem(422, "validation");
+    assert_eq!(reply.violations(), ["name:type"]);
+    let missing = app
+        .post("/api/v1/partnerships")
+        .token(&app.admin_token)
+        .json(&json!({"area": "Plymouth", "lead_authority": "PCC"}))
+        .await
+        .expect_problem(422, "validation");
+    assert_eq!(missing.violations(), ["name:required"]);
+    let unknown = app
+        .post("/api/v1/partnerships")
+        .token(&app.admin_token)
+        .json(&json!({"name": "A", "area": "B", "lead_authority": "C", "colour": "blue"}))
+        .await
+        .expect_problem(422, "validation");
+    assert_eq!(unknown.violations(), ["colour:unknown_field"]);
+    let listed = app
+        .get("/api/v1/partnerships")
+        .token(&app.admin_token)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(listed.body["items"], json!([]), "nothing was stored from bad input");
+}
+
+#[actix_web::test]
+async fn every_response_carries_a_request_id() {
+    let app = TestApp::spawn().await;
+    let echoed = app
+        .get("/health/live")
+        .header("x-request-id", "partner-abc-123")
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(echoed.header("x-request-id").as_deref(), Some("partner-abc-123"));
+    let generated = app
+        .get("/nope")
+        .header("x-request-id", "bad id with spaces")
+        .send()
+        .await
+        .expect(404);
+    let id = generated.header("x-request-id").expect("a request id");
+    assert_eq!(id.len(), 36, "a fresh UUID replaces an unusable id: {id}");
+}
+
+#[actix_web::test]
+async fn health_probes() {
+    let app = TestApp::spawn().await;
+    app.get("/health/live").send().await.expect(200);
+    let ready = app.get("/health/ready").send().await.expect(200);
+    assert_eq!(ready.body["status"], "ready");
+    let backend = if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(ready.body["database"], backend);
+}
+
+#[actix_web::test]
+async fn hostile_input_never_causes_a_server_error() {
+    let app = TestApp::spawn().await;
+    let bodies = [
+        "null",
+        "[]",
+        "0",
+        "\"x\"",
+        "{\"name\": null}",
+        "{\"name\": {}}",
+        "{\"name\": [\"a\"]}",
+        "{\"email\": \"\\u0000\"}",
+        "{\"role\": 1}",
+        "{\"partnership_id\": 1e400}",
+        "{\"partnership_id\": -1}",
+        "{\"partnership_id\": 99999999999999999999}",
+        "{\"active\": \"yes\"}",
+        "{\"limit\": \"'; DROP TABLE users; --\"}",
+        "\u{feff}{}",
+        "{\"a\":",
+        "{\"name\": \"\u{202e}\u{0}\"}",
+    ];
+    let routes = [
+        (Method::POST, "/api/v1/auth/token"),
+        (Method::POST, "/api/v1/auth/refresh"),
+        (Method::POST, "/api/v1/auth/logout"),
+        (Method::POST, "/api/v1/partnerships"),
+        (Method::PATCH, "/api/v1/partnerships/1"),
+        (Method::POST, "/api/v1/users"),
+        (Method::PATCH, "/api/v1/users/1"),
+        (Method::POST, "/api/v1/api-clients"),
+        (Method::PATCH, "/api/v1/api-clients/1"),
+        (Method::POST, "/api/v1/me/password"),
+    ];
+    for (method, path) in routes {
+        for body in bodies {
+            let reply = app
+                .call(method.clone(), path)
+                .token(&app.admin_token)
+                .raw("application/json", body)
+                .await;
+            assert!(
+                reply.status.is_client_error(),
+                "{method} {path} {body:?} -> {} {}",
+                reply.status,
+                reply.body
+            );
+            assert_eq!(
+                reply.header("content-type").as_deref(),
+                Some("application/problem+json")
+            );
+        }
+    }
+    for query in [
+        "limit=-1",
+        "limit=abc",
+        "cursor=%00",
+        "active=maybe",
+        "partnership_id=1.5",
+    ] {
+        let reply = app
+            .get(&format!("/api/v1/users?{query}"))
+            .token(&app.admin_token)
+            .send()
+            .await;
+        assert_eq!(reply.status.as_u16(), 422, "{query}: {}", reply.body);
+    }
+}

@@ -1,0 +1,13 @@
+//! Integration tests: the service over real HTTP, on SQLite by default and on PostgreSQL when
+//! `TEST_DATABASE_URL` is set.
+
+// A failed expectation in a test is a test failure: panicking is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod access;
+mod accounts;
+mod auth;
+mod command_line;
+mod errors;
+mod openapi;
+mod support;

@@ -1,0 +1,87 @@
+//! The OpenAPI document is a product: the committed copy must equal what the server serves.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::TestApp;
+
+const COMMITTED: &str = "openapi/openapi.json";
+
+#[actix_web::test]
+async fn the_committed_document_equals_the_served_one() {
+    let app = TestApp::spawn().await;
+    let served = app.get("/api/v1/openapi.json").send().await.expect(200).body;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(COMMITTED);
+    if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+        let pretty = serde_json::to_string_pretty(&served).expect("json") + "\n";
+        std::fs::write(&path, pretty).expect("the document is written");
+    }
+    let committed: Value = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or(Value::Null);
+    assert!(
+        committed == served,
+        "{COMMITTED} differs from the served document; regenerate it with \
+         `UPDATE_OPENAPI=1 cargo test --test api openapi` (or `cargo run -- openapi > {COMMITTED}`) and review the diff"
+    );
+}
+
+#[actix_web::test]
+async fn every_documented_operation_is_routed_and_describes_its_errors() {
+    let app = TestApp::spawn().await;
+    let doc = app.get("/api/v1/openapi.json").send().await.expect(200).body;
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut operation_ids = std::collections::BTreeSet::new();
+    for (path, item) in paths {
+        for (method, op) in item.as_object().expect("a path item") {
+            let id = op["operationId"].as_str().expect("an operationId");
+            assert!(operation_ids.insert(id.to_owned()), "operationId {id} is used twice");
+            let responses = op["responses"].as_object().expect("responses");
+            assert!(responses.contains_key("500"), "{method} {path} documents 500");
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let is_problem =
+                        response.get("$ref").is_some() || response["content"].get("application/problem+json").is_some();
+                    assert!(is_problem, "{method} {path} {status} is a problem");
+                }
+            }
+            if op.get("security").is_some() {
+                assert!(responses.contains_key("401"), "{method} {path} documents 401");
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(responses.contains_key(status), "{method} {path} documents {status}");
+                }
+            }
+            // The route exists with this method: whatever it answers, it is not "no route".
+            let concrete = path.replace("{id}", "1").replace("{slug}", "validation");
+            let method = actix_web::http::Method::from_bytes(method.to_uppercase().as_bytes()).expect("a method");
+            let reply = app.call(method.clone(), &concrete).raw("application/json", "{}").await;
+            assert_ne!(reply.status.as_u16(), 405, "{method} {concrete}");
+            assert_ne!(reply.body["detail"], format!("no route matches {concrete}"));
+        }
+    }
+}
+
+#[actix_web::test]
+async fn interactive_docs_are_served_without_the_internet() {
+    let app = TestApp::spawn().await;
+    let redirect = app.get("/docs").send().await.expect(308);
+    assert_eq!(redirect.header("location").as_deref(), Some("/docs/"));
+    let page = app.get("/docs/").send().await.expect(200);
+    assert!(page.header("content-type").is_some_and(|t| t.starts_with("text/html")));
+    let script = app.get("/docs/swagger-ui-bundle.js").send().await.expect(200);
+    assert!(script.header("content-type").is_some_and(|t| t.contains("javascript")));
+    let initializer = app.get("/docs/swagger-initializer.js").send().await.expect(200);
+    assert!(
+        initializer
+            .body
+            .as_str()
+            .is_some_and(|js| js.contains("/api/v1/openapi.json"))
+    );
+    let problem = app.get("/problems/validation").send().await.expect(200);
+    assert_eq!(problem.body["status"], 422);
+}
