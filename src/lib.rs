@@ -5,17 +5,24 @@
 //! Modules follow the domain: `partnerships`, `users`, `api_clients`, `auth` (roles, callers,
 //! tokens); `money` and `timestamps` hold value types; `db` and `http` are the two edges.
 
+pub mod allocations;
 pub mod api_clients;
 pub mod auth;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod documents;
 pub mod error;
+pub mod fund_years;
 pub mod http;
+pub mod measures;
 pub mod money;
 pub mod pagination;
 pub mod partnerships;
+pub mod plans;
+pub mod priority_sets;
 pub mod schema;
+pub mod stored_enum;
 pub mod timestamps;
 pub mod users;

@@ -55,7 +55,260 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    priority_sets (id) {
+        id -> BigInt,
+        name -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    priorities (id) {
+        id -> BigInt,
+        priority_set_id -> BigInt,
+        number -> Integer,
+        title -> Text,
+    }
+}
+
+diesel::table! {
+    fund_years (id) {
+        id -> BigInt,
+        label -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        plan_due -> Date,
+        half_year_return_due -> Date,
+        final_report_due -> Date,
+        priority_set_id -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    allocations (id) {
+        id -> BigInt,
+        fund_year_id -> BigInt,
+        partnership_id -> BigInt,
+        grant_pence -> BigInt,
+        carry_forward_pence -> BigInt,
+        carry_forward_purpose -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    plans (id) {
+        id -> BigInt,
+        allocation_id -> BigInt,
+        status -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    plan_lines (id) {
+        id -> BigInt,
+        plan_id -> BigInt,
+        number -> Integer,
+        title -> Text,
+        outline -> Text,
+        amount_pence -> BigInt,
+        provider -> Nullable<Text>,
+        total_contract_value_pence -> Nullable<BigInt>,
+        outcome_measures -> Text,
+    }
+}
+
+diesel::table! {
+    plan_line_sub_allocations (id) {
+        id -> BigInt,
+        plan_line_id -> BigInt,
+        position -> Integer,
+        label -> Text,
+        amount_pence -> BigInt,
+    }
+}
+
+diesel::table! {
+    plan_line_priorities (plan_line_id, priority_id) {
+        plan_line_id -> BigInt,
+        priority_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    plan_line_indicators (id) {
+        id -> BigInt,
+        plan_line_id -> BigInt,
+        number -> Integer,
+        name -> Text,
+        comparison -> Nullable<Text>,
+        target -> Nullable<Text>,
+        unit -> Text,
+    }
+}
+
+diesel::table! {
+    half_year_returns (id) {
+        id -> BigInt,
+        allocation_id -> BigInt,
+        half -> Text,
+        half_year_end -> Date,
+        amount_claimed_pence -> BigInt,
+        invoice_reference -> Text,
+        status -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    half_year_projects (id) {
+        id -> BigInt,
+        half_year_return_id -> BigInt,
+        position -> Integer,
+        plan_line_id -> BigInt,
+        provider -> Text,
+        provider_status -> Text,
+        commissioning_body -> Text,
+        total_service_funding_pence -> Nullable<BigInt>,
+        intended_outcomes -> Text,
+        how_measured -> Text,
+        extent_achieved -> Text,
+        actions -> Text,
+        rag -> Text,
+    }
+}
+
+diesel::table! {
+    half_year_expenditure_items (id) {
+        id -> BigInt,
+        half_year_project_id -> BigInt,
+        position -> Integer,
+        description -> Text,
+        amount_pence -> BigInt,
+    }
+}
+
+diesel::table! {
+    half_year_indicator_actuals (id) {
+        id -> BigInt,
+        half_year_project_id -> BigInt,
+        plan_line_indicator_id -> BigInt,
+        actual -> Text,
+    }
+}
+
+diesel::table! {
+    final_reports (id) {
+        id -> BigInt,
+        allocation_id -> BigInt,
+        unspent_treatment -> Nullable<Text>,
+        treatment_notes -> Text,
+        status -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    final_report_lines (id) {
+        id -> BigInt,
+        final_report_id -> BigInt,
+        position -> Integer,
+        plan_line_id -> BigInt,
+        actual_spend_pence -> BigInt,
+        variance_explanation -> Text,
+        outcomes -> Text,
+        case_study -> Text,
+        case_study_anonymised -> Bool,
+    }
+}
+
+diesel::table! {
+    virements (id) {
+        id -> BigInt,
+        final_report_id -> BigInt,
+        position -> Integer,
+        from_plan_line_id -> BigInt,
+        to_plan_line_id -> BigInt,
+        amount_pence -> BigInt,
+        reason -> Text,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> BigInt,
+        partnership_id -> BigInt,
+        document_kind -> Text,
+        document_id -> BigInt,
+        plan_line_id -> Nullable<BigInt>,
+        filename -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> partnerships (partnership_id));
 diesel::joinable!(api_clients -> partnerships (partnership_id));
 
-diesel::allow_tables_to_appear_in_same_query!(partnerships, users, api_clients, refresh_tokens);
+diesel::joinable!(priorities -> priority_sets (priority_set_id));
+diesel::joinable!(fund_years -> priority_sets (priority_set_id));
+diesel::joinable!(allocations -> fund_years (fund_year_id));
+diesel::joinable!(allocations -> partnerships (partnership_id));
+diesel::joinable!(plans -> allocations (allocation_id));
+diesel::joinable!(plan_lines -> plans (plan_id));
+diesel::joinable!(plan_line_sub_allocations -> plan_lines (plan_line_id));
+diesel::joinable!(plan_line_priorities -> plan_lines (plan_line_id));
+diesel::joinable!(plan_line_priorities -> priorities (priority_id));
+diesel::joinable!(plan_line_indicators -> plan_lines (plan_line_id));
+diesel::joinable!(half_year_returns -> allocations (allocation_id));
+diesel::joinable!(half_year_projects -> half_year_returns (half_year_return_id));
+diesel::joinable!(half_year_projects -> plan_lines (plan_line_id));
+diesel::joinable!(half_year_expenditure_items -> half_year_projects (half_year_project_id));
+diesel::joinable!(half_year_indicator_actuals -> half_year_projects (half_year_project_id));
+diesel::joinable!(half_year_indicator_actuals -> plan_line_indicators (plan_line_indicator_id));
+diesel::joinable!(final_reports -> allocations (allocation_id));
+diesel::joinable!(final_report_lines -> final_reports (final_report_id));
+diesel::joinable!(final_report_lines -> plan_lines (plan_line_id));
+diesel::joinable!(virements -> final_reports (final_report_id));
+diesel::joinable!(attachments -> partnerships (partnership_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    partnerships,
+    users,
+    api_clients,
+    refresh_tokens,
+    priority_sets,
+    priorities,
+    fund_years,
+    allocations,
+    plans,
+    plan_lines,
+    plan_line_sub_allocations,
+    plan_line_priorities,
+    plan_line_indicators,
+    half_year_returns,
+    half_year_projects,
+    half_year_expenditure_items,
+    half_year_indicator_actuals,
+    final_reports,
+    final_report_lines,
+    virements,
+    attachments,
+);

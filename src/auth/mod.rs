@@ -11,79 +11,28 @@ pub mod sessions;
 pub mod throttle;
 pub mod tokens;
 
-use diesel::backend::Backend;
-use diesel::deserialize::{self, FromSql, FromSqlRow};
-use diesel::expression::AsExpression;
-use diesel::serialize::{self, Output, ToSql};
-use diesel::sql_types::Text;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 use crate::db::DbConnection;
 use crate::error::Error;
 use crate::{api_clients, users};
 
-/// The four roles of the fund. Partnership roles act for exactly one partnership.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, AsExpression, FromSqlRow)]
-#[serde(rename_all = "snake_case")]
-#[diesel(sql_type = Text)]
-pub enum Role {
-    /// OPCC system owner: partnerships, users, API clients, fund years, allocations.
-    Admin,
-    /// OPCC commissioning staff: reads every partnership, reviews and approves.
-    OpccReviewer,
-    /// A partnership's manager: drafts, edits, signs and submits its documents.
-    CspManager,
-    /// A partnership's Treasurer / S151 officer: reads, and countersigns returns.
-    Treasurer,
+crate::stored_enum! {
+    /// The four roles of the fund. Partnership roles act for exactly one partnership.
+    pub enum Role {
+        /// OPCC system owner: partnerships, users, API clients, fund years, allocations.
+        Admin => "admin",
+        /// OPCC commissioning staff: reads every partnership, reviews and approves.
+        OpccReviewer => "opcc_reviewer",
+        /// A partnership's manager: drafts, edits, signs and submits its documents.
+        CspManager => "csp_manager",
+        /// A partnership's Treasurer / S151 officer: reads, and countersigns returns.
+        Treasurer => "treasurer",
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::OpccReviewer, Role::CspManager, Role::Treasurer];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::OpccReviewer => "opcc_reviewer",
-            Role::CspManager => "csp_manager",
-            Role::Treasurer => "treasurer",
-        }
-    }
-
     /// Roles that act for one partnership (and must name it).
     pub fn is_partnership_role(self) -> bool {
         matches!(self, Role::CspManager | Role::Treasurer)
-    }
-}
-
-impl std::str::FromStr for Role {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Role, String> {
-        Role::ALL
-            .into_iter()
-            .find(|role| role.as_str() == s)
-            .ok_or_else(|| format!("unknown role {s:?}"))
-    }
-}
-
-impl<DB> ToSql<Text, DB> for Role
-where
-    DB: Backend,
-    str: ToSql<Text, DB>,
-{
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
-        self.as_str().to_sql(out)
-    }
-}
-
-impl<DB> FromSql<Text, DB> for Role
-where
-    DB: Backend,
-    String: FromSql<Text, DB>,
-{
-    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
-        Ok(String::from_sql(bytes)?.parse::<Role>()?)
     }
 }
 

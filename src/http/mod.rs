@@ -26,7 +26,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::db::Database;
 use crate::error::Error;
-use crate::{api_clients, auth, bootstrap, partnerships, users};
+use crate::{allocations, api_clients, auth, bootstrap, fund_years, partnerships, plans, priority_sets, users};
 
 /// Everything a request handler may need, shared by all workers.
 pub struct AppState {
@@ -99,7 +99,11 @@ fn routes(cfg: &mut ServiceConfig) {
                 .configure(auth::http::routes)
                 .configure(partnerships::http::routes)
                 .configure(users::http::routes)
-                .configure(api_clients::http::routes),
+                .configure(api_clients::http::routes)
+                .configure(priority_sets::http::routes)
+                .configure(fund_years::http::routes)
+                .configure(allocations::http::routes)
+                .configure(plans::http::routes),
         );
 }
 

@@ -34,6 +34,8 @@ Money is a decimal string with two places (\"400568.00\"). Every error is \
         (name = "partnerships", description = "Community Safety Partnerships"),
         (name = "users", description = "People and their roles (admin)"),
         (name = "api-clients", description = "Machine credentials for partner systems (admin)"),
+        (name = "reference-data", description = "Priority sets, fund years and allocations"),
+        (name = "plans", description = "Spending Intentions Plans"),
         (name = "health", description = "Probes"),
         (name = "meta", description = "This document and the problem types"),
     )

@@ -90,7 +90,10 @@ fn openapi_prints_the_committed_document() {
         &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json")).expect("committed"),
     )
     .expect("JSON");
-    assert_eq!(printed, committed);
+    assert!(
+        printed == committed,
+        "`cspfund openapi` differs from openapi/openapi.json"
+    );
 }
 
 #[test]

@@ -9,5 +9,7 @@ mod accounts;
 mod auth;
 mod command_line;
 mod errors;
+mod fixtures;
 mod openapi;
+mod plans;
 mod support;

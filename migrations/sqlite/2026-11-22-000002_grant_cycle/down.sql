@@ -1,0 +1,17 @@
+DROP TABLE attachments;
+DROP TABLE virements;
+DROP TABLE final_report_lines;
+DROP TABLE final_reports;
+DROP TABLE half_year_indicator_actuals;
+DROP TABLE half_year_expenditure_items;
+DROP TABLE half_year_projects;
+DROP TABLE half_year_returns;
+DROP TABLE plan_line_indicators;
+DROP TABLE plan_line_priorities;
+DROP TABLE plan_line_sub_allocations;
+DROP TABLE plan_lines;
+DROP TABLE plans;
+DROP TABLE allocations;
+DROP TABLE fund_years;
+DROP TABLE priorities;
+DROP TABLE priority_sets;

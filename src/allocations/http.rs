@@ -1,0 +1,88 @@
+//! HTTP for allocations: the admin sets them; partnerships read their own, the OPCC all.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, patch, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::{Allocation, AllocationChanges, AllocationFilter, NewAllocation};
+use crate::auth::Caller;
+use crate::http::State;
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::problem::ApiError;
+use crate::pagination::{Page, PageParams};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_allocations)
+        .service(create_allocation)
+        .service(get_allocation)
+        .service(update_allocation);
+}
+
+/// List allocations visible to you, by fund year and partnership.
+#[utoipa::path(tag = "reference-data", security(("bearer" = [])), params(PageParams, AllocationFilter),
+    responses((status = 200, description = "A page of allocations", body = Page<Allocation>)))]
+#[get("/allocations")]
+pub async fn list_allocations(
+    state: State,
+    caller: Caller,
+    page: QueryParams<PageParams>,
+    filter: QueryParams<AllocationFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let (page, filter) = (page.0.request()?, filter.0);
+    Ok(HttpResponse::Ok().json(
+        state
+            .db
+            .run(move |conn| super::list(conn, &caller, &filter, &page))
+            .await?,
+    ))
+}
+
+/// Set a partnership's allocation for a fund year (admin).
+#[utoipa::path(tag = "reference-data", security(("bearer" = [])), request_body = NewAllocation, responses(
+    (status = 201, description = "Created", body = Allocation),
+    (status = 403, description = "Only the admin sets allocations"),
+))]
+#[post("/allocations")]
+pub async fn create_allocation(
+    state: State,
+    caller: Caller,
+    body: JsonBody<NewAllocation>,
+) -> Result<HttpResponse, ApiError> {
+    let new = body.into_inner();
+    let created = state.db.run(move |conn| super::create(conn, &caller, &new)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/allocations/{}", created.id)))
+        .json(created))
+}
+
+/// Read an allocation.
+#[utoipa::path(tag = "reference-data", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, description = "The allocation", body = Allocation)))]
+#[get("/allocations/{id}")]
+pub async fn get_allocation(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    Ok(HttpResponse::Ok().json(state.db.run(move |conn| super::get(conn, &caller, id)).await?))
+}
+
+/// Change an allocation's grant or carry-forward (admin). It must still cover the plan lines
+/// and the claims made against it.
+#[utoipa::path(tag = "reference-data", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = AllocationChanges, responses(
+    (status = 200, description = "Updated", body = Allocation),
+    (status = 403, description = "Only the admin sets allocations"),
+))]
+#[patch("/allocations/{id}")]
+pub async fn update_allocation(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: JsonBody<AllocationChanges>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, changes) = (id.into_inner(), body.into_inner());
+    Ok(HttpResponse::Ok().json(
+        state
+            .db
+            .run(move |conn| super::update(conn, &caller, id, &changes))
+            .await?,
+    ))
+}

@@ -1,0 +1,312 @@
+//! Fund years: the financial year (1 April to 31 March, written "2021-22"), its deadlines, and
+//! the Police & Crime Plan priorities its plans cite.
+
+pub mod http;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::db::{DbConnection, write_transaction};
+use crate::error::{Error, Violations};
+use crate::pagination::{Page, PageRequest};
+use crate::schema::{allocations, fund_years, plans};
+use crate::{priority_sets, timestamps};
+
+/// How long after the year ends a final report may fall due.
+const FINAL_REPORT_GRACE_DAYS: i64 = 183;
+
+#[derive(Queryable, Selectable, Serialize, ToSchema, Debug, Clone)]
+#[diesel(table_name = fund_years, check_for_backend(crate::db::MultiBackend))]
+#[schema(example = json!({"id": 2, "label": "2021-22", "starts_on": "2021-04-01", "ends_on": "2022-03-31",
+    "plan_due": "2021-05-28", "half_year_return_due": "2021-11-05", "final_report_due": "2022-06-30",
+    "priority_set_id": 1, "created_at": "2026-11-22T09:00:00Z", "updated_at": "2026-11-22T09:00:00Z"}))]
+pub struct FundYear {
+    pub id: i64,
+    /// The financial year, e.g. "2021-22".
+    pub label: String,
+    /// Always 1 April.
+    pub starts_on: NaiveDate,
+    /// Always 31 March of the next calendar year.
+    pub ends_on: NaiveDate,
+    /// Spending Intentions Plans are due.
+    pub plan_due: NaiveDate,
+    /// Half-year returns are due (e.g. Friday 3 November).
+    pub half_year_return_due: NaiveDate,
+    /// Final evaluation reports are due (up to six months after the year ends).
+    pub final_report_due: NaiveDate,
+    /// The Police & Crime Plan priorities plan lines cite this year.
+    pub priority_set_id: i64,
+    #[serde(serialize_with = "timestamps::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "timestamps::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub updated_at: NaiveDateTime,
+}
+
+impl FundYear {
+    pub fn contains(&self, date: NaiveDate) -> bool {
+        (self.starts_on..=self.ends_on).contains(&date)
+    }
+}
+
+#[derive(Deserialize, ToSchema, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"label": "2021-22", "plan_due": "2021-05-28", "half_year_return_due": "2021-11-05",
+    "final_report_due": "2022-06-30", "priority_set_id": 1}))]
+pub struct NewFundYear {
+    /// "YYYY-YY": the year starting 1 April YYYY.
+    pub label: String,
+    pub plan_due: NaiveDate,
+    pub half_year_return_due: NaiveDate,
+    pub final_report_due: NaiveDate,
+    pub priority_set_id: i64,
+}
+
+/// Deadlines or priority set to change; absent fields keep their value.
+#[derive(Deserialize, ToSchema, Debug, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FundYearChanges {
+    pub plan_due: Option<NaiveDate>,
+    pub half_year_return_due: Option<NaiveDate>,
+    pub final_report_due: Option<NaiveDate>,
+    /// Cannot change once a plan of the year exists (its lines cite the current set).
+    pub priority_set_id: Option<i64>,
+}
+
+/// The first and last day of a financial year label such as "2021-22".
+pub fn period_of(label: &str) -> Option<(NaiveDate, NaiveDate)> {
+    let (start, end) = label.split_once('-')?;
+    if start.len() != 4 || end.len() != 2 || !start.bytes().chain(end.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let year: i32 = start.parse().ok()?;
+    let next: i32 = end.parse().ok()?;
+    if (year + 1) % 100 != next {
+        return None;
+    }
+    Some((
+        NaiveDate::from_ymd_opt(year, 4, 1)?,
+        NaiveDate::from_ymd_opt(year + 1, 3, 31)?,
+    ))
+}
+
+/// The deadline rules: plan and half-year return due within the year, in that order; the final
+/// report due after the half-year return and at most six months after the year ends.
+fn check_deadlines(
+    v: &mut Violations,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+    plan: NaiveDate,
+    half: NaiveDate,
+    last: NaiveDate,
+) {
+    let within = |d: NaiveDate| (starts_on..=ends_on).contains(&d);
+    let year = format!("{starts_on} to {ends_on}");
+    v.check(
+        within(plan),
+        "plan_due",
+        "within_fund_year",
+        format!("must fall within the fund year ({year})"),
+    );
+    v.check(
+        within(half),
+        "half_year_return_due",
+        "within_fund_year",
+        format!("must fall within the fund year ({year})"),
+    );
+    v.check(
+        half > plan,
+        "half_year_return_due",
+        "after_plan_due",
+        "must be after plan_due",
+    );
+    v.check(
+        last > half,
+        "final_report_due",
+        "after_half_year_return_due",
+        "must be after half_year_return_due",
+    );
+    let latest = ends_on + chrono::TimeDelta::days(FINAL_REPORT_GRACE_DAYS);
+    v.check(
+        last <= latest,
+        "final_report_due",
+        "within_grace_period",
+        format!("must be no later than {latest}"),
+    );
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<FundYear>, Error> {
+    Ok(fund_years::table
+        .find(id)
+        .select(FundYear::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_by_label(conn: &mut DbConnection, label: &str) -> Result<Option<FundYear>, Error> {
+    Ok(fund_years::table
+        .filter(fund_years::label.eq(label))
+        .select(FundYear::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn get(conn: &mut DbConnection, id: i64) -> Result<FundYear, Error> {
+    find(conn, id)?.ok_or(Error::NotFound("fund year"))
+}
+
+pub fn list(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<FundYear>, Error> {
+    let rows = fund_years::table
+        .filter(fund_years::id.gt(page.after))
+        .order(fund_years::id)
+        .limit(page.fetch())
+        .select(FundYear::as_select())
+        .load(conn)?;
+    Ok(Page::from_rows(rows, page, |y| y.id, |y| y))
+}
+
+pub fn create(conn: &mut DbConnection, caller: &Caller, new: &NewFundYear) -> Result<FundYear, Error> {
+    caller.require_admin()?;
+    let mut v = Violations::new();
+    let period = period_of(new.label.trim());
+    v.check(
+        period.is_some(),
+        "label",
+        "fund_year_label",
+        "must be a financial year like \"2021-22\"",
+    );
+    if let Some((starts_on, ends_on)) = period {
+        check_deadlines(
+            &mut v,
+            starts_on,
+            ends_on,
+            new.plan_due,
+            new.half_year_return_due,
+            new.final_report_due,
+        );
+    }
+    v.finish()?;
+    let Some((starts_on, ends_on)) = period else {
+        return Err(Error::invalid(
+            "label",
+            "fund_year_label",
+            "must be a financial year like \"2021-22\"",
+        ));
+    };
+    write_transaction(conn, |conn| {
+        if !priority_sets::exists(conn, new.priority_set_id)? {
+            return Err(Error::invalid(
+                "priority_set_id",
+                "exists",
+                "no priority set has this id",
+            ));
+        }
+        if find_by_label(conn, new.label.trim())?.is_some() {
+            return Err(Error::duplicate(
+                "label",
+                format!("the fund year {} exists", new.label.trim()),
+            ));
+        }
+        let now = timestamps::now();
+        Ok(diesel::insert_into(fund_years::table)
+            .values((
+                fund_years::label.eq(new.label.trim()),
+                fund_years::starts_on.eq(starts_on),
+                fund_years::ends_on.eq(ends_on),
+                fund_years::plan_due.eq(new.plan_due),
+                fund_years::half_year_return_due.eq(new.half_year_return_due),
+                fund_years::final_report_due.eq(new.final_report_due),
+                fund_years::priority_set_id.eq(new.priority_set_id),
+                fund_years::created_at.eq(now),
+                fund_years::updated_at.eq(now),
+            ))
+            .returning(fund_years::all_columns)
+            .get_result(conn)?)
+    })
+}
+
+pub fn update(conn: &mut DbConnection, caller: &Caller, id: i64, changes: &FundYearChanges) -> Result<FundYear, Error> {
+    caller.require_admin()?;
+    write_transaction(conn, |conn| {
+        let current = get(conn, id)?;
+        let plan_due = changes.plan_due.unwrap_or(current.plan_due);
+        let half = changes.half_year_return_due.unwrap_or(current.half_year_return_due);
+        let last = changes.final_report_due.unwrap_or(current.final_report_due);
+        let mut v = Violations::new();
+        check_deadlines(&mut v, current.starts_on, current.ends_on, plan_due, half, last);
+        if let Some(set) = changes.priority_set_id.filter(|s| *s != current.priority_set_id) {
+            v.check(
+                priority_sets::exists(conn, set)?,
+                "priority_set_id",
+                "exists",
+                "no priority set has this id",
+            );
+            let plans_of_year = plans::table
+                .inner_join(allocations::table)
+                .filter(allocations::fund_year_id.eq(id))
+                .count()
+                .get_result::<i64>(conn)?;
+            v.check(
+                plans_of_year == 0,
+                "priority_set_id",
+                "in_use",
+                format!("{plans_of_year} plan(s) of this year cite the current priority set"),
+            );
+        }
+        v.finish()?;
+        Ok(diesel::update(fund_years::table.find(id))
+            .set((
+                fund_years::plan_due.eq(plan_due),
+                fund_years::half_year_return_due.eq(half),
+                fund_years::final_report_due.eq(last),
+                fund_years::priority_set_id.eq(changes.priority_set_id.unwrap_or(current.priority_set_id)),
+                fund_years::updated_at.eq(timestamps::now()),
+            ))
+            .returning(fund_years::all_columns)
+            .get_result(conn)?)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn labels_name_april_to_march() {
+        assert_eq!(period_of("2021-22"), Some((d("2021-04-01"), d("2022-03-31"))));
+        assert_eq!(period_of("1999-00"), Some((d("1999-04-01"), d("2000-03-31"))));
+        assert_eq!(period_of("2021-23"), None);
+        assert_eq!(period_of("21-22"), None);
+    }
+
+    #[test]
+    fn deadlines_fall_in_order_within_the_year() {
+        let (start, end) = (d("2017-04-01"), d("2018-03-31"));
+        let mut ok = Violations::new();
+        check_deadlines(&mut ok, start, end, d("2017-05-31"), d("2017-11-03"), d("2018-06-29"));
+        assert!(ok.is_empty());
+        let mut bad = Violations::new();
+        check_deadlines(&mut bad, start, end, d("2017-03-01"), d("2017-02-01"), d("2019-01-01"));
+        let rules: Vec<String> = match bad.finish() {
+            Err(Error::Invalid(errors)) => errors.into_iter().map(|e| format!("{}:{}", e.field, e.rule)).collect(),
+            _ => Vec::new(),
+        };
+        assert_eq!(
+            rules,
+            [
+                "plan_due:within_fund_year",
+                "half_year_return_due:within_fund_year",
+                "half_year_return_due:after_plan_due",
+                "final_report_due:within_grace_period"
+            ]
+        );
+    }
+}

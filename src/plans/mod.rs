@@ -1,0 +1,780 @@
+//! Spending Intentions Plans: per allocation, the lines (projects, services, pilots) the
+//! partnership will spend its money on, with sub-allocations, providers, the Police & Crime Plan
+//! priorities each serves, and how outcomes will be measured.
+
+pub mod http;
+pub mod rules;
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::allocations::{self, Allocation};
+use crate::auth::{Caller, Role};
+use crate::db::{DbConnection, write_transaction};
+use crate::documents::{self, DocumentFilter, Status};
+use crate::error::{Error, Violations};
+use crate::measures::{Comparison, Measure, describe_target};
+use crate::money::Money;
+use crate::pagination::{Page, PageRequest};
+use crate::priority_sets::{self, Priority};
+use crate::schema::{
+    allocations as allocation_rows, attachments, final_report_lines, fund_years, half_year_indicator_actuals,
+    half_year_projects, partnerships, plan_line_indicators, plan_line_priorities, plan_line_sub_allocations,
+    plan_lines, plans, priorities, virements,
+};
+use crate::{fund_years as years, timestamps};
+
+// ---- What clients send ----
+
+/// A plan's content. `allocation_id` is required when creating; a replacement may repeat it but
+/// not change it.
+#[derive(Deserialize, ToSchema, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"allocation_id": 2, "lines": [{"number": 1,
+    "title": "Domestic abuse: integrated victim service",
+    "outline": "Continue to commission the Plymouth Domestic Abuse Service; support the perpetrator pilot.",
+    "amount": "240819.00",
+    "sub_allocations": [{"label": "Plymouth Domestic Abuse Service", "amount": "210000.00"},
+                        {"label": "Perpetrator pilot match funding", "amount": "30819.00"}],
+    "provider": "Sanctuary Supported Living", "total_contract_value": "573300.00",
+    "priorities": [3, 4], "outcome_measures": "Quarterly contract monitoring.",
+    "indicators": [{"number": 1, "name": "Victims referred who engage", "comparison": "at_least",
+                    "target": "75", "unit": "%"},
+                   {"number": 2, "name": "Re-referral rate", "comparison": "less_than", "target": "20", "unit": "%"}]}]}))]
+pub struct PlanInput {
+    pub allocation_id: Option<i64>,
+    pub lines: Vec<PlanLineInput>,
+}
+
+/// One line of a plan, identified by its number (1, 2, ...), which returns and reports cite.
+#[derive(Deserialize, ToSchema, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct PlanLineInput {
+    pub number: i32,
+    pub title: String,
+    #[serde(default)]
+    pub outline: String,
+    /// The amount allocated to the line.
+    pub amount: Money,
+    /// Bracketed parts of the amount, e.g. £240,819 = £210,000 + £30,819; they may not exceed it.
+    #[serde(default)]
+    pub sub_allocations: Vec<SubAllocation>,
+    pub provider: Option<String>,
+    /// The whole contract's value, of which the line pays a share (computed as `opcc_share_percent`).
+    pub total_contract_value: Option<Money>,
+    /// Numbers of the fund year's Police & Crime Plan priorities the line serves.
+    #[serde(default)]
+    pub priorities: Vec<i32>,
+    /// How the outcomes will be measured.
+    #[serde(default)]
+    pub outcome_measures: String,
+    #[serde(default)]
+    pub indicators: Vec<IndicatorInput>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SubAllocation {
+    pub label: String,
+    pub amount: Money,
+}
+
+/// A measurable indicator: "re-referral rate less than 20 %". Qualitative indicators ("staff
+/// trained are satisfied") have neither comparison nor target.
+#[derive(Deserialize, ToSchema, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorInput {
+    /// Identifies the indicator within its line; returns report actuals against it.
+    pub number: i32,
+    pub name: String,
+    pub comparison: Option<Comparison>,
+    pub target: Option<Measure>,
+    /// e.g. "%", "people", "sessions".
+    #[serde(default)]
+    pub unit: String,
+}
+
+// ---- What clients see ----
+
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct Plan {
+    pub id: i64,
+    pub allocation_id: i64,
+    pub fund_year: String,
+    pub partnership_id: i64,
+    pub partnership: String,
+    pub status: Status,
+    /// Increases with every change.
+    pub version: i32,
+    pub lines: Vec<PlanLine>,
+    pub totals: PlanTotals,
+    #[serde(serialize_with = "timestamps::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "timestamps::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct PlanLine {
+    pub number: i32,
+    pub title: String,
+    pub outline: String,
+    pub amount: Money,
+    pub sub_allocations: Vec<SubAllocation>,
+    /// Sum of the sub-allocations.
+    pub sub_allocated: Money,
+    pub provider: Option<String>,
+    pub total_contract_value: Option<Money>,
+    /// The line's amount as a percentage of the total contract value, to two places.
+    #[schema(example = "28.99")]
+    pub opcc_share_percent: Option<String>,
+    pub priorities: Vec<Priority>,
+    pub outcome_measures: String,
+    pub indicators: Vec<Indicator>,
+}
+
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct Indicator {
+    pub number: i32,
+    pub name: String,
+    pub comparison: Option<Comparison>,
+    pub target: Option<Measure>,
+    pub unit: String,
+    /// The target written out, e.g. "< 20 %".
+    pub target_text: Option<String>,
+}
+
+/// Money available to the plan and how much of it the lines use.
+#[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
+pub struct PlanTotals {
+    /// Grant plus carry-forward.
+    pub available: Money,
+    /// Sum of the lines.
+    pub allocated: Money,
+    /// Available minus allocated.
+    pub unallocated: Money,
+}
+
+/// A plan in a list: its figures without its lines.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct PlanSummary {
+    pub id: i64,
+    pub allocation_id: i64,
+    pub fund_year: String,
+    pub partnership_id: i64,
+    pub partnership: String,
+    pub status: Status,
+    pub version: i32,
+    pub line_count: usize,
+    pub totals: PlanTotals,
+    #[serde(serialize_with = "timestamps::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub updated_at: NaiveDateTime,
+}
+
+// ---- Rows ----
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = plans, check_for_backend(crate::db::MultiBackend))]
+struct PlanRow {
+    id: i64,
+    allocation_id: i64,
+    status: Status,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = plan_lines, check_for_backend(crate::db::MultiBackend))]
+struct LineRow {
+    id: i64,
+    number: i32,
+    title: String,
+    outline: String,
+    amount_pence: Money,
+    provider: Option<String>,
+    total_contract_value_pence: Option<Money>,
+    outcome_measures: String,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = plan_line_indicators, check_for_backend(crate::db::MultiBackend))]
+struct IndicatorRow {
+    id: i64,
+    plan_line_id: i64,
+    number: i32,
+    name: String,
+    comparison: Option<String>,
+    target: Option<String>,
+    unit: String,
+}
+
+impl IndicatorRow {
+    fn comparison(&self) -> Option<Comparison> {
+        self.comparison.as_deref().and_then(Comparison::parse)
+    }
+
+    fn target(&self) -> Option<Measure> {
+        self.target.as_deref().and_then(|t| t.parse().ok())
+    }
+}
+
+// ---- Lines as other documents cite them ----
+
+/// A plan line as half-year returns and final reports cite it.
+#[derive(Debug, Clone)]
+pub struct LineRef {
+    pub id: i64,
+    pub number: i32,
+    pub title: String,
+    pub amount: Money,
+    pub indicators: Vec<IndicatorRef>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IndicatorRef {
+    pub id: i64,
+    pub number: i32,
+    pub name: String,
+    pub comparison: Option<Comparison>,
+    pub target: Option<Measure>,
+    pub unit: String,
+}
+
+/// The lines of an allocation's plan, by number; `None` when the allocation has no plan.
+pub fn lines_of_allocation(conn: &mut DbConnection, allocation_id: i64) -> Result<Option<Vec<LineRef>>, Error> {
+    let Some(plan_id) = plans::table
+        .filter(plans::allocation_id.eq(allocation_id))
+        .select(plans::id)
+        .first::<i64>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let lines = load_lines(conn, plan_id)?;
+    let mut indicators = indicators_by_line(conn, &lines)?;
+    Ok(Some(
+        lines
+            .into_iter()
+            .map(|line| LineRef {
+                indicators: indicators
+                    .remove(&line.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|i| IndicatorRef {
+                        id: i.id,
+                        number: i.number,
+                        comparison: i.comparison(),
+                        target: i.target(),
+                        name: i.name,
+                        unit: i.unit,
+                    })
+                    .collect(),
+                id: line.id,
+                number: line.number,
+                title: line.title,
+                amount: line.amount_pence,
+            })
+            .collect(),
+    ))
+}
+
+// ---- Reading ----
+
+fn load_lines(conn: &mut DbConnection, plan_id: i64) -> Result<Vec<LineRow>, Error> {
+    Ok(plan_lines::table
+        .filter(plan_lines::plan_id.eq(plan_id))
+        .order(plan_lines::number)
+        .select(LineRow::as_select())
+        .load(conn)?)
+}
+
+fn indicators_by_line(conn: &mut DbConnection, lines: &[LineRow]) -> Result<HashMap<i64, Vec<IndicatorRow>>, Error> {
+    let ids: Vec<i64> = lines.iter().map(|l| l.id).collect();
+    let mut by_line: HashMap<i64, Vec<IndicatorRow>> = HashMap::new();
+    for row in plan_line_indicators::table
+        .filter(plan_line_indicators::plan_line_id.eq_any(&ids))
+        .order(plan_line_indicators::number)
+        .select(IndicatorRow::as_select())
+        .load::<IndicatorRow>(conn)?
+    {
+        by_line.entry(row.plan_line_id).or_default().push(row);
+    }
+    Ok(by_line)
+}
+
+fn share_percent(amount: Money, total: Option<Money>) -> Option<String> {
+    let total = total.filter(|t| *t > Money::ZERO)?.to_decimal();
+    let share = (amount.to_decimal() * Decimal::ONE_HUNDRED / total)
+        .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    Some(format!("{share:.2}"))
+}
+
+fn totals(available: Money, amounts: impl IntoIterator<Item = Money>) -> Result<PlanTotals, Error> {
+    let allocated = Money::sum(amounts).ok_or_else(|| Error::internal("plan total overflow"))?;
+    Ok(PlanTotals {
+        available,
+        allocated,
+        unallocated: available
+            .checked_sub(allocated)
+            .ok_or_else(|| Error::internal("plan total overflow"))?,
+    })
+}
+
+fn assemble(conn: &mut DbConnection, row: PlanRow, allocation: Allocation) -> Result<Plan, Error> {
+    let lines = load_lines(conn, row.id)?;
+    let ids: Vec<i64> = lines.iter().map(|l| l.id).collect();
+    let mut subs: HashMap<i64, Vec<SubAllocation>> = HashMap::new();
+    for (line_id, label, amount) in plan_line_sub_allocations::table
+        .filter(plan_line_sub_allocations::plan_line_id.eq_any(&ids))
+        .order((
+            plan_line_sub_allocations::plan_line_id,
+            plan_line_sub_allocations::position,
+        ))
+        .select((
+            plan_line_sub_allocations::plan_line_id,
+            plan_line_sub_allocations::label,
+            plan_line_sub_allocations::amount_pence,
+        ))
+        .load::<(i64, String, Money)>(conn)?
+    {
+        subs.entry(line_id).or_default().push(SubAllocation { label, amount });
+    }
+    let mut cited: HashMap<i64, Vec<Priority>> = HashMap::new();
+    for (line_id, number, title) in plan_line_priorities::table
+        .inner_join(priorities::table)
+        .filter(plan_line_priorities::plan_line_id.eq_any(&ids))
+        .order((plan_line_priorities::plan_line_id, priorities::number))
+        .select((
+            plan_line_priorities::plan_line_id,
+            priorities::number,
+            priorities::title,
+        ))
+        .load::<(i64, i32, String)>(conn)?
+    {
+        cited.entry(line_id).or_default().push(Priority { number, title });
+    }
+    let mut indicators = indicators_by_line(conn, &lines)?;
+    let totals = totals(allocation.available, lines.iter().map(|l| l.amount_pence))?;
+    let lines = lines
+        .into_iter()
+        .map(|line| {
+            let sub_allocations = subs.remove(&line.id).unwrap_or_default();
+            PlanLine {
+                sub_allocated: Money::sum(sub_allocations.iter().map(|s| s.amount)).unwrap_or(Money::ZERO),
+                opcc_share_percent: share_percent(line.amount_pence, line.total_contract_value_pence),
+                priorities: cited.remove(&line.id).unwrap_or_default(),
+                indicators: indicators
+                    .remove(&line.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|i| Indicator {
+                        target_text: i
+                            .comparison()
+                            .zip(i.target())
+                            .map(|(c, t)| describe_target(c, t, &i.unit)),
+                        comparison: i.comparison(),
+                        target: i.target(),
+                        number: i.number,
+                        name: i.name,
+                        unit: i.unit,
+                    })
+                    .collect(),
+                sub_allocations,
+                number: line.number,
+                title: line.title,
+                outline: line.outline,
+                amount: line.amount_pence,
+                provider: line.provider,
+                total_contract_value: line.total_contract_value_pence,
+                outcome_measures: line.outcome_measures,
+            }
+        })
+        .collect();
+    Ok(Plan {
+        id: row.id,
+        allocation_id: row.allocation_id,
+        fund_year: allocation.fund_year,
+        partnership_id: allocation.partnership_id,
+        partnership: allocation.partnership,
+        status: row.status,
+        version: row.version,
+        lines,
+        totals,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn find_row(conn: &mut DbConnection, id: i64) -> Result<PlanRow, Error> {
+    plans::table
+        .find(id)
+        .select(PlanRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound("plan"))
+}
+
+/// The plan, if the caller may see it.
+pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Plan, Error> {
+    let row = find_row(conn, id)?;
+    let allocation = allocations::get(conn, caller, row.allocation_id).map_err(|_| Error::NotFound("plan"))?;
+    assemble(conn, row, allocation)
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: &DocumentFilter,
+    page: &PageRequest,
+) -> Result<Page<PlanSummary>, Error> {
+    let mut query = plans::table
+        .inner_join(
+            allocation_rows::table
+                .inner_join(fund_years::table)
+                .inner_join(partnerships::table),
+        )
+        .filter(plans::id.gt(page.after))
+        .order(plans::id)
+        .limit(page.fetch())
+        .select((
+            PlanRow::as_select(),
+            allocation_rows::partnership_id,
+            partnerships::name,
+            fund_years::label,
+            allocation_rows::grant_pence,
+            allocation_rows::carry_forward_pence,
+        ))
+        .into_boxed();
+    if let Some(label) = &filter.fund_year {
+        query = query.filter(fund_years::label.eq(label.clone()));
+    }
+    if let Some(id) = filter.partnership_id {
+        query = query.filter(allocation_rows::partnership_id.eq(id));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(plans::status.eq(status));
+    }
+    if let Some(only) = caller.scope().confined_to() {
+        query = query.filter(allocation_rows::partnership_id.eq(only));
+    }
+    let rows: Vec<(PlanRow, i64, String, String, Money, Money)> = query.load(conn)?;
+    let plan_ids: Vec<i64> = rows.iter().map(|r| r.0.id).collect();
+    let mut amounts: HashMap<i64, Vec<Money>> = HashMap::new();
+    for (plan_id, amount) in plan_lines::table
+        .filter(plan_lines::plan_id.eq_any(&plan_ids))
+        .select((plan_lines::plan_id, plan_lines::amount_pence))
+        .load::<(i64, Money)>(conn)?
+    {
+        amounts.entry(plan_id).or_default().push(amount);
+    }
+    let mut summaries = Vec::with_capacity(rows.len());
+    for (row, partnership_id, partnership, fund_year, grant, carry_forward) in rows {
+        let lines = amounts.remove(&row.id).unwrap_or_default();
+        let available = Money::sum([grant, carry_forward]).ok_or_else(|| Error::internal("allocation overflow"))?;
+        summaries.push(PlanSummary {
+            id: row.id,
+            allocation_id: row.allocation_id,
+            fund_year,
+            partnership_id,
+            partnership,
+            status: row.status,
+            version: row.version,
+            line_count: lines.len(),
+            totals: totals(available, lines)?,
+            updated_at: row.updated_at,
+        });
+    }
+    Ok(Page::from_rows(summaries, page, |s| s.id, |s| s))
+}
+
+// ---- Writing ----
+
+/// The fund year's priority numbers and their ids, for checking and storing citations.
+fn priority_ids(conn: &mut DbConnection, allocation: &Allocation) -> Result<HashMap<i32, i64>, Error> {
+    let year = years::get(conn, allocation.fund_year_id)?;
+    Ok(priority_sets::priorities_of(conn, year.priority_set_id)?
+        .into_iter()
+        .map(|p| (p.number, p.id))
+        .collect())
+}
+
+fn check(lines: &[PlanLineInput], allocation: &Allocation, priorities: &HashMap<i32, i64>) -> Violations {
+    let numbers: BTreeSet<i32> = priorities.keys().copied().collect();
+    let mut v = Violations::new();
+    rules::check_lines(&mut v, lines, allocation.available, &numbers);
+    v
+}
+
+pub fn create(conn: &mut DbConnection, caller: &Caller, input: &PlanInput) -> Result<Plan, Error> {
+    caller.require(&[Role::CspManager])?;
+    let Some(allocation_id) = input.allocation_id else {
+        return Err(Error::invalid("allocation_id", "required", "is required"));
+    };
+    write_transaction(conn, |conn| {
+        let allocation = allocations::referenced(conn, caller, allocation_id)?;
+        let priorities = priority_ids(conn, &allocation)?;
+        let mut v = check(&input.lines, &allocation, &priorities);
+        let existing = plans::table
+            .filter(plans::allocation_id.eq(allocation_id))
+            .select(plans::id)
+            .first::<i64>(conn)
+            .optional()?;
+        v.check(
+            existing.is_none(),
+            "allocation_id",
+            "one_per_allocation",
+            format!(
+                "the allocation already has a plan (id {})",
+                existing.unwrap_or_default()
+            ),
+        );
+        v.finish()?;
+        let now = timestamps::now();
+        let id: i64 = diesel::insert_into(plans::table)
+            .values((
+                plans::allocation_id.eq(allocation_id),
+                plans::status.eq(Status::Draft),
+                plans::version.eq(1),
+                plans::created_at.eq(now),
+                plans::updated_at.eq(now),
+            ))
+            .returning(plans::id)
+            .get_result(conn)?;
+        write_lines(conn, id, &input.lines, &priorities)?;
+        get(conn, caller, id)
+    })
+}
+
+/// Replaces a draft plan's lines. Lines keep their identity by number, so returns and reports
+/// that cite a line still do; a cited line cannot be removed.
+pub fn replace(conn: &mut DbConnection, caller: &Caller, id: i64, input: &PlanInput) -> Result<Plan, Error> {
+    write_transaction(conn, |conn| {
+        let row = find_row(conn, id)?;
+        let allocation = allocations::get(conn, caller, row.allocation_id).map_err(|_| Error::NotFound("plan"))?;
+        documents::ensure_editable(caller, allocation.partnership_id, row.status, "plan")?;
+        let priorities = priority_ids(conn, &allocation)?;
+        let mut v = check(&input.lines, &allocation, &priorities);
+        documents::check_unchanged(&mut v, "allocation_id", input.allocation_id, row.allocation_id);
+        v.finish()?;
+        write_lines(conn, id, &input.lines, &priorities)?;
+        diesel::update(plans::table.find(id))
+            .set((
+                plans::version.eq(row.version + 1),
+                plans::updated_at.eq(timestamps::now()),
+            ))
+            .execute(conn)?;
+        get(conn, caller, id)
+    })
+}
+
+/// Why a line or indicator cannot be removed, if something cites it.
+fn line_citations(conn: &mut DbConnection, line_id: i64) -> Result<Option<&'static str>, Error> {
+    let count = |n: i64| n > 0;
+    if count(
+        half_year_projects::table
+            .filter(half_year_projects::plan_line_id.eq(line_id))
+            .count()
+            .get_result(conn)?,
+    ) {
+        return Ok(Some("a half-year return reports on it"));
+    }
+    if count(
+        final_report_lines::table
+            .filter(final_report_lines::plan_line_id.eq(line_id))
+            .count()
+            .get_result(conn)?,
+    ) {
+        return Ok(Some("a final report reports on it"));
+    }
+    let moved = virements::table
+        .filter(
+            virements::from_plan_line_id
+                .eq(line_id)
+                .or(virements::to_plan_line_id.eq(line_id)),
+        )
+        .count()
+        .get_result(conn)?;
+    if count(moved) {
+        return Ok(Some("a virement moves money to or from it"));
+    }
+    if count(
+        attachments::table
+            .filter(attachments::plan_line_id.eq(line_id))
+            .count()
+            .get_result(conn)?,
+    ) {
+        return Ok(Some("evidence is attached to it"));
+    }
+    Ok(None)
+}
+
+fn write_lines(
+    conn: &mut DbConnection,
+    plan_id: i64,
+    lines: &[PlanLineInput],
+    priorities: &HashMap<i32, i64>,
+) -> Result<(), Error> {
+    let existing = load_lines(conn, plan_id)?;
+    let mut v = Violations::new();
+    for old in existing
+        .iter()
+        .filter(|old| lines.iter().all(|l| l.number != old.number))
+    {
+        match line_citations(conn, old.id)? {
+            Some(reason) => v.add(
+                "lines",
+                "in_use",
+                format!("line {} cannot be removed: {reason}", old.number),
+            ),
+            None => {
+                diesel::delete(
+                    plan_line_sub_allocations::table.filter(plan_line_sub_allocations::plan_line_id.eq(old.id)),
+                )
+                .execute(conn)?;
+                diesel::delete(plan_line_priorities::table.filter(plan_line_priorities::plan_line_id.eq(old.id)))
+                    .execute(conn)?;
+                diesel::delete(plan_line_indicators::table.filter(plan_line_indicators::plan_line_id.eq(old.id)))
+                    .execute(conn)?;
+                diesel::delete(plan_lines::table.find(old.id)).execute(conn)?;
+            }
+        }
+    }
+    for (i, line) in lines.iter().enumerate() {
+        let values = (
+            plan_lines::title.eq(line.title.trim()),
+            plan_lines::outline.eq(line.outline.trim()),
+            plan_lines::amount_pence.eq(line.amount),
+            plan_lines::provider.eq(line.provider.as_deref().map(str::trim)),
+            plan_lines::total_contract_value_pence.eq(line.total_contract_value),
+            plan_lines::outcome_measures.eq(line.outcome_measures.trim()),
+        );
+        let line_id = match existing.iter().find(|old| old.number == line.number) {
+            Some(old) => {
+                diesel::update(plan_lines::table.find(old.id))
+                    .set(values)
+                    .execute(conn)?;
+                old.id
+            }
+            None => diesel::insert_into(plan_lines::table)
+                .values((
+                    plan_lines::plan_id.eq(plan_id),
+                    plan_lines::number.eq(line.number),
+                    values,
+                ))
+                .returning(plan_lines::id)
+                .get_result(conn)?,
+        };
+        diesel::delete(plan_line_sub_allocations::table.filter(plan_line_sub_allocations::plan_line_id.eq(line_id)))
+            .execute(conn)?;
+        for (position, sub) in (0..).zip(&line.sub_allocations) {
+            diesel::insert_into(plan_line_sub_allocations::table)
+                .values((
+                    plan_line_sub_allocations::plan_line_id.eq(line_id),
+                    plan_line_sub_allocations::position.eq(position),
+                    plan_line_sub_allocations::label.eq(sub.label.trim()),
+                    plan_line_sub_allocations::amount_pence.eq(sub.amount),
+                ))
+                .execute(conn)?;
+        }
+        diesel::delete(plan_line_priorities::table.filter(plan_line_priorities::plan_line_id.eq(line_id)))
+            .execute(conn)?;
+        for number in &line.priorities {
+            let priority_id = priorities
+                .get(number)
+                .copied()
+                .ok_or(Error::Internal("priority checked above".into()))?;
+            diesel::insert_into(plan_line_priorities::table)
+                .values((
+                    plan_line_priorities::plan_line_id.eq(line_id),
+                    plan_line_priorities::priority_id.eq(priority_id),
+                ))
+                .execute(conn)?;
+        }
+        write_indicators(conn, &mut v, i, line_id, line)?;
+    }
+    v.finish()
+}
+
+fn write_indicators(
+    conn: &mut DbConnection,
+    v: &mut Violations,
+    i: usize,
+    line_id: i64,
+    line: &PlanLineInput,
+) -> Result<(), Error> {
+    let existing: Vec<(i64, i32)> = plan_line_indicators::table
+        .filter(plan_line_indicators::plan_line_id.eq(line_id))
+        .select((plan_line_indicators::id, plan_line_indicators::number))
+        .load(conn)?;
+    for (old_id, old_number) in existing
+        .iter()
+        .filter(|(_, n)| line.indicators.iter().all(|i| i.number != *n))
+    {
+        let reported = half_year_indicator_actuals::table
+            .filter(half_year_indicator_actuals::plan_line_indicator_id.eq(old_id))
+            .count()
+            .get_result::<i64>(conn)?;
+        if reported > 0 {
+            v.add(
+                format!("lines[{i}].indicators"),
+                "in_use",
+                format!("indicator {old_number} cannot be removed: a half-year return reports an actual against it"),
+            );
+        } else {
+            diesel::delete(plan_line_indicators::table.find(old_id)).execute(conn)?;
+        }
+    }
+    for indicator in &line.indicators {
+        let values = (
+            plan_line_indicators::name.eq(indicator.name.trim()),
+            plan_line_indicators::comparison.eq(indicator.comparison.map(Comparison::as_str)),
+            plan_line_indicators::target.eq(indicator.target.map(|t| t.to_string())),
+            plan_line_indicators::unit.eq(indicator.unit.trim()),
+        );
+        match existing.iter().find(|(_, n)| *n == indicator.number) {
+            Some((old_id, _)) => {
+                diesel::update(plan_line_indicators::table.find(old_id))
+                    .set(values)
+                    .execute(conn)?;
+            }
+            None => {
+                diesel::insert_into(plan_line_indicators::table)
+                    .values((
+                        plan_line_indicators::plan_line_id.eq(line_id),
+                        plan_line_indicators::number.eq(indicator.number),
+                        values,
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_opcc_share_is_computed_to_two_places() {
+        assert_eq!(
+            share_percent(Money::pounds(160_200), Some(Money::pounds(552_500))),
+            Some("29.00".into())
+        );
+        assert_eq!(
+            share_percent(Money::pounds(25_000), Some(Money::pounds(75_000))),
+            Some("33.33".into())
+        );
+        assert_eq!(share_percent(Money::pounds(1), Some(Money::ZERO)), None);
+        assert_eq!(share_percent(Money::pounds(1), None), None);
+    }
+}

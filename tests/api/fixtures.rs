@@ -1,0 +1,128 @@
+//! The grant cycle's reference data as the admin sets it up, and the seed documents (the same
+//! JSON files `cspfund demo` loads) for tests to send through the API.
+
+use serde_json::{Value, json};
+
+use crate::support::TestApp;
+
+/// A seed document from `src/demo/`.
+pub fn seed(name: &str) -> Value {
+    let path = format!("{}/src/demo/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("the seed file exists")).expect("the seed is JSON")
+}
+
+/// A seed document addressed to an allocation.
+pub fn seed_for(name: &str, allocation_id: i64) -> Value {
+    let mut document = seed(name);
+    document["allocation_id"] = json!(allocation_id);
+    document
+}
+
+/// Two partnerships, two fund years, their allocations and the people of each role.
+pub struct Cycle {
+    pub app: TestApp,
+    pub plymouth: i64,
+    pub torbay: i64,
+    pub plymouth_2017: i64,
+    pub plymouth_2021: i64,
+    pub torbay_2021: i64,
+    pub manager: String,
+    pub treasurer: String,
+    pub reviewer: String,
+    pub torbay_manager: String,
+}
+
+pub async fn cycle() -> Cycle {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token.clone();
+    let set = app
+        .post("/api/v1/priority-sets")
+        .token(&admin)
+        .json(
+            &json!({"name": "Police and Crime Plan 2017-2021", "starts_on": "2017-04-01", "ends_on": "2022-03-31",
+            "priorities": [
+                {"number": 1, "title": "Connecting Communities and Policing"},
+                {"number": 2, "title": "Preventing and deterring crime"},
+                {"number": 3, "title": "Protecting people at risk of abuse"},
+                {"number": 4, "title": "Supporting victims and witnesses and helping them to get justice"},
+                {"number": 5, "title": "Getting the best out of the police"}]}),
+        )
+        .await
+        .expect(201)
+        .id();
+    let year = |label: &str, plan: &str, half: &str, last: &str| json!({"label": label, "plan_due": plan, "half_year_return_due": half, "final_report_due": last, "priority_set_id": set});
+    let year_2017 = app
+        .post("/api/v1/fund-years")
+        .token(&admin)
+        .json(&year("2017-18", "2017-05-31", "2017-11-03", "2018-06-29"))
+        .await
+        .expect(201)
+        .id();
+    let year_2021 = app
+        .post("/api/v1/fund-years")
+        .token(&admin)
+        .json(&year("2021-22", "2021-05-28", "2021-11-05", "2022-06-30"))
+        .await
+        .expect(201)
+        .id();
+    let plymouth = app.partnership("Safer Plymouth").await;
+    let torbay = app.partnership("Safer Torbay").await;
+    let allocate = |year: i64, partnership: i64, grant: &str, carry_forward: &str, purpose: Option<&str>| {
+        json!({"fund_year_id": year, "partnership_id": partnership, "grant": grant,
+               "carry_forward": carry_forward, "carry_forward_purpose": purpose})
+    };
+    let mut allocations = Vec::new();
+    for body in [
+        allocate(
+            year_2017,
+            plymouth,
+            "400568.00",
+            "27678.00",
+            Some("MARAC co-ordinator and IDVA hours"),
+        ),
+        allocate(year_2021, plymouth, "400568.00", "0.00", None),
+        allocate(year_2021, torbay, "180000.00", "0.00", None),
+    ] {
+        allocations.push(
+            app.post("/api/v1/allocations")
+                .token(&admin)
+                .json(&body)
+                .await
+                .expect(201)
+                .id(),
+        );
+    }
+    let manager = app
+        .user("manager@safer-plymouth.example", "csp_manager", Some(plymouth))
+        .await;
+    let treasurer = app
+        .user("treasurer@safer-plymouth.example", "treasurer", Some(plymouth))
+        .await;
+    let reviewer = app.user("reviewer@opcc.example", "opcc_reviewer", None).await;
+    let torbay_manager = app.user("manager@torbay.example", "csp_manager", Some(torbay)).await;
+    Cycle {
+        app,
+        plymouth,
+        torbay,
+        plymouth_2017: allocations[0],
+        plymouth_2021: allocations[1],
+        torbay_2021: allocations[2],
+        manager,
+        treasurer,
+        reviewer,
+        torbay_manager,
+    }
+}
+
+impl Cycle {
+    /// Creates a plan from a seed document as the given manager; returns its id.
+    pub async fn plan(&self, seed_name: &str, allocation_id: i64, token: &str) -> i64 {
+        self.app
+            .post("/api/v1/plans")
+            .token(token)
+            .json(&seed_for(seed_name, allocation_id))
+            .await
+            .expect(201)
+            .id()
+    }
+}
