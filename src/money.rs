@@ -95,6 +95,17 @@ impl Money {
         self.0 < 0
     }
 
+    /// This amount as a percentage of `whole`, to two places ("28.99"); `None` when `whole` is
+    /// zero. A ratio for display, so it is rounded (half away from zero), unlike money.
+    pub fn percent_of(self, whole: Money) -> Option<String> {
+        if whole.0 <= 0 {
+            return None;
+        }
+        let share = (self.to_decimal() * Decimal::ONE_HUNDRED / whole.to_decimal())
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        Some(format!("{share:.2}"))
+    }
+
     /// Sums amounts; `None` on overflow (impossible within [`MAX_PENCE`] for any realistic count).
     pub fn sum<I: IntoIterator<Item = Money>>(amounts: I) -> Option<Money> {
         amounts
@@ -206,6 +217,19 @@ mod tests {
         assert_eq!("1.".parse::<Money>(), Err(MoneyError::Format));
         assert_eq!("+1".parse::<Money>(), Err(MoneyError::Format));
         assert_eq!("1000000000000".parse::<Money>(), Err(MoneyError::TooLarge));
+    }
+
+    #[test]
+    fn percentages_are_rounded_to_two_places() {
+        assert_eq!(
+            Money::pounds(160_200).percent_of(Money::pounds(552_500)),
+            Some("29.00".into())
+        );
+        assert_eq!(
+            Money::pounds(25_000).percent_of(Money::pounds(75_000)),
+            Some("33.33".into())
+        );
+        assert_eq!(Money::pounds(1).percent_of(Money::ZERO), None);
     }
 
     #[test]

@@ -26,7 +26,10 @@ use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::db::Database;
 use crate::error::Error;
-use crate::{allocations, api_clients, auth, bootstrap, fund_years, partnerships, plans, priority_sets, users};
+use crate::{
+    allocations, api_clients, auth, bootstrap, final_reports, fund_years, half_year_returns, partnerships, plans,
+    priority_sets, users,
+};
 
 /// Everything a request handler may need, shared by all workers.
 pub struct AppState {
@@ -103,7 +106,9 @@ fn routes(cfg: &mut ServiceConfig) {
                 .configure(priority_sets::http::routes)
                 .configure(fund_years::http::routes)
                 .configure(allocations::http::routes)
-                .configure(plans::http::routes),
+                .configure(plans::http::routes)
+                .configure(half_year_returns::http::routes)
+                .configure(final_reports::http::routes),
         );
 }
 

@@ -36,6 +36,8 @@ Money is a decimal string with two places (\"400568.00\"). Every error is \
         (name = "api-clients", description = "Machine credentials for partner systems (admin)"),
         (name = "reference-data", description = "Priority sets, fund years and allocations"),
         (name = "plans", description = "Spending Intentions Plans"),
+        (name = "half-year-returns", description = "Half-year returns and claims"),
+        (name = "final-reports", description = "Final evaluation reports"),
         (name = "health", description = "Probes"),
         (name = "meta", description = "This document and the problem types"),
     )

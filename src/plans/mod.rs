@@ -9,7 +9,6 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -311,13 +310,6 @@ fn indicators_by_line(conn: &mut DbConnection, lines: &[LineRow]) -> Result<Hash
     Ok(by_line)
 }
 
-fn share_percent(amount: Money, total: Option<Money>) -> Option<String> {
-    let total = total.filter(|t| *t > Money::ZERO)?.to_decimal();
-    let share = (amount.to_decimal() * Decimal::ONE_HUNDRED / total)
-        .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    Some(format!("{share:.2}"))
-}
-
 fn totals(available: Money, amounts: impl IntoIterator<Item = Money>) -> Result<PlanTotals, Error> {
     let allocated = Money::sum(amounts).ok_or_else(|| Error::internal("plan total overflow"))?;
     Ok(PlanTotals {
@@ -370,7 +362,9 @@ fn assemble(conn: &mut DbConnection, row: PlanRow, allocation: Allocation) -> Re
             let sub_allocations = subs.remove(&line.id).unwrap_or_default();
             PlanLine {
                 sub_allocated: Money::sum(sub_allocations.iter().map(|s| s.amount)).unwrap_or(Money::ZERO),
-                opcc_share_percent: share_percent(line.amount_pence, line.total_contract_value_pence),
+                opcc_share_percent: line
+                    .total_contract_value_pence
+                    .and_then(|total| line.amount_pence.percent_of(total)),
                 priorities: cited.remove(&line.id).unwrap_or_default(),
                 indicators: indicators
                     .remove(&line.id)
@@ -758,23 +752,4 @@ fn write_indicators(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_opcc_share_is_computed_to_two_places() {
-        assert_eq!(
-            share_percent(Money::pounds(160_200), Some(Money::pounds(552_500))),
-            Some("29.00".into())
-        );
-        assert_eq!(
-            share_percent(Money::pounds(25_000), Some(Money::pounds(75_000))),
-            Some("33.33".into())
-        );
-        assert_eq!(share_percent(Money::pounds(1), Some(Money::ZERO)), None);
-        assert_eq!(share_percent(Money::pounds(1), None), None);
-    }
 }

@@ -1,0 +1,476 @@
+//! Final evaluation reports: at year end, per plan line the amount allocated and actually
+//! spent, the variance and its explanation, virements between lines (2017-18: £440 of the
+//! infrastructure underspend met the ASB overspend), outcomes and an anonymised case study; and
+//! the unspent balance with its proposed treatment.
+
+pub mod http;
+pub mod rules;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::allocations::{self, Allocation};
+use crate::auth::{Caller, Role};
+use crate::db::{DbConnection, write_transaction};
+use crate::documents::{self, DocumentFilter, Status};
+use crate::error::{Error, Violations};
+use crate::money::Money;
+use crate::pagination::{Page, PageRequest};
+use crate::plans::{self, LineRef};
+use crate::schema::{
+    allocations as allocation_rows, final_report_lines, final_reports, fund_years, partnerships, virements,
+};
+use crate::timestamps;
+
+crate::stored_enum! {
+    /// What the partnership proposes for money left unspent at year end.
+    pub enum UnspentTreatment {
+        ReturnToOpcc => "return_to_opcc",
+        CarryForward => "carry_forward",
+        OffsetNextYear => "offset_next_year",
+    }
+}
+
+// ---- What clients send ----
+
+/// A final report's content. `allocation_id` is required when creating; a replacement may
+/// repeat it but not change it.
+#[derive(Deserialize, ToSchema, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"allocation_id": 1,
+    "lines": [
+        {"plan_line": 6, "actual_spend": "16486.00", "variance_explanation": "Overspent by £440 (Recovery café rental, PSPO materials).",
+         "outcomes": "4.4% reduction in ASB across the city.", "case_study": "A young person diverted from ASB through the Recovery café.",
+         "case_study_anonymised": true},
+        {"plan_line": 8, "actual_spend": "38560.00", "variance_explanation": "Underspend £440, offset against the ASB overspend.",
+         "outcomes": "Strategic Crime Assessment delivered."}],
+    "virements": [{"from_line": 8, "to_line": 6, "amount": "440.00", "reason": "Infrastructure underspend meets the ASB overspend"}]}))]
+pub struct FinalReportInput {
+    pub allocation_id: Option<i64>,
+    #[serde(default)]
+    pub lines: Vec<FinalLineInput>,
+    #[serde(default)]
+    pub virements: Vec<VirementInput>,
+    /// Required once every plan line is reported and money is left unspent.
+    pub unspent_treatment: Option<UnspentTreatment>,
+    #[serde(default)]
+    pub treatment_notes: String,
+}
+
+#[derive(Deserialize, ToSchema, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct FinalLineInput {
+    /// The number of the plan line reported on.
+    pub plan_line: i32,
+    pub actual_spend: Money,
+    /// Required whenever the spend differs from the allocation.
+    #[serde(default)]
+    pub variance_explanation: String,
+    #[serde(default)]
+    pub outcomes: String,
+    /// One particularly successful, anonymised positive outcome.
+    #[serde(default)]
+    pub case_study: String,
+    /// The manager's confirmation that the case study holds no personal data; required with one.
+    #[serde(default)]
+    pub case_study_anonymised: bool,
+}
+
+/// Money moved from one line's underspend to another line.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct VirementInput {
+    pub from_line: i32,
+    pub to_line: i32,
+    pub amount: Money,
+    pub reason: String,
+}
+
+// ---- What clients see ----
+
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct FinalReport {
+    pub id: i64,
+    pub allocation_id: i64,
+    pub fund_year: String,
+    pub partnership_id: i64,
+    pub partnership: String,
+    pub status: Status,
+    pub version: i32,
+    pub lines: Vec<FinalLine>,
+    pub virements: Vec<VirementInput>,
+    pub totals: ReportTotals,
+    pub unspent_treatment: Option<UnspentTreatment>,
+    pub treatment_notes: String,
+    #[serde(serialize_with = "timestamps::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "timestamps::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct FinalLine {
+    pub plan_line: i32,
+    pub title: String,
+    /// The plan line's amount.
+    pub allocated: Money,
+    pub actual_spend: Money,
+    /// Spend minus allocation: positive is an overspend, negative an underspend.
+    #[schema(example = "440.00")]
+    pub variance: Money,
+    pub variance_explanation: String,
+    pub virements_in: Money,
+    pub virements_out: Money,
+    /// Allocated plus virements in, minus virements out.
+    pub allocated_after_virements: Money,
+    pub outcomes: String,
+    pub case_study: String,
+    pub case_study_anonymised: bool,
+}
+
+#[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
+pub struct ReportTotals {
+    /// Grant plus carry-forward.
+    pub available: Money,
+    /// Sum of the reported lines' allocations.
+    pub allocated: Money,
+    pub spent: Money,
+    /// Spent minus allocated.
+    pub variance: Money,
+    /// Money moved by virements (it moves; it is never created).
+    pub moved_by_virements: Money,
+    /// Available minus spent: to be returned, carried forward or offset.
+    pub unspent: Money,
+}
+
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct FinalReportSummary {
+    pub id: i64,
+    pub allocation_id: i64,
+    pub fund_year: String,
+    pub partnership_id: i64,
+    pub partnership: String,
+    pub status: Status,
+    pub version: i32,
+    #[serde(serialize_with = "timestamps::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub updated_at: NaiveDateTime,
+}
+
+// ---- Rows ----
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = final_reports, check_for_backend(crate::db::MultiBackend))]
+struct ReportRow {
+    id: i64,
+    allocation_id: i64,
+    unspent_treatment: Option<UnspentTreatment>,
+    treatment_notes: String,
+    status: Status,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = final_report_lines, check_for_backend(crate::db::MultiBackend))]
+struct LineRow {
+    plan_line_id: i64,
+    actual_spend_pence: Money,
+    variance_explanation: String,
+    outcomes: String,
+    case_study: String,
+    case_study_anonymised: bool,
+}
+
+fn sum(amounts: impl IntoIterator<Item = Money>) -> Result<Money, Error> {
+    Money::sum(amounts).ok_or_else(|| Error::internal("sum overflow"))
+}
+
+fn difference(a: Money, b: Money) -> Result<Money, Error> {
+    a.checked_sub(b).ok_or_else(|| Error::internal("difference overflow"))
+}
+
+fn number_of(lines: &[LineRef], id: i64) -> Result<&LineRef, Error> {
+    lines
+        .iter()
+        .find(|l| l.id == id)
+        .ok_or_else(|| Error::internal("a report cites a line of another plan"))
+}
+
+fn assemble(conn: &mut DbConnection, row: ReportRow, allocation: Allocation) -> Result<FinalReport, Error> {
+    let plan_lines = plans::lines_of_allocation(conn, row.allocation_id)?.unwrap_or_default();
+    let rows: Vec<LineRow> = final_report_lines::table
+        .filter(final_report_lines::final_report_id.eq(row.id))
+        .order(final_report_lines::position)
+        .select(LineRow::as_select())
+        .load(conn)?;
+    let moves: Vec<(i64, i64, Money, String)> = virements::table
+        .filter(virements::final_report_id.eq(row.id))
+        .order(virements::position)
+        .select((
+            virements::from_plan_line_id,
+            virements::to_plan_line_id,
+            virements::amount_pence,
+            virements::reason,
+        ))
+        .load(conn)?;
+    let mut virement_views = Vec::with_capacity(moves.len());
+    for (from, to, amount, reason) in moves {
+        virement_views.push(VirementInput {
+            from_line: number_of(&plan_lines, from)?.number,
+            to_line: number_of(&plan_lines, to)?.number,
+            amount,
+            reason,
+        });
+    }
+    let mut lines = Vec::with_capacity(rows.len());
+    for line in rows {
+        let plan_line = number_of(&plan_lines, line.plan_line_id)?;
+        let moved = |pick: fn(&VirementInput) -> i32| {
+            sum(virement_views
+                .iter()
+                .filter(|v| pick(v) == plan_line.number)
+                .map(|v| v.amount))
+        };
+        let (virements_in, virements_out) = (moved(|v| v.to_line)?, moved(|v| v.from_line)?);
+        lines.push(FinalLine {
+            plan_line: plan_line.number,
+            title: plan_line.title.clone(),
+            allocated: plan_line.amount,
+            actual_spend: line.actual_spend_pence,
+            variance: difference(line.actual_spend_pence, plan_line.amount)?,
+            variance_explanation: line.variance_explanation,
+            allocated_after_virements: difference(sum([plan_line.amount, virements_in])?, virements_out)?,
+            virements_in,
+            virements_out,
+            outcomes: line.outcomes,
+            case_study: line.case_study,
+            case_study_anonymised: line.case_study_anonymised,
+        });
+    }
+    let allocated = sum(lines.iter().map(|l| l.allocated))?;
+    let spent = sum(lines.iter().map(|l| l.actual_spend))?;
+    let totals = ReportTotals {
+        available: allocation.available,
+        allocated,
+        spent,
+        variance: difference(spent, allocated)?,
+        moved_by_virements: sum(virement_views.iter().map(|v| v.amount))?,
+        unspent: difference(allocation.available, spent)?,
+    };
+    Ok(FinalReport {
+        id: row.id,
+        allocation_id: row.allocation_id,
+        fund_year: allocation.fund_year,
+        partnership_id: allocation.partnership_id,
+        partnership: allocation.partnership,
+        status: row.status,
+        version: row.version,
+        lines,
+        virements: virement_views,
+        totals,
+        unspent_treatment: row.unspent_treatment,
+        treatment_notes: row.treatment_notes,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn find_row(conn: &mut DbConnection, id: i64) -> Result<ReportRow, Error> {
+    final_reports::table
+        .find(id)
+        .select(ReportRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound("final report"))
+}
+
+pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<FinalReport, Error> {
+    let row = find_row(conn, id)?;
+    let allocation = allocations::get(conn, caller, row.allocation_id).map_err(|_| Error::NotFound("final report"))?;
+    assemble(conn, row, allocation)
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: &DocumentFilter,
+    page: &PageRequest,
+) -> Result<Page<FinalReportSummary>, Error> {
+    let mut query = final_reports::table
+        .inner_join(
+            allocation_rows::table
+                .inner_join(fund_years::table)
+                .inner_join(partnerships::table),
+        )
+        .filter(final_reports::id.gt(page.after))
+        .order(final_reports::id)
+        .limit(page.fetch())
+        .select((
+            ReportRow::as_select(),
+            allocation_rows::partnership_id,
+            partnerships::name,
+            fund_years::label,
+        ))
+        .into_boxed();
+    if let Some(label) = &filter.fund_year {
+        query = query.filter(fund_years::label.eq(label.clone()));
+    }
+    if let Some(id) = filter.partnership_id {
+        query = query.filter(allocation_rows::partnership_id.eq(id));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(final_reports::status.eq(status));
+    }
+    if let Some(only) = caller.scope().confined_to() {
+        query = query.filter(allocation_rows::partnership_id.eq(only));
+    }
+    let rows: Vec<(ReportRow, i64, String, String)> = query.load(conn)?;
+    Ok(Page::from_rows(
+        rows,
+        page,
+        |r| r.0.id,
+        |(row, partnership_id, partnership, fund_year)| FinalReportSummary {
+            id: row.id,
+            allocation_id: row.allocation_id,
+            fund_year,
+            partnership_id,
+            partnership,
+            status: row.status,
+            version: row.version,
+            updated_at: row.updated_at,
+        },
+    ))
+}
+
+fn check(input: &FinalReportInput, allocation: &Allocation, lines: Option<&[LineRef]>) -> Violations {
+    let mut v = Violations::new();
+    rules::check(
+        &mut v,
+        input,
+        &rules::Context {
+            available: allocation.available,
+            lines,
+        },
+    );
+    v
+}
+
+pub fn create(conn: &mut DbConnection, caller: &Caller, input: &FinalReportInput) -> Result<FinalReport, Error> {
+    caller.require(&[Role::CspManager])?;
+    let Some(allocation_id) = input.allocation_id else {
+        return Err(Error::invalid("allocation_id", "required", "is required"));
+    };
+    write_transaction(conn, |conn| {
+        let allocation = allocations::referenced(conn, caller, allocation_id)?;
+        let lines = plans::lines_of_allocation(conn, allocation_id)?;
+        let mut v = check(input, &allocation, lines.as_deref());
+        let existing = final_reports::table
+            .filter(final_reports::allocation_id.eq(allocation_id))
+            .select(final_reports::id)
+            .first::<i64>(conn)
+            .optional()?;
+        v.check(
+            existing.is_none(),
+            "allocation_id",
+            "one_per_allocation",
+            "the allocation already has a final report",
+        );
+        v.finish()?;
+        let now = timestamps::now();
+        let id: i64 = diesel::insert_into(final_reports::table)
+            .values((
+                final_reports::allocation_id.eq(allocation_id),
+                final_reports::unspent_treatment.eq(input.unspent_treatment),
+                final_reports::treatment_notes.eq(input.treatment_notes.trim()),
+                final_reports::status.eq(Status::Draft),
+                final_reports::version.eq(1),
+                final_reports::created_at.eq(now),
+                final_reports::updated_at.eq(now),
+            ))
+            .returning(final_reports::id)
+            .get_result(conn)?;
+        write_content(conn, id, input, lines.as_deref().unwrap_or_default())?;
+        get(conn, caller, id)
+    })
+}
+
+pub fn replace(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    input: &FinalReportInput,
+) -> Result<FinalReport, Error> {
+    write_transaction(conn, |conn| {
+        let row = find_row(conn, id)?;
+        let allocation =
+            allocations::get(conn, caller, row.allocation_id).map_err(|_| Error::NotFound("final report"))?;
+        documents::ensure_editable(caller, allocation.partnership_id, row.status, "final report")?;
+        let lines = plans::lines_of_allocation(conn, row.allocation_id)?;
+        let mut v = check(input, &allocation, lines.as_deref());
+        documents::check_unchanged(&mut v, "allocation_id", input.allocation_id, row.allocation_id);
+        v.finish()?;
+        diesel::update(final_reports::table.find(id))
+            .set((
+                final_reports::unspent_treatment.eq(input.unspent_treatment),
+                final_reports::treatment_notes.eq(input.treatment_notes.trim()),
+                final_reports::version.eq(row.version + 1),
+                final_reports::updated_at.eq(timestamps::now()),
+            ))
+            .execute(conn)?;
+        write_content(conn, id, input, lines.as_deref().unwrap_or_default())?;
+        get(conn, caller, id)
+    })
+}
+
+fn line_id(lines: &[LineRef], number: i32) -> Result<i64, Error> {
+    lines
+        .iter()
+        .find(|l| l.number == number)
+        .map(|l| l.id)
+        .ok_or_else(|| Error::internal("plan line checked above"))
+}
+
+/// Replaces lines and virements wholesale: nothing outside the report refers to them.
+fn write_content(
+    conn: &mut DbConnection,
+    report_id: i64,
+    input: &FinalReportInput,
+    lines: &[LineRef],
+) -> Result<(), Error> {
+    diesel::delete(final_report_lines::table.filter(final_report_lines::final_report_id.eq(report_id)))
+        .execute(conn)?;
+    diesel::delete(virements::table.filter(virements::final_report_id.eq(report_id))).execute(conn)?;
+    for (position, line) in (0..).zip(&input.lines) {
+        diesel::insert_into(final_report_lines::table)
+            .values((
+                final_report_lines::final_report_id.eq(report_id),
+                final_report_lines::position.eq(position),
+                final_report_lines::plan_line_id.eq(line_id(lines, line.plan_line)?),
+                final_report_lines::actual_spend_pence.eq(line.actual_spend),
+                final_report_lines::variance_explanation.eq(line.variance_explanation.trim()),
+                final_report_lines::outcomes.eq(line.outcomes.trim()),
+                final_report_lines::case_study.eq(line.case_study.trim()),
+                final_report_lines::case_study_anonymised.eq(line.case_study_anonymised),
+            ))
+            .execute(conn)?;
+    }
+    for (position, virement) in (0..).zip(&input.virements) {
+        diesel::insert_into(virements::table)
+            .values((
+                virements::final_report_id.eq(report_id),
+                virements::position.eq(position),
+                virements::from_plan_line_id.eq(line_id(lines, virement.from_line)?),
+                virements::to_plan_line_id.eq(line_id(lines, virement.to_line)?),
+                virements::amount_pence.eq(virement.amount),
+                virements::reason.eq(virement.reason.trim()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}

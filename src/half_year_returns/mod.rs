@@ -1,0 +1,671 @@
+//! Half-year returns: the money claimed for the half (£200,284 of £400,568 in 2017-18), the
+//! invoice, and per project (lettered A, B, ...; one per plan line) its provider, funding,
+//! spending to date, outcomes achieved against the plan's indicators, and a RAG rating.
+
+pub mod http;
+pub mod rules;
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::allocations::{self, Allocation};
+use crate::auth::{Caller, Role};
+use crate::db::{DbConnection, write_transaction};
+use crate::documents::{self, DocumentFilter, Status};
+use crate::error::{Error, Violations};
+use crate::measures::{Comparison, Measure, describe_target};
+use crate::money::Money;
+use crate::pagination::{Page, PageRequest};
+use crate::plans::{self, LineRef};
+use crate::schema::{
+    allocations as allocation_rows, fund_years, half_year_expenditure_items, half_year_indicator_actuals,
+    half_year_projects, half_year_returns, partnerships,
+};
+use crate::{fund_years as years, timestamps};
+
+crate::stored_enum! {
+    /// Which half of the fund year a return covers.
+    pub enum Half {
+        First => "first",
+        Second => "second",
+    }
+}
+
+crate::stored_enum! {
+    /// The provider's status, as the form asks.
+    pub enum ProviderStatus {
+        Statutory => "statutory",
+        Voluntary => "voluntary",
+        Independent => "independent",
+    }
+}
+
+crate::stored_enum! {
+    /// The RAG rating: Outcomes Achieved / On Track to Achieve / Not Achieved-Behind Schedule.
+    pub enum Rag {
+        Achieved => "achieved",
+        OnTrack => "on_track",
+        Behind => "behind",
+    }
+}
+
+// ---- What clients send ----
+
+/// A half-year return's content. `allocation_id` and `half` are required when creating; a
+/// replacement may repeat them but not change them.
+#[derive(Deserialize, ToSchema, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"allocation_id": 1, "half": "first", "half_year_end": "2017-10-31",
+    "amount_claimed": "200284.00", "invoice_reference": "SP-CSF-2017-18-H1",
+    "projects": [{"plan_line": 1, "provider": "Sanctuary Housing Association", "provider_status": "voluntary",
+        "commissioning_body": "Plymouth City Council", "total_service_funding": "552500.00",
+        "expenditure": [{"description": "Refuge, dispersed units, support, IDVA and MARAC, DASH training", "amount": "80100.00"}],
+        "intended_outcomes": "Improve the safety of victims and their families.",
+        "how_measured": "Quarterly performance returns and review meetings.",
+        "extent_achieved": "100% positive outcomes reported.",
+        "indicator_actuals": [{"indicator": 1, "actual": "100"}],
+        "actions": "Funding for the MARAC co-ordinator post to be reviewed.", "rag": "achieved"}]}))]
+pub struct HalfYearReturnInput {
+    pub allocation_id: Option<i64>,
+    pub half: Option<Half>,
+    /// The last day of the half reported on; within the fund year.
+    pub half_year_end: NaiveDate,
+    /// The amount claimed for this half. All claims on an allocation together may not exceed it.
+    pub amount_claimed: Money,
+    /// The invoice submitted with the return.
+    #[serde(default)]
+    pub invoice_reference: String,
+    /// Projects in letter order: the first is A.
+    #[serde(default)]
+    pub projects: Vec<ProjectInput>,
+}
+
+#[derive(Deserialize, ToSchema, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectInput {
+    /// The number of the plan line the project delivers.
+    pub plan_line: i32,
+    pub provider: String,
+    pub provider_status: ProviderStatus,
+    /// Through which body the provider receives its funding (e.g. the council, a YOT).
+    #[serde(default)]
+    pub commissioning_body: String,
+    /// The whole service's funding, of which this fund pays `share_of_service_percent`.
+    pub total_service_funding: Option<Money>,
+    /// Expenditure to date, item by item (staffing, referrals, materials, rent...).
+    #[serde(default)]
+    pub expenditure: Vec<ExpenditureItem>,
+    #[serde(default)]
+    pub intended_outcomes: String,
+    #[serde(default)]
+    pub how_measured: String,
+    /// The extent to which outcomes have been achieved, in words.
+    #[serde(default)]
+    pub extent_achieved: String,
+    /// Actual figures against the plan line's indicators.
+    #[serde(default)]
+    pub indicator_actuals: Vec<IndicatorActualInput>,
+    /// Actions put in place to achieve outcomes.
+    #[serde(default)]
+    pub actions: String,
+    pub rag: Rag,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ExpenditureItem {
+    pub description: String,
+    pub amount: Money,
+}
+
+#[derive(Deserialize, ToSchema, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorActualInput {
+    /// The indicator's number within the plan line.
+    pub indicator: i32,
+    pub actual: Measure,
+}
+
+// ---- What clients see ----
+
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct HalfYearReturn {
+    pub id: i64,
+    pub allocation_id: i64,
+    pub fund_year: String,
+    pub partnership_id: i64,
+    pub partnership: String,
+    pub half: Half,
+    pub half_year_end: NaiveDate,
+    pub amount_claimed: Money,
+    pub invoice_reference: String,
+    pub status: Status,
+    pub version: i32,
+    pub projects: Vec<Project>,
+    pub totals: ReturnTotals,
+    #[serde(serialize_with = "timestamps::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "timestamps::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct Project {
+    /// A, B, C... in the order given.
+    #[schema(example = "A")]
+    pub letter: String,
+    pub plan_line: i32,
+    /// The plan line's title.
+    pub title: String,
+    pub provider: String,
+    pub provider_status: ProviderStatus,
+    pub commissioning_body: String,
+    /// What this fund gives the project: its plan line's amount.
+    pub funding: Money,
+    pub total_service_funding: Option<Money>,
+    /// `funding` as a percentage of `total_service_funding`, to two places.
+    pub share_of_service_percent: Option<String>,
+    pub expenditure: Vec<ExpenditureItem>,
+    /// Sum of the expenditure items.
+    pub expenditure_to_date: Money,
+    pub intended_outcomes: String,
+    pub how_measured: String,
+    pub extent_achieved: String,
+    pub indicator_actuals: Vec<IndicatorActual>,
+    pub actions: String,
+    pub rag: Rag,
+}
+
+/// An actual figure against its target, and whether it meets it (null for qualitative
+/// indicators).
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct IndicatorActual {
+    pub indicator: i32,
+    pub name: String,
+    pub comparison: Option<Comparison>,
+    pub target: Option<Measure>,
+    pub unit: String,
+    pub target_text: Option<String>,
+    pub actual: Measure,
+    pub met: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
+pub struct ReturnTotals {
+    /// Grant plus carry-forward.
+    pub available: Money,
+    /// Sum of the projects' funding.
+    pub allocated: Money,
+    /// Claimed by this return.
+    pub claimed: Money,
+    /// Claimed by all the allocation's half-year returns.
+    pub claimed_to_date: Money,
+    /// Available minus claimed to date.
+    pub unclaimed: Money,
+    /// Sum of the projects' expenditure to date.
+    pub expenditure_to_date: Money,
+}
+
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct HalfYearReturnSummary {
+    pub id: i64,
+    pub allocation_id: i64,
+    pub fund_year: String,
+    pub partnership_id: i64,
+    pub partnership: String,
+    pub half: Half,
+    pub half_year_end: NaiveDate,
+    pub amount_claimed: Money,
+    pub status: Status,
+    pub version: i32,
+    #[serde(serialize_with = "timestamps::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub updated_at: NaiveDateTime,
+}
+
+// ---- Rows ----
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = half_year_returns, check_for_backend(crate::db::MultiBackend))]
+struct ReturnRow {
+    id: i64,
+    allocation_id: i64,
+    half: Half,
+    half_year_end: NaiveDate,
+    amount_claimed_pence: Money,
+    invoice_reference: String,
+    status: Status,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = half_year_projects, check_for_backend(crate::db::MultiBackend))]
+struct ProjectRow {
+    id: i64,
+    plan_line_id: i64,
+    provider: String,
+    provider_status: ProviderStatus,
+    commissioning_body: String,
+    total_service_funding_pence: Option<Money>,
+    intended_outcomes: String,
+    how_measured: String,
+    extent_achieved: String,
+    actions: String,
+    rag: Rag,
+}
+
+/// The letter of the project at `index`: A..Z, then AA, AB...
+pub fn letter(index: usize) -> String {
+    let mut n = index;
+    let mut letters = Vec::new();
+    loop {
+        letters.push(char::from(b'A' + (n % 26) as u8));
+        if n < 26 {
+            break;
+        }
+        n = n / 26 - 1;
+    }
+    letters.iter().rev().collect()
+}
+
+fn sum(amounts: impl IntoIterator<Item = Money>) -> Result<Money, Error> {
+    Money::sum(amounts).ok_or_else(|| Error::internal("sum overflow"))
+}
+
+/// What the allocation's other returns have claimed.
+fn claimed_elsewhere(conn: &mut DbConnection, allocation_id: i64, except: i64) -> Result<Money, Error> {
+    let claims: Vec<Money> = half_year_returns::table
+        .filter(half_year_returns::allocation_id.eq(allocation_id))
+        .filter(half_year_returns::id.ne(except))
+        .select(half_year_returns::amount_claimed_pence)
+        .load(conn)?;
+    sum(claims)
+}
+
+fn assemble(conn: &mut DbConnection, row: ReturnRow, allocation: Allocation) -> Result<HalfYearReturn, Error> {
+    let lines = plans::lines_of_allocation(conn, row.allocation_id)?.unwrap_or_default();
+    let projects: Vec<ProjectRow> = half_year_projects::table
+        .filter(half_year_projects::half_year_return_id.eq(row.id))
+        .order(half_year_projects::position)
+        .select(ProjectRow::as_select())
+        .load(conn)?;
+    let ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
+    let mut items: HashMap<i64, Vec<ExpenditureItem>> = HashMap::new();
+    for (project_id, description, amount) in half_year_expenditure_items::table
+        .filter(half_year_expenditure_items::half_year_project_id.eq_any(&ids))
+        .order((
+            half_year_expenditure_items::half_year_project_id,
+            half_year_expenditure_items::position,
+        ))
+        .select((
+            half_year_expenditure_items::half_year_project_id,
+            half_year_expenditure_items::description,
+            half_year_expenditure_items::amount_pence,
+        ))
+        .load::<(i64, String, Money)>(conn)?
+    {
+        items
+            .entry(project_id)
+            .or_default()
+            .push(ExpenditureItem { description, amount });
+    }
+    let mut actuals: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+    for (project_id, indicator_id, actual) in half_year_indicator_actuals::table
+        .filter(half_year_indicator_actuals::half_year_project_id.eq_any(&ids))
+        .order(half_year_indicator_actuals::id)
+        .select((
+            half_year_indicator_actuals::half_year_project_id,
+            half_year_indicator_actuals::plan_line_indicator_id,
+            half_year_indicator_actuals::actual,
+        ))
+        .load::<(i64, i64, String)>(conn)?
+    {
+        actuals.entry(project_id).or_default().push((indicator_id, actual));
+    }
+    let claimed_to_date = sum([
+        claimed_elsewhere(conn, row.allocation_id, row.id)?,
+        row.amount_claimed_pence,
+    ])?;
+    let mut views = Vec::with_capacity(projects.len());
+    for (index, project) in projects.into_iter().enumerate() {
+        let line = lines
+            .iter()
+            .find(|l| l.id == project.plan_line_id)
+            .ok_or_else(|| Error::internal("a project cites a line of another plan"))?;
+        let expenditure = items.remove(&project.id).unwrap_or_default();
+        let indicator_actuals = actuals
+            .remove(&project.id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(indicator_id, actual)| {
+                let indicator = line.indicators.iter().find(|i| i.id == indicator_id)?;
+                let actual: Measure = actual.parse().ok()?;
+                Some(IndicatorActual {
+                    indicator: indicator.number,
+                    name: indicator.name.clone(),
+                    comparison: indicator.comparison,
+                    target: indicator.target,
+                    unit: indicator.unit.clone(),
+                    target_text: indicator
+                        .comparison
+                        .zip(indicator.target)
+                        .map(|(c, t)| describe_target(c, t, &indicator.unit)),
+                    met: indicator
+                        .comparison
+                        .zip(indicator.target)
+                        .map(|(c, t)| c.met(actual, t)),
+                    actual,
+                })
+            })
+            .collect();
+        views.push(Project {
+            letter: letter(index),
+            plan_line: line.number,
+            title: line.title.clone(),
+            provider: project.provider,
+            provider_status: project.provider_status,
+            commissioning_body: project.commissioning_body,
+            funding: line.amount,
+            share_of_service_percent: project
+                .total_service_funding_pence
+                .and_then(|total| line.amount.percent_of(total)),
+            total_service_funding: project.total_service_funding_pence,
+            expenditure_to_date: sum(expenditure.iter().map(|e| e.amount))?,
+            expenditure,
+            intended_outcomes: project.intended_outcomes,
+            how_measured: project.how_measured,
+            extent_achieved: project.extent_achieved,
+            indicator_actuals,
+            actions: project.actions,
+            rag: project.rag,
+        });
+    }
+    let totals = ReturnTotals {
+        available: allocation.available,
+        allocated: sum(views.iter().map(|p| p.funding))?,
+        claimed: row.amount_claimed_pence,
+        claimed_to_date,
+        unclaimed: allocation
+            .available
+            .checked_sub(claimed_to_date)
+            .ok_or_else(|| Error::internal("claims overflow"))?,
+        expenditure_to_date: sum(views.iter().map(|p| p.expenditure_to_date))?,
+    };
+    Ok(HalfYearReturn {
+        id: row.id,
+        allocation_id: row.allocation_id,
+        fund_year: allocation.fund_year,
+        partnership_id: allocation.partnership_id,
+        partnership: allocation.partnership,
+        half: row.half,
+        half_year_end: row.half_year_end,
+        amount_claimed: row.amount_claimed_pence,
+        invoice_reference: row.invoice_reference,
+        status: row.status,
+        version: row.version,
+        projects: views,
+        totals,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn find_row(conn: &mut DbConnection, id: i64) -> Result<ReturnRow, Error> {
+    half_year_returns::table
+        .find(id)
+        .select(ReturnRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound("half-year return"))
+}
+
+pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<HalfYearReturn, Error> {
+    let row = find_row(conn, id)?;
+    let allocation =
+        allocations::get(conn, caller, row.allocation_id).map_err(|_| Error::NotFound("half-year return"))?;
+    assemble(conn, row, allocation)
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: &DocumentFilter,
+    page: &PageRequest,
+) -> Result<Page<HalfYearReturnSummary>, Error> {
+    let mut query = half_year_returns::table
+        .inner_join(
+            allocation_rows::table
+                .inner_join(fund_years::table)
+                .inner_join(partnerships::table),
+        )
+        .filter(half_year_returns::id.gt(page.after))
+        .order(half_year_returns::id)
+        .limit(page.fetch())
+        .select((
+            ReturnRow::as_select(),
+            allocation_rows::partnership_id,
+            partnerships::name,
+            fund_years::label,
+        ))
+        .into_boxed();
+    if let Some(label) = &filter.fund_year {
+        query = query.filter(fund_years::label.eq(label.clone()));
+    }
+    if let Some(id) = filter.partnership_id {
+        query = query.filter(allocation_rows::partnership_id.eq(id));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(half_year_returns::status.eq(status));
+    }
+    if let Some(only) = caller.scope().confined_to() {
+        query = query.filter(allocation_rows::partnership_id.eq(only));
+    }
+    let rows: Vec<(ReturnRow, i64, String, String)> = query.load(conn)?;
+    Ok(Page::from_rows(
+        rows,
+        page,
+        |r| r.0.id,
+        |(row, partnership_id, partnership, fund_year)| HalfYearReturnSummary {
+            id: row.id,
+            allocation_id: row.allocation_id,
+            fund_year,
+            partnership_id,
+            partnership,
+            half: row.half,
+            half_year_end: row.half_year_end,
+            amount_claimed: row.amount_claimed_pence,
+            status: row.status,
+            version: row.version,
+            updated_at: row.updated_at,
+        },
+    ))
+}
+
+fn check(
+    conn: &mut DbConnection,
+    input: &HalfYearReturnInput,
+    allocation: &Allocation,
+    lines: Option<&[LineRef]>,
+    except: i64,
+) -> Result<Violations, Error> {
+    let year = years::get(conn, allocation.fund_year_id)?;
+    let context = rules::Context {
+        fund_year: (year.starts_on, year.ends_on),
+        available: allocation.available,
+        claimed_elsewhere: claimed_elsewhere(conn, allocation.id, except)?,
+        lines,
+    };
+    let mut v = Violations::new();
+    rules::check(&mut v, input, &context);
+    Ok(v)
+}
+
+pub fn create(conn: &mut DbConnection, caller: &Caller, input: &HalfYearReturnInput) -> Result<HalfYearReturn, Error> {
+    caller.require(&[Role::CspManager])?;
+    let mut v = Violations::new();
+    v.check(
+        input.allocation_id.is_some(),
+        "allocation_id",
+        "required",
+        "is required",
+    );
+    v.check(input.half.is_some(), "half", "required", "is required: first or second");
+    v.finish()?;
+    let (Some(allocation_id), Some(half)) = (input.allocation_id, input.half) else {
+        return Err(Error::internal("checked above"));
+    };
+    write_transaction(conn, |conn| {
+        let allocation = allocations::referenced(conn, caller, allocation_id)?;
+        let lines = plans::lines_of_allocation(conn, allocation_id)?;
+        let mut v = check(conn, input, &allocation, lines.as_deref(), 0)?;
+        let existing = half_year_returns::table
+            .filter(half_year_returns::allocation_id.eq(allocation_id))
+            .filter(half_year_returns::half.eq(half))
+            .select(half_year_returns::id)
+            .first::<i64>(conn)
+            .optional()?;
+        v.check(
+            existing.is_none(),
+            "half",
+            "one_per_half",
+            format!("the allocation already has a {half} half-year return"),
+        );
+        v.finish()?;
+        let now = timestamps::now();
+        let id: i64 = diesel::insert_into(half_year_returns::table)
+            .values((
+                half_year_returns::allocation_id.eq(allocation_id),
+                half_year_returns::half.eq(half),
+                half_year_returns::half_year_end.eq(input.half_year_end),
+                half_year_returns::amount_claimed_pence.eq(input.amount_claimed),
+                half_year_returns::invoice_reference.eq(input.invoice_reference.trim()),
+                half_year_returns::status.eq(Status::Draft),
+                half_year_returns::version.eq(1),
+                half_year_returns::created_at.eq(now),
+                half_year_returns::updated_at.eq(now),
+            ))
+            .returning(half_year_returns::id)
+            .get_result(conn)?;
+        write_projects(conn, id, input, lines.as_deref().unwrap_or_default())?;
+        get(conn, caller, id)
+    })
+}
+
+pub fn replace(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    input: &HalfYearReturnInput,
+) -> Result<HalfYearReturn, Error> {
+    write_transaction(conn, |conn| {
+        let row = find_row(conn, id)?;
+        let allocation =
+            allocations::get(conn, caller, row.allocation_id).map_err(|_| Error::NotFound("half-year return"))?;
+        documents::ensure_editable(caller, allocation.partnership_id, row.status, "half-year return")?;
+        let lines = plans::lines_of_allocation(conn, row.allocation_id)?;
+        let mut v = check(conn, input, &allocation, lines.as_deref(), id)?;
+        documents::check_unchanged(&mut v, "allocation_id", input.allocation_id, row.allocation_id);
+        documents::check_unchanged(&mut v, "half", input.half, row.half);
+        v.finish()?;
+        diesel::update(half_year_returns::table.find(id))
+            .set((
+                half_year_returns::half_year_end.eq(input.half_year_end),
+                half_year_returns::amount_claimed_pence.eq(input.amount_claimed),
+                half_year_returns::invoice_reference.eq(input.invoice_reference.trim()),
+                half_year_returns::version.eq(row.version + 1),
+                half_year_returns::updated_at.eq(timestamps::now()),
+            ))
+            .execute(conn)?;
+        write_projects(conn, id, input, lines.as_deref().unwrap_or_default())?;
+        get(conn, caller, id)
+    })
+}
+
+/// Replaces the projects wholesale: nothing outside the return refers to them.
+fn write_projects(
+    conn: &mut DbConnection,
+    return_id: i64,
+    input: &HalfYearReturnInput,
+    lines: &[LineRef],
+) -> Result<(), Error> {
+    let old: Vec<i64> = half_year_projects::table
+        .filter(half_year_projects::half_year_return_id.eq(return_id))
+        .select(half_year_projects::id)
+        .load(conn)?;
+    diesel::delete(
+        half_year_expenditure_items::table.filter(half_year_expenditure_items::half_year_project_id.eq_any(&old)),
+    )
+    .execute(conn)?;
+    diesel::delete(
+        half_year_indicator_actuals::table.filter(half_year_indicator_actuals::half_year_project_id.eq_any(&old)),
+    )
+    .execute(conn)?;
+    diesel::delete(half_year_projects::table.filter(half_year_projects::id.eq_any(&old))).execute(conn)?;
+    for (position, project) in (0..).zip(&input.projects) {
+        let line = lines
+            .iter()
+            .find(|l| l.number == project.plan_line)
+            .ok_or_else(|| Error::internal("plan line checked above"))?;
+        let project_id: i64 = diesel::insert_into(half_year_projects::table)
+            .values((
+                half_year_projects::half_year_return_id.eq(return_id),
+                half_year_projects::position.eq(position),
+                half_year_projects::plan_line_id.eq(line.id),
+                half_year_projects::provider.eq(project.provider.trim()),
+                half_year_projects::provider_status.eq(project.provider_status),
+                half_year_projects::commissioning_body.eq(project.commissioning_body.trim()),
+                half_year_projects::total_service_funding_pence.eq(project.total_service_funding),
+                half_year_projects::intended_outcomes.eq(project.intended_outcomes.trim()),
+                half_year_projects::how_measured.eq(project.how_measured.trim()),
+                half_year_projects::extent_achieved.eq(project.extent_achieved.trim()),
+                half_year_projects::actions.eq(project.actions.trim()),
+                half_year_projects::rag.eq(project.rag),
+            ))
+            .returning(half_year_projects::id)
+            .get_result(conn)?;
+        for (position, item) in (0..).zip(&project.expenditure) {
+            diesel::insert_into(half_year_expenditure_items::table)
+                .values((
+                    half_year_expenditure_items::half_year_project_id.eq(project_id),
+                    half_year_expenditure_items::position.eq(position),
+                    half_year_expenditure_items::description.eq(item.description.trim()),
+                    half_year_expenditure_items::amount_pence.eq(item.amount),
+                ))
+                .execute(conn)?;
+        }
+        for actual in &project.indicator_actuals {
+            let indicator = line
+                .indicators
+                .iter()
+                .find(|i| i.number == actual.indicator)
+                .ok_or_else(|| Error::internal("indicator checked above"))?;
+            diesel::insert_into(half_year_indicator_actuals::table)
+                .values((
+                    half_year_indicator_actuals::half_year_project_id.eq(project_id),
+                    half_year_indicator_actuals::plan_line_indicator_id.eq(indicator.id),
+                    half_year_indicator_actuals::actual.eq(actual.actual.to_string()),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projects_are_lettered_like_the_form() {
+        let letters: Vec<String> = [0, 1, 7, 25, 26, 27, 51, 52].into_iter().map(letter).collect();
+        assert_eq!(letters, ["A", "B", "H", "Z", "AA", "AB", "AZ", "BA"]);
+    }
+}
