@@ -60,6 +60,24 @@ pub struct Settings {
     #[arg(long, env = "CSPFUND_MAX_BODY_BYTES", default_value_t = 1_048_576, global = true)]
     pub max_body_bytes: usize,
 
+    /// Directory for uploaded evidence files. Default: `<data dir>/attachments`.
+    #[arg(long, env = "CSPFUND_ATTACHMENT_DIR", global = true)]
+    pub attachment_dir: Option<PathBuf>,
+
+    /// Largest evidence file accepted, in bytes.
+    #[arg(long, env = "CSPFUND_ATTACHMENT_MAX_BYTES", default_value_t = 20 * 1024 * 1024, global = true)]
+    pub attachment_max_bytes: usize,
+
+    /// Comma-separated media types accepted for evidence files.
+    #[arg(
+        long,
+        env = "CSPFUND_ATTACHMENT_TYPES",
+        value_delimiter = ',',
+        default_value = DEFAULT_ATTACHMENT_TYPES,
+        global = true
+    )]
+    pub attachment_types: Vec<String>,
+
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "CSPFUND_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -100,6 +118,12 @@ pub enum LogFormat {
     Json,
 }
 
+/// Evidence the forms ask for: documents, spreadsheets, images, plain text.
+const DEFAULT_ATTACHMENT_TYPES: &str = "application/pdf,application/msword,\
+application/vnd.openxmlformats-officedocument.wordprocessingml.document,application/vnd.ms-excel,\
+application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,application/vnd.oasis.opendocument.text,\
+application/vnd.oasis.opendocument.spreadsheet,text/csv,text/plain,image/png,image/jpeg";
+
 /// The first admin, from the environment.
 #[derive(Clone)]
 pub struct BootstrapAdmin {
@@ -120,6 +144,9 @@ pub struct Config {
     pub db_pool_size: u32,
     pub max_body_bytes: usize,
     pub workers: usize,
+    pub attachment_dir: PathBuf,
+    pub attachment_max_bytes: usize,
+    pub attachment_types: Vec<String>,
     pub login_max_failures_per_account: u32,
     pub login_max_failures_per_address: u32,
     pub login_lockout: Duration,
@@ -205,6 +232,24 @@ impl Settings {
         if self.max_body_bytes < 1024 {
             return Err(invalid("CSPFUND_MAX_BODY_BYTES", "must be at least 1024"));
         }
+        let attachment_types: Vec<String> = self
+            .attachment_types
+            .iter()
+            .map(|t| t.trim().to_ascii_lowercase())
+            .filter(|t| !t.is_empty())
+            .collect();
+        if let Some(bad) = attachment_types
+            .iter()
+            .find(|t| t.split('/').filter(|p| !p.is_empty()).count() != 2)
+        {
+            return Err(invalid(
+                "CSPFUND_ATTACHMENT_TYPES",
+                format!("{bad:?} is not a media type like application/pdf"),
+            ));
+        }
+        if self.attachment_max_bytes == 0 {
+            return Err(invalid("CSPFUND_ATTACHMENT_MAX_BYTES", "must be at least 1"));
+        }
         if self.login_max_failures == 0 || self.login_max_failures_per_address == 0 {
             return Err(invalid("CSPFUND_LOGIN_MAX_FAILURES", "must be at least 1"));
         }
@@ -224,6 +269,14 @@ impl Settings {
                 source,
             })?;
         }
+        let attachment_dir = self
+            .attachment_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("attachments"));
+        std::fs::create_dir_all(&attachment_dir).map_err(|source| ConfigError::File {
+            path: attachment_dir.clone(),
+            source,
+        })?;
         let jwt_secret = signing_secret(
             self.jwt_secret,
             self.jwt_secret_file.as_deref(),
@@ -245,6 +298,9 @@ impl Settings {
                 .workers
                 .filter(|w| *w > 0)
                 .unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(2)),
+            attachment_dir,
+            attachment_max_bytes: self.attachment_max_bytes,
+            attachment_types,
             login_max_failures_per_account: self.login_max_failures,
             login_max_failures_per_address: self.login_max_failures_per_address,
             login_lockout,

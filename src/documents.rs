@@ -1,11 +1,14 @@
 //! What the grant cycle's documents (plans, half-year returns, final reports) share: their
 //! status, who may edit them, and how their lists are filtered.
 
+use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Caller, Role};
+use crate::db::DbConnection;
 use crate::error::Error;
+use crate::schema::{allocations, final_reports, half_year_returns, plans};
 
 crate::stored_enum! {
     /// Where a document stands in its approval cycle.
@@ -62,4 +65,66 @@ pub fn check_unchanged<T: PartialEq + std::fmt::Display>(
             format!("cannot change; it is {current}"),
         );
     }
+}
+
+/// Where a document belongs, for checks that apply to any kind of document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Located {
+    pub kind: DocumentKind,
+    pub id: i64,
+    pub allocation_id: i64,
+    pub partnership_id: i64,
+    pub status: Status,
+}
+
+impl DocumentKind {
+    /// What the document is called in messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            DocumentKind::Plan => "plan",
+            DocumentKind::HalfYearReturn => "half-year return",
+            DocumentKind::FinalReport => "final report",
+        }
+    }
+}
+
+/// Finds a document of any kind, if the caller may see it.
+pub fn locate(conn: &mut DbConnection, caller: &Caller, kind: DocumentKind, id: i64) -> Result<Located, Error> {
+    let found: Option<(i64, i64, Status)> = match kind {
+        DocumentKind::Plan => plans::table
+            .inner_join(allocations::table)
+            .filter(plans::id.eq(id))
+            .select((plans::allocation_id, allocations::partnership_id, plans::status))
+            .first(conn)
+            .optional()?,
+        DocumentKind::HalfYearReturn => half_year_returns::table
+            .inner_join(allocations::table)
+            .filter(half_year_returns::id.eq(id))
+            .select((
+                half_year_returns::allocation_id,
+                allocations::partnership_id,
+                half_year_returns::status,
+            ))
+            .first(conn)
+            .optional()?,
+        DocumentKind::FinalReport => final_reports::table
+            .inner_join(allocations::table)
+            .filter(final_reports::id.eq(id))
+            .select((
+                final_reports::allocation_id,
+                allocations::partnership_id,
+                final_reports::status,
+            ))
+            .first(conn)
+            .optional()?,
+    };
+    let (allocation_id, partnership_id, status) = found.ok_or(Error::NotFound(kind.noun()))?;
+    caller.ensure_visible(partnership_id, kind.noun())?;
+    Ok(Located {
+        kind,
+        id,
+        allocation_id,
+        partnership_id,
+        status,
+    })
 }

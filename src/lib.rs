@@ -7,6 +7,7 @@
 
 pub mod allocations;
 pub mod api_clients;
+pub mod attachments;
 pub mod auth;
 pub mod bootstrap;
 pub mod cli;

@@ -288,6 +288,7 @@ diesel::joinable!(final_report_lines -> final_reports (final_report_id));
 diesel::joinable!(final_report_lines -> plan_lines (plan_line_id));
 diesel::joinable!(virements -> final_reports (final_report_id));
 diesel::joinable!(attachments -> partnerships (partnership_id));
+diesel::joinable!(attachments -> plan_lines (plan_line_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     partnerships,

@@ -56,7 +56,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             if !json {
-                return Err(ApiError::UnsupportedMediaType);
+                return Err(ApiError::UnsupportedMediaType(
+                    "the request body must be JSON (Content-Type: application/json)".into(),
+                ));
             }
             if declared.is_some_and(|length| length > limit) {
                 return Err(ApiError::PayloadTooLarge(limit));

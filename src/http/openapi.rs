@@ -38,6 +38,7 @@ Money is a decimal string with two places (\"400568.00\"). Every error is \
         (name = "plans", description = "Spending Intentions Plans"),
         (name = "half-year-returns", description = "Half-year returns and claims"),
         (name = "final-reports", description = "Final evaluation reports"),
+        (name = "attachments", description = "Evidence files attached to documents"),
         (name = "health", description = "Probes"),
         (name = "meta", description = "This document and the problem types"),
     )

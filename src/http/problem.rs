@@ -118,7 +118,9 @@ impl ProblemType {
                 "The request is valid but conflicts with the current state, e.g. a name already in use."
             }
             ProblemType::PayloadTooLarge => "The request body is larger than the service accepts.",
-            ProblemType::UnsupportedMediaType => "The request body must be sent as application/json.",
+            ProblemType::UnsupportedMediaType => {
+                "The request body's media type is not accepted here: JSON bodies need application/json; evidence files one of the configured types."
+            }
             ProblemType::Validation => {
                 "The request breaks one or more rules. `errors` lists each field path, the rule and a message; nothing was stored."
             }
@@ -196,8 +198,8 @@ pub enum ApiError {
     Malformed(String),
     #[error("the request body exceeds {0} bytes")]
     PayloadTooLarge(usize),
-    #[error("the request body must be JSON (Content-Type: application/json)")]
-    UnsupportedMediaType,
+    #[error("{0}")]
+    UnsupportedMediaType(String),
 }
 
 const REALM: &str = "Bearer realm=\"cspfund\"";
@@ -224,7 +226,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => ProblemType::MethodNotAllowed,
             ApiError::Malformed(_) => ProblemType::MalformedRequest,
             ApiError::PayloadTooLarge(_) => ProblemType::PayloadTooLarge,
-            ApiError::UnsupportedMediaType => ProblemType::UnsupportedMediaType,
+            ApiError::UnsupportedMediaType(_) => ProblemType::UnsupportedMediaType,
         }
     }
 

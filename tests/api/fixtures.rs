@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::TestApp;
+use crate::support::{Options, TestApp};
 
 /// A seed document from `src/demo/`.
 pub fn seed(name: &str) -> Value {
@@ -33,7 +33,11 @@ pub struct Cycle {
 }
 
 pub async fn cycle() -> Cycle {
-    let app = TestApp::spawn().await;
+    cycle_with(Options::default()).await
+}
+
+pub async fn cycle_with(options: Options) -> Cycle {
+    let app = TestApp::spawn_with(options).await;
     let admin = app.admin_token.clone();
     let set = app
         .post("/api/v1/priority-sets")

@@ -6,6 +6,7 @@
 
 mod access;
 mod accounts;
+mod attachments;
 mod auth;
 mod command_line;
 mod errors;

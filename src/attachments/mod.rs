@@ -1,0 +1,223 @@
+//! Evidence attached to a plan, half-year return or final report (evaluation forms, monitoring
+//! reports), optionally to one of its plan lines. Files live on disk (see [`store`]); the
+//! database keeps who attached what, when, and the file's SHA-256.
+
+pub mod http;
+pub mod store;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Caller;
+use crate::db::{DbConnection, write_transaction};
+use crate::documents::{self, DocumentKind, Located};
+use crate::error::{Error, Violations};
+use crate::pagination::{Page, PageRequest};
+use crate::plans;
+use crate::schema::{attachments, plan_lines};
+use crate::timestamps;
+
+const MAX_FILENAME: usize = 255;
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = attachments, check_for_backend(crate::db::MultiBackend))]
+struct AttachmentRow {
+    id: i64,
+    partnership_id: i64,
+    document_kind: DocumentKind,
+    document_id: i64,
+    plan_line_id: Option<i64>,
+    filename: String,
+    content_type: String,
+    size_bytes: i64,
+    sha256: String,
+    uploaded_by: String,
+    uploaded_at: NaiveDateTime,
+}
+
+/// An attached file's record.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+#[schema(example = json!({"id": 4, "document_kind": "final_report", "document_id": 1, "plan_line": 1,
+    "filename": "PDAS annual monitoring 2017-18.pdf", "content_type": "application/pdf", "size_bytes": 184320,
+    "sha256": "9f2c0b7a6e5d4c3b2a190817161514131211100f0e0d0c0b0a09080706050403", "uploaded_by": "user:3",
+    "uploaded_at": "2026-11-22T09:00:00Z"}))]
+pub struct Attachment {
+    pub id: i64,
+    pub document_kind: DocumentKind,
+    pub document_id: i64,
+    /// The plan line the evidence is about, if any.
+    pub plan_line: Option<i32>,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    /// SHA-256 of the content (hex); also the download's ETag.
+    pub sha256: String,
+    /// Who attached it: `user:<id>` or `client:<id>`.
+    pub uploaded_by: String,
+    #[serde(serialize_with = "timestamps::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub uploaded_at: NaiveDateTime,
+}
+
+#[derive(Deserialize, IntoParams, Debug)]
+#[into_params(parameter_in = Query)]
+pub struct UploadParams {
+    /// The file's name, e.g. `Trauma Informed Evaluation Form.docx`.
+    pub filename: String,
+    /// The number of the plan line the evidence is about.
+    pub plan_line: Option<i32>,
+}
+
+/// A file received, stored and ready to be recorded.
+pub struct StoredFile {
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+}
+
+/// Checks a file's name; the media type and size are checked as the request is read.
+pub fn check_filename(filename: &str) -> Result<(), Error> {
+    let mut v = Violations::new();
+    v.text("filename", filename, MAX_FILENAME);
+    v.check(
+        !filename.chars().any(|c| c.is_control() || matches!(c, '/' | '\\')) && !matches!(filename.trim(), "." | ".."),
+        "filename",
+        "filename",
+        "must be a plain file name, without folders or control characters",
+    );
+    v.finish()
+}
+
+/// The media type of an upload, without parameters, if the service accepts it.
+pub fn accepted_type(content_type: Option<&str>, allowed: &[String]) -> Option<String> {
+    let essence = content_type?.split(';').next()?.trim().to_ascii_lowercase();
+    allowed.contains(&essence).then_some(essence)
+}
+
+fn view(row: AttachmentRow, plan_line: Option<i32>) -> Attachment {
+    Attachment {
+        id: row.id,
+        document_kind: row.document_kind,
+        document_id: row.document_id,
+        plan_line,
+        filename: row.filename,
+        content_type: row.content_type,
+        size_bytes: row.size_bytes,
+        sha256: row.sha256,
+        uploaded_by: row.uploaded_by,
+        uploaded_at: row.uploaded_at,
+    }
+}
+
+fn line_number(conn: &mut DbConnection, plan_line_id: Option<i64>) -> Result<Option<i32>, Error> {
+    Ok(match plan_line_id {
+        Some(id) => Some(plan_lines::table.find(id).select(plan_lines::number).first(conn)?),
+        None => None,
+    })
+}
+
+/// The document an upload goes to, if the caller may attach to it now.
+pub fn writable_document(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    kind: DocumentKind,
+    id: i64,
+) -> Result<Located, Error> {
+    let document = documents::locate(conn, caller, kind, id)?;
+    documents::ensure_editable(caller, document.partnership_id, document.status, kind.noun())?;
+    Ok(document)
+}
+
+/// Records a stored file against a document (and optionally one of its plan lines).
+pub fn record(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    kind: DocumentKind,
+    document_id: i64,
+    plan_line: Option<i32>,
+    file: &StoredFile,
+) -> Result<Attachment, Error> {
+    write_transaction(conn, |conn| {
+        let document = writable_document(conn, caller, kind, document_id)?;
+        let plan_line_id = match plan_line {
+            None => None,
+            Some(number) => {
+                let lines = plans::lines_of_allocation(conn, document.allocation_id)?.unwrap_or_default();
+                let line = lines.iter().find(|l| l.number == number).ok_or_else(|| {
+                    Error::invalid(
+                        "plan_line",
+                        "not_in_plan",
+                        format!("the allocation's plan has no line {number}"),
+                    )
+                })?;
+                Some(line.id)
+            }
+        };
+        let row: AttachmentRow = diesel::insert_into(attachments::table)
+            .values((
+                attachments::partnership_id.eq(document.partnership_id),
+                attachments::document_kind.eq(kind),
+                attachments::document_id.eq(document_id),
+                attachments::plan_line_id.eq(plan_line_id),
+                attachments::filename.eq(file.filename.trim()),
+                attachments::content_type.eq(&file.content_type),
+                attachments::size_bytes.eq(file.size_bytes),
+                attachments::sha256.eq(&file.sha256),
+                attachments::uploaded_by.eq(caller.principal.subject()),
+                attachments::uploaded_at.eq(timestamps::now()),
+            ))
+            .returning(attachments::all_columns)
+            .get_result(conn)?;
+        Ok(view(row, plan_line))
+    })
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    kind: DocumentKind,
+    document_id: i64,
+    page: &PageRequest,
+) -> Result<Page<Attachment>, Error> {
+    documents::locate(conn, caller, kind, document_id)?;
+    let rows: Vec<(AttachmentRow, Option<i32>)> = attachments::table
+        .left_join(plan_lines::table)
+        .filter(attachments::document_kind.eq(kind))
+        .filter(attachments::document_id.eq(document_id))
+        .filter(attachments::id.gt(page.after))
+        .order(attachments::id)
+        .limit(page.fetch())
+        .select((AttachmentRow::as_select(), plan_lines::number.nullable()))
+        .load(conn)?;
+    Ok(Page::from_rows(
+        rows,
+        page,
+        |(row, _)| row.id,
+        |(row, line)| view(row, line),
+    ))
+}
+
+pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Attachment, Error> {
+    let row = attachments::table
+        .find(id)
+        .select(AttachmentRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound("attachment"))?;
+    caller.ensure_visible(row.partnership_id, "attachment")?;
+    let line = line_number(conn, row.plan_line_id)?;
+    Ok(view(row, line))
+}
+
+/// Removes an attachment's record while its document is a draft. The file itself is kept.
+pub fn remove(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<(), Error> {
+    write_transaction(conn, |conn| {
+        let attachment = get(conn, caller, id)?;
+        writable_document(conn, caller, attachment.document_kind, attachment.document_id)?;
+        diesel::delete(attachments::table.find(id)).execute(conn)?;
+        Ok(())
+    })
+}
