@@ -32,6 +32,12 @@ pub enum Command {
     },
     /// Print the OpenAPI document as JSON.
     Openapi,
+    /// Load the demo partnerships, logins and seed documents (running it again changes nothing).
+    Demo {
+        /// The password of every demo login.
+        #[arg(long, env = "CSPFUND_DEMO_PASSWORD", default_value = crate::demo::DEFAULT_PASSWORD, hide_env_values = true)]
+        password: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

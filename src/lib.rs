@@ -13,6 +13,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod documents;
 pub mod error;
 pub mod final_reports;

@@ -31,6 +31,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Some(Command::Openapi) => print_openapi(),
         Some(Command::Admin { command }) => resolve(cli.settings).and_then(|config| admin(config, command)),
+        Some(Command::Demo { password }) => resolve(cli.settings).and_then(|config| demo(config, &password)),
         Some(Command::Serve) | None => resolve(cli.settings).and_then(serve),
     };
     match outcome {
@@ -64,6 +65,28 @@ fn admin(config: Config, command: AdminCommand) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+fn demo(config: Config, password: &str) -> Result<(), String> {
+    let db = Database::open(&config.database_url, 1).map_err(|e| e.to_string())?;
+    let mut conn = db.connection().map_err(|e| e.to_string())?;
+    let outcome = cspfund::demo::load(&mut conn, password).map_err(|e| cspfund::cli::describe(&e))?;
+    if outcome.created.is_empty() {
+        println!("The demo data is already loaded; nothing changed.");
+    } else {
+        println!("Loaded {} demo objects:", outcome.created.len());
+        for created in &outcome.created {
+            println!("  {created}");
+        }
+    }
+    println!(
+        "Demo logins (password from CSPFUND_DEMO_PASSWORD, default {:?}):",
+        cspfund::demo::DEFAULT_PASSWORD
+    );
+    for (email, _, _, role, partnership) in cspfund::demo::LOGINS {
+        println!("  {email:<34} {:<14} {}", role.as_str(), partnership.unwrap_or("OPCC"));
+    }
+    Ok(())
 }
 
 fn serve(config: Config) -> Result<(), String> {

@@ -207,14 +207,25 @@ fn migrate(conn: &mut DbConnection) -> Result<(), SetupError> {
 ///
 /// On SQLite a plain `BEGIN` takes the write lock only at the first write, so two
 /// read-then-write requests can deadlock and one fails with "database is locked";
-/// `BEGIN IMMEDIATE` makes the second wait (up to `busy_timeout`) instead.
+/// `BEGIN IMMEDIATE` makes the second wait (up to `busy_timeout`) instead. Nested calls become
+/// savepoints, so domain operations compose inside a larger transaction.
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
     type Manager = AnsiTransactionManager;
-    if let DbConnection::Pg(_) = conn {
+    let nested = match conn {
+        DbConnection::Sqlite(sqlite) => {
+            <Manager as TransactionManager<diesel::SqliteConnection>>::transaction_manager_status_mut(sqlite)
+                .transaction_depth()?
+                .is_some()
+        }
+        DbConnection::Pg(_) => true,
+    };
+    // Inside a transaction (or on PostgreSQL, where no special BEGIN is needed) diesel's own
+    // transaction, a savepoint when nested, is right.
+    if nested {
         return conn.transaction(work);
     }
     on_sqlite(conn, |c| Manager::begin_transaction_sql(c, "BEGIN IMMEDIATE"))?;

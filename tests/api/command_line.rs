@@ -6,6 +6,7 @@ use std::process::{Command, Output, Stdio};
 use cspfund::auth::passwords;
 use cspfund::db::Database;
 use cspfund::users;
+use diesel::RunQueryDsl;
 
 fn cspfund(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cspfund"));
@@ -141,4 +142,50 @@ fn bad_settings_stop_the_server_with_a_message_naming_the_variable() {
         "{}",
         text(&unreachable.stderr)
     );
+}
+
+#[test]
+fn demo_runs_twice_and_the_second_run_changes_nothing() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let data_dir = dir.path().to_string_lossy().into_owned();
+    let env = [("CSPFUND_DATA_DIR", data_dir.as_str())];
+    let first = cspfund(&["demo"], &env, "");
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let out = text(&first.stdout);
+    assert!(
+        out.contains("plan 2021-22 Safer Torbay") && out.contains("manager@torbay.example"),
+        "{out}"
+    );
+    assert!(
+        out.contains("cspfund-demo-password"),
+        "the README's default password: {out}"
+    );
+
+    let counts = || {
+        let db = Database::open(&dir.path().join("cspfund.sqlite3").to_string_lossy(), 1).expect("the database opens");
+        let mut conn = db.connection().expect("a connection");
+        [
+            "users",
+            "partnerships",
+            "allocations",
+            "plans",
+            "plan_lines",
+            "half_year_projects",
+            "final_report_lines",
+            "virements",
+        ]
+        .map(|table| {
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+                "(SELECT COUNT(*) FROM {table})"
+            )))
+            .get_result::<i64>(&mut conn)
+            .expect("a count")
+        })
+    };
+    let before = counts();
+    assert_eq!(before, [6, 2, 3, 3, 17, 11, 8, 1]);
+    let second = cspfund(&["demo"], &env, "");
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    assert!(text(&second.stdout).contains("nothing changed"));
+    assert_eq!(counts(), before);
 }

@@ -1,5 +1,5 @@
 //! The grant cycle's reference data as the admin sets it up, and the seed documents (the same
-//! JSON files `cspfund demo` loads) for tests to send through the API.
+//! JSON files `cspfund demo` loads, in `src/demo/documents/`) for tests to send through the API.
 
 use serde_json::{Value, json};
 
@@ -7,7 +7,7 @@ use crate::support::{Options, TestApp};
 
 /// A seed document from `src/demo/`.
 pub fn seed(name: &str) -> Value {
-    let path = format!("{}/src/demo/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/src/demo/documents/{name}.json", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(&path).expect("the seed file exists")).expect("the seed is JSON")
 }
 

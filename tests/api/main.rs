@@ -9,6 +9,7 @@ mod accounts;
 mod attachments;
 mod auth;
 mod command_line;
+mod demo;
 mod errors;
 mod final_reports;
 mod fixtures;

@@ -23,6 +23,7 @@ pub const PASSWORD: &str = "a-long-test-password";
 /// A running service and a client for it.
 pub struct TestApp {
     pub base: String,
+    pub state: web::Data<AppState>,
     pub admin_token: String,
     client: awc::Client,
     server: ServerHandle,
@@ -211,6 +212,7 @@ impl TestApp {
             .finish();
         let mut app = TestApp {
             base,
+            state,
             admin_token: String::new(),
             client,
             server: handle,

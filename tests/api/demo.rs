@@ -1,0 +1,82 @@
+//! `cspfund demo`: the seed documents and a login per role, loaded once.
+
+use serde_json::Value;
+
+use crate::support::TestApp;
+
+const DEMO_PASSWORD: &str = "a-demo-password-for-tests";
+
+#[actix_web::test]
+async fn the_demo_gives_every_role_a_login_and_the_seed_figures() {
+    let app = TestApp::spawn().await;
+    let state = app.state.clone();
+    let loaded = actix_web::web::block(move || {
+        let mut conn = state.db.connection()?;
+        cspfund::demo::load(&mut conn, DEMO_PASSWORD)
+    })
+    .await
+    .expect("the demo ran")
+    .expect("the demo loads");
+    assert!(
+        loaded
+            .created
+            .iter()
+            .any(|c| c == "final report 2017-18 Safer Plymouth"),
+        "{:?}",
+        loaded.created
+    );
+
+    for email in [
+        "reviewer@opcc.example",
+        "manager@safer-plymouth.example",
+        "treasurer@safer-plymouth.example",
+        "manager@torbay.example",
+        "treasurer@torbay.example",
+    ] {
+        app.login(email, DEMO_PASSWORD).await;
+    }
+    let plymouth = app.login("treasurer@safer-plymouth.example", DEMO_PASSWORD).await;
+    let plans = app.get("/api/v1/plans").token(&plymouth).send().await.expect(200).body;
+    let allocated: Vec<&Value> = plans["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| &p["totals"]["allocated"])
+        .collect();
+    assert_eq!(allocated, ["428246.00", "400568.00"]);
+    let reports = app
+        .get("/api/v1/final-reports")
+        .token(&plymouth)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let report = app
+        .get(&format!("/api/v1/final-reports/{}", reports["items"][0]["id"]))
+        .token(&plymouth)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(report.body["totals"]["moved_by_virements"], "440.00");
+
+    let torbay = app.login("manager@torbay.example", DEMO_PASSWORD).await;
+    let returns = app
+        .get("/api/v1/half-year-returns")
+        .token(&torbay)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(returns["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(returns["items"][0]["partnership"], "Safer Torbay");
+
+    let state = app.state.clone();
+    let again = actix_web::web::block(move || {
+        let mut conn = state.db.connection()?;
+        cspfund::demo::load(&mut conn, DEMO_PASSWORD)
+    })
+    .await
+    .expect("the demo ran")
+    .expect("the demo loads");
+    assert_eq!(again.created, Vec::<String>::new());
+}
