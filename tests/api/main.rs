@@ -16,4 +16,5 @@ mod fixtures;
 mod half_year_returns;
 mod openapi;
 mod plans;
+mod reference_data;
 mod support;

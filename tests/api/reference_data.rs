@@ -1,0 +1,199 @@
+//! Priority sets, fund years and allocations: the admin's reference data and its rules.
+
+use actix_web::http::Method;
+use serde_json::{Value, json};
+
+use crate::fixtures::{cycle, seed_for};
+
+#[actix_web::test]
+async fn fund_years_are_april_to_march_with_deadlines_in_order() {
+    let c = cycle().await;
+    let admin = &c.app.admin_token;
+    let years = c
+        .app
+        .get("/api/v1/fund-years")
+        .token(&c.manager)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let first = &years["items"][0];
+    assert_eq!(
+        (
+            first["label"].as_str(),
+            first["starts_on"].as_str(),
+            first["ends_on"].as_str()
+        ),
+        (Some("2017-18"), Some("2017-04-01"), Some("2018-03-31"))
+    );
+    assert_eq!(first["half_year_return_due"], "2017-11-03");
+
+    let set = years["items"][0]["priority_set_id"].clone();
+    let open = || c.app.post("/api/v1/fund-years").token(admin);
+    let year = |label: &str, plan: &str, half: &str, last: &str| json!({"label": label, "plan_due": plan, "half_year_return_due": half, "final_report_due": last, "priority_set_id": set});
+    let cases: Vec<(Value, Vec<&str>)> = vec![
+        (
+            year("2019-21", "2019-05-01", "2019-11-01", "2020-06-01"),
+            vec!["label:fund_year_label"],
+        ),
+        (
+            year("2019-20", "2019-03-01", "2019-11-01", "2020-06-01"),
+            vec!["plan_due:within_fund_year"],
+        ),
+        (
+            year("2019-20", "2019-05-01", "2020-04-02", "2020-06-01"),
+            vec!["half_year_return_due:within_fund_year"],
+        ),
+        (
+            year("2019-20", "2019-05-01", "2019-11-01", "2021-01-01"),
+            vec!["final_report_due:within_grace_period"],
+        ),
+        (
+            year("2019-20", "2019-12-01", "2019-11-01", "2020-06-01"),
+            vec!["half_year_return_due:after_plan_due"],
+        ),
+        (
+            json!({"label": "2019-20", "plan_due": "2019-05-01", "half_year_return_due": "2019-11-01",
+                "final_report_due": "2020-06-01", "priority_set_id": 999}),
+            vec!["priority_set_id:exists"],
+        ),
+    ];
+    for (body, expected) in cases {
+        assert_eq!(
+            open().json(&body).await.expect_problem(422, "validation").violations(),
+            expected
+        );
+    }
+    let duplicate = open()
+        .json(&year("2017-18", "2017-05-31", "2017-11-03", "2018-06-29"))
+        .await;
+    assert_eq!(duplicate.expect_problem(409, "conflict").violations(), ["label:unique"]);
+    open()
+        .json(&year("2019-20", "2019-05-01", "2019-11-01", "2020-06-01"))
+        .await
+        .expect(201);
+    c.app
+        .post("/api/v1/fund-years")
+        .token(&c.manager)
+        .json(&year("2020-21", "2020-05-01", "2020-11-06", "2021-06-30"))
+        .await
+        .expect_problem(403, "forbidden");
+}
+
+#[actix_web::test]
+async fn the_admin_alone_maintains_reference_data() {
+    let c = cycle().await;
+    let set = json!({"name": "Another plan", "starts_on": "2022-04-01", "ends_on": "2025-03-31",
+                     "priorities": [{"number": 1, "title": "Safer streets"}]});
+    for token in [&c.manager, &c.reviewer, &c.treasurer] {
+        c.app
+            .post("/api/v1/priority-sets")
+            .token(token)
+            .json(&set)
+            .await
+            .expect_problem(403, "forbidden");
+        c.app
+            .patch(&format!("/api/v1/allocations/{}", c.plymouth_2021))
+            .token(token)
+            .json(&json!({"grant": "1.00"}))
+            .await
+            .expect(403);
+    }
+    let bad_set = json!({"name": "", "starts_on": "2022-04-01", "ends_on": "2021-03-31",
+                         "priorities": [{"number": 1, "title": "A"}, {"number": 1, "title": "B"}]});
+    let reply = c
+        .app
+        .post("/api/v1/priority-sets")
+        .token(&c.app.admin_token)
+        .json(&bad_set)
+        .await;
+    assert_eq!(
+        reply.expect_problem(422, "validation").violations(),
+        ["name:required", "ends_on:after_start", "priorities[1].number:unique"]
+    );
+}
+
+#[actix_web::test]
+async fn allocations_hold_grant_and_purposeful_carry_forward_and_cover_what_is_committed() {
+    let c = cycle().await;
+    let admin = &c.app.admin_token;
+    let allocation = c
+        .app
+        .get(&format!("/api/v1/allocations/{}", c.plymouth_2017))
+        .token(&c.manager)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(allocation.body["grant"], "400568.00");
+    assert_eq!(allocation.body["carry_forward"], "27678.00");
+    assert_eq!(
+        allocation.body["carry_forward_purpose"],
+        "MARAC co-ordinator and IDVA hours"
+    );
+    assert_eq!(allocation.body["available"], "428246.00");
+    c.app
+        .get(&format!("/api/v1/allocations/{}", c.torbay_2021))
+        .token(&c.manager)
+        .send()
+        .await
+        .expect(404);
+    let mine = c
+        .app
+        .get("/api/v1/allocations?fund_year=2021-22")
+        .token(&c.manager)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(mine["items"].as_array().map(Vec::len), Some(1));
+
+    let years = c
+        .app
+        .get("/api/v1/fund-years")
+        .token(admin)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let year_2017 = years["items"][0]["id"].clone();
+    let purposeless = c
+        .app
+        .post("/api/v1/allocations")
+        .token(admin)
+        .json(
+            &json!({"fund_year_id": year_2017, "partnership_id": c.torbay, "grant": "100.00", "carry_forward": "5.00"}),
+        )
+        .await;
+    assert_eq!(
+        purposeless.expect_problem(422, "validation").violations(),
+        ["carry_forward_purpose:required"]
+    );
+    let twice = c
+        .app
+        .post("/api/v1/allocations")
+        .token(admin)
+        .json(&json!({"fund_year_id": year_2017, "partnership_id": c.plymouth, "grant": "100.00"}))
+        .await;
+    assert_eq!(
+        twice.expect_problem(422, "validation").violations(),
+        ["partnership_id:one_per_fund_year"]
+    );
+
+    c.plan("plymouth-2017-18-plan", c.plymouth_2017, &c.manager).await;
+    c.app
+        .post("/api/v1/half-year-returns")
+        .token(&c.manager)
+        .json(&seed_for("plymouth-2017-18-half-year-return", c.plymouth_2017))
+        .await
+        .expect(201);
+    let below = c
+        .app
+        .call(Method::PATCH, &format!("/api/v1/allocations/{}", c.plymouth_2017))
+        .token(admin)
+        .json(&json!({"carry_forward": "0.00"}))
+        .await;
+    assert_eq!(
+        below.expect_problem(422, "validation").violations(),
+        ["grant:below_committed"]
+    );
+}
