@@ -32,6 +32,8 @@ pub enum Command {
     },
     /// Print the OpenAPI document as JSON.
     Openapi,
+    /// Check the history's hash chain: exit 0 when intact, 1 naming the first broken entry.
+    VerifyHistory,
     /// Load the demo partnerships, logins and seed documents (running it again changes nothing).
     Demo {
         /// The password of every demo login.

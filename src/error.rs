@@ -48,6 +48,15 @@ pub enum Error {
     Conflict { detail: String, field: Option<FieldError> },
     #[error("{0}")]
     Forbidden(String),
+    /// The document's state does not permit this transition now.
+    #[error("{detail}")]
+    TransitionNotAllowed { detail: String, allowed: Vec<String> },
+    /// The client's copy is out of date: the document changed since it was read.
+    #[error("the document has changed since you read it; read it again (its ETag) and retry")]
+    StaleVersion { current: Option<i32> },
+    /// A change was sent without saying which version it was made against.
+    #[error("send If-Match with the ETag of the version you read")]
+    PreconditionRequired,
     #[error("authentication failed: {0:?}")]
     Unauthenticated(AuthFailure),
     #[error("too many failed attempts; retry after {retry_after_secs} s")]

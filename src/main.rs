@@ -31,6 +31,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Some(Command::Openapi) => print_openapi(),
         Some(Command::Admin { command }) => resolve(cli.settings).and_then(|config| admin(config, command)),
+        Some(Command::VerifyHistory) => resolve(cli.settings).and_then(verify_history),
         Some(Command::Demo { password }) => resolve(cli.settings).and_then(|config| demo(config, &password)),
         Some(Command::Serve) | None => resolve(cli.settings).and_then(serve),
     };
@@ -64,6 +65,19 @@ fn admin(config: Config, command: AdminCommand) -> Result<(), String> {
             println!("created admin {} (id {})", admin.email, admin.id);
             Ok(())
         }
+    }
+}
+
+fn verify_history(config: Config) -> Result<(), String> {
+    let db = Database::open(&config.database_url, 1).map_err(|e| e.to_string())?;
+    let mut conn = db.connection().map_err(|e| e.to_string())?;
+    let verification = cspfund::history::verify(&mut conn).map_err(|e| e.to_string())?;
+    match verification.first_broken {
+        None => {
+            println!("history intact: {} entries", verification.entries);
+            Ok(())
+        }
+        Some(broken) => Err(format!("history broken at entry {}: {}", broken.id, broken.reason)),
     }
 }
 

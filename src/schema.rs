@@ -87,6 +87,8 @@ diesel::table! {
         priority_set_id -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        amendment_threshold_pence -> Nullable<BigInt>,
+        amendment_threshold_percent -> Nullable<Integer>,
     }
 }
 
@@ -111,6 +113,9 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        approved_pence -> Nullable<BigInt>,
+        approved_at -> Nullable<Timestamp>,
+        review_comment -> Text,
     }
 }
 
@@ -125,6 +130,8 @@ diesel::table! {
         provider -> Nullable<Text>,
         total_contract_value_pence -> Nullable<BigInt>,
         outcome_measures -> Text,
+        decision -> Nullable<Text>,
+        decision_comment -> Text,
     }
 }
 
@@ -169,6 +176,9 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        claim_approved_pence -> Nullable<BigInt>,
+        claim_approved_on -> Nullable<Date>,
+        review_comment -> Text,
     }
 }
 
@@ -219,6 +229,10 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        unspent_decision -> Nullable<Text>,
+        unspent_decided_pence -> Nullable<BigInt>,
+        carried_forward_to -> Nullable<BigInt>,
+        review_comment -> Text,
     }
 }
 
@@ -264,6 +278,86 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    signatures (id) {
+        id -> BigInt,
+        document_kind -> Text,
+        document_id -> BigInt,
+        capacity -> Text,
+        signer -> Text,
+        printed_name -> Text,
+        position -> Text,
+        declaration -> Text,
+        content_sha256 -> Text,
+        signed_at -> Timestamp,
+        voided_at -> Nullable<Timestamp>,
+        void_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    document_versions (id) {
+        id -> BigInt,
+        document_kind -> Text,
+        document_id -> BigInt,
+        number -> Integer,
+        reason -> Text,
+        content -> Text,
+        content_sha256 -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    plan_amendments (id) {
+        id -> BigInt,
+        plan_id -> BigInt,
+        status -> Text,
+        reason -> Text,
+        proposal -> Text,
+        largest_change_pence -> BigInt,
+        largest_change_percent -> Text,
+        proposed_by -> Text,
+        proposed_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_comment -> Text,
+    }
+}
+
+diesel::table! {
+    history (id) {
+        id -> BigInt,
+        occurred_at -> Timestamp,
+        actor -> Text,
+        actor_role -> Text,
+        partnership_id -> Nullable<BigInt>,
+        entity_kind -> Text,
+        entity_id -> BigInt,
+        action -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Nullable<Text>,
+        changed_fields -> Text,
+        details -> Text,
+        previous_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (id) {
+        id -> BigInt,
+        principal -> Text,
+        idempotency_key -> Text,
+        request_sha256 -> Text,
+        response_status -> Nullable<Integer>,
+        response_headers -> Nullable<Text>,
+        response_body -> Nullable<Binary>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> partnerships (partnership_id));
 diesel::joinable!(api_clients -> partnerships (partnership_id));
 
@@ -289,6 +383,7 @@ diesel::joinable!(final_report_lines -> plan_lines (plan_line_id));
 diesel::joinable!(virements -> final_reports (final_report_id));
 diesel::joinable!(attachments -> partnerships (partnership_id));
 diesel::joinable!(attachments -> plan_lines (plan_line_id));
+diesel::joinable!(plan_amendments -> plans (plan_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     partnerships,
@@ -312,4 +407,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     final_report_lines,
     virements,
     attachments,
+    signatures,
+    document_versions,
+    plan_amendments,
+    history,
+    idempotency_keys,
 );

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::db::{DbConnection, write_transaction};
-use crate::documents::{self, DocumentKind, Located};
+use crate::documents::{self, DocumentKind, Located, lifecycle};
 use crate::error::{Error, Violations};
 use crate::pagination::{Page, PageRequest};
 use crate::plans;
@@ -141,7 +141,8 @@ pub fn record(
     file: &StoredFile,
 ) -> Result<Attachment, Error> {
     write_transaction(conn, |conn| {
-        let document = writable_document(conn, caller, kind, document_id)?;
+        // Evidence is part of the signed content: attaching is an edit of the document.
+        let (document, before) = lifecycle::begin_edit(conn, caller, kind, document_id, None)?;
         let plan_line_id = match plan_line {
             None => None,
             Some(number) => {
@@ -171,6 +172,8 @@ pub fn record(
             ))
             .returning(attachments::all_columns)
             .get_result(conn)?;
+        let details = serde_json::json!({"attachment": row.id, "filename": row.filename, "sha256": row.sha256});
+        lifecycle::finish_edit(conn, caller, &document, "attachment-added", &before, details)?;
         Ok(view(row, plan_line))
     })
 }
@@ -216,8 +219,30 @@ pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Attachme
 pub fn remove(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<(), Error> {
     write_transaction(conn, |conn| {
         let attachment = get(conn, caller, id)?;
-        writable_document(conn, caller, attachment.document_kind, attachment.document_id)?;
+        let (document, before) =
+            lifecycle::begin_edit(conn, caller, attachment.document_kind, attachment.document_id, None)?;
         diesel::delete(attachments::table.find(id)).execute(conn)?;
-        Ok(())
+        let details =
+            serde_json::json!({"attachment": id, "filename": attachment.filename, "sha256": attachment.sha256});
+        lifecycle::finish_edit(conn, caller, &document, "attachment-removed", &before, details)
     })
+}
+
+/// What a signature covers of a document's evidence: each file's name, line and SHA-256.
+pub fn fingerprints(conn: &mut DbConnection, kind: DocumentKind, document_id: i64) -> Result<serde_json::Value, Error> {
+    let rows: Vec<(String, Option<i32>, String)> = attachments::table
+        .left_join(plan_lines::table)
+        .filter(attachments::document_kind.eq(kind))
+        .filter(attachments::document_id.eq(document_id))
+        .order(attachments::id)
+        .select((
+            attachments::filename,
+            plan_lines::number.nullable(),
+            attachments::sha256,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(filename, plan_line, sha256)| serde_json::json!({"filename": filename, "plan_line": plan_line, "sha256": sha256}))
+        .collect())
 }

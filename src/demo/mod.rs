@@ -219,6 +219,8 @@ fn load_reference_data(conn: &mut DbConnection, outcome: &mut Outcome) -> Result
                 half_year_return_due: date(half_due)?,
                 final_report_due: date(final_due)?,
                 priority_set_id: set_id,
+                amendment_threshold: Some(Money::pounds(5_000)),
+                amendment_threshold_percent: Some(10),
             };
             fund_years::create(conn, &admin, &new)?;
             outcome.note(format!("fund year {label}"));

@@ -4,6 +4,7 @@
 //! the unspent balance with its proposed treatment.
 
 pub mod http;
+pub mod review;
 pub mod rules;
 
 use chrono::NaiveDateTime;
@@ -14,7 +15,11 @@ use utoipa::ToSchema;
 use crate::allocations::{self, Allocation};
 use crate::auth::{Caller, Role};
 use crate::db::{DbConnection, write_transaction};
-use crate::documents::{self, DocumentFilter, Status};
+use crate::documents::{self, DocumentFilter, DocumentKind, lifecycle};
+use crate::workflow::{self, Status, Transition};
+
+const KIND: DocumentKind = DocumentKind::FinalReport;
+use crate::documents::Precondition;
 use crate::error::{Error, Violations};
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
@@ -98,10 +103,15 @@ pub struct FinalReport {
     pub partnership_id: i64,
     pub partnership: String,
     pub status: Status,
+    /// Increases with every change; the ETag. Send it back in If-Match to change the report.
     pub version: i32,
+    /// What you may do to the report now, as POST /final-reports/{id}/<transition>.
+    pub allowed_transitions: Vec<Transition>,
     pub lines: Vec<FinalLine>,
     pub virements: Vec<VirementInput>,
     pub totals: ReportTotals,
+    /// The OPCC's review: the decision on the unspent balance, or why changes were requested.
+    pub review: ReportReview,
     pub unspent_treatment: Option<UnspentTreatment>,
     pub treatment_notes: String,
     #[serde(serialize_with = "timestamps::as_utc")]
@@ -130,6 +140,29 @@ pub struct FinalLine {
     pub outcomes: String,
     pub case_study: String,
     pub case_study_anonymised: bool,
+}
+
+crate::stored_enum! {
+    /// What the OPCC decided for the unspent balance when accepting the report.
+    pub enum UnspentDecision {
+        /// Returned to the OPCC.
+        Returned => "returned",
+        /// Added to the partnership's allocation for the next fund year, with its purpose.
+        CarriedForward => "carried_forward",
+        /// Offset against the next year's grant.
+        Offset => "offset",
+    }
+}
+
+#[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
+pub struct ReportReview {
+    pub unspent_decision: Option<UnspentDecision>,
+    /// The unspent balance the decision covers.
+    pub unspent_decided: Option<Money>,
+    /// The next year's allocation the balance was carried forward into.
+    pub carried_forward_to: Option<i64>,
+    /// Why changes were last requested.
+    pub comment: String,
 }
 
 #[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
@@ -174,6 +207,10 @@ struct ReportRow {
     version: i32,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    unspent_decision: Option<UnspentDecision>,
+    unspent_decided_pence: Option<Money>,
+    carried_forward_to: Option<i64>,
+    review_comment: String,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -271,9 +308,16 @@ fn assemble(conn: &mut DbConnection, row: ReportRow, allocation: Allocation) -> 
         partnership: allocation.partnership,
         status: row.status,
         version: row.version,
+        allowed_transitions: Vec::new(),
         lines,
         virements: virement_views,
         totals,
+        review: ReportReview {
+            unspent_decision: row.unspent_decision,
+            unspent_decided: row.unspent_decided_pence,
+            carried_forward_to: row.carried_forward_to,
+            comment: row.review_comment.clone(),
+        },
         unspent_treatment: row.unspent_treatment,
         treatment_notes: row.treatment_notes,
         created_at: row.created_at,
@@ -290,10 +334,19 @@ fn find_row(conn: &mut DbConnection, id: i64) -> Result<ReportRow, Error> {
         .ok_or(Error::NotFound("final report"))
 }
 
-pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<FinalReport, Error> {
+/// The report, whoever asks (for the workflow's snapshots and hashes).
+pub fn load(conn: &mut DbConnection, id: i64) -> Result<FinalReport, Error> {
     let row = find_row(conn, id)?;
-    let allocation = allocations::get(conn, caller, row.allocation_id).map_err(|_| Error::NotFound("final report"))?;
+    let allocation = allocations::find(conn, row.allocation_id)?.ok_or(Error::NotFound("final report"))?;
     assemble(conn, row, allocation)
+}
+
+/// The report, if the caller may see it, with the transitions the caller may take.
+pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<FinalReport, Error> {
+    let document = documents::locate(conn, caller, KIND, id)?;
+    let mut found = load(conn, id)?;
+    found.allowed_transitions = workflow::allowed(KIND, document.status, caller.role);
+    Ok(found)
 }
 
 pub fn list(
@@ -396,6 +449,7 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, input: &FinalReportInput
             .returning(final_reports::id)
             .get_result(conn)?;
         write_content(conn, id, input, lines.as_deref().unwrap_or_default())?;
+        lifecycle::record_created(conn, caller, KIND, id)?;
         get(conn, caller, id)
     })
 }
@@ -404,26 +458,24 @@ pub fn replace(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
+    expected: Precondition,
     input: &FinalReportInput,
 ) -> Result<FinalReport, Error> {
     write_transaction(conn, |conn| {
-        let row = find_row(conn, id)?;
-        let allocation =
-            allocations::get(conn, caller, row.allocation_id).map_err(|_| Error::NotFound("final report"))?;
-        documents::ensure_editable(caller, allocation.partnership_id, row.status, "final report")?;
-        let lines = plans::lines_of_allocation(conn, row.allocation_id)?;
+        let (document, before) = lifecycle::begin_edit(conn, caller, KIND, id, Some(expected))?;
+        let allocation = allocations::find(conn, document.allocation_id)?.ok_or(Error::NotFound("final report"))?;
+        let lines = plans::lines_of_allocation(conn, document.allocation_id)?;
         let mut v = check(input, &allocation, lines.as_deref());
-        documents::check_unchanged(&mut v, "allocation_id", input.allocation_id, row.allocation_id);
+        documents::check_unchanged(&mut v, "allocation_id", input.allocation_id, document.allocation_id);
         v.finish()?;
         diesel::update(final_reports::table.find(id))
             .set((
                 final_reports::unspent_treatment.eq(input.unspent_treatment),
                 final_reports::treatment_notes.eq(input.treatment_notes.trim()),
-                final_reports::version.eq(row.version + 1),
-                final_reports::updated_at.eq(timestamps::now()),
             ))
             .execute(conn)?;
         write_content(conn, id, input, lines.as_deref().unwrap_or_default())?;
+        lifecycle::finish_edit(conn, caller, &document, "edited", &before, serde_json::json!({}))?;
         get(conn, caller, id)
     })
 }

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::db::{DbConnection, write_transaction};
 use crate::error::{Error, Violations};
+use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{allocations, fund_years, plans};
 use crate::{priority_sets, timestamps};
@@ -22,7 +23,8 @@ const FINAL_REPORT_GRACE_DAYS: i64 = 183;
 #[diesel(table_name = fund_years, check_for_backend(crate::db::MultiBackend))]
 #[schema(example = json!({"id": 2, "label": "2021-22", "starts_on": "2021-04-01", "ends_on": "2022-03-31",
     "plan_due": "2021-05-28", "half_year_return_due": "2021-11-05", "final_report_due": "2022-06-30",
-    "priority_set_id": 1, "created_at": "2026-11-22T09:00:00Z", "updated_at": "2026-11-22T09:00:00Z"}))]
+    "priority_set_id": 1, "created_at": "2026-11-22T09:00:00Z", "updated_at": "2026-11-22T09:00:00Z",
+    "amendment_threshold": "5000.00", "amendment_threshold_percent": 10}))]
 pub struct FundYear {
     pub id: i64,
     /// The financial year, e.g. "2021-22".
@@ -45,6 +47,12 @@ pub struct FundYear {
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub updated_at: NaiveDateTime,
+    /// An amendment to an approved plan that moves at most this much on any line takes effect
+    /// without review (with `amendment_threshold_percent`, both must hold). Null: always reviewed.
+    #[diesel(column_name = amendment_threshold_pence)]
+    pub amendment_threshold: Option<Money>,
+    /// The same, as a percentage of the line's amount.
+    pub amendment_threshold_percent: Option<i32>,
 }
 
 impl FundYear {
@@ -64,6 +72,10 @@ pub struct NewFundYear {
     pub half_year_return_due: NaiveDate,
     pub final_report_due: NaiveDate,
     pub priority_set_id: i64,
+    /// Plan amendments moving at most this much per line take effect without review.
+    pub amendment_threshold: Option<Money>,
+    /// ... and at most this percentage of the line (0 to 100).
+    pub amendment_threshold_percent: Option<i32>,
 }
 
 /// Deadlines or priority set to change; absent fields keep their value.
@@ -75,6 +87,23 @@ pub struct FundYearChanges {
     pub final_report_due: Option<NaiveDate>,
     /// Cannot change once a plan of the year exists (its lines cite the current set).
     pub priority_set_id: Option<i64>,
+    #[serde(default, deserialize_with = "crate::patch::present")]
+    #[schema(value_type = Option<Money>)]
+    pub amendment_threshold: Option<Option<Money>>,
+    #[serde(default, deserialize_with = "crate::patch::present")]
+    #[schema(value_type = Option<i32>)]
+    pub amendment_threshold_percent: Option<Option<i32>>,
+}
+
+fn check_threshold_percent(v: &mut Violations, percent: Option<i32>) {
+    if let Some(percent) = percent {
+        v.check(
+            (0..=100).contains(&percent),
+            "amendment_threshold_percent",
+            "range",
+            "must be between 0 and 100",
+        );
+    }
 }
 
 /// The first and last day of a financial year label such as "2021-22".
@@ -223,6 +252,8 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: &NewFundYear) -> Re
                 fund_years::priority_set_id.eq(new.priority_set_id),
                 fund_years::created_at.eq(now),
                 fund_years::updated_at.eq(now),
+                fund_years::amendment_threshold_pence.eq(new.amendment_threshold),
+                fund_years::amendment_threshold_percent.eq(new.amendment_threshold_percent),
             ))
             .returning(fund_years::all_columns)
             .get_result(conn)?)
@@ -238,6 +269,11 @@ pub fn update(conn: &mut DbConnection, caller: &Caller, id: i64, changes: &FundY
         let last = changes.final_report_due.unwrap_or(current.final_report_due);
         let mut v = Violations::new();
         check_deadlines(&mut v, current.starts_on, current.ends_on, plan_due, half, last);
+        let threshold = changes.amendment_threshold.unwrap_or(current.amendment_threshold);
+        let threshold_percent = changes
+            .amendment_threshold_percent
+            .unwrap_or(current.amendment_threshold_percent);
+        check_threshold_percent(&mut v, threshold_percent);
         if let Some(set) = changes.priority_set_id.filter(|s| *s != current.priority_set_id) {
             v.check(
                 priority_sets::exists(conn, set)?,
@@ -265,6 +301,8 @@ pub fn update(conn: &mut DbConnection, caller: &Caller, id: i64, changes: &FundY
                 fund_years::final_report_due.eq(last),
                 fund_years::priority_set_id.eq(changes.priority_set_id.unwrap_or(current.priority_set_id)),
                 fund_years::updated_at.eq(timestamps::now()),
+                fund_years::amendment_threshold_pence.eq(threshold),
+                fund_years::amendment_threshold_percent.eq(threshold_percent),
             ))
             .returning(fund_years::all_columns)
             .get_result(conn)?)

@@ -3,6 +3,7 @@
 //! spending to date, outcomes achieved against the plan's indicators, and a RAG rating.
 
 pub mod http;
+pub mod review;
 pub mod rules;
 
 use std::collections::HashMap;
@@ -15,7 +16,11 @@ use utoipa::ToSchema;
 use crate::allocations::{self, Allocation};
 use crate::auth::{Caller, Role};
 use crate::db::{DbConnection, write_transaction};
-use crate::documents::{self, DocumentFilter, Status};
+use crate::documents::{self, DocumentFilter, DocumentKind, lifecycle};
+use crate::workflow::{self, Status, Transition};
+
+const KIND: DocumentKind = DocumentKind::HalfYearReturn;
+use crate::documents::Precondition;
 use crate::error::{Error, Violations};
 use crate::measures::{Comparison, Measure, describe_target};
 use crate::money::Money;
@@ -144,9 +149,14 @@ pub struct HalfYearReturn {
     pub amount_claimed: Money,
     pub invoice_reference: String,
     pub status: Status,
+    /// Increases with every change; the ETag. Send it back in If-Match to change the return.
     pub version: i32,
+    /// What you may do to the return now, as POST /half-year-returns/{id}/<transition>.
+    pub allowed_transitions: Vec<Transition>,
     pub projects: Vec<Project>,
     pub totals: ReturnTotals,
+    /// The OPCC's review: the claim approved for payment, or why changes were requested.
+    pub review: ReturnReview,
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: NaiveDateTime,
@@ -197,6 +207,15 @@ pub struct IndicatorActual {
 }
 
 #[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
+pub struct ReturnReview {
+    /// The claim approved for payment when the return was accepted.
+    pub claim_approved: Option<Money>,
+    pub claim_approved_on: Option<NaiveDate>,
+    /// Why changes were last requested.
+    pub comment: String,
+}
+
+#[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
 pub struct ReturnTotals {
     /// Grant plus carry-forward.
     pub available: Money,
@@ -244,6 +263,9 @@ struct ReturnRow {
     version: i32,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    claim_approved_pence: Option<Money>,
+    claim_approved_on: Option<NaiveDate>,
+    review_comment: String,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -411,8 +433,14 @@ fn assemble(conn: &mut DbConnection, row: ReturnRow, allocation: Allocation) -> 
         invoice_reference: row.invoice_reference,
         status: row.status,
         version: row.version,
+        allowed_transitions: Vec::new(),
         projects: views,
         totals,
+        review: ReturnReview {
+            claim_approved: row.claim_approved_pence,
+            claim_approved_on: row.claim_approved_on,
+            comment: row.review_comment.clone(),
+        },
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
@@ -427,11 +455,19 @@ fn find_row(conn: &mut DbConnection, id: i64) -> Result<ReturnRow, Error> {
         .ok_or(Error::NotFound("half-year return"))
 }
 
-pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<HalfYearReturn, Error> {
+/// The return, whoever asks (for the workflow's snapshots and hashes).
+pub fn load(conn: &mut DbConnection, id: i64) -> Result<HalfYearReturn, Error> {
     let row = find_row(conn, id)?;
-    let allocation =
-        allocations::get(conn, caller, row.allocation_id).map_err(|_| Error::NotFound("half-year return"))?;
+    let allocation = allocations::find(conn, row.allocation_id)?.ok_or(Error::NotFound("half-year return"))?;
     assemble(conn, row, allocation)
+}
+
+/// The return, if the caller may see it, with the transitions the caller may take.
+pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<HalfYearReturn, Error> {
+    let document = documents::locate(conn, caller, KIND, id)?;
+    let mut found = load(conn, id)?;
+    found.allowed_transitions = workflow::allowed(KIND, document.status, caller.role);
+    Ok(found)
 }
 
 pub fn list(
@@ -555,6 +591,7 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, input: &HalfYearReturnIn
             .returning(half_year_returns::id)
             .get_result(conn)?;
         write_projects(conn, id, input, lines.as_deref().unwrap_or_default())?;
+        lifecycle::record_created(conn, caller, KIND, id)?;
         get(conn, caller, id)
     })
 }
@@ -563,13 +600,13 @@ pub fn replace(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
+    expected: Precondition,
     input: &HalfYearReturnInput,
 ) -> Result<HalfYearReturn, Error> {
     write_transaction(conn, |conn| {
+        let (document, before) = lifecycle::begin_edit(conn, caller, KIND, id, Some(expected))?;
         let row = find_row(conn, id)?;
-        let allocation =
-            allocations::get(conn, caller, row.allocation_id).map_err(|_| Error::NotFound("half-year return"))?;
-        documents::ensure_editable(caller, allocation.partnership_id, row.status, "half-year return")?;
+        let allocation = allocations::find(conn, row.allocation_id)?.ok_or(Error::NotFound("half-year return"))?;
         let lines = plans::lines_of_allocation(conn, row.allocation_id)?;
         let mut v = check(conn, input, &allocation, lines.as_deref(), id)?;
         documents::check_unchanged(&mut v, "allocation_id", input.allocation_id, row.allocation_id);
@@ -580,11 +617,10 @@ pub fn replace(
                 half_year_returns::half_year_end.eq(input.half_year_end),
                 half_year_returns::amount_claimed_pence.eq(input.amount_claimed),
                 half_year_returns::invoice_reference.eq(input.invoice_reference.trim()),
-                half_year_returns::version.eq(row.version + 1),
-                half_year_returns::updated_at.eq(timestamps::now()),
             ))
             .execute(conn)?;
         write_projects(conn, id, input, lines.as_deref().unwrap_or_default())?;
+        lifecycle::finish_edit(conn, caller, &document, "edited", &before, serde_json::json!({}))?;
         get(conn, caller, id)
     })
 }

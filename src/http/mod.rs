@@ -27,8 +27,8 @@ use crate::config::Config;
 use crate::db::Database;
 use crate::error::Error;
 use crate::{
-    allocations, api_clients, attachments, auth, bootstrap, final_reports, fund_years, half_year_returns, partnerships,
-    plans, priority_sets, users,
+    allocations, api_clients, attachments, auth, bootstrap, final_reports, fund_years, half_year_returns, history,
+    partnerships, plans, priority_sets, users,
 };
 
 /// Everything a request handler may need, shared by all workers.
@@ -109,7 +109,8 @@ fn routes(cfg: &mut ServiceConfig) {
                 .configure(plans::http::routes)
                 .configure(half_year_returns::http::routes)
                 .configure(final_reports::http::routes)
-                .configure(attachments::http::routes),
+                .configure(attachments::http::routes)
+                .configure(history::http::routes),
         );
 }
 

@@ -39,6 +39,7 @@ Money is a decimal string with two places (\"400568.00\"). Every error is \
         (name = "half-year-returns", description = "Half-year returns and claims"),
         (name = "final-reports", description = "Final evaluation reports"),
         (name = "attachments", description = "Evidence files attached to documents"),
+        (name = "history", description = "The tamper-evident history of every change"),
         (name = "health", description = "Probes"),
         (name = "meta", description = "This document and the problem types"),
     )
@@ -94,6 +95,7 @@ fn problem_response(kind: ProblemType, description: &str) -> Response {
         ),
         ProblemType::TooManyRequests => builder.header("Retry-After", header("Seconds to wait before trying again")),
         ProblemType::MethodNotAllowed => builder.header("Allow", header("The methods this route has")),
+        ProblemType::PreconditionFailed => builder.header("ETag", header("The current version's ETag")),
         _ => builder,
     };
     builder.build()

@@ -24,25 +24,29 @@ pub enum ProblemType {
     NotFound,
     MethodNotAllowed,
     Conflict,
+    PreconditionFailed,
     PayloadTooLarge,
     UnsupportedMediaType,
     Validation,
+    PreconditionRequired,
     TooManyRequests,
     Internal,
     Unavailable,
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 12] = [
+    pub const ALL: [ProblemType; 14] = [
         ProblemType::MalformedRequest,
         ProblemType::Unauthorized,
         ProblemType::Forbidden,
         ProblemType::NotFound,
         ProblemType::MethodNotAllowed,
         ProblemType::Conflict,
+        ProblemType::PreconditionFailed,
         ProblemType::PayloadTooLarge,
         ProblemType::UnsupportedMediaType,
         ProblemType::Validation,
+        ProblemType::PreconditionRequired,
         ProblemType::TooManyRequests,
         ProblemType::Internal,
         ProblemType::Unavailable,
@@ -56,6 +60,8 @@ impl ProblemType {
             ProblemType::NotFound => "not-found",
             ProblemType::MethodNotAllowed => "method-not-allowed",
             ProblemType::Conflict => "conflict",
+            ProblemType::PreconditionFailed => "precondition-failed",
+            ProblemType::PreconditionRequired => "precondition-required",
             ProblemType::PayloadTooLarge => "payload-too-large",
             ProblemType::UnsupportedMediaType => "unsupported-media-type",
             ProblemType::Validation => "validation",
@@ -73,6 +79,8 @@ impl ProblemType {
             ProblemType::NotFound => StatusCode::NOT_FOUND,
             ProblemType::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ProblemType::Conflict => StatusCode::CONFLICT,
+            ProblemType::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ProblemType::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ProblemType::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ProblemType::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ProblemType::Validation => StatusCode::UNPROCESSABLE_ENTITY,
@@ -90,6 +98,8 @@ impl ProblemType {
             ProblemType::NotFound => "Not found",
             ProblemType::MethodNotAllowed => "Method not allowed",
             ProblemType::Conflict => "Conflict with the current state",
+            ProblemType::PreconditionFailed => "The document has changed",
+            ProblemType::PreconditionRequired => "If-Match required",
             ProblemType::PayloadTooLarge => "Request body too large",
             ProblemType::UnsupportedMediaType => "Unsupported media type",
             ProblemType::Validation => "Validation failed",
@@ -115,7 +125,13 @@ impl ProblemType {
                 "The route exists but not with this method; the Allow header lists the methods it has."
             }
             ProblemType::Conflict => {
-                "The request is valid but conflicts with the current state, e.g. a name already in use."
+                "The request is valid but conflicts with the current state: a name already in use, or a transition the document's state does not allow (`allowed_transitions` lists those that are)."
+            }
+            ProblemType::PreconditionFailed => {
+                "The If-Match header names a version that is no longer current: someone else changed the document. Read it again (its ETag) and retry."
+            }
+            ProblemType::PreconditionRequired => {
+                "Changing a document requires If-Match with the ETag you read, so that nobody's changes are silently overwritten."
             }
             ProblemType::PayloadTooLarge => "The request body is larger than the service accepts.",
             ProblemType::UnsupportedMediaType => {
@@ -163,6 +179,9 @@ pub struct Problem {
     /// For validation problems: each broken rule.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
+    /// For a refused transition: the transitions you may take now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_transitions: Option<Vec<String>>,
 }
 
 /// One broken rule: which field (dotted path with indices), which rule, and why.
@@ -212,6 +231,9 @@ impl ApiError {
                 Error::Invalid(_) => ProblemType::Validation,
                 Error::Conflict { .. } => ProblemType::Conflict,
                 Error::Forbidden(_) => ProblemType::Forbidden,
+                Error::TransitionNotAllowed { .. } => ProblemType::Conflict,
+                Error::StaleVersion { .. } => ProblemType::PreconditionFailed,
+                Error::PreconditionRequired => ProblemType::PreconditionRequired,
                 Error::Unauthenticated(_) => ProblemType::Unauthorized,
                 Error::Throttled { .. } => ProblemType::TooManyRequests,
                 Error::Database(diesel::result::Error::NotFound) => ProblemType::NotFound,
@@ -277,7 +299,18 @@ impl ResponseError for ApiError {
             // Logged with the request's span (and so its request id); never shown to the client.
             tracing::error!(error = %self, "request failed");
         }
-        let mut response = problem_response(kind, self.detail(), self.field_problems());
+        let allowed_transitions = match self {
+            ApiError::Domain(Error::TransitionNotAllowed { allowed, .. }) => Some(allowed.clone()),
+            _ => None,
+        };
+        let mut response = render(Problem {
+            problem_type: kind.uri(),
+            title: kind.title().into(),
+            status: kind.status().as_u16(),
+            detail: self.detail(),
+            errors: self.field_problems(),
+            allowed_transitions,
+        });
         let headers = response.headers_mut();
         match self {
             ApiError::Domain(Error::Unauthenticated(AuthFailure::InvalidToken)) => {
@@ -298,6 +331,11 @@ impl ResponseError for ApiError {
             ApiError::Domain(Error::Unavailable(_)) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             }
+            ApiError::Domain(Error::StaleVersion { current: Some(version) }) => {
+                if let Ok(value) = HeaderValue::from_str(&crate::documents::http::etag(*version)) {
+                    headers.insert(header::ETAG, value);
+                }
+            }
             ApiError::MethodNotAllowed(methods) => {
                 if let Ok(value) = HeaderValue::from_str(&methods.join(", ")) {
                     headers.insert(header::ALLOW, value);
@@ -307,16 +345,6 @@ impl ResponseError for ApiError {
         }
         response
     }
-}
-
-fn problem_response(kind: ProblemType, detail: String, errors: Vec<FieldProblem>) -> HttpResponse {
-    render(Problem {
-        problem_type: kind.uri(),
-        title: kind.title().into(),
-        status: kind.status().as_u16(),
-        detail,
-        errors,
-    })
 }
 
 fn render(problem: Problem) -> HttpResponse {
@@ -354,6 +382,7 @@ pub fn ensure_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHand
         status: status.as_u16(),
         detail,
         errors: Vec::new(),
+        allowed_transitions: None,
     });
     for (name, value) in original.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {

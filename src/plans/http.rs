@@ -1,22 +1,38 @@
-//! HTTP for Spending Intentions Plans.
+//! HTTP for Spending Intentions Plans: the document, its review and its history.
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, get, post, put, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::review::{self, DecisionsInput};
 use super::{Plan, PlanInput, PlanSummary};
 use crate::auth::Caller;
-use crate::documents::DocumentFilter;
+use crate::documents::http::{IfMatch, act, confirm_signer, respond_with};
+use crate::documents::{DocumentFilter, DocumentKind};
 use crate::http::State;
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::problem::ApiError;
 use crate::pagination::{Page, PageParams};
+use crate::signatures::SignatureInput;
+
+const KIND: DocumentKind = DocumentKind::Plan;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_plans)
         .service(create_plan)
         .service(get_plan)
-        .service(replace_plan);
+        .service(replace_plan)
+        .service(submit_plan)
+        .service(withdraw_plan)
+        .service(start_plan_review)
+        .service(record_plan_decisions)
+        .service(request_plan_changes)
+        .service(approve_plan)
+        .service(revise_plan)
+        .service(plan_signatures)
+        .service(plan_versions)
+        .service(plan_version)
+        .service(plan_history);
 }
 
 /// List plans visible to you, by fund year, partnership and status.
@@ -41,47 +57,143 @@ pub async fn list_plans(
 /// Start the Spending Intentions Plan of an allocation (the partnership's manager). One plan per
 /// allocation; its lines may not add up to more than the grant plus carry-forward.
 #[utoipa::path(tag = "plans", security(("bearer" = [])), request_body = PlanInput, responses(
-    (status = 201, description = "Created as a draft", body = Plan),
+    (status = 201, description = "Created as a draft; the ETag is its version", body = Plan),
     (status = 403, description = "Only the partnership's manager writes its plan"),
 ))]
 #[post("/plans")]
 pub async fn create_plan(state: State, caller: Caller, body: JsonBody<PlanInput>) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let plan = state.db.run(move |conn| super::create(conn, &caller, &input)).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/plans/{}", plan.id)))
-        .json(plan))
+    let mut response = respond_with(StatusCode::CREATED, &plan)?;
+    if let Ok(location) = header::HeaderValue::from_str(&format!("/api/v1/plans/{}", plan.id)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
 }
 
-/// Read a plan with its lines and totals.
+/// Read a plan with its lines, totals, review and the transitions you may take.
 #[utoipa::path(tag = "plans", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, description = "The plan", body = Plan)))]
+    responses((status = 200, description = "The plan; the ETag is its version", body = Plan)))]
 #[get("/plans/{id}")]
 pub async fn get_plan(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    Ok(HttpResponse::Ok().json(state.db.run(move |conn| super::get(conn, &caller, id)).await?))
+    let plan = state.db.run(move |conn| super::get(conn, &caller, id)).await?;
+    respond_with(StatusCode::OK, &plan)
 }
 
 /// Replace a draft plan's lines (the partnership's manager). Lines are matched by number, so
 /// returns and reports citing a line keep citing it.
-#[utoipa::path(tag = "plans", security(("bearer" = [])), params(("id" = i64, Path)), request_body = PlanInput,
-    responses(
+#[utoipa::path(tag = "plans", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")),
+    request_body = PlanInput, responses(
     (status = 200, description = "Replaced", body = Plan),
     (status = 403, description = "Only the partnership's manager writes its plan"),
     (status = 409, description = "The plan is not a draft"),
+    (status = 412, description = "The plan changed since you read it"),
+    (status = 428, description = "If-Match is missing"),
 ))]
 #[put("/plans/{id}")]
 pub async fn replace_plan(
     state: State,
     caller: Caller,
     id: web::Path<i64>,
+    version: IfMatch,
     body: JsonBody<PlanInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, input) = (id.into_inner(), body.into_inner());
-    Ok(HttpResponse::Ok().json(
-        state
-            .db
-            .run(move |conn| super::replace(conn, &caller, id, &input))
-            .await?,
-    ))
+    let plan = state
+        .db
+        .run(move |conn| super::replace(conn, &caller, id, version.0, &input))
+        .await?;
+    respond_with(StatusCode::OK, &plan)
+}
+
+/// Sign and submit the plan (the partnership's manager), confirming your password. The
+/// signature binds to the SHA-256 of the plan's content.
+#[utoipa::path(tag = "plans", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")),
+    request_body = SignatureInput, responses(
+    (status = 200, description = "Submitted", body = Plan),
+    (status = 403, description = "Only the partnership's manager submits its plan"),
+    (status = 409, description = "Not allowed in this state; `allowed_transitions` says what is"),
+    (status = 412, description = "The plan changed since you read it"),
+    (status = 428, description = "If-Match is missing"),
+    (status = 429, description = "Too many wrong passwords"),
+))]
+#[post("/plans/{id}/submit")]
+pub async fn submit_plan(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    version: IfMatch,
+    body: JsonBody<SignatureInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let signer = confirm_signer(&state, &caller, body.into_inner()).await?;
+    act(&state, caller, KIND, id, move |conn, caller| {
+        review::submit(conn, caller, id, version.0, &signer)
+    })
+    .await
+}
+
+/// Record decisions on lines (an OPCC reviewer, during review): approved or declined, with a
+/// comment.
+#[utoipa::path(tag = "plans", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")),
+    request_body = DecisionsInput, responses(
+    (status = 200, description = "Recorded", body = Plan),
+    (status = 403, description = "Only an OPCC reviewer decides"),
+    (status = 409, description = "Not under review"),
+    (status = 412, description = "The plan changed since you read it"),
+    (status = 428, description = "If-Match is missing"),
+))]
+#[post("/plans/{id}/decisions")]
+pub async fn record_plan_decisions(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    version: IfMatch,
+    body: JsonBody<DecisionsInput>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, input) = (id.into_inner(), body.into_inner());
+    act(&state, caller, KIND, id, move |conn, caller| {
+        review::record_decisions(conn, caller, id, version.0, &input)
+    })
+    .await
+}
+
+/// Approve the plan (an OPCC reviewer) once every line has a decision; the approved amount is
+/// the sum of the approved lines.
+#[utoipa::path(tag = "plans", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")), responses(
+    (status = 200, description = "Approved", body = Plan),
+    (status = 403, description = "Only an OPCC reviewer approves"),
+    (status = 409, description = "Not allowed in this state; `allowed_transitions` says what is"),
+    (status = 412, description = "The plan changed since you read it"),
+    (status = 428, description = "If-Match is missing"),
+))]
+#[post("/plans/{id}/approve")]
+pub async fn approve_plan(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    version: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    act(&state, caller, KIND, id, move |conn, caller| {
+        review::approve(conn, caller, id, version.0)
+    })
+    .await
+}
+
+crate::document_routes! {
+    kind: KIND, tag: "plans", view: Plan,
+    withdraw: withdraw_plan = "/plans/{id}/withdraw",
+    start_review: start_plan_review = "/plans/{id}/start-review",
+    request_changes: request_plan_changes = "/plans/{id}/request-changes",
+    revise: revise_plan = "/plans/{id}/revise",
+    signatures: plan_signatures = "/plans/{id}/signatures",
+    versions: plan_versions = "/plans/{id}/versions",
+    version: plan_version = "/plans/{id}/versions/{number}",
+    history: plan_history = "/plans/{id}/history",
 }

@@ -3,6 +3,7 @@
 //! priorities each serves, and how outcomes will be measured.
 
 pub mod http;
+pub mod review;
 pub mod rules;
 
 use std::collections::{BTreeSet, HashMap};
@@ -15,7 +16,8 @@ use utoipa::ToSchema;
 use crate::allocations::{self, Allocation};
 use crate::auth::{Caller, Role};
 use crate::db::{DbConnection, write_transaction};
-use crate::documents::{self, DocumentFilter, Status};
+use crate::documents::Precondition;
+use crate::documents::{self, DocumentFilter, DocumentKind, lifecycle};
 use crate::error::{Error, Violations};
 use crate::measures::{Comparison, Measure, describe_target};
 use crate::money::Money;
@@ -26,6 +28,7 @@ use crate::schema::{
     half_year_projects, partnerships, plan_line_indicators, plan_line_priorities, plan_line_sub_allocations,
     plan_lines, plans, priorities, virements,
 };
+use crate::workflow::{self, Status, Transition};
 use crate::{fund_years as years, timestamps};
 
 // ---- What clients send ----
@@ -108,10 +111,14 @@ pub struct Plan {
     pub partnership_id: i64,
     pub partnership: String,
     pub status: Status,
-    /// Increases with every change.
+    /// Increases with every change; the ETag. Send it back in If-Match to change the plan.
     pub version: i32,
+    /// What you may do to the plan now, as POST /plans/{id}/<transition>.
+    pub allowed_transitions: Vec<Transition>,
     pub lines: Vec<PlanLine>,
     pub totals: PlanTotals,
+    /// The OPCC's review: line decisions, the approved amount, the reason changes were requested.
+    pub review: PlanReview,
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: NaiveDateTime,
@@ -148,6 +155,35 @@ pub struct Indicator {
     pub unit: String,
     /// The target written out, e.g. "< 20 %".
     pub target_text: Option<String>,
+}
+
+crate::stored_enum! {
+    /// A reviewer's decision on one line (the form's "Approved" column).
+    pub enum Decision {
+        Approved => "approved",
+        Declined => "declined",
+    }
+}
+
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct PlanReview {
+    pub decisions: Vec<LineDecision>,
+    /// Sum of the approved lines, once the plan is approved.
+    pub approved_amount: Option<Money>,
+    #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
+    pub approved_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why changes were last requested.
+    pub comment: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct LineDecision {
+    /// The plan line's number.
+    pub line: i32,
+    pub decision: Decision,
+    #[serde(default)]
+    pub comment: String,
 }
 
 /// Money available to the plan and how much of it the lines use.
@@ -189,6 +225,9 @@ struct PlanRow {
     version: i32,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    approved_pence: Option<Money>,
+    approved_at: Option<NaiveDateTime>,
+    review_comment: String,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -202,6 +241,8 @@ struct LineRow {
     provider: Option<String>,
     total_contract_value_pence: Option<Money>,
     outcome_measures: String,
+    decision: Option<Decision>,
+    decision_comment: String,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -356,6 +397,21 @@ fn assemble(conn: &mut DbConnection, row: PlanRow, allocation: Allocation) -> Re
     }
     let mut indicators = indicators_by_line(conn, &lines)?;
     let totals = totals(allocation.available, lines.iter().map(|l| l.amount_pence))?;
+    let review = PlanReview {
+        decisions: lines
+            .iter()
+            .filter_map(|l| {
+                l.decision.map(|decision| LineDecision {
+                    line: l.number,
+                    decision,
+                    comment: l.decision_comment.clone(),
+                })
+            })
+            .collect(),
+        approved_amount: row.approved_pence,
+        approved_at: row.approved_at.map(timestamps::utc),
+        comment: row.review_comment.clone(),
+    };
     let lines = lines
         .into_iter()
         .map(|line| {
@@ -401,8 +457,10 @@ fn assemble(conn: &mut DbConnection, row: PlanRow, allocation: Allocation) -> Re
         partnership: allocation.partnership,
         status: row.status,
         version: row.version,
+        allowed_transitions: Vec::new(),
         lines,
         totals,
+        review,
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
@@ -417,11 +475,19 @@ fn find_row(conn: &mut DbConnection, id: i64) -> Result<PlanRow, Error> {
         .ok_or(Error::NotFound("plan"))
 }
 
-/// The plan, if the caller may see it.
-pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Plan, Error> {
+/// The plan, whoever asks (for the workflow's snapshots and hashes).
+pub fn load(conn: &mut DbConnection, id: i64) -> Result<Plan, Error> {
     let row = find_row(conn, id)?;
-    let allocation = allocations::get(conn, caller, row.allocation_id).map_err(|_| Error::NotFound("plan"))?;
+    let allocation = allocations::find(conn, row.allocation_id)?.ok_or(Error::NotFound("plan"))?;
     assemble(conn, row, allocation)
+}
+
+/// The plan, if the caller may see it, with the transitions the caller may take.
+pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Plan, Error> {
+    let document = documents::locate(conn, caller, DocumentKind::Plan, id)?;
+    let mut plan = load(conn, id)?;
+    plan.allowed_transitions = workflow::allowed(DocumentKind::Plan, document.status, caller.role);
+    Ok(plan)
 }
 
 pub fn list(
@@ -544,28 +610,29 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, input: &PlanInput) -> Re
             .returning(plans::id)
             .get_result(conn)?;
         write_lines(conn, id, &input.lines, &priorities)?;
+        lifecycle::record_created(conn, caller, DocumentKind::Plan, id)?;
         get(conn, caller, id)
     })
 }
 
 /// Replaces a draft plan's lines. Lines keep their identity by number, so returns and reports
 /// that cite a line still do; a cited line cannot be removed.
-pub fn replace(conn: &mut DbConnection, caller: &Caller, id: i64, input: &PlanInput) -> Result<Plan, Error> {
+pub fn replace(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    expected: Precondition,
+    input: &PlanInput,
+) -> Result<Plan, Error> {
     write_transaction(conn, |conn| {
-        let row = find_row(conn, id)?;
-        let allocation = allocations::get(conn, caller, row.allocation_id).map_err(|_| Error::NotFound("plan"))?;
-        documents::ensure_editable(caller, allocation.partnership_id, row.status, "plan")?;
+        let (document, before) = lifecycle::begin_edit(conn, caller, DocumentKind::Plan, id, Some(expected))?;
+        let allocation = allocations::find(conn, document.allocation_id)?.ok_or(Error::NotFound("plan"))?;
         let priorities = priority_ids(conn, &allocation)?;
         let mut v = check(&input.lines, &allocation, &priorities);
-        documents::check_unchanged(&mut v, "allocation_id", input.allocation_id, row.allocation_id);
+        documents::check_unchanged(&mut v, "allocation_id", input.allocation_id, document.allocation_id);
         v.finish()?;
         write_lines(conn, id, &input.lines, &priorities)?;
-        diesel::update(plans::table.find(id))
-            .set((
-                plans::version.eq(row.version + 1),
-                plans::updated_at.eq(timestamps::now()),
-            ))
-            .execute(conn)?;
+        lifecycle::finish_edit(conn, caller, &document, "edited", &before, serde_json::json!({}))?;
         get(conn, caller, id)
     })
 }

@@ -4,7 +4,7 @@ pub mod http;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Caller, Principal, Role, passwords, sessions};
@@ -69,7 +69,7 @@ pub struct UserChanges {
     pub display_name: Option<String>,
     pub job_title: Option<String>,
     pub role: Option<Role>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::patch::present")]
     #[schema(value_type = Option<i64>)]
     pub partnership_id: Option<Option<i64>>,
     /// false deactivates the account and ends its sessions.
@@ -77,11 +77,6 @@ pub struct UserChanges {
     /// A new password set by the admin; ends the user's sessions.
     #[schema(format = Password)]
     pub password: Option<String>,
-}
-
-/// Tells a field sent as `null` (Some(None)) from one left out (None).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize, IntoParams, Debug, Default)]

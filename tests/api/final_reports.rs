@@ -147,6 +147,7 @@ async fn every_report_rule_is_refused_with_its_field() {
         .app
         .call(Method::PUT, &path)
         .token(&c.manager)
+        .if_match(&json!(1))
         .json(&base)
         .await
         .expect(200);
@@ -155,6 +156,7 @@ async fn every_report_rule_is_refused_with_its_field() {
     c.app
         .call(Method::PUT, &path)
         .token(&c.torbay_manager)
+        .if_match(&json!(2))
         .json(&base)
         .await
         .expect(404);

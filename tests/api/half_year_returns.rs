@@ -230,6 +230,7 @@ async fn a_plan_line_reported_on_cannot_be_removed_from_the_plan() {
         .app
         .call(Method::PUT, &format!("/api/v1/plans/{plan}"))
         .token(&c.manager)
+        .if_match(&json!(1))
         .json(&fewer)
         .await;
     assert_eq!(reply.expect_problem(422, "validation").violations(), ["lines:in_use"]);
@@ -239,6 +240,7 @@ async fn a_plan_line_reported_on_cannot_be_removed_from_the_plan() {
         .app
         .call(Method::PUT, &format!("/api/v1/plans/{plan}"))
         .token(&c.manager)
+        .if_match(&json!(1))
         .json(&no_indicator)
         .await;
     assert_eq!(
@@ -268,6 +270,7 @@ async fn replacing_a_return_updates_its_figures() {
         .app
         .call(Method::PUT, &path)
         .token(&c.manager)
+        .if_match(&json!(1))
         .json(&changed)
         .await
         .expect(200)
@@ -276,11 +279,18 @@ async fn replacing_a_return_updates_its_figures() {
     assert_eq!(r["totals"]["allocated"], "185200.00");
     assert_eq!(r["totals"]["unclaimed"], "278246.00");
     changed["half"] = json!("second");
-    let moved = c.app.call(Method::PUT, &path).token(&c.manager).json(&changed).await;
+    let moved = c
+        .app
+        .call(Method::PUT, &path)
+        .token(&c.manager)
+        .if_match(&json!(2))
+        .json(&changed)
+        .await;
     assert_eq!(moved.expect_problem(422, "validation").violations(), ["half:immutable"]);
     c.app
         .call(Method::PUT, &path)
         .token(&c.treasurer)
+        .if_match(&json!(2))
         .json(&changed)
         .await
         .expect(403);

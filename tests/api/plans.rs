@@ -240,6 +240,7 @@ async fn only_the_partnerships_manager_writes_its_plan() {
     let id = c.plan("plymouth-2021-22-plan", c.plymouth_2021, &c.manager).await;
     let path = format!("/api/v1/plans/{id}");
     c.app.get(&path).token(&c.treasurer).send().await.expect(200);
+    // Another partnership's plan is not found, with or without If-Match.
     c.app
         .get(&path)
         .token(&c.torbay_manager)
@@ -272,7 +273,16 @@ async fn replacing_a_plan_keeps_lines_by_number_and_counts_versions() {
             .call(actix_web::http::Method::PUT, &format!("/api/v1/plans/{id}"))
             .token(&c.manager)
     };
-    let plan = put().json(&changed).await.expect(200).body;
+    put().json(&changed).await.expect_problem(428, "precondition-required");
+    let stale = put()
+        .header("if-match", "\"7\"")
+        .json(&changed)
+        .await
+        .expect_problem(412, "precondition-failed");
+    assert_eq!(stale.header("etag").as_deref(), Some("\"1\""));
+    let reply = put().if_match(&json!(1)).json(&changed).await.expect(200);
+    assert_eq!(reply.header("etag").as_deref(), Some("\"2\""));
+    let plan = reply.body;
     assert_eq!(plan["version"], 2);
     let numbers: Vec<i64> = plan["lines"]
         .as_array()
@@ -284,6 +294,10 @@ async fn replacing_a_plan_keeps_lines_by_number_and_counts_versions() {
     assert_eq!(plan["totals"]["unallocated"], "10674.00");
 
     changed["allocation_id"] = json!(c.plymouth_2017);
-    let moved = put().json(&changed).await.expect_problem(422, "validation");
+    let moved = put()
+        .if_match(&json!(2))
+        .json(&changed)
+        .await
+        .expect_problem(422, "validation");
     assert_eq!(moved.violations(), ["allocation_id:immutable"]);
 }

@@ -104,6 +104,12 @@ impl Call {
         self
     }
 
+    /// `If-Match` with a document version, as read from its ETag.
+    pub fn if_match(self, version: &serde_json::Value) -> Self {
+        let version = version.as_i64().expect("a version number");
+        self.header("if-match", &format!("\"{version}\""))
+    }
+
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.request = self.request.insert_header((name, value));
         self

@@ -1,0 +1,337 @@
+//! HTTP shared by the three kinds of document: ETags and If-Match, responses, and the routes
+//! every kind has (withdraw, start-review, request-changes, revise, signatures, versions,
+//! history), generated per kind by [`document_routes!`](crate::document_routes).
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::{DocumentKind, Precondition, lifecycle};
+use crate::auth::Caller;
+use crate::db::{DbConnection, write_transaction};
+use crate::error::Error;
+use crate::http::State;
+use crate::http::problem::ApiError;
+use crate::signatures::Signer;
+
+/// A document version's ETag: `"7"`.
+pub fn etag(version: i32) -> String {
+    format!("\"{version}\"")
+}
+
+/// The version a client says it read, from `If-Match`. Never refuses by itself: a document of
+/// another partnership is "not found" before a missing If-Match is reported.
+pub struct IfMatch(pub Precondition);
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<IfMatch, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let precondition = match req.headers().get(header::IF_MATCH) {
+            None => Precondition::Missing,
+            Some(value) => value
+                .to_str()
+                .ok()
+                .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+                .and_then(|v| v.parse::<i32>().ok())
+                .map_or(Precondition::Unreadable, Precondition::Version),
+        };
+        ready(Ok(IfMatch(precondition)))
+    }
+}
+
+/// A document in a response, with its version as the ETag.
+pub fn respond(status: actix_web::http::StatusCode, document: Value) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    if let Some(version) = document["version"].as_i64().and_then(|v| i32::try_from(v).ok()) {
+        response.insert_header((header::ETAG, etag(version)));
+    }
+    response.json(document)
+}
+
+/// A typed document in a response, with its ETag.
+pub fn respond_with<T: serde::Serialize>(
+    status: actix_web::http::StatusCode,
+    document: &T,
+) -> Result<HttpResponse, ApiError> {
+    let value = serde_json::to_value(document).map_err(Error::internal)?;
+    Ok(respond(status, value))
+}
+
+/// Runs a change to a document in one transaction and answers with the document as it now is.
+pub async fn act<F>(
+    state: &State,
+    caller: Caller,
+    kind: DocumentKind,
+    id: i64,
+    change: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&mut DbConnection, &Caller) -> Result<(), Error> + Send + 'static,
+{
+    let document = state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                change(conn, &caller)?;
+                lifecycle::view_for(conn, &caller, kind, id)
+            })
+        })
+        .await?;
+    Ok(respond(actix_web::http::StatusCode::OK, document))
+}
+
+/// The reviewer's reason for sending a document back.
+#[derive(Deserialize, ToSchema, Debug)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "Line 3: please give the provider and the total contract value."}))]
+pub struct ChangesRequest {
+    pub reason: String,
+}
+
+impl ChangesRequest {
+    pub fn checked(self) -> Result<String, Error> {
+        let mut v = crate::error::Violations::new();
+        v.text("reason", &self.reason, 5_000);
+        v.finish()?;
+        Ok(self.reason)
+    }
+}
+
+/// Generates the routes every kind of document has, with their OpenAPI descriptions. The
+/// invoking module must import actix-web's `get` and `post` (utoipa reads those attributes).
+#[macro_export]
+macro_rules! document_routes {
+    (
+        kind: $kind:expr, tag: $tag:literal, view: $view:ty,
+        withdraw: $withdraw:ident = $withdraw_path:literal,
+        start_review: $start:ident = $start_path:literal,
+        request_changes: $changes:ident = $changes_path:literal,
+        revise: $revise:ident = $revise_path:literal,
+        signatures: $signatures:ident = $signatures_path:literal,
+        versions: $versions:ident = $versions_path:literal,
+        version: $version:ident = $version_path:literal,
+        history: $history:ident = $history_path:literal $(,)?
+    ) => {
+        /// Withdraw it before review starts (the partnership's manager): back to draft, signatures void.
+        #[utoipa::path(tag = $tag, security(("bearer" = [])), params(("id" = i64, Path),
+            ("If-Match" = String, Header, description = "The ETag you read")), responses(
+            (status = 200, description = "Withdrawn to draft", body = $view),
+            (status = 403, description = "Not the partnership's manager"),
+            (status = 409, description = "Not allowed in this state; `allowed_transitions` says what is"),
+            (status = 412, description = "The document changed since you read it"),
+            (status = 428, description = "If-Match is missing"),
+        ))]
+        #[post($withdraw_path)]
+        pub async fn $withdraw(
+            state: $crate::http::State,
+            caller: $crate::auth::Caller,
+            id: actix_web::web::Path<i64>,
+            version: $crate::documents::http::IfMatch,
+        ) -> Result<actix_web::HttpResponse, $crate::http::problem::ApiError> {
+            let (id, expected) = (id.into_inner(), version.0);
+            $crate::documents::http::act(&state, caller, $kind, id, move |conn, caller| {
+                $crate::documents::lifecycle::withdraw(conn, caller, $kind, id, expected)
+            })
+            .await
+        }
+
+        /// Start reviewing it (an OPCC reviewer).
+        #[utoipa::path(tag = $tag, security(("bearer" = [])), params(("id" = i64, Path),
+            ("If-Match" = String, Header, description = "The ETag you read")), responses(
+            (status = 200, description = "Under review", body = $view),
+            (status = 403, description = "Not an OPCC reviewer"),
+            (status = 409, description = "Not allowed in this state; `allowed_transitions` says what is"),
+            (status = 412, description = "The document changed since you read it"),
+            (status = 428, description = "If-Match is missing"),
+        ))]
+        #[post($start_path)]
+        pub async fn $start(
+            state: $crate::http::State,
+            caller: $crate::auth::Caller,
+            id: actix_web::web::Path<i64>,
+            version: $crate::documents::http::IfMatch,
+        ) -> Result<actix_web::HttpResponse, $crate::http::problem::ApiError> {
+            let (id, expected) = (id.into_inner(), version.0);
+            $crate::documents::http::act(&state, caller, $kind, id, move |conn, caller| {
+                $crate::documents::lifecycle::step_only(conn, caller, $kind, id, expected, $crate::workflow::Transition::StartReview)
+            })
+            .await
+        }
+
+        /// Send it back to the partnership with the changes needed (an OPCC reviewer).
+        #[utoipa::path(tag = $tag, security(("bearer" = [])), params(("id" = i64, Path),
+            ("If-Match" = String, Header, description = "The ETag you read")),
+            request_body = $crate::documents::http::ChangesRequest, responses(
+            (status = 200, description = "Changes requested", body = $view),
+            (status = 403, description = "Not an OPCC reviewer"),
+            (status = 409, description = "Not allowed in this state; `allowed_transitions` says what is"),
+            (status = 412, description = "The document changed since you read it"),
+            (status = 428, description = "If-Match is missing"),
+        ))]
+        #[post($changes_path)]
+        pub async fn $changes(
+            state: $crate::http::State,
+            caller: $crate::auth::Caller,
+            id: actix_web::web::Path<i64>,
+            version: $crate::documents::http::IfMatch,
+            body: $crate::http::extract::JsonBody<$crate::documents::http::ChangesRequest>,
+        ) -> Result<actix_web::HttpResponse, $crate::http::problem::ApiError> {
+            let (id, expected, reason) = (id.into_inner(), version.0, body.into_inner().checked()?);
+            $crate::documents::http::act(&state, caller, $kind, id, move |conn, caller| {
+                $crate::documents::lifecycle::request_changes(conn, caller, $kind, id, expected, &reason)
+            })
+            .await
+        }
+
+        /// Reopen it as a draft after changes were requested (the partnership's manager); its
+        /// signatures become void.
+        #[utoipa::path(tag = $tag, security(("bearer" = [])), params(("id" = i64, Path),
+            ("If-Match" = String, Header, description = "The ETag you read")), responses(
+            (status = 200, description = "A draft again", body = $view),
+            (status = 403, description = "Not the partnership's manager"),
+            (status = 409, description = "Not allowed in this state; `allowed_transitions` says what is"),
+            (status = 412, description = "The document changed since you read it"),
+            (status = 428, description = "If-Match is missing"),
+        ))]
+        #[post($revise_path)]
+        pub async fn $revise(
+            state: $crate::http::State,
+            caller: $crate::auth::Caller,
+            id: actix_web::web::Path<i64>,
+            version: $crate::documents::http::IfMatch,
+        ) -> Result<actix_web::HttpResponse, $crate::http::problem::ApiError> {
+            let (id, expected) = (id.into_inner(), version.0);
+            $crate::documents::http::act(&state, caller, $kind, id, move |conn, caller| {
+                $crate::documents::lifecycle::revise(conn, caller, $kind, id, expected)
+            })
+            .await
+        }
+
+        /// Its signatures, each with `valid`: not voided, and the content still hashes as signed.
+        #[utoipa::path(tag = $tag, security(("bearer" = [])), params(("id" = i64, Path)),
+            responses((status = 200, description = "The signatures, oldest first", body = Vec<$crate::signatures::Signature>)))]
+        #[get($signatures_path)]
+        pub async fn $signatures(
+            state: $crate::http::State,
+            caller: $crate::auth::Caller,
+            id: actix_web::web::Path<i64>,
+        ) -> Result<actix_web::HttpResponse, $crate::http::problem::ApiError> {
+            let id = id.into_inner();
+            let signatures = state.db.run(move |conn| $crate::signatures::list_visible(conn, &caller, $kind, id)).await?;
+            Ok(actix_web::HttpResponse::Ok().json(signatures))
+        }
+
+        /// Its snapshots: what was submitted, approved or accepted, oldest first.
+        #[utoipa::path(tag = $tag, security(("bearer" = [])), params(("id" = i64, Path), $crate::pagination::PageParams),
+            responses((status = 200, description = "A page of snapshots", body = $crate::pagination::Page<$crate::versions::VersionSummary>)))]
+        #[get($versions_path)]
+        pub async fn $versions(
+            state: $crate::http::State,
+            caller: $crate::auth::Caller,
+            id: actix_web::web::Path<i64>,
+            page: $crate::http::extract::QueryParams<$crate::pagination::PageParams>,
+        ) -> Result<actix_web::HttpResponse, $crate::http::problem::ApiError> {
+            let (id, page) = (id.into_inner(), page.0.request()?);
+            let versions = state
+                .db
+                .run(move |conn| {
+                    $crate::documents::locate(conn, &caller, $kind, id)?;
+                    $crate::versions::list(conn, $kind, id, &page)
+                })
+                .await?;
+            Ok(actix_web::HttpResponse::Ok().json(versions))
+        }
+
+        /// One snapshot, with the document exactly as it then read.
+        #[utoipa::path(tag = $tag, security(("bearer" = [])), params(("id" = i64, Path), ("number" = i32, Path)),
+            responses((status = 200, description = "The snapshot", body = $crate::versions::Version)))]
+        #[get($version_path)]
+        pub async fn $version(
+            state: $crate::http::State,
+            caller: $crate::auth::Caller,
+            path: actix_web::web::Path<(i64, i32)>,
+        ) -> Result<actix_web::HttpResponse, $crate::http::problem::ApiError> {
+            let (id, number) = path.into_inner();
+            let version = state
+                .db
+                .run(move |conn| {
+                    $crate::documents::locate(conn, &caller, $kind, id)?;
+                    $crate::versions::get(conn, $kind, id, number)
+                })
+                .await?;
+            Ok(actix_web::HttpResponse::Ok().json(version))
+        }
+
+        /// Its history: every edit and transition, oldest first.
+        #[utoipa::path(tag = $tag, security(("bearer" = [])), params(("id" = i64, Path), $crate::pagination::PageParams),
+            responses((status = 200, description = "A page of history entries", body = $crate::pagination::Page<$crate::history::Entry>)))]
+        #[get($history_path)]
+        pub async fn $history(
+            state: $crate::http::State,
+            caller: $crate::auth::Caller,
+            id: actix_web::web::Path<i64>,
+            page: $crate::http::extract::QueryParams<$crate::pagination::PageParams>,
+        ) -> Result<actix_web::HttpResponse, $crate::http::problem::ApiError> {
+            let (id, page) = (id.into_inner(), page.0.request()?);
+            let entries = state
+                .db
+                .run(move |conn| {
+                    $crate::documents::locate(conn, &caller, $kind, id)?;
+                    let filter = $crate::history::HistoryFilter { entity_kind: Some($kind.as_str().to_owned()), entity_id: Some(id) };
+                    $crate::history::list(conn, &caller, &filter, &page)
+                })
+                .await?;
+            Ok(actix_web::HttpResponse::Ok().json(entries))
+        }
+    };
+}
+
+/// Confirms a signer's identity: a user's password (an API client's secret) checked again, so a
+/// stolen access token alone cannot sign. Wrong confirmations count towards the login throttle.
+pub async fn confirm_signer(
+    state: &State,
+    caller: &Caller,
+    input: crate::signatures::SignatureInput,
+) -> Result<Signer, ApiError> {
+    use crate::auth::Principal;
+    use crate::auth::throttle::ThrottleKey;
+    let key = [ThrottleKey::Account(caller.principal.subject())];
+    state.throttle.check(&key)?;
+    let principal = caller.principal;
+    let (hash, name, title) = state
+        .db
+        .run(move |conn| {
+            Ok(match principal {
+                Principal::User(id) => {
+                    let user = crate::users::find(conn, id)?.ok_or(Error::NotFound("user"))?;
+                    (user.password_hash, Some(user.display_name), Some(user.job_title))
+                }
+                Principal::ApiClient(id) => {
+                    let client = crate::api_clients::find(conn, id)?.ok_or(Error::NotFound("API client"))?;
+                    (client.secret_hash, None, None)
+                }
+            })
+        })
+        .await?;
+    let password = input.password.clone();
+    let confirmed = actix_web::web::block(move || crate::auth::passwords::verify(&password, &hash))
+        .await
+        .map_err(Error::internal)?;
+    if !confirmed {
+        state.throttle.record_failure(&key);
+        return Err(Error::invalid(
+            "password",
+            "password_mismatch",
+            "is not your password (API clients: your client secret)",
+        )
+        .into());
+    }
+    Ok(Signer::from_input(&input, name.as_deref(), title.as_deref())?)
+}

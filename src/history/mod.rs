@@ -1,0 +1,326 @@
+//! The append-only history of every change: who, in what role, when, what happened to which
+//! object, from which state to which, and which fields changed.
+//!
+//! Each entry carries the SHA-256 of the previous entry, and its own hash covers its content
+//! and that link, so altering, inserting or deleting an entry anywhere but at the very end
+//! breaks the chain at a point `verify` names. The database also refuses UPDATE and DELETE on
+//! the table. Entries are appended in id order under a lock held until commit, so ids follow
+//! commit order and the list doubles as a feed of what happened since a cursor.
+
+pub mod diff;
+pub mod http;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::{Caller, Role};
+use crate::canonical;
+use crate::db::DbConnection;
+use crate::error::Error;
+use crate::pagination::{Page, PageRequest};
+use crate::schema::history;
+use crate::timestamps;
+use crate::workflow::Status;
+
+/// The `previous_hash` of the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Key of the PostgreSQL advisory lock that serialises appends (SQLite's write lock does it there).
+const APPEND_LOCK_KEY: i64 = 0x0063_7370_6869_7374;
+
+/// Entries checked per query while verifying.
+const VERIFY_BATCH: i64 = 1_000;
+
+/// Something that happened, before it is chained and stored.
+pub struct Event<'a> {
+    pub actor: &'a Caller,
+    pub partnership_id: Option<i64>,
+    pub entity_kind: &'a str,
+    pub entity_id: i64,
+    pub action: &'a str,
+    pub from_state: Option<Status>,
+    pub to_state: Option<Status>,
+    pub changed_fields: Vec<String>,
+    pub details: Value,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = history, check_for_backend(crate::db::MultiBackend))]
+struct EntryRow {
+    id: i64,
+    occurred_at: NaiveDateTime,
+    actor: String,
+    actor_role: String,
+    partnership_id: Option<i64>,
+    entity_kind: String,
+    entity_id: i64,
+    action: String,
+    from_state: Option<String>,
+    to_state: Option<String>,
+    changed_fields: String,
+    details: String,
+    previous_hash: String,
+    hash: String,
+}
+
+/// One entry of the history.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+#[schema(example = json!({"id": 42, "occurred_at": "2026-11-22T10:15:00.123456Z", "actor": "user:3",
+    "actor_role": "csp_manager", "partnership_id": 1, "entity_kind": "plan", "entity_id": 2, "action": "edit",
+    "from_state": null, "to_state": null, "changed_fields": ["lines[5].amount"], "details": {},
+    "previous_hash": "5d41402abc4b2a76b9719d911017c592ae7f7e2c1b8a9d4d2c0f9d7e6b5a4c3d",
+    "hash": "7f1e9b0c2d3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e"}))]
+pub struct Entry {
+    pub id: i64,
+    #[serde(serialize_with = "timestamps::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub occurred_at: NaiveDateTime,
+    /// `user:<id>` or `client:<id>`.
+    pub actor: String,
+    pub actor_role: String,
+    pub partnership_id: Option<i64>,
+    /// plan, half_year_return, final_report, allocation, fund_year...
+    pub entity_kind: String,
+    pub entity_id: i64,
+    /// created, edited, a transition (submit, sign...), decisions, attachment-added...
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    /// Paths of the fields that changed.
+    pub changed_fields: Vec<String>,
+    #[schema(value_type = Object)]
+    pub details: Value,
+    pub previous_hash: String,
+    pub hash: String,
+}
+
+impl EntryRow {
+    /// The hash this entry should carry, from its content and its link.
+    fn expected_hash(&self) -> String {
+        chain_hash(
+            &self.previous_hash,
+            &json!({
+                "occurred_at": self.occurred_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+                "actor": self.actor,
+                "actor_role": self.actor_role,
+                "partnership_id": self.partnership_id,
+                "entity_kind": self.entity_kind,
+                "entity_id": self.entity_id,
+                "action": self.action,
+                "from_state": self.from_state,
+                "to_state": self.to_state,
+                "changed_fields": self.changed_fields,
+                "details": self.details,
+            }),
+        )
+    }
+
+    fn into_entry(self) -> Entry {
+        Entry {
+            id: self.id,
+            occurred_at: self.occurred_at,
+            actor: self.actor,
+            actor_role: self.actor_role,
+            partnership_id: self.partnership_id,
+            entity_kind: self.entity_kind,
+            entity_id: self.entity_id,
+            action: self.action,
+            from_state: self.from_state,
+            to_state: self.to_state,
+            changed_fields: serde_json::from_str(&self.changed_fields).unwrap_or_default(),
+            details: serde_json::from_str(&self.details).unwrap_or(Value::Null),
+            previous_hash: self.previous_hash,
+            hash: self.hash,
+        }
+    }
+}
+
+fn chain_hash(previous: &str, content: &Value) -> String {
+    canonical::digest(&json!({"previous_hash": previous, "entry": content}))
+}
+
+/// Appends an event; call it inside the transaction that made the change.
+pub fn append(conn: &mut DbConnection, event: Event) -> Result<(), Error> {
+    if let DbConnection::Pg(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(APPEND_LOCK_KEY)
+            .execute(pg)?;
+    }
+    let previous: String = history::table
+        .order(history::id.desc())
+        .select(history::hash)
+        .first(conn)
+        .optional()?
+        .unwrap_or_else(|| GENESIS.to_owned());
+    let mut row = EntryRow {
+        id: 0,
+        occurred_at: timestamps::now(),
+        actor: event.actor.principal.subject(),
+        actor_role: event.actor.role.as_str().to_owned(),
+        partnership_id: event.partnership_id,
+        entity_kind: event.entity_kind.to_owned(),
+        entity_id: event.entity_id,
+        action: event.action.to_owned(),
+        from_state: event.from_state.map(|s| s.as_str().to_owned()),
+        to_state: event.to_state.map(|s| s.as_str().to_owned()),
+        changed_fields: Value::from(event.changed_fields).to_string(),
+        details: canonical::canonical_json(&event.details),
+        previous_hash: previous,
+        hash: String::new(),
+    };
+    row.hash = row.expected_hash();
+    diesel::insert_into(history::table)
+        .values((
+            history::occurred_at.eq(row.occurred_at),
+            history::actor.eq(&row.actor),
+            history::actor_role.eq(&row.actor_role),
+            history::partnership_id.eq(row.partnership_id),
+            history::entity_kind.eq(&row.entity_kind),
+            history::entity_id.eq(row.entity_id),
+            history::action.eq(&row.action),
+            history::from_state.eq(&row.from_state),
+            history::to_state.eq(&row.to_state),
+            history::changed_fields.eq(&row.changed_fields),
+            history::details.eq(&row.details),
+            history::previous_hash.eq(&row.previous_hash),
+            history::hash.eq(&row.hash),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The outcome of checking the chain.
+#[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub intact: bool,
+    /// Entries checked.
+    pub entries: i64,
+    /// The first entry that does not check out, if any.
+    pub first_broken: Option<BrokenEntry>,
+}
+
+#[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
+pub struct BrokenEntry {
+    pub id: i64,
+    pub reason: String,
+}
+
+/// Walks the chain from the start, recomputing every hash.
+pub fn verify(conn: &mut DbConnection) -> Result<Verification, Error> {
+    let mut previous = GENESIS.to_owned();
+    let mut after = 0;
+    let mut entries = 0;
+    loop {
+        let batch: Vec<EntryRow> = history::table
+            .filter(history::id.gt(after))
+            .order(history::id)
+            .limit(VERIFY_BATCH)
+            .select(EntryRow::as_select())
+            .load(conn)?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        for row in batch {
+            entries += 1;
+            let reason = if row.previous_hash != previous {
+                Some("its previous_hash does not match the entry before it (an entry was removed, inserted or altered)")
+            } else if row.expected_hash() != row.hash {
+                Some("its hash does not match its content (the entry was altered)")
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                return Ok(Verification {
+                    intact: false,
+                    entries,
+                    first_broken: Some(BrokenEntry {
+                        id: row.id,
+                        reason: reason.to_owned(),
+                    }),
+                });
+            }
+            previous = row.hash;
+        }
+    }
+    Ok(Verification {
+        intact: true,
+        entries,
+        first_broken: None,
+    })
+}
+
+#[derive(Deserialize, IntoParams, Debug, Default)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryFilter {
+    /// e.g. plan, half_year_return, final_report, allocation.
+    pub entity_kind: Option<String>,
+    pub entity_id: Option<i64>,
+}
+
+/// Entries after the cursor, oldest first: the feed of what happened. A partnership's people see
+/// their partnership's entries; OPCC roles see all.
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: &HistoryFilter,
+    page: &PageRequest,
+) -> Result<Page<Entry>, Error> {
+    let mut query = history::table
+        .filter(history::id.gt(page.after))
+        .order(history::id)
+        .limit(page.fetch())
+        .select(EntryRow::as_select())
+        .into_boxed();
+    if let Some(kind) = &filter.entity_kind {
+        query = query.filter(history::entity_kind.eq(kind.clone()));
+    }
+    if let Some(id) = filter.entity_id {
+        query = query.filter(history::entity_id.eq(id));
+    }
+    if let Some(only) = caller.scope().confined_to() {
+        query = query.filter(history::partnership_id.eq(only));
+    }
+    let rows: Vec<EntryRow> = query.load(conn)?;
+    Ok(Page::from_rows(rows, page, |r| r.id, EntryRow::into_entry))
+}
+
+/// Only the admin checks the whole chain.
+pub fn verify_as(conn: &mut DbConnection, caller: &Caller) -> Result<Verification, Error> {
+    caller.require(&[Role::Admin])?;
+    verify(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hash_covers_every_field_and_the_link() {
+        let row = EntryRow {
+            id: 1,
+            occurred_at: timestamps::now(),
+            actor: "user:1".into(),
+            actor_role: "csp_manager".into(),
+            partnership_id: Some(1),
+            entity_kind: "plan".into(),
+            entity_id: 2,
+            action: "submit".into(),
+            from_state: Some("draft".into()),
+            to_state: Some("submitted".into()),
+            changed_fields: "[]".into(),
+            details: "{}".into(),
+            previous_hash: GENESIS.into(),
+            hash: String::new(),
+        };
+        let original = row.expected_hash();
+        let mut altered = row.clone();
+        altered.to_state = Some("approved".into());
+        assert_ne!(altered.expected_hash(), original);
+        let mut relinked = row.clone();
+        relinked.previous_hash = "1".repeat(64);
+        assert_ne!(relinked.expected_hash(), original);
+        assert_eq!(row.expected_hash(), original);
+    }
+}

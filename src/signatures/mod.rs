@@ -1,0 +1,222 @@
+//! Electronic signatures. A signature records who signed, in what capacity, their printed name
+//! and position, when, the declaration they made, and the SHA-256 of the canonical content they
+//! signed. It is valid while it is not voided and the document's content still hashes the same;
+//! sending a document back voids its signatures.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::db::DbConnection;
+use crate::documents::DocumentKind;
+use crate::error::{Error, Violations};
+use crate::schema::signatures;
+use crate::timestamps;
+
+crate::stored_enum! {
+    /// In what capacity someone signs.
+    pub enum Capacity {
+        /// The partnership's manager signs the content.
+        CspManager => "csp_manager",
+        /// The Treasurer / CFO (S151 officer) countersigns the financial declaration.
+        Treasurer => "treasurer",
+    }
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = signatures, check_for_backend(crate::db::MultiBackend))]
+pub struct SignatureRow {
+    pub id: i64,
+    pub capacity: Capacity,
+    pub signer: String,
+    pub printed_name: String,
+    pub position: String,
+    pub declaration: String,
+    pub content_sha256: String,
+    pub signed_at: NaiveDateTime,
+    pub voided_at: Option<NaiveDateTime>,
+    pub void_reason: Option<String>,
+}
+
+#[derive(Serialize, ToSchema, Debug, Clone)]
+#[schema(example = json!({"id": 7, "capacity": "csp_manager", "signer": "user:3", "printed_name": "Matt Garrett",
+    "position": "Head of Community Connections", "declaration": "I confirm that the information in this half-year return is accurate...",
+    "content_sha256": "3b7c1f0e9d8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c",
+    "signed_at": "2017-11-03T09:00:00Z", "voided_at": null, "void_reason": null, "valid": true}))]
+pub struct Signature {
+    pub id: i64,
+    pub capacity: Capacity,
+    /// `user:<id>` or `client:<id>`.
+    pub signer: String,
+    pub printed_name: String,
+    pub position: String,
+    pub declaration: String,
+    /// SHA-256 of the canonical JSON of the content signed.
+    pub content_sha256: String,
+    #[serde(serialize_with = "timestamps::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub signed_at: NaiveDateTime,
+    #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
+    pub voided_at: Option<NaiveDateTime>,
+    pub void_reason: Option<String>,
+    /// Not voided, and the document's current content still has the signed hash.
+    pub valid: bool,
+}
+
+/// What a signer sends: their password again (an API client: its secret), and optionally the
+/// name and position to print (by default a user's own).
+#[derive(Deserialize, ToSchema, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"password": "correct horse battery staple", "printed_name": "Matt Garrett",
+    "position": "Head of Community Connections"}))]
+pub struct SignatureInput {
+    #[schema(format = Password)]
+    pub password: String,
+    pub printed_name: Option<String>,
+    pub position: Option<String>,
+}
+
+/// A signer whose identity has been confirmed.
+#[derive(Debug, Clone)]
+pub struct Signer {
+    pub printed_name: String,
+    pub position: String,
+}
+
+impl Signer {
+    /// The name and position to print: as given, else the account's own.
+    pub fn from_input(
+        input: &SignatureInput,
+        display_name: Option<&str>,
+        job_title: Option<&str>,
+    ) -> Result<Signer, Error> {
+        let printed_name = input
+            .printed_name
+            .as_deref()
+            .or(display_name)
+            .unwrap_or("")
+            .trim()
+            .to_owned();
+        let position = input.position.as_deref().or(job_title).unwrap_or("").trim().to_owned();
+        let mut v = Violations::new();
+        v.text("printed_name", &printed_name, 200);
+        v.text("position", &position, 200);
+        v.finish()?;
+        Ok(Signer { printed_name, position })
+    }
+}
+
+/// The declaration a signer makes, by document and capacity.
+pub fn declaration(kind: DocumentKind, capacity: Capacity) -> String {
+    match (kind, capacity) {
+        (DocumentKind::Plan, _) => {
+            "I confirm that this Spending Intentions Plan sets out how the partnership intends to spend its \
+             Community Safety Partnership Fund allocation, and that the information in it is accurate."
+                .to_owned()
+        }
+        (_, Capacity::CspManager) => format!(
+            "I confirm that the information in this {} is accurate and that the grant has been used for the \
+             purposes agreed with the Office of the Police and Crime Commissioner.",
+            kind.noun()
+        ),
+        (_, Capacity::Treasurer) => format!(
+            "As the partnership's Treasurer / Chief Finance Officer (S151 officer), I confirm that the financial \
+             information in this {} is a true statement of the expenditure of the grant.",
+            kind.noun()
+        ),
+    }
+}
+
+pub fn record(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    kind: DocumentKind,
+    id: i64,
+    capacity: Capacity,
+    signer: &Signer,
+    content_sha256: &str,
+) -> Result<(), Error> {
+    diesel::insert_into(signatures::table)
+        .values((
+            signatures::document_kind.eq(kind.as_str()),
+            signatures::document_id.eq(id),
+            signatures::capacity.eq(capacity),
+            signatures::signer.eq(caller.principal.subject()),
+            signatures::printed_name.eq(&signer.printed_name),
+            signatures::position.eq(&signer.position),
+            signatures::declaration.eq(declaration(kind, capacity)),
+            signatures::content_sha256.eq(content_sha256),
+            signatures::signed_at.eq(timestamps::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The signatures not voided, oldest first.
+pub fn standing(conn: &mut DbConnection, kind: DocumentKind, id: i64) -> Result<Vec<SignatureRow>, Error> {
+    Ok(signatures::table
+        .filter(signatures::document_kind.eq(kind.as_str()))
+        .filter(signatures::document_id.eq(id))
+        .filter(signatures::voided_at.is_null())
+        .order(signatures::id)
+        .select(SignatureRow::as_select())
+        .load(conn)?)
+}
+
+/// Voids every standing signature of a document, saying why.
+pub fn void_all(conn: &mut DbConnection, kind: DocumentKind, id: i64, reason: &str) -> Result<usize, Error> {
+    Ok(diesel::update(signatures::table)
+        .filter(signatures::document_kind.eq(kind.as_str()))
+        .filter(signatures::document_id.eq(id))
+        .filter(signatures::voided_at.is_null())
+        .set((
+            signatures::voided_at.eq(timestamps::now()),
+            signatures::void_reason.eq(reason),
+        ))
+        .execute(conn)?)
+}
+
+/// All of a document's signatures, each judged against the content's current hash.
+pub fn list(
+    conn: &mut DbConnection,
+    kind: DocumentKind,
+    id: i64,
+    current_sha256: &str,
+) -> Result<Vec<Signature>, Error> {
+    let rows: Vec<SignatureRow> = signatures::table
+        .filter(signatures::document_kind.eq(kind.as_str()))
+        .filter(signatures::document_id.eq(id))
+        .order(signatures::id)
+        .select(SignatureRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Signature {
+            valid: row.voided_at.is_none() && row.content_sha256 == current_sha256,
+            id: row.id,
+            capacity: row.capacity,
+            signer: row.signer,
+            printed_name: row.printed_name,
+            position: row.position,
+            declaration: row.declaration,
+            content_sha256: row.content_sha256,
+            signed_at: row.signed_at,
+            voided_at: row.voided_at,
+            void_reason: row.void_reason,
+        })
+        .collect())
+}
+
+/// A document's signatures, for a caller who may see the document.
+pub fn list_visible(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    kind: DocumentKind,
+    id: i64,
+) -> Result<Vec<Signature>, Error> {
+    crate::documents::locate(conn, caller, kind, id)?;
+    let current = crate::documents::lifecycle::content_sha256(conn, kind, id)?;
+    list(conn, kind, id, &current)
+}

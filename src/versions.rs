@@ -1,0 +1,104 @@
+//! Immutable snapshots of documents: what was submitted, approved, accepted or amended, kept
+//! exactly as it read at that moment.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::canonical;
+use crate::db::DbConnection;
+use crate::documents::DocumentKind;
+use crate::error::Error;
+use crate::pagination::{Page, PageRequest};
+use crate::schema::document_versions;
+use crate::timestamps;
+
+/// A snapshot's record, without its content.
+#[derive(Queryable, Selectable, Serialize, ToSchema, Debug, Clone)]
+#[diesel(table_name = document_versions, check_for_backend(crate::db::MultiBackend))]
+pub struct VersionSummary {
+    /// 1, 2, ... per document.
+    pub number: i32,
+    /// Why it was taken: submitted, approved, accepted, amended.
+    pub reason: String,
+    /// SHA-256 of the canonical JSON of `content`.
+    pub content_sha256: String,
+    pub created_by: String,
+    #[serde(serialize_with = "timestamps::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub created_at: NaiveDateTime,
+}
+
+/// A snapshot with the document as it then read.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct Version {
+    #[serde(flatten)]
+    pub summary: VersionSummary,
+    #[schema(value_type = Object)]
+    pub content: Value,
+}
+
+/// Takes a snapshot of `content`, numbered after the document's previous ones.
+pub fn record(
+    conn: &mut DbConnection,
+    actor: &Caller,
+    kind: DocumentKind,
+    id: i64,
+    reason: &str,
+    content: &Value,
+) -> Result<i32, Error> {
+    let last: Option<i32> = document_versions::table
+        .filter(document_versions::document_kind.eq(kind.as_str()))
+        .filter(document_versions::document_id.eq(id))
+        .select(diesel::dsl::max(document_versions::number))
+        .first(conn)?;
+    let number = last.unwrap_or(0) + 1;
+    diesel::insert_into(document_versions::table)
+        .values((
+            document_versions::document_kind.eq(kind.as_str()),
+            document_versions::document_id.eq(id),
+            document_versions::number.eq(number),
+            document_versions::reason.eq(reason),
+            document_versions::content.eq(canonical::canonical_json(content)),
+            document_versions::content_sha256.eq(canonical::digest(content)),
+            document_versions::created_by.eq(actor.principal.subject()),
+            document_versions::created_at.eq(timestamps::now()),
+        ))
+        .execute(conn)?;
+    Ok(number)
+}
+
+/// A document's snapshots, oldest first (visibility is checked by the caller).
+pub fn list(
+    conn: &mut DbConnection,
+    kind: DocumentKind,
+    id: i64,
+    page: &PageRequest,
+) -> Result<Page<VersionSummary>, Error> {
+    let after = i32::try_from(page.after).unwrap_or(i32::MAX);
+    let rows: Vec<VersionSummary> = document_versions::table
+        .filter(document_versions::document_kind.eq(kind.as_str()))
+        .filter(document_versions::document_id.eq(id))
+        .filter(document_versions::number.gt(after))
+        .order(document_versions::number)
+        .limit(page.fetch())
+        .select(VersionSummary::as_select())
+        .load(conn)?;
+    Ok(Page::from_rows(rows, page, |v| i64::from(v.number), |v| v))
+}
+
+pub fn get(conn: &mut DbConnection, kind: DocumentKind, id: i64, number: i32) -> Result<Version, Error> {
+    let (summary, content): (VersionSummary, String) = document_versions::table
+        .filter(document_versions::document_kind.eq(kind.as_str()))
+        .filter(document_versions::document_id.eq(id))
+        .filter(document_versions::number.eq(number))
+        .select((VersionSummary::as_select(), document_versions::content))
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound("version"))?;
+    let content = serde_json::from_str(&content).map_err(Error::internal)?;
+    Ok(Version { summary, content })
+}

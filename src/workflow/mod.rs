@@ -1,0 +1,221 @@
+//! The approval workflow: one explicit table per kind of document saying which role may take
+//! which transition from which state, and to which state it leads. Everything that moves a
+//! document asks this table first; the README's diagrams are generated from it.
+
+use crate::auth::{Caller, Role};
+use crate::documents::DocumentKind;
+use crate::error::Error;
+
+crate::stored_enum! {
+    /// Where a document stands in its approval cycle.
+    pub enum Status {
+        /// Being written by the partnership; the only state in which content can change.
+        Draft => "draft",
+        /// Signed by the partnership's manager, awaiting the treasurer's countersignature.
+        Signed => "signed",
+        /// Sent to the OPCC: signed (and, for returns and reports, countersigned).
+        Submitted => "submitted",
+        /// An OPCC reviewer is reviewing it.
+        UnderReview => "under_review",
+        /// Sent back by the reviewer; the manager revises it as a draft.
+        ChangesRequested => "changes_requested",
+        /// A plan the OPCC approved.
+        Approved => "approved",
+        /// A return or report the OPCC accepted.
+        Accepted => "accepted",
+    }
+}
+
+crate::stored_enum! {
+    /// What can be done to a document; each is a POST on the document's URL plus this word.
+    pub enum Transition {
+        Submit => "submit",
+        Sign => "sign",
+        Countersign => "countersign",
+        Withdraw => "withdraw",
+        StartReview => "start-review",
+        RecordDecisions => "decisions",
+        RequestChanges => "request-changes",
+        Approve => "approve",
+        Accept => "accept",
+        Revise => "revise",
+    }
+}
+
+/// One row of a workflow table.
+#[derive(Debug, Clone, Copy)]
+pub struct Step {
+    pub transition: Transition,
+    pub from: &'static [Status],
+    pub to: Status,
+    pub role: Role,
+}
+
+const fn step(transition: Transition, from: &'static [Status], to: Status, role: Role) -> Step {
+    Step {
+        transition,
+        from,
+        to,
+        role,
+    }
+}
+
+use Role::{CspManager, OpccReviewer, Treasurer};
+use Status::{Accepted, Approved, ChangesRequested, Draft, Signed, Submitted, UnderReview};
+use Transition::{
+    Accept, Approve, Countersign, RecordDecisions, RequestChanges, Revise, Sign, StartReview, Submit, Withdraw,
+};
+
+/// Spending Intentions Plan: the manager signs and submits; the reviewer decides each line.
+pub const PLAN: &[Step] = &[
+    step(Submit, &[Draft], Submitted, CspManager),
+    step(Withdraw, &[Submitted], Draft, CspManager),
+    step(StartReview, &[Submitted], UnderReview, OpccReviewer),
+    step(RecordDecisions, &[UnderReview], UnderReview, OpccReviewer),
+    step(RequestChanges, &[UnderReview], ChangesRequested, OpccReviewer),
+    step(Approve, &[UnderReview], Approved, OpccReviewer),
+    step(Revise, &[ChangesRequested], Draft, CspManager),
+];
+
+/// Half-year returns and final reports: signed by the manager, countersigned by the treasurer.
+pub const RETURN: &[Step] = &[
+    step(Sign, &[Draft], Signed, CspManager),
+    step(Countersign, &[Signed], Submitted, Treasurer),
+    step(Withdraw, &[Signed, Submitted], Draft, CspManager),
+    step(StartReview, &[Submitted], UnderReview, OpccReviewer),
+    step(RequestChanges, &[UnderReview], ChangesRequested, OpccReviewer),
+    step(Accept, &[UnderReview], Accepted, OpccReviewer),
+    step(Revise, &[ChangesRequested], Draft, CspManager),
+];
+
+pub fn table(kind: DocumentKind) -> &'static [Step] {
+    match kind {
+        DocumentKind::Plan => PLAN,
+        DocumentKind::HalfYearReturn | DocumentKind::FinalReport => RETURN,
+    }
+}
+
+/// The transitions `role` may take on a `kind` document in `status`.
+pub fn allowed(kind: DocumentKind, status: Status, role: Role) -> Vec<Transition> {
+    table(kind)
+        .iter()
+        .filter(|s| s.role == role && s.from.contains(&status))
+        .map(|s| s.transition)
+        .collect()
+}
+
+/// The state `transition` leads to, if the caller may take it now: 403 when the role never may,
+/// 409 listing what is allowed when the state does not permit it.
+pub fn check(kind: DocumentKind, status: Status, transition: Transition, caller: &Caller) -> Result<Status, Error> {
+    let steps: Vec<&Step> = table(kind).iter().filter(|s| s.transition == transition).collect();
+    let roles: Vec<Role> = steps.iter().map(|s| s.role).collect();
+    caller.require(&roles)?;
+    steps
+        .iter()
+        .find(|s| s.role == caller.role && s.from.contains(&status))
+        .map(|s| s.to)
+        .ok_or_else(|| Error::TransitionNotAllowed {
+            detail: format!(
+                "a {} that is {status} cannot be taken through {transition}",
+                kind.noun()
+            ),
+            allowed: allowed(kind, status, caller.role)
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect(),
+        })
+}
+
+/// A Mermaid state diagram of a workflow table.
+pub fn mermaid(kind: DocumentKind) -> String {
+    let mut diagram = String::from("stateDiagram-v2\n    [*] --> draft\n");
+    for step in table(kind) {
+        for from in step.from {
+            diagram.push_str(&format!(
+                "    {from} --> {}: {} ({})\n",
+                step.to, step.transition, step.role
+            ));
+        }
+    }
+    let finals: &[Status] = match kind {
+        DocumentKind::Plan => &[Approved],
+        _ => &[Accepted],
+    };
+    for end in finals {
+        diagram.push_str(&format!("    {end} --> [*]\n"));
+    }
+    diagram
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Principal;
+
+    fn caller(role: Role) -> Caller {
+        let partnership_id = role.is_partnership_role().then_some(1);
+        Caller {
+            principal: Principal::User(1),
+            role,
+            partnership_id,
+        }
+    }
+
+    /// The whole plan table, row by row: (state, role, transition, expected outcome).
+    #[test]
+    fn the_plan_table_allows_exactly_its_rows() {
+        let cases = [
+            (Draft, CspManager, Submit, Ok(Submitted)),
+            (Draft, Treasurer, Submit, Err(403)),
+            (Draft, OpccReviewer, StartReview, Err(409)),
+            (Submitted, CspManager, Withdraw, Ok(Draft)),
+            (Submitted, OpccReviewer, StartReview, Ok(UnderReview)),
+            (Submitted, OpccReviewer, Approve, Err(409)),
+            (UnderReview, CspManager, Withdraw, Err(409)),
+            (UnderReview, OpccReviewer, RecordDecisions, Ok(UnderReview)),
+            (UnderReview, OpccReviewer, RequestChanges, Ok(ChangesRequested)),
+            (UnderReview, OpccReviewer, Approve, Ok(Approved)),
+            (UnderReview, Role::Admin, Approve, Err(403)),
+            (ChangesRequested, CspManager, Revise, Ok(Draft)),
+            (ChangesRequested, CspManager, Submit, Err(409)),
+            (Approved, OpccReviewer, RequestChanges, Err(409)),
+        ];
+        for (status, role, transition, expected) in cases {
+            let outcome = check(DocumentKind::Plan, status, transition, &caller(role)).map_err(|e| match e {
+                Error::Forbidden(_) => 403,
+                Error::TransitionNotAllowed { .. } => 409,
+                _ => 500,
+            });
+            assert_eq!(outcome, expected, "{status} {role} {transition}");
+        }
+    }
+
+    #[test]
+    fn returns_need_a_countersignature_before_review() {
+        let kind = DocumentKind::HalfYearReturn;
+        assert_eq!(allowed(kind, Draft, CspManager), [Sign]);
+        assert_eq!(allowed(kind, Signed, Treasurer), [Countersign]);
+        assert_eq!(allowed(kind, Signed, CspManager), [Withdraw]);
+        assert_eq!(allowed(kind, Signed, OpccReviewer), []);
+        assert_eq!(allowed(kind, Submitted, OpccReviewer), [StartReview]);
+        assert_eq!(allowed(kind, UnderReview, OpccReviewer), [RequestChanges, Accept]);
+        let refused = check(kind, Draft, Countersign, &caller(Treasurer));
+        assert!(matches!(refused, Err(Error::TransitionNotAllowed { allowed, .. }) if allowed.is_empty()));
+    }
+
+    #[test]
+    fn every_state_but_the_last_can_be_left() {
+        for kind in [DocumentKind::Plan, DocumentKind::FinalReport] {
+            for status in Status::ALL
+                .iter()
+                .filter(|s| table(kind).iter().any(|step| step.to == **s))
+            {
+                let leaves = table(kind)
+                    .iter()
+                    .any(|step| step.from.contains(status) && step.to != *status);
+                let terminal = matches!(status, Approved | Accepted);
+                assert!(leaves || terminal, "{kind}: {status} is a dead end");
+            }
+        }
+    }
+}
