@@ -53,7 +53,10 @@ mod tests {
             json!({"lines": [{"amount": "10.00", "title": "A"}, {"amount": "5.00", "title": "B"}], "note": "x"});
         let after = json!({"lines": [{"amount": "12.00", "title": "A"}], "note": "x", "extra": true});
         // A removed line is one change, not one per field.
-        assert_eq!(changed_fields(&before, &after), ["extra", "lines[0].amount", "lines[1]"]);
+        assert_eq!(
+            changed_fields(&before, &after),
+            ["extra", "lines[0].amount", "lines[1]"]
+        );
         assert!(changed_fields(&before, &before).is_empty());
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod extract;
 pub mod health;
+pub mod idempotency;
 pub mod openapi;
 pub mod problem;
 pub mod request_id;
@@ -174,6 +175,7 @@ pub fn build_app(
         .route("/docs", web::get().to(docs_home))
         .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"])))
         .default_service(web::to(openapi::no_route))
+        .wrap(from_fn(idempotency::replay_or_record))
         .wrap(Condition::new(cors_enabled, cors))
         .wrap(ErrorHandlers::new().default_handler(problem::ensure_problem))
         .wrap(from_fn(request_id::tag_request))

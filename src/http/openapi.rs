@@ -4,8 +4,10 @@
 
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
-use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Header, OpenApi, Ref, RefOr};
 use utoipa::{Modify, ToSchema};
@@ -123,6 +125,10 @@ fn complete_operation(op: &mut Operation) {
     if params.iter().any(|p| p.parameter_in == ParameterIn::Query) {
         standard.push(ProblemType::Validation);
     }
+    if params.iter().any(|p| p.name == "Idempotency-Key") {
+        // The key reused with another request (422), or its first request still running (409).
+        standard.extend([ProblemType::Validation, ProblemType::Conflict]);
+    }
     let responses = &mut op.responses.responses;
     for (status, response) in responses.iter_mut() {
         let RefOr::T(response) = response else { continue };
@@ -141,8 +147,34 @@ fn complete_operation(op: &mut Operation) {
     }
 }
 
+/// The optional `Idempotency-Key` header every creating or transition POST accepts.
+fn idempotency_key() -> Parameter {
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Any unique string (e.g. a UUID). A retry with the same key and request gets the original \
+             answer (with `Idempotent-Replayed: true`) and does nothing again; the same key with a \
+             different request is refused (422). Kept for 24 hours.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new().schema_type(Type::String).max_length(Some(255)),
+        ))
+        .build()
+}
+
 /// The finished document for the given routes.
 pub fn finish(mut api: OpenApi) -> OpenApi {
+    for (path, item) in api.paths.paths.iter_mut() {
+        if let Some(post) = item
+            .post
+            .as_mut()
+            .filter(|_| path.starts_with("/api/v1/") && !path.starts_with("/api/v1/auth/"))
+        {
+            post.parameters.get_or_insert_with(Vec::new).push(idempotency_key());
+        }
+    }
     for item in api.paths.paths.values_mut() {
         for op in [
             &mut item.get,

@@ -4,9 +4,11 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, get, post, put, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::amendments::{self, Amendment, AmendmentInput};
 use super::review::{self, DecisionsInput};
 use super::{Plan, PlanInput, PlanSummary};
 use crate::auth::Caller;
+use crate::db::write_transaction;
 use crate::documents::http::{IfMatch, act, confirm_signer, respond_with};
 use crate::documents::{DocumentFilter, DocumentKind};
 use crate::http::State;
@@ -32,7 +34,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(plan_signatures)
         .service(plan_versions)
         .service(plan_version)
-        .service(plan_history);
+        .service(plan_history)
+        .service(propose_plan_amendment)
+        .service(list_plan_amendments)
+        .service(get_plan_amendment)
+        .service(approve_plan_amendment)
+        .service(decline_plan_amendment);
 }
 
 /// List plans visible to you, by fund year, partnership and status.
@@ -196,4 +203,147 @@ crate::document_routes! {
     versions: plan_versions = "/plans/{id}/versions",
     version: plan_version = "/plans/{id}/versions/{number}",
     history: plan_history = "/plans/{id}/history",
+}
+
+/// Propose an amendment to an approved plan (the partnership's manager): its lines as they
+/// should become. Within the fund year's threshold it takes effect at once (status `applied`);
+/// otherwise it waits for a reviewer (status `proposed`).
+#[utoipa::path(tag = "plans", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The plan's ETag you read")),
+    request_body = AmendmentInput, responses(
+    (status = 201, description = "Recorded: applied, or waiting for review", body = Amendment),
+    (status = 403, description = "Only the partnership's manager amends its plan"),
+    (status = 409, description = "The plan is not approved, or an amendment already waits for review"),
+    (status = 412, description = "The plan changed since you read it"),
+    (status = 428, description = "If-Match is missing"),
+))]
+#[post("/plans/{id}/amendments")]
+pub async fn propose_plan_amendment(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    version: IfMatch,
+    body: JsonBody<AmendmentInput>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, input) = (id.into_inner(), body.into_inner());
+    let amendment = state
+        .db
+        .run(move |conn| write_transaction(conn, |conn| amendments::propose(conn, &caller, id, version.0, &input)))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/plans/{id}/amendments/{}", amendment.id),
+        ))
+        .json(amendment))
+}
+
+/// List a plan's amendments, oldest first.
+#[utoipa::path(tag = "plans", security(("bearer" = [])), params(("id" = i64, Path), PageParams),
+    responses((status = 200, description = "A page of amendments", body = Page<Amendment>)))]
+#[get("/plans/{id}/amendments")]
+pub async fn list_plan_amendments(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    page: QueryParams<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, page) = (id.into_inner(), page.0.request()?);
+    Ok(HttpResponse::Ok().json(
+        state
+            .db
+            .run(move |conn| amendments::list(conn, &caller, id, &page))
+            .await?,
+    ))
+}
+
+/// Read an amendment.
+#[utoipa::path(tag = "plans", security(("bearer" = [])), params(("id" = i64, Path), ("amendment_id" = i64, Path)),
+    responses((status = 200, description = "The amendment", body = Amendment)))]
+#[get("/plans/{id}/amendments/{amendment_id}")]
+pub async fn get_plan_amendment(
+    state: State,
+    caller: Caller,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, amendment_id) = path.into_inner();
+    Ok(HttpResponse::Ok().json(
+        state
+            .db
+            .run(move |conn| amendments::get(conn, &caller, id, amendment_id))
+            .await?,
+    ))
+}
+
+/// A reviewer's comment on an amendment.
+#[derive(serde::Deserialize, utoipa::ToSchema, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AmendmentDecision {
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// Approve a proposed amendment (an OPCC reviewer): it takes effect as a new approved plan
+/// version.
+#[utoipa::path(tag = "plans", security(("bearer" = [])),
+    params(("id" = i64, Path), ("amendment_id" = i64, Path), ("If-Match" = String, Header, description = "The plan's ETag you read")),
+    request_body = AmendmentDecision, responses(
+    (status = 200, description = "Approved and in effect", body = Amendment),
+    (status = 403, description = "Only an OPCC reviewer decides amendments"),
+    (status = 409, description = "The amendment is not waiting for review"),
+    (status = 412, description = "The plan changed since you read it"),
+    (status = 428, description = "If-Match is missing"),
+))]
+#[post("/plans/{id}/amendments/{amendment_id}/approve")]
+pub async fn approve_plan_amendment(
+    state: State,
+    caller: Caller,
+    path: web::Path<(i64, i64)>,
+    version: IfMatch,
+    body: JsonBody<AmendmentDecision>,
+) -> Result<HttpResponse, ApiError> {
+    let ((id, amendment_id), comment) = (path.into_inner(), body.into_inner().comment);
+    let amendment = state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                amendments::decide(conn, &caller, id, amendment_id, version.0, true, &comment)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(amendment))
+}
+
+/// Decline a proposed amendment (an OPCC reviewer), saying why. The plan does not change.
+#[utoipa::path(tag = "plans", security(("bearer" = [])), params(("id" = i64, Path), ("amendment_id" = i64, Path)),
+    request_body = AmendmentDecision, responses(
+    (status = 200, description = "Declined", body = Amendment),
+    (status = 403, description = "Only an OPCC reviewer decides amendments"),
+    (status = 409, description = "The amendment is not waiting for review"),
+))]
+#[post("/plans/{id}/amendments/{amendment_id}/decline")]
+pub async fn decline_plan_amendment(
+    state: State,
+    caller: Caller,
+    path: web::Path<(i64, i64)>,
+    body: JsonBody<AmendmentDecision>,
+) -> Result<HttpResponse, ApiError> {
+    let ((id, amendment_id), comment) = (path.into_inner(), body.into_inner().comment);
+    let amendment = state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                amendments::decide(
+                    conn,
+                    &caller,
+                    id,
+                    amendment_id,
+                    crate::documents::Precondition::Missing,
+                    false,
+                    &comment,
+                )
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(amendment))
 }

@@ -2,6 +2,7 @@
 //! partnership will spend its money on, with sub-allocations, providers, the Police & Crime Plan
 //! priorities each serves, and how outcomes will be measured.
 
+pub mod amendments;
 pub mod http;
 pub mod review;
 pub mod rules;
@@ -54,7 +55,7 @@ pub struct PlanInput {
 }
 
 /// One line of a plan, identified by its number (1, 2, ...), which returns and reports cite.
-#[derive(Deserialize, ToSchema, Debug, Clone)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct PlanLineInput {
     pub number: i32,
@@ -88,7 +89,7 @@ pub struct SubAllocation {
 
 /// A measurable indicator: "re-referral rate less than 20 %". Qualitative indicators ("staff
 /// trained are satisfied") have neither comparison nor target.
-#[derive(Deserialize, ToSchema, Debug, Clone)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct IndicatorInput {
     /// Identifies the indicator within its line; returns report actuals against it.

@@ -39,6 +39,8 @@ crate::stored_enum! {
         Approve => "approve",
         Accept => "accept",
         Revise => "revise",
+        /// Propose a change to an approved plan: POST /plans/{id}/amendments.
+        Amend => "amendments",
     }
 }
 
@@ -63,7 +65,7 @@ const fn step(transition: Transition, from: &'static [Status], to: Status, role:
 use Role::{CspManager, OpccReviewer, Treasurer};
 use Status::{Accepted, Approved, ChangesRequested, Draft, Signed, Submitted, UnderReview};
 use Transition::{
-    Accept, Approve, Countersign, RecordDecisions, RequestChanges, Revise, Sign, StartReview, Submit, Withdraw,
+    Accept, Amend, Approve, Countersign, RecordDecisions, RequestChanges, Revise, Sign, StartReview, Submit, Withdraw,
 };
 
 /// Spending Intentions Plan: the manager signs and submits; the reviewer decides each line.
@@ -75,6 +77,7 @@ pub const PLAN: &[Step] = &[
     step(RequestChanges, &[UnderReview], ChangesRequested, OpccReviewer),
     step(Approve, &[UnderReview], Approved, OpccReviewer),
     step(Revise, &[ChangesRequested], Draft, CspManager),
+    step(Amend, &[Approved], Approved, CspManager),
 ];
 
 /// Half-year returns and final reports: signed by the manager, countersigned by the treasurer.
@@ -137,13 +140,11 @@ pub fn mermaid(kind: DocumentKind) -> String {
             ));
         }
     }
-    let finals: &[Status] = match kind {
-        DocumentKind::Plan => &[Approved],
-        _ => &[Accepted],
+    let end = match kind {
+        DocumentKind::Plan => Approved,
+        _ => Accepted,
     };
-    for end in finals {
-        diagram.push_str(&format!("    {end} --> [*]\n"));
-    }
+    diagram.push_str(&format!("    {end} --> [*]\n"));
     diagram
 }
 
@@ -179,6 +180,8 @@ mod tests {
             (ChangesRequested, CspManager, Revise, Ok(Draft)),
             (ChangesRequested, CspManager, Submit, Err(409)),
             (Approved, OpccReviewer, RequestChanges, Err(409)),
+            (Approved, CspManager, Amend, Ok(Approved)),
+            (Draft, CspManager, Amend, Err(409)),
         ];
         for (status, role, transition, expected) in cases {
             let outcome = check(DocumentKind::Plan, status, transition, &caller(role)).map_err(|e| match e {

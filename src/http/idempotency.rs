@@ -1,0 +1,248 @@
+//! `Idempotency-Key` on POST: a partner system retrying a request (after a timeout, say) gets
+//! the original answer again instead of creating or submitting twice. The key is scoped to the
+//! caller; the same key with a different request is refused (422); a key whose first request is
+//! still running answers 409. Answers are kept for a day; server errors are not kept, so a retry
+//! after one runs the request again.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{HttpMessage, HttpResponse, ResponseError};
+use diesel::prelude::*;
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+
+use super::State;
+use super::problem::ApiError;
+use crate::db::{DbConnection, write_transaction};
+use crate::error::{Error, FieldError};
+use crate::schema::idempotency_keys;
+use crate::timestamps;
+
+pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// Response headers worth replaying.
+const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
+
+const RETENTION_HOURS: i64 = 24;
+
+enum Claim {
+    /// First use: run the request and keep its answer.
+    Fresh(i64),
+    /// Seen before with this request: answer as then.
+    Replay {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
+    Mismatch,
+    InProgress,
+}
+
+fn request_digest(req: &ServiceRequest, body: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(req.method().as_str());
+    hasher.update(b" ");
+    hasher.update(req.uri().to_string());
+    hasher.update(b"\n");
+    hasher.update(
+        req.headers()
+            .get(header::CONTENT_TYPE)
+            .map(HeaderValue::as_bytes)
+            .unwrap_or_default(),
+    );
+    hasher.update(b"\n");
+    hasher.update(body);
+    hex::encode(hasher.finalize())
+}
+
+/// A remembered request: its digest, and its answer once there is one.
+type StoredRequest = (String, Option<i32>, Option<String>, Option<Vec<u8>>);
+
+fn claim(conn: &mut DbConnection, principal: &str, key: &str, digest: &str) -> Result<Claim, Error> {
+    write_transaction(conn, |conn| {
+        let expired = timestamps::now() - chrono::TimeDelta::hours(RETENTION_HOURS);
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(expired))).execute(conn)?;
+        let found: Option<StoredRequest> = idempotency_keys::table
+            .filter(idempotency_keys::principal.eq(principal))
+            .filter(idempotency_keys::idempotency_key.eq(key))
+            .select((
+                idempotency_keys::request_sha256,
+                idempotency_keys::response_status,
+                idempotency_keys::response_headers,
+                idempotency_keys::response_body,
+            ))
+            .first(conn)
+            .optional()?;
+        Ok(match found {
+            Some((stored, _, _, _)) if stored != digest => Claim::Mismatch,
+            Some((_, None, _, _)) => Claim::InProgress,
+            Some((_, Some(status), headers, body)) => Claim::Replay {
+                status: u16::try_from(status).unwrap_or(500),
+                headers: headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default(),
+                body: body.unwrap_or_default(),
+            },
+            None => Claim::Fresh(
+                diesel::insert_into(idempotency_keys::table)
+                    .values((
+                        idempotency_keys::principal.eq(principal),
+                        idempotency_keys::idempotency_key.eq(key),
+                        idempotency_keys::request_sha256.eq(digest),
+                        idempotency_keys::created_at.eq(timestamps::now()),
+                    ))
+                    .returning(idempotency_keys::id)
+                    .get_result(conn)?,
+            ),
+        })
+    })
+}
+
+fn problem(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
+    let response = error.error_response();
+    req.into_response(response)
+}
+
+/// The middleware: passes everything through unless a POST under /api/v1 carries the header.
+pub async fn replay_or_record(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let key = req
+        .headers()
+        .get(&IDEMPOTENCY_KEY)
+        .map(|v| v.to_str().map(str::to_owned));
+    let applies =
+        req.method() == Method::POST && req.path().starts_with("/api/v1/") && !req.path().starts_with("/api/v1/auth/");
+    let (Some(key), true) = (key, applies) else {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    let Ok(key) = key.map_err(|_| ()).and_then(|k| {
+        let k = k.trim().to_owned();
+        ((1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
+            .then_some(k)
+            .ok_or(())
+    }) else {
+        return Ok(problem(
+            req,
+            ApiError::Malformed("Idempotency-Key must be 1 to 255 visible ASCII characters".into()),
+        ));
+    };
+    let Some(state) = req.app_data::<State>().cloned() else {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    // Unauthenticated requests go on to be refused by the handler; nothing to remember.
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned());
+    let Some(Ok((principal, _))) = token.map(|t| state.tokens.verify(&t)) else {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    let principal = principal.subject();
+
+    let limit = state.config.max_body_bytes.max(state.config.attachment_max_bytes);
+    let mut payload = req.take_payload();
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let Ok(chunk) = chunk else {
+            return Ok(problem(
+                req,
+                ApiError::Malformed("the request body could not be read".into()),
+            ));
+        };
+        if body.len() + chunk.len() > limit {
+            return Ok(problem(req, ApiError::PayloadTooLarge(limit)));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body: Bytes = body.freeze();
+    let digest = request_digest(&req, &body);
+    req.set_payload(actix_web::dev::Payload::from(body));
+
+    let claimed = {
+        let (principal, key, digest) = (principal.clone(), key.clone(), digest.clone());
+        state.db.run(move |conn| claim(conn, &principal, &key, &digest)).await
+    };
+    let reservation = match claimed {
+        Err(e) => return Ok(problem(req, e.into())),
+        Ok(Claim::Mismatch) => {
+            return Ok(problem(
+                req,
+                Error::Invalid(vec![FieldError::new(
+                    "Idempotency-Key",
+                    "reused",
+                    "this key was used for a different request; use a new key for a new request",
+                )])
+                .into(),
+            ));
+        }
+        Ok(Claim::InProgress) => {
+            return Ok(problem(
+                req,
+                Error::Conflict {
+                    detail: "a request with this Idempotency-Key is still being processed; retry shortly".into(),
+                    field: None,
+                }
+                .into(),
+            ));
+        }
+        Ok(Claim::Replay { status, headers, body }) => {
+            let mut response = HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
+            for (name, value) in headers {
+                response.insert_header((name, value));
+            }
+            response.insert_header((REPLAYED, "true"));
+            return Ok(req.into_response(response.body(body)));
+        }
+        Ok(Claim::Fresh(id)) => id,
+    };
+
+    let response = next.call(req).await?;
+    let (request, response) = response.into_parts();
+    let status = response.status();
+    let kept: Vec<(String, String)> = KEPT_HEADERS
+        .iter()
+        .filter_map(|name| {
+            Some((
+                name.as_str().to_owned(),
+                response.headers().get(name)?.to_str().ok()?.to_owned(),
+            ))
+        })
+        .collect();
+    let (head, body) = response.into_parts();
+    let bytes = actix_web::body::to_bytes(body)
+        .await
+        .map_err(|_| actix_web::error::ErrorInternalServerError("response body"))?;
+    let stored = bytes.to_vec();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            if status.is_server_error() {
+                diesel::delete(idempotency_keys::table.find(reservation)).execute(conn)?;
+            } else {
+                diesel::update(idempotency_keys::table.find(reservation))
+                    .set((
+                        idempotency_keys::response_status.eq(Some(i32::from(status.as_u16()))),
+                        idempotency_keys::response_headers.eq(Some(serde_json::to_string(&kept).unwrap_or_default())),
+                        idempotency_keys::response_body.eq(Some(stored)),
+                    ))
+                    .execute(conn)?;
+            }
+            Ok(())
+        })
+        .await;
+    if let Err(e) = outcome {
+        tracing::error!(error = %e, "could not record an idempotent response");
+    }
+    Ok(ServiceResponse::new(
+        request,
+        head.set_body(bytes).map_into_boxed_body(),
+    ))
+}
