@@ -130,3 +130,29 @@ impl Cycle {
             .id()
     }
 }
+
+impl Cycle {
+    /// Reads a document and returns its current version (its ETag).
+    pub async fn version(&self, path: &str) -> Value {
+        let reply = self.app.get(path).token(&self.app.admin_token).send().await.expect(200);
+        let etag = reply.header("etag").expect("documents have an ETag");
+        assert_eq!(etag, format!("\"{}\"", reply.body["version"]));
+        reply.body["version"].clone()
+    }
+
+    /// Takes a transition at the document's current version; returns the raw reply.
+    pub async fn act(&self, path: &str, transition: &str, token: &str, body: Value) -> crate::support::Reply {
+        let version = self.version(path).await;
+        self.app
+            .post(&format!("{path}/{transition}"))
+            .token(token)
+            .if_match(&version)
+            .json(&body)
+            .await
+    }
+
+    /// A signature body with the test password.
+    pub fn signature(&self) -> Value {
+        serde_json::json!({"password": crate::support::PASSWORD})
+    }
+}

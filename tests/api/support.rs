@@ -23,6 +23,8 @@ pub const PASSWORD: &str = "a-long-test-password";
 /// A running service and a client for it.
 pub struct TestApp {
     pub base: String,
+    /// The database this test's service uses, for the command line and for tampering.
+    pub database_url: String,
     pub state: web::Data<AppState>,
     pub admin_token: String,
     client: awc::Client,
@@ -201,6 +203,7 @@ impl TestApp {
             PASSWORD.into(),
         ];
         args.extend(options.flags);
+        let database_url = args[2].clone();
         let cli = Cli::try_parse_from(args).expect("valid test flags");
         let config = cli.settings.resolve().expect("a valid test configuration");
         let state = web::block(move || AppState::start(config))
@@ -218,6 +221,7 @@ impl TestApp {
             .finish();
         let mut app = TestApp {
             base,
+            database_url,
             state,
             admin_token: String::new(),
             client,
@@ -245,6 +249,14 @@ impl TestApp {
 
     pub fn patch(&self, path: &str) -> Call {
         self.call(Method::PATCH, path)
+    }
+
+    /// Runs SQL directly against this test's database, as someone with database access could.
+    pub fn execute_sql(&self, sql: &str) -> Result<(), String> {
+        let mut conn = Connector::new(&self.database_url)
+            .connect()
+            .map_err(|e| e.to_string())?;
+        conn.batch_execute(sql).map_err(|e| e.to_string())
     }
 
     pub async fn token_reply(&self, email: &str, password: &str) -> Reply {

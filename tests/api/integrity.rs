@@ -1,0 +1,416 @@
+//! What makes the service a system of record: a history nobody can quietly rewrite, retries
+//! that do not duplicate, concurrent changes that cannot both win, and amendments that keep
+//! every approved version.
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::fixtures::{Cycle, cycle, seed, seed_for};
+
+async fn some_history(c: &Cycle) -> String {
+    let id = c.plan("plymouth-2021-22-plan", c.plymouth_2021, &c.manager).await;
+    let path = format!("/api/v1/plans/{id}");
+    c.act(&path, "submit", &c.manager, c.signature()).await.expect(200);
+    c.act(&path, "start-review", &c.reviewer, json!({})).await.expect(200);
+    path
+}
+
+fn verify_history_command(c: &Cycle) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_cspfund"))
+        .arg("verify-history")
+        .env("DATABASE_URL", &c.app.database_url)
+        .env("CSPFUND_JWT_SECRET", crate::support::JWT_SECRET)
+        .env("CSPFUND_DATA_DIR", std::env::temp_dir())
+        .output()
+        .expect("the binary runs")
+}
+
+#[actix_web::test]
+async fn the_history_chain_detects_an_entry_altered_in_the_database() {
+    let c = cycle().await;
+    some_history(&c).await;
+    let intact = c
+        .app
+        .get("/api/v1/history/verification")
+        .token(&c.app.admin_token)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(intact["intact"], true);
+    assert_eq!(intact["entries"], 3);
+    c.app
+        .get("/api/v1/history/verification")
+        .token(&c.reviewer)
+        .send()
+        .await
+        .expect_problem(403, "forbidden");
+    let output = verify_history_command(&c);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("history intact: 3 entries"));
+
+    // The database itself refuses to change the history...
+    let refused = c
+        .app
+        .execute_sql("UPDATE history SET action = 'approve' WHERE action = 'submit'");
+    assert!(
+        refused.is_err_and(|e| e.contains("append-only")),
+        "the trigger refuses the update"
+    );
+    let removed = c.app.execute_sql("DELETE FROM history");
+    assert!(
+        removed.is_err_and(|e| e.contains("append-only")),
+        "the trigger refuses the deletion"
+    );
+    // ...so someone with database access removes the guard first, then rewrites an entry.
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        c.app
+            .execute_sql("DROP TRIGGER history_no_change ON history")
+            .expect("dropped");
+    } else {
+        c.app.execute_sql("DROP TRIGGER history_no_update").expect("dropped");
+    }
+    let feed = c
+        .app
+        .get("/api/v1/history")
+        .token(&c.reviewer)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let submit_id = feed["items"][1]["id"].as_i64().expect("an id");
+    c.app
+        .execute_sql(&format!(
+            "UPDATE history SET actor_role = 'opcc_reviewer' WHERE id = {submit_id}"
+        ))
+        .expect("the entry is rewritten");
+
+    let broken = c
+        .app
+        .get("/api/v1/history/verification")
+        .token(&c.app.admin_token)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(broken["intact"], false);
+    assert_eq!(broken["first_broken"]["id"], submit_id);
+    assert!(
+        broken["first_broken"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("altered"))
+    );
+    let output = verify_history_command(&c);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("history broken at entry {submit_id}")),
+        "{stderr}"
+    );
+}
+
+#[actix_web::test]
+async fn the_history_is_a_feed_scoped_to_the_partnership() {
+    let c = cycle().await;
+    some_history(&c).await;
+    c.plan("torbay-2021-22-plan", c.torbay_2021, &c.torbay_manager).await;
+    let all = c
+        .app
+        .get("/api/v1/history?limit=2")
+        .token(&c.reviewer)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(all["items"].as_array().map(Vec::len), Some(2));
+    let cursor = all["next_cursor"].as_str().expect("more entries follow").to_owned();
+    let rest = c
+        .app
+        .get(&format!("/api/v1/history?cursor={cursor}"))
+        .token(&c.reviewer)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(rest["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(rest["items"][0]["previous_hash"], all["items"][1]["hash"]);
+    let torbay = c
+        .app
+        .get("/api/v1/history")
+        .token(&c.torbay_manager)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(torbay["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(torbay["items"][0]["partnership_id"], c.torbay);
+}
+
+#[actix_web::test]
+async fn a_retried_request_with_the_same_idempotency_key_is_answered_once() {
+    let c = cycle().await;
+    let body = seed_for("plymouth-2021-22-plan", c.plymouth_2021);
+    let post = || {
+        c.app
+            .post("/api/v1/plans")
+            .token(&c.manager)
+            .header("idempotency-key", "plan-2021-22-attempt-1")
+    };
+    let first = post().json(&body).await.expect(201);
+    let retry = post().json(&body).await.expect(201);
+    assert_eq!(retry.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(retry.body, first.body);
+    assert_eq!(retry.header("location"), first.header("location"));
+    let plans = c
+        .app
+        .get("/api/v1/plans")
+        .token(&c.manager)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(plans["items"].as_array().map(Vec::len), Some(1), "one plan, not two");
+
+    let mut different = body.clone();
+    different["lines"][0]["amount"] = json!("1.00");
+    let reused = post().json(&different).await.expect_problem(422, "validation");
+    assert_eq!(reused.violations(), ["Idempotency-Key:reused"]);
+
+    // Keys belong to their caller: another partnership's key of the same name is another key.
+    c.app
+        .post("/api/v1/plans")
+        .token(&c.torbay_manager)
+        .header("idempotency-key", "plan-2021-22-attempt-1")
+        .json(&seed_for("torbay-2021-22-plan", c.torbay_2021))
+        .await
+        .expect(201);
+
+    // A submission retried after a lost answer is not a second submission.
+    let path = format!("/api/v1/plans/{}", first.id());
+    let submit = || {
+        c.app
+            .post(&format!("{path}/submit"))
+            .token(&c.manager)
+            .if_match(&json!(1))
+            .header("idempotency-key", "submit-plan-once")
+    };
+    let submitted = submit().json(&c.signature()).await.expect(200);
+    let again = submit().json(&c.signature()).await.expect(200);
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(again.body["version"], submitted.body["version"]);
+    let history = c
+        .app
+        .get(&format!("{path}/history"))
+        .token(&c.manager)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let submits = history["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["action"] == "submit")
+        .count();
+    assert_eq!(submits, 1);
+}
+
+#[actix_web::test]
+async fn two_concurrent_submissions_make_exactly_one_transition() {
+    let c = cycle().await;
+    let id = c.plan("plymouth-2021-22-plan", c.plymouth_2021, &c.manager).await;
+    let path = format!("/api/v1/plans/{id}");
+    let (signature, version, url) = (c.signature(), json!(1), format!("{path}/submit"));
+    let submit = || c.app.post(&url).token(&c.manager).if_match(&version).json(&signature);
+    let (a, b) = futures_util::future::join(submit(), submit()).await;
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses[0], 200, "one succeeds: {} / {}", a.body, b.body);
+    assert!(
+        [409, 412].contains(&statuses[1]),
+        "the other is refused: {} / {}",
+        a.body,
+        b.body
+    );
+    let history = c
+        .app
+        .get(&format!("{path}/history"))
+        .token(&c.manager)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let submits = history["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["action"] == "submit")
+        .count();
+    assert_eq!(submits, 1);
+    let signatures = c
+        .app
+        .get(&format!("{path}/signatures"))
+        .token(&c.manager)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(signatures.as_array().map(Vec::len), Some(1));
+}
+
+async fn approved_plan(c: &Cycle) -> String {
+    let path = some_history(c).await;
+    let decisions: Vec<Value> = (1..=6)
+        .map(|line| json!({"line": line, "decision": "approved"}))
+        .collect();
+    c.act(&path, "decisions", &c.reviewer, json!({"decisions": decisions}))
+        .await
+        .expect(200);
+    c.act(&path, "approve", &c.reviewer, json!({})).await.expect(200);
+    path
+}
+
+#[actix_web::test]
+async fn small_amendments_apply_at_once_and_large_ones_wait_for_review() {
+    let c = cycle().await;
+    let years = c
+        .app
+        .get("/api/v1/fund-years")
+        .token(&c.reviewer)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let year_2021 = years["items"][1]["id"].clone();
+    c.app
+        .patch(&format!("/api/v1/fund-years/{year_2021}"))
+        .token(&c.app.admin_token)
+        .json(&json!({"amendment_threshold": "2000.00", "amendment_threshold_percent": 50}))
+        .await
+        .expect(200);
+    let path = approved_plan(&c).await;
+
+    // A £1,500 virement from the analysis line (32% of it) to WRAP training: within both limits.
+    let mut small = seed("plymouth-2021-22-plan")["lines"].clone();
+    small[3]["amount"] = json!("28000.00");
+    small[3]["sub_allocations"][3]["amount"] = json!("5000.00");
+    small[5]["amount"] = json!("3174.00");
+    let applied = propose(&c, &path, small, "WRAP is oversubscribed")
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(applied["status"], "applied");
+    assert_eq!(applied["largest_change"], "1500.00");
+    assert_eq!(applied["largest_change_percent"], "32.09");
+    let plan = c.app.get(&path).token(&c.manager).send().await.expect(200).body;
+    assert_eq!(plan["status"], "approved");
+    assert_eq!(plan["lines"][3]["amount"], "28000.00");
+    assert_eq!(plan["review"]["approved_amount"], "400568.00");
+
+    // Moving £20,000 needs a reviewer; meanwhile the plan is unchanged and a second proposal waits.
+    let mut large = plan["lines"].clone();
+    for line in large.as_array_mut().into_iter().flatten() {
+        if let Some(fields) = line.as_object_mut() {
+            for computed in ["sub_allocated", "opcc_share_percent"] {
+                fields.remove(computed);
+            }
+            let priorities: Vec<Value> = fields["priorities"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| p["number"].clone())
+                .collect();
+            fields.insert("priorities".into(), json!(priorities));
+            if let Some(indicators) = fields.get_mut("indicators").and_then(Value::as_array_mut) {
+                for indicator in indicators.iter_mut().filter_map(Value::as_object_mut) {
+                    indicator.remove("target_text");
+                }
+            }
+        }
+    }
+    large[0]["amount"] = json!("220819.00");
+    large[0]["sub_allocations"][0]["amount"] = json!("190000.00");
+    large[4]["amount"] = json!("30000.00");
+    let proposed = propose(&c, &path, large.clone(), "Expand reverse mentoring")
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(proposed["status"], "proposed");
+    propose(&c, &path, large, "again").await.expect_problem(409, "conflict");
+    let unchanged = c.app.get(&path).token(&c.manager).send().await.expect(200).body;
+    assert_eq!(unchanged["lines"][4]["amount"], "10000.00");
+
+    let decision = format!("{path}/amendments/{}", proposed["id"]);
+    decide(&c, &path, &format!("{decision}/approve"), &c.manager)
+        .await
+        .expect_problem(403, "forbidden");
+    let approved = decide(&c, &path, &format!("{decision}/approve"), &c.reviewer)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(approved["status"], "approved");
+    decide(&c, &path, &format!("{decision}/decline"), &c.reviewer)
+        .await
+        .expect_problem(409, "conflict");
+    let amended = c.app.get(&path).token(&c.manager).send().await.expect(200).body;
+    assert_eq!(amended["lines"][4]["amount"], "30000.00");
+
+    let versions = c
+        .app
+        .get(&format!("{path}/versions"))
+        .token(&c.reviewer)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let reasons: Vec<&str> = versions["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["reason"].as_str())
+        .collect();
+    assert_eq!(reasons, ["submitted", "approved", "amended", "amended"]);
+    let listed = c
+        .app
+        .get(&format!("{path}/amendments"))
+        .token(&c.treasurer)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(2));
+
+    // Returns compare against the plan as amended.
+    let half = c
+        .app
+        .post("/api/v1/half-year-returns")
+        .token(&c.manager)
+        .json(&json!({"allocation_id": c.plymouth_2021, "half": "first", "half_year_end": "2021-09-30",
+            "amount_claimed": "200284.00", "invoice_reference": "SP-H1",
+            "projects": [{"plan_line": 5, "provider": "Youth service", "provider_status": "statutory", "rag": "on_track"}]}))
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(half["projects"][0]["funding"], "30000.00");
+}
+
+async fn propose(c: &Cycle, path: &str, lines: Value, reason: &str) -> crate::support::Reply {
+    let version = c.version(path).await;
+    c.app
+        .post(&format!("{path}/amendments"))
+        .token(&c.manager)
+        .if_match(&version)
+        .json(&json!({"reason": reason, "lines": lines}))
+        .await
+}
+
+async fn decide(c: &Cycle, plan: &str, url: &str, token: &str) -> crate::support::Reply {
+    let version = c.version(plan).await;
+    c.app
+        .post(url)
+        .token(token)
+        .if_match(&version)
+        .json(&json!({"comment": "Agreed at the commissioning meeting"}))
+        .await
+}
