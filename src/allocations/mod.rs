@@ -14,7 +14,7 @@ use crate::error::{Error, Violations};
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{allocations, fund_years, half_year_returns, partnerships, plan_lines, plans};
-use crate::{fund_years as years, partnerships as partnership_records, timestamps};
+use crate::{fund_years as years, history, partnerships as partnership_records, timestamps};
 
 const MAX_PURPOSE: usize = 1000;
 
@@ -231,8 +231,18 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: &NewAllocation) -> 
             ))
             .returning(allocations::id)
             .get_result(conn)?;
-        find(conn, id)?.ok_or(Error::NotFound("allocation"))
+        let created = find(conn, id)?.ok_or(Error::NotFound("allocation"))?;
+        history::record_change(conn, caller, record(&created), "created", None, &created)?;
+        Ok(created)
     })
+}
+
+fn record(allocation: &Allocation) -> history::Record<'static> {
+    history::Record {
+        kind: "allocation",
+        id: allocation.id,
+        partnership_id: Some(allocation.partnership_id),
+    }
 }
 
 /// What is already committed against an allocation: its plan lines and its claims.
@@ -261,7 +271,10 @@ pub fn update(
         let current = find(conn, id)?.ok_or(Error::NotFound("allocation"))?;
         let grant = changes.grant.unwrap_or(current.grant);
         let carry_forward = changes.carry_forward.unwrap_or(current.carry_forward);
-        let purpose = changes.carry_forward_purpose.clone().or(current.carry_forward_purpose);
+        let purpose = changes
+            .carry_forward_purpose
+            .clone()
+            .or(current.carry_forward_purpose.clone());
         let mut v = Violations::new();
         check_amounts(&mut v, grant, carry_forward, purpose.as_deref());
         let (planned, claimed) = committed(conn, id)?;
@@ -281,6 +294,8 @@ pub fn update(
                 allocations::updated_at.eq(timestamps::now()),
             ))
             .execute(conn)?;
-        find(conn, id)?.ok_or(Error::NotFound("allocation"))
+        let updated = find(conn, id)?.ok_or(Error::NotFound("allocation"))?;
+        history::record_change(conn, caller, record(&updated), "edited", Some(&current), &updated)?;
+        Ok(updated)
     })
 }

@@ -15,7 +15,7 @@ use crate::db::{DbConnection, write_transaction};
 use crate::error::{Error, Violations};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::api_clients;
-use crate::{partnerships, timestamps};
+use crate::{history, partnerships, timestamps};
 
 const MAX_TEXT: usize = 200;
 
@@ -169,7 +169,7 @@ pub fn create(
             ));
         }
         let now = timestamps::now();
-        Ok(diesel::insert_into(api_clients::table)
+        let created: ApiClient = diesel::insert_into(api_clients::table)
             .values((
                 api_clients::client_id.eq(client_id),
                 api_clients::name.eq(new.name.trim()),
@@ -181,8 +181,18 @@ pub fn create(
                 api_clients::updated_at.eq(now),
             ))
             .returning(api_clients::all_columns)
-            .get_result(conn)?)
+            .get_result(conn)?;
+        history::record_change(conn, caller, record(&created), "created", None, &created)?;
+        Ok(created)
     })
+}
+
+fn record(client: &ApiClient) -> history::Record<'static> {
+    history::Record {
+        kind: "api_client",
+        id: client.id,
+        partnership_id: client.partnership_id,
+    }
 }
 
 pub fn update(
@@ -211,6 +221,7 @@ pub fn update(
         if !active {
             sessions::revoke_all(conn, Principal::ApiClient(id))?;
         }
+        history::record_change(conn, caller, record(&client), "edited", Some(&current), &client)?;
         Ok(client)
     })
 }
@@ -220,7 +231,7 @@ pub fn rotate_secret(conn: &mut DbConnection, caller: &Caller, id: i64, secret_h
     caller.require_admin()?;
     write_transaction(conn, |conn| {
         find(conn, id)?.ok_or(Error::NotFound("API client"))?;
-        let client = diesel::update(api_clients::table.find(id))
+        let client: ApiClient = diesel::update(api_clients::table.find(id))
             .set((
                 api_clients::secret_hash.eq(secret_hash),
                 api_clients::updated_at.eq(timestamps::now()),
@@ -228,6 +239,7 @@ pub fn rotate_secret(conn: &mut DbConnection, caller: &Caller, id: i64, secret_h
             .returning(api_clients::all_columns)
             .get_result(conn)?;
         sessions::revoke_all(conn, Principal::ApiClient(id))?;
+        history::record_change(conn, caller, record(&client), "secret-rotated", Some(&client), &client)?;
         Ok(client)
     })
 }

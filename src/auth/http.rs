@@ -340,7 +340,7 @@ pub async fn change_my_password(
     let hash = state.hash_secret(change.new_password).await?;
     state
         .db
-        .run(move |conn| users::set_own_password(conn, user_id, &hash))
+        .run(move |conn| users::set_own_password(conn, &caller, &hash))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -14,7 +14,7 @@ use crate::error::{Error, Violations};
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{allocations, fund_years, plans};
-use crate::{priority_sets, timestamps};
+use crate::{history, priority_sets, timestamps};
 
 /// How long after the year ends a final report may fall due.
 const FINAL_REPORT_GRACE_DAYS: i64 = 183;
@@ -241,7 +241,7 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: &NewFundYear) -> Re
             ));
         }
         let now = timestamps::now();
-        Ok(diesel::insert_into(fund_years::table)
+        let created: FundYear = diesel::insert_into(fund_years::table)
             .values((
                 fund_years::label.eq(new.label.trim()),
                 fund_years::starts_on.eq(starts_on),
@@ -256,8 +256,18 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: &NewFundYear) -> Re
                 fund_years::amendment_threshold_percent.eq(new.amendment_threshold_percent),
             ))
             .returning(fund_years::all_columns)
-            .get_result(conn)?)
+            .get_result(conn)?;
+        history::record_change(conn, caller, record(&created), "created", None, &created)?;
+        Ok(created)
     })
+}
+
+fn record(year: &FundYear) -> history::Record<'static> {
+    history::Record {
+        kind: "fund_year",
+        id: year.id,
+        partnership_id: None,
+    }
 }
 
 pub fn update(conn: &mut DbConnection, caller: &Caller, id: i64, changes: &FundYearChanges) -> Result<FundYear, Error> {
@@ -294,7 +304,7 @@ pub fn update(conn: &mut DbConnection, caller: &Caller, id: i64, changes: &FundY
             );
         }
         v.finish()?;
-        Ok(diesel::update(fund_years::table.find(id))
+        let updated: FundYear = diesel::update(fund_years::table.find(id))
             .set((
                 fund_years::plan_due.eq(plan_due),
                 fund_years::half_year_return_due.eq(half),
@@ -305,7 +315,9 @@ pub fn update(conn: &mut DbConnection, caller: &Caller, id: i64, changes: &FundY
                 fund_years::amendment_threshold_percent.eq(threshold_percent),
             ))
             .returning(fund_years::all_columns)
-            .get_result(conn)?)
+            .get_result(conn)?;
+        history::record_change(conn, caller, record(&updated), "edited", Some(&current), &updated)?;
+        Ok(updated)
     })
 }
 

@@ -292,6 +292,51 @@ pub fn verify_as(conn: &mut DbConnection, caller: &Caller) -> Result<Verificatio
     verify(conn)
 }
 
+/// A record kept outside the documents: an allocation, a user, a fund year...
+pub struct Record<'a> {
+    pub kind: &'a str,
+    pub id: i64,
+    pub partnership_id: Option<i64>,
+}
+
+/// Records a change to such a record: the fields that differ between its JSON before (none when
+/// created) and after. `updated_at` is left out: the entry's own time says when.
+pub fn record_change<T: Serialize>(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    record: Record,
+    action: &str,
+    before: Option<&T>,
+    after: &T,
+) -> Result<(), Error> {
+    let json = |value: Option<&T>| -> Result<Value, Error> {
+        let mut value = value
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(Error::internal)?
+            .unwrap_or(Value::Null);
+        if let Value::Object(fields) = &mut value {
+            fields.remove("updated_at");
+        }
+        Ok(value)
+    };
+    let changed_fields = diff::changed_fields(&json(before)?, &json(Some(after))?);
+    append(
+        conn,
+        Event {
+            actor: caller,
+            partnership_id: record.partnership_id,
+            entity_kind: record.kind,
+            entity_id: record.id,
+            action,
+            from_state: None,
+            to_state: None,
+            changed_fields,
+            details: json!({}),
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

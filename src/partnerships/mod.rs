@@ -12,7 +12,7 @@ use crate::db::{DbConnection, lower, write_transaction};
 use crate::error::{Error, Violations};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::partnerships;
-use crate::timestamps;
+use crate::{history, timestamps};
 
 const MAX_TEXT: usize = 200;
 
@@ -55,6 +55,14 @@ pub struct PartnershipChanges {
     pub name: Option<String>,
     pub area: Option<String>,
     pub lead_authority: Option<String>,
+}
+
+fn record(partnership: &Partnership) -> history::Record<'static> {
+    history::Record {
+        kind: "partnership",
+        id: partnership.id,
+        partnership_id: Some(partnership.id),
+    }
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<Partnership>, Error> {
@@ -113,7 +121,7 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: NewPartnership) -> 
         let name = new.name.trim();
         ensure_name_free(conn, name, None)?;
         let now = timestamps::now();
-        Ok(diesel::insert_into(partnerships::table)
+        let created: Partnership = diesel::insert_into(partnerships::table)
             .values((
                 partnerships::name.eq(name),
                 partnerships::area.eq(new.area.trim()),
@@ -122,7 +130,9 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: NewPartnership) -> 
                 partnerships::updated_at.eq(now),
             ))
             .returning(partnerships::all_columns)
-            .get_result(conn)?)
+            .get_result(conn)?;
+        history::record_change(conn, caller, record(&created), "created", None, &created)?;
+        Ok(created)
     })
 }
 
@@ -149,17 +159,18 @@ pub fn update(
         if let Some(name) = &changes.name {
             ensure_name_free(conn, name.trim(), Some(id))?;
         }
-        let trimmed = |value: &Option<String>, current: String| {
-            value.as_deref().map(str::trim).map(str::to_owned).unwrap_or(current)
-        };
-        Ok(diesel::update(partnerships::table.find(id))
+        let trimmed =
+            |value: &Option<String>, current: &str| value.as_deref().map(str::trim).unwrap_or(current).to_owned();
+        let updated: Partnership = diesel::update(partnerships::table.find(id))
             .set((
-                partnerships::name.eq(trimmed(&changes.name, current.name)),
-                partnerships::area.eq(trimmed(&changes.area, current.area)),
-                partnerships::lead_authority.eq(trimmed(&changes.lead_authority, current.lead_authority)),
+                partnerships::name.eq(trimmed(&changes.name, &current.name)),
+                partnerships::area.eq(trimmed(&changes.area, &current.area)),
+                partnerships::lead_authority.eq(trimmed(&changes.lead_authority, &current.lead_authority)),
                 partnerships::updated_at.eq(timestamps::now()),
             ))
             .returning(partnerships::all_columns)
-            .get_result(conn)?)
+            .get_result(conn)?;
+        history::record_change(conn, caller, record(&updated), "edited", Some(&current), &updated)?;
+        Ok(updated)
     })
 }

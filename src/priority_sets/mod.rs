@@ -15,7 +15,7 @@ use crate::db::{DbConnection, lower, write_transaction};
 use crate::error::{Error, Violations};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{plan_line_priorities, priorities, priority_sets};
-use crate::timestamps;
+use crate::{history, timestamps};
 
 const MAX_TEXT: usize = 300;
 
@@ -226,7 +226,14 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, input: &PrioritySetInput
         for priority in &input.priorities {
             insert_priority(conn, id, priority)?;
         }
-        get(conn, id)
+        let created = get(conn, id)?;
+        let record = history::Record {
+            kind: "priority_set",
+            id,
+            partnership_id: None,
+        };
+        history::record_change(conn, caller, record, "created", None, &created)?;
+        Ok(created)
     })
 }
 
@@ -252,7 +259,7 @@ pub fn replace(
     caller.require_admin()?;
     validate(input)?;
     write_transaction(conn, |conn| {
-        get(conn, id)?;
+        let before = get(conn, id)?;
         ensure_name_free(conn, input.name.trim(), id)?;
         diesel::update(priority_sets::table.find(id))
             .set((
@@ -299,6 +306,13 @@ pub fn replace(
         {
             insert_priority(conn, id, new)?;
         }
-        get(conn, id)
+        let after = get(conn, id)?;
+        let record = history::Record {
+            kind: "priority_set",
+            id,
+            partnership_id: None,
+        };
+        history::record_change(conn, caller, record, "edited", Some(&before), &after)?;
+        Ok(after)
     })
 }

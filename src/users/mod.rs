@@ -12,7 +12,7 @@ use crate::db::{DbConnection, write_transaction};
 use crate::error::{Error, Violations};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::users;
-use crate::{partnerships, timestamps};
+use crate::{history, partnerships, timestamps};
 
 const MAX_TEXT: usize = 200;
 const MAX_EMAIL: usize = 254;
@@ -210,8 +210,18 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: &NewUser, password_
         let mut violations = Violations::new();
         check_role_partnership(conn, &mut violations, new.role, new.partnership_id)?;
         violations.finish()?;
-        insert(conn, new, password_hash)
+        let created = insert(conn, new, password_hash)?;
+        history::record_change(conn, caller, record(&created), "created", None, &created)?;
+        Ok(created)
     })
+}
+
+fn record(user: &User) -> history::Record<'static> {
+    history::Record {
+        kind: "user",
+        id: user.id,
+        partnership_id: user.partnership_id,
+    }
 }
 
 /// Inserts without a caller: for the first admin, created from the command line or environment.
@@ -326,19 +336,28 @@ pub fn update(
         if !active || new_password_hash.is_some() || role != current.role || partnership_id != current.partnership_id {
             sessions::revoke_all(conn, Principal::User(id))?;
         }
+        history::record_change(conn, caller, record(&user), "edited", Some(&current), &user)?;
+        if new_password_hash.is_some() {
+            history::record_change(conn, caller, record(&user), "password-reset", Some(&user), &user)?;
+        }
         Ok(user)
     })
 }
 
 /// A user changing their own password, having proved the current one.
-pub fn set_own_password(conn: &mut DbConnection, id: i64, password_hash: &str) -> Result<(), Error> {
+pub fn set_own_password(conn: &mut DbConnection, caller: &Caller, password_hash: &str) -> Result<(), Error> {
+    let Principal::User(id) = caller.principal else {
+        return Err(Error::Forbidden("API clients have no password".into()));
+    };
     write_transaction(conn, |conn| {
-        diesel::update(users::table.find(id))
+        let user: User = diesel::update(users::table.find(id))
             .set((
                 users::password_hash.eq(password_hash),
                 users::updated_at.eq(timestamps::now()),
             ))
-            .execute(conn)?;
-        sessions::revoke_all(conn, Principal::User(id))
+            .returning(users::all_columns)
+            .get_result(conn)?;
+        sessions::revoke_all(conn, Principal::User(id))?;
+        history::record_change(conn, caller, record(&user), "password-changed", Some(&user), &user)
     })
 }

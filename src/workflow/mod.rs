@@ -206,6 +206,19 @@ mod tests {
         assert!(matches!(refused, Err(Error::TransitionNotAllowed { allowed, .. }) if allowed.is_empty()));
     }
 
+    /// The README's diagrams are these tables, drawn: regenerate them when a table changes.
+    #[test]
+    fn the_readme_draws_these_tables() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        for kind in [DocumentKind::Plan, DocumentKind::HalfYearReturn] {
+            let diagram = format!("```mermaid\n{}```", mermaid(kind));
+            assert!(
+                readme.contains(&diagram),
+                "README.md lacks the {kind} diagram; it should read:\n{diagram}"
+            );
+        }
+    }
+
     #[test]
     fn every_state_but_the_last_can_be_left() {
         for kind in [DocumentKind::Plan, DocumentKind::FinalReport] {

@@ -560,11 +560,11 @@ async fn the_2017_18_final_report_is_accepted_and_an_unspent_balance_carried_for
     assert_eq!(allocation["available"], "410768.00");
     let feed = c
         .app
-        .get("/api/v1/history?entity_kind=allocation")
+        .get(&format!("/api/v1/history?entity_kind=allocation&entity_id={next}"))
         .token(&c.reviewer)
         .send()
         .await
         .expect(200)
         .body;
-    assert_eq!(actions(&feed), ["carry_forward_received"]);
+    assert_eq!(actions(&feed), ["created", "carry_forward_received"]);
 }
