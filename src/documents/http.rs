@@ -64,6 +64,16 @@ pub fn respond_with<T: serde::Serialize>(
     Ok(respond(status, value))
 }
 
+/// A new document: 201 with its Location and ETag.
+pub fn respond_created<D: super::Document>(document: &D) -> Result<HttpResponse, ApiError> {
+    let mut response = respond_with(actix_web::http::StatusCode::CREATED, document)?;
+    let location = format!("/api/v1/{}/{}", D::KIND.collection(), document.id());
+    if let Ok(value) = header::HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
 /// Runs a change to a document in one transaction and answers with the document as it now is.
 pub async fn act<F>(
     state: &State,
@@ -334,4 +344,95 @@ pub async fn confirm_signer(
         .into());
     }
     Ok(Signer::from_input(&input, name.as_deref(), title.as_deref())?)
+}
+
+/// Generates a kind of document's list, create, read and replace routes, with their OpenAPI
+/// descriptions. The invoking module must import actix-web's `get`, `post` and `put`.
+#[macro_export]
+macro_rules! document_crud_routes {
+    (
+        document: $view:ty, input: $input:ty, summary: $summary:ty, tag: $tag:literal,
+        list: $list:ident = $list_path:literal, $list_doc:literal,
+        create: $create:ident = $create_path:literal, $create_doc:literal,
+        read: $read:ident = $read_path:literal, $read_doc:literal,
+        replace: $replace:ident = $replace_path:literal, $replace_doc:literal $(,)?
+    ) => {
+        #[doc = $list_doc]
+        #[utoipa::path(tag = $tag, security(("bearer" = [])),
+            params($crate::pagination::PageParams, $crate::documents::DocumentFilter),
+            responses((status = 200, description = "A page of summaries", body = $crate::pagination::Page<$summary>)))]
+        #[get($list_path)]
+        pub async fn $list(
+            state: $crate::http::State,
+            caller: $crate::auth::Caller,
+            page: $crate::http::extract::QueryParams<$crate::pagination::PageParams>,
+            filter: $crate::http::extract::QueryParams<$crate::documents::DocumentFilter>,
+        ) -> Result<actix_web::HttpResponse, $crate::http::problem::ApiError> {
+            let (page, filter) = (page.0.request()?, filter.0);
+            let found = state
+                .db
+                .run(move |conn| <$view as $crate::documents::Document>::list(conn, &caller, &filter, &page))
+                .await?;
+            Ok(actix_web::HttpResponse::Ok().json(found))
+        }
+
+        #[doc = $create_doc]
+        #[utoipa::path(tag = $tag, security(("bearer" = [])), request_body = $input, responses(
+            (status = 201, description = "Created as a draft; the ETag is its version", body = $view),
+            (status = 403, description = "Only the partnership's manager writes its documents"),
+        ))]
+        #[post($create_path)]
+        pub async fn $create(
+            state: $crate::http::State,
+            caller: $crate::auth::Caller,
+            body: $crate::http::extract::JsonBody<$input>,
+        ) -> Result<actix_web::HttpResponse, $crate::http::problem::ApiError> {
+            let input = body.into_inner();
+            let created = state
+                .db
+                .run(move |conn| <$view as $crate::documents::Document>::create(conn, &caller, &input))
+                .await?;
+            $crate::documents::http::respond_created(&created)
+        }
+
+        #[doc = $read_doc]
+        #[utoipa::path(tag = $tag, security(("bearer" = [])), params(("id" = i64, Path)),
+            responses((status = 200, description = "The document; the ETag is its version", body = $view)))]
+        #[get($read_path)]
+        pub async fn $read(
+            state: $crate::http::State,
+            caller: $crate::auth::Caller,
+            id: actix_web::web::Path<i64>,
+        ) -> Result<actix_web::HttpResponse, $crate::http::problem::ApiError> {
+            let id = id.into_inner();
+            let found: $view = state.db.run(move |conn| $crate::documents::get(conn, &caller, id)).await?;
+            $crate::documents::http::respond_with(actix_web::http::StatusCode::OK, &found)
+        }
+
+        #[doc = $replace_doc]
+        #[utoipa::path(tag = $tag, security(("bearer" = [])),
+            params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")),
+            request_body = $input, responses(
+            (status = 200, description = "Replaced", body = $view),
+            (status = 403, description = "Only the partnership's manager writes its documents"),
+            (status = 409, description = "Not a draft"),
+            (status = 412, description = "The document changed since you read it"),
+            (status = 428, description = "If-Match is missing"),
+        ))]
+        #[put($replace_path)]
+        pub async fn $replace(
+            state: $crate::http::State,
+            caller: $crate::auth::Caller,
+            id: actix_web::web::Path<i64>,
+            version: $crate::documents::http::IfMatch,
+            body: $crate::http::extract::JsonBody<$input>,
+        ) -> Result<actix_web::HttpResponse, $crate::http::problem::ApiError> {
+            let (id, input) = (id.into_inner(), body.into_inner());
+            let replaced = state
+                .db
+                .run(move |conn| <$view as $crate::documents::Document>::replace(conn, &caller, id, version.0, &input))
+                .await?;
+            $crate::documents::http::respond_with(actix_web::http::StatusCode::OK, &replaced)
+        }
+    };
 }

@@ -7,13 +7,16 @@ pub mod lifecycle;
 
 use diesel::prelude::*;
 use serde::Deserialize;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
 
 use crate::auth::{Caller, Role};
 use crate::db::DbConnection;
 use crate::error::Error;
+use crate::pagination::{Page, PageRequest};
 use crate::schema::{allocations, final_reports, half_year_returns, plan_lines, plans};
-use crate::workflow::Status;
+use crate::workflow::{self, Status, Transition};
 
 crate::stored_enum! {
     /// The three kinds of document, as named in attachments and history.
@@ -75,7 +78,52 @@ pub struct Located {
     pub version: i32,
 }
 
+/// What each kind of document offers the machinery shared by all three.
+pub trait Document: Serialize + Sized + Send + 'static {
+    const KIND: DocumentKind;
+    /// Its content, as created and replaced.
+    type Input: DeserializeOwned + Send + 'static;
+    /// Its entry in a list.
+    type Summary: Serialize + Send + 'static;
+
+    fn id(&self) -> i64;
+    /// The document, whoever asks (the workflow's snapshots and hashes).
+    fn load(conn: &mut DbConnection, id: i64) -> Result<Self, Error>;
+    fn create(conn: &mut DbConnection, caller: &Caller, input: &Self::Input) -> Result<Self, Error>;
+    fn replace(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        id: i64,
+        expected: Precondition,
+        input: &Self::Input,
+    ) -> Result<Self, Error>;
+    fn list(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        filter: &DocumentFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Self::Summary>, Error>;
+    fn allowed_transitions(&mut self) -> &mut Vec<Transition>;
+}
+
+/// A document, if the caller may see it, with the transitions the caller may take now.
+pub fn get<D: Document>(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<D, Error> {
+    let document = locate(conn, caller, D::KIND, id)?;
+    let mut found = D::load(conn, id)?;
+    *found.allowed_transitions() = workflow::allowed(D::KIND, document.status, caller.role);
+    Ok(found)
+}
+
 impl DocumentKind {
+    /// The collection's path segment: `plans`, `half-year-returns`, `final-reports`.
+    pub fn collection(self) -> &'static str {
+        match self {
+            DocumentKind::Plan => "plans",
+            DocumentKind::HalfYearReturn => "half-year-returns",
+            DocumentKind::FinalReport => "final-reports",
+        }
+    }
+
     /// What the document is called in messages.
     pub fn noun(self) -> &'static str {
         match self {

@@ -1,19 +1,17 @@
 //! HTTP for final reports: the document, its signatures, its review and its history.
 
-use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, get, post, put, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::review::{self, AcceptReport};
 use super::{FinalReport, FinalReportInput, FinalReportSummary, KIND};
 use crate::auth::Caller;
-use crate::documents::DocumentFilter;
-use crate::documents::http::{IfMatch, act, confirm_signer, respond_with};
+use crate::documents::http::{IfMatch, act, confirm_signer};
 use crate::documents::lifecycle;
 use crate::http::State;
-use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::extract::JsonBody;
 use crate::http::problem::ApiError;
-use crate::pagination::{Page, PageParams};
+use crate::pagination::Page;
 use crate::signatures::SignatureInput;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -34,80 +32,16 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(final_report_history);
 }
 
-/// List final reports visible to you, by fund year, partnership and status.
-#[utoipa::path(tag = "final-reports", security(("bearer" = [])), params(PageParams, DocumentFilter),
-    responses((status = 200, description = "A page of final reports, without their lines", body = Page<FinalReportSummary>)))]
-#[get("/final-reports")]
-pub async fn list_final_reports(
-    state: State,
-    caller: Caller,
-    page: QueryParams<PageParams>,
-    filter: QueryParams<DocumentFilter>,
-) -> Result<HttpResponse, ApiError> {
-    let (page, filter) = (page.0.request()?, filter.0);
-    Ok(HttpResponse::Ok().json(
-        state
-            .db
-            .run(move |conn| super::list(conn, &caller, &filter, &page))
-            .await?,
-    ))
-}
-
-/// Start the final evaluation report of an allocation (the partnership's manager): one per
-/// allocation; variances need explaining and virements may move only underspend.
-#[utoipa::path(tag = "final-reports", security(("bearer" = [])), request_body = FinalReportInput, responses(
-    (status = 201, description = "Created as a draft; the ETag is its version", body = FinalReport),
-    (status = 403, description = "Only the partnership's manager writes its reports"),
-))]
-#[post("/final-reports")]
-pub async fn create_final_report(
-    state: State,
-    caller: Caller,
-    body: JsonBody<FinalReportInput>,
-) -> Result<HttpResponse, ApiError> {
-    let input = body.into_inner();
-    let created = state.db.run(move |conn| super::create(conn, &caller, &input)).await?;
-    let mut response = respond_with(StatusCode::CREATED, &created)?;
-    if let Ok(location) = header::HeaderValue::from_str(&format!("/api/v1/final-reports/{}", created.id)) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(response)
-}
-
-/// Read a final report with its lines, virements, totals, review and the transitions you may take.
-#[utoipa::path(tag = "final-reports", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, description = "The report; the ETag is its version", body = FinalReport)))]
-#[get("/final-reports/{id}")]
-pub async fn get_final_report(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let found = state.db.run(move |conn| super::get(conn, &caller, id)).await?;
-    respond_with(StatusCode::OK, &found)
-}
-
-/// Replace a draft final report's content (the partnership's manager).
-#[utoipa::path(tag = "final-reports", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")),
-    request_body = FinalReportInput, responses(
-    (status = 200, description = "Replaced", body = FinalReport),
-    (status = 403, description = "Only the partnership's manager writes its reports"),
-    (status = 409, description = "The return is not a draft"),
-    (status = 412, description = "The report changed since you read it"),
-    (status = 428, description = "If-Match is missing"),
-))]
-#[put("/final-reports/{id}")]
-pub async fn replace_final_report(
-    state: State,
-    caller: Caller,
-    id: web::Path<i64>,
-    version: IfMatch,
-    body: JsonBody<FinalReportInput>,
-) -> Result<HttpResponse, ApiError> {
-    let (id, input) = (id.into_inner(), body.into_inner());
-    let replaced = state
-        .db
-        .run(move |conn| super::replace(conn, &caller, id, version.0, &input))
-        .await?;
-    respond_with(StatusCode::OK, &replaced)
+crate::document_crud_routes! {
+    document: FinalReport, input: FinalReportInput, summary: FinalReportSummary, tag: "final-reports",
+    list: list_final_reports = "/final-reports",
+    "List final reports visible to you, by fund year, partnership and status (without their lines).",
+    create: create_final_report = "/final-reports",
+    "Start the final evaluation report of an allocation (the partnership's manager): one per allocation; variances need explaining and virements may move only underspend.",
+    read: get_final_report = "/final-reports/{id}",
+    "Read a final report with its lines, virements, totals, review and the transitions you may take.",
+    replace: replace_final_report = "/final-reports/{id}",
+    "Replace a draft final report's content (the partnership's manager).",
 }
 
 /// Sign the report (the partnership's manager), confirming your password; the treasurer then

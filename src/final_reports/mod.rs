@@ -16,7 +16,7 @@ use crate::allocations::{self, Allocation};
 use crate::auth::{Caller, Role};
 use crate::db::{DbConnection, write_transaction};
 use crate::documents::{self, DocumentFilter, DocumentKind, lifecycle};
-use crate::workflow::{self, Status, Transition};
+use crate::workflow::{Status, Transition};
 
 const KIND: DocumentKind = DocumentKind::FinalReport;
 use crate::documents::Precondition;
@@ -341,12 +341,50 @@ pub fn load(conn: &mut DbConnection, id: i64) -> Result<FinalReport, Error> {
     assemble(conn, row, allocation)
 }
 
-/// The report, if the caller may see it, with the transitions the caller may take.
+/// The document, if the caller may see it, with the transitions the caller may take.
 pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<FinalReport, Error> {
-    let document = documents::locate(conn, caller, KIND, id)?;
-    let mut found = load(conn, id)?;
-    found.allowed_transitions = workflow::allowed(KIND, document.status, caller.role);
-    Ok(found)
+    documents::get(conn, caller, id)
+}
+
+impl documents::Document for FinalReport {
+    const KIND: DocumentKind = KIND;
+    type Input = FinalReportInput;
+    type Summary = FinalReportSummary;
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn load(conn: &mut DbConnection, id: i64) -> Result<Self, Error> {
+        load(conn, id)
+    }
+
+    fn create(conn: &mut DbConnection, caller: &Caller, input: &FinalReportInput) -> Result<Self, Error> {
+        create(conn, caller, input)
+    }
+
+    fn replace(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        id: i64,
+        expected: Precondition,
+        input: &FinalReportInput,
+    ) -> Result<Self, Error> {
+        replace(conn, caller, id, expected, input)
+    }
+
+    fn list(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        filter: &DocumentFilter,
+        page: &PageRequest,
+    ) -> Result<Page<FinalReportSummary>, Error> {
+        list(conn, caller, filter, page)
+    }
+
+    fn allowed_transitions(&mut self) -> &mut Vec<Transition> {
+        &mut self.allowed_transitions
+    }
 }
 
 pub fn list(

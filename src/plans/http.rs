@@ -1,6 +1,6 @@
 //! HTTP for Spending Intentions Plans: the document, its review and its history.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, put, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -9,8 +9,8 @@ use super::review::{self, DecisionsInput};
 use super::{Plan, PlanInput, PlanSummary};
 use crate::auth::Caller;
 use crate::db::write_transaction;
-use crate::documents::http::{IfMatch, act, confirm_signer, respond_with};
-use crate::documents::{DocumentFilter, DocumentKind};
+use crate::documents::DocumentKind;
+use crate::documents::http::{IfMatch, act, confirm_signer};
 use crate::http::State;
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::problem::ApiError;
@@ -42,77 +42,16 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(decline_plan_amendment);
 }
 
-/// List plans visible to you, by fund year, partnership and status.
-#[utoipa::path(tag = "plans", security(("bearer" = [])), params(PageParams, DocumentFilter),
-    responses((status = 200, description = "A page of plans, without their lines", body = Page<PlanSummary>)))]
-#[get("/plans")]
-pub async fn list_plans(
-    state: State,
-    caller: Caller,
-    page: QueryParams<PageParams>,
-    filter: QueryParams<DocumentFilter>,
-) -> Result<HttpResponse, ApiError> {
-    let (page, filter) = (page.0.request()?, filter.0);
-    Ok(HttpResponse::Ok().json(
-        state
-            .db
-            .run(move |conn| super::list(conn, &caller, &filter, &page))
-            .await?,
-    ))
-}
-
-/// Start the Spending Intentions Plan of an allocation (the partnership's manager). One plan per
-/// allocation; its lines may not add up to more than the grant plus carry-forward.
-#[utoipa::path(tag = "plans", security(("bearer" = [])), request_body = PlanInput, responses(
-    (status = 201, description = "Created as a draft; the ETag is its version", body = Plan),
-    (status = 403, description = "Only the partnership's manager writes its plan"),
-))]
-#[post("/plans")]
-pub async fn create_plan(state: State, caller: Caller, body: JsonBody<PlanInput>) -> Result<HttpResponse, ApiError> {
-    let input = body.into_inner();
-    let plan = state.db.run(move |conn| super::create(conn, &caller, &input)).await?;
-    let mut response = respond_with(StatusCode::CREATED, &plan)?;
-    if let Ok(location) = header::HeaderValue::from_str(&format!("/api/v1/plans/{}", plan.id)) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(response)
-}
-
-/// Read a plan with its lines, totals, review and the transitions you may take.
-#[utoipa::path(tag = "plans", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, description = "The plan; the ETag is its version", body = Plan)))]
-#[get("/plans/{id}")]
-pub async fn get_plan(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let plan = state.db.run(move |conn| super::get(conn, &caller, id)).await?;
-    respond_with(StatusCode::OK, &plan)
-}
-
-/// Replace a draft plan's lines (the partnership's manager). Lines are matched by number, so
-/// returns and reports citing a line keep citing it.
-#[utoipa::path(tag = "plans", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")),
-    request_body = PlanInput, responses(
-    (status = 200, description = "Replaced", body = Plan),
-    (status = 403, description = "Only the partnership's manager writes its plan"),
-    (status = 409, description = "The plan is not a draft"),
-    (status = 412, description = "The plan changed since you read it"),
-    (status = 428, description = "If-Match is missing"),
-))]
-#[put("/plans/{id}")]
-pub async fn replace_plan(
-    state: State,
-    caller: Caller,
-    id: web::Path<i64>,
-    version: IfMatch,
-    body: JsonBody<PlanInput>,
-) -> Result<HttpResponse, ApiError> {
-    let (id, input) = (id.into_inner(), body.into_inner());
-    let plan = state
-        .db
-        .run(move |conn| super::replace(conn, &caller, id, version.0, &input))
-        .await?;
-    respond_with(StatusCode::OK, &plan)
+crate::document_crud_routes! {
+    document: Plan, input: PlanInput, summary: PlanSummary, tag: "plans",
+    list: list_plans = "/plans",
+    "List plans visible to you, by fund year, partnership and status (without their lines).",
+    create: create_plan = "/plans",
+    "Start the Spending Intentions Plan of an allocation (the partnership's manager). One plan per allocation; its lines may not add up to more than the grant plus carry-forward.",
+    read: get_plan = "/plans/{id}",
+    "Read a plan with its lines, totals, review and the transitions you may take.",
+    replace: replace_plan = "/plans/{id}",
+    "Replace a draft plan's lines (the partnership's manager). Lines are matched by number, so returns and reports citing a line keep citing it.",
 }
 
 /// Sign and submit the plan (the partnership's manager), confirming your password. The

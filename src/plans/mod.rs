@@ -29,7 +29,7 @@ use crate::schema::{
     half_year_projects, partnerships, plan_line_indicators, plan_line_priorities, plan_line_sub_allocations,
     plan_lines, plans, priorities, virements,
 };
-use crate::workflow::{self, Status, Transition};
+use crate::workflow::{Status, Transition};
 use crate::{fund_years as years, timestamps};
 
 // ---- What clients send ----
@@ -483,12 +483,50 @@ pub fn load(conn: &mut DbConnection, id: i64) -> Result<Plan, Error> {
     assemble(conn, row, allocation)
 }
 
-/// The plan, if the caller may see it, with the transitions the caller may take.
+/// The document, if the caller may see it, with the transitions the caller may take.
 pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Plan, Error> {
-    let document = documents::locate(conn, caller, DocumentKind::Plan, id)?;
-    let mut plan = load(conn, id)?;
-    plan.allowed_transitions = workflow::allowed(DocumentKind::Plan, document.status, caller.role);
-    Ok(plan)
+    documents::get(conn, caller, id)
+}
+
+impl documents::Document for Plan {
+    const KIND: DocumentKind = DocumentKind::Plan;
+    type Input = PlanInput;
+    type Summary = PlanSummary;
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn load(conn: &mut DbConnection, id: i64) -> Result<Self, Error> {
+        load(conn, id)
+    }
+
+    fn create(conn: &mut DbConnection, caller: &Caller, input: &PlanInput) -> Result<Self, Error> {
+        create(conn, caller, input)
+    }
+
+    fn replace(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        id: i64,
+        expected: Precondition,
+        input: &PlanInput,
+    ) -> Result<Self, Error> {
+        replace(conn, caller, id, expected, input)
+    }
+
+    fn list(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        filter: &DocumentFilter,
+        page: &PageRequest,
+    ) -> Result<Page<PlanSummary>, Error> {
+        list(conn, caller, filter, page)
+    }
+
+    fn allowed_transitions(&mut self) -> &mut Vec<Transition> {
+        &mut self.allowed_transitions
+    }
 }
 
 pub fn list(
