@@ -106,131 +106,65 @@ async fn list(
     ))
 }
 
-/// Attach evidence to a draft plan (the partnership's manager). The body is the file itself.
-#[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path), UploadParams),
-    request_body(content = Vec<u8>, content_type = "application/pdf", description = "The file; its media type as Content-Type"),
-    responses(
-    (status = 201, description = "Attached", body = Attachment),
-    (status = 403, description = "Only the partnership's manager attaches evidence"),
-    (status = 409, description = "The document is not a draft"),
-))]
-#[post("/plans/{id}/attachments")]
-pub async fn attach_to_plan(
-    state: State,
-    caller: Caller,
-    req: HttpRequest,
-    payload: web::Payload,
-    id: web::Path<i64>,
-    params: QueryParams<UploadParams>,
-) -> Result<HttpResponse, ApiError> {
-    upload(
-        state,
-        caller,
-        req,
-        payload,
-        DocumentKind::Plan,
-        id.into_inner(),
-        params.0,
-    )
-    .await
+/// Generates a kind of document's upload and list routes.
+macro_rules! attachment_routes {
+    ($kind:expr, $attach:ident = $path:literal, $attach_doc:literal, $list_fn:ident, $list_doc:literal) => {
+        #[doc = $attach_doc]
+        #[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path), UploadParams),
+            request_body(content = Vec<u8>, content_type = "application/pdf", description = "The file; its media type as Content-Type"),
+            responses(
+            (status = 201, description = "Attached", body = Attachment),
+            (status = 403, description = "Only the partnership's manager attaches evidence"),
+            (status = 409, description = "The document is not a draft"),
+        ))]
+        #[post($path)]
+        pub async fn $attach(
+            state: State,
+            caller: Caller,
+            req: HttpRequest,
+            payload: web::Payload,
+            id: web::Path<i64>,
+            params: QueryParams<UploadParams>,
+        ) -> Result<HttpResponse, ApiError> {
+            upload(state, caller, req, payload, $kind, id.into_inner(), params.0).await
+        }
+
+        #[doc = $list_doc]
+        #[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path), PageParams),
+            responses((status = 200, description = "A page of attachments", body = Page<Attachment>)))]
+        #[get($path)]
+        pub async fn $list_fn(
+            state: State,
+            caller: Caller,
+            id: web::Path<i64>,
+            page: QueryParams<PageParams>,
+        ) -> Result<HttpResponse, ApiError> {
+            list(state, caller, $kind, id.into_inner(), page.0).await
+        }
+    };
 }
 
-/// List a plan's evidence.
-#[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path), PageParams),
-    responses((status = 200, description = "A page of attachments", body = Page<Attachment>)))]
-#[get("/plans/{id}/attachments")]
-pub async fn list_plan_attachments(
-    state: State,
-    caller: Caller,
-    id: web::Path<i64>,
-    page: QueryParams<PageParams>,
-) -> Result<HttpResponse, ApiError> {
-    list(state, caller, DocumentKind::Plan, id.into_inner(), page.0).await
-}
-
-/// Attach evidence to a draft half-year return (the partnership's manager).
-#[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path), UploadParams),
-    request_body(content = Vec<u8>, content_type = "application/pdf", description = "The file; its media type as Content-Type"),
-    responses(
-    (status = 201, description = "Attached", body = Attachment),
-    (status = 403, description = "Only the partnership's manager attaches evidence"),
-    (status = 409, description = "The document is not a draft"),
-))]
-#[post("/half-year-returns/{id}/attachments")]
-pub async fn attach_to_half_year_return(
-    state: State,
-    caller: Caller,
-    req: HttpRequest,
-    payload: web::Payload,
-    id: web::Path<i64>,
-    params: QueryParams<UploadParams>,
-) -> Result<HttpResponse, ApiError> {
-    upload(
-        state,
-        caller,
-        req,
-        payload,
-        DocumentKind::HalfYearReturn,
-        id.into_inner(),
-        params.0,
-    )
-    .await
-}
-
-/// List a half-year return's evidence.
-#[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path), PageParams),
-    responses((status = 200, description = "A page of attachments", body = Page<Attachment>)))]
-#[get("/half-year-returns/{id}/attachments")]
-pub async fn list_half_year_return_attachments(
-    state: State,
-    caller: Caller,
-    id: web::Path<i64>,
-    page: QueryParams<PageParams>,
-) -> Result<HttpResponse, ApiError> {
-    list(state, caller, DocumentKind::HalfYearReturn, id.into_inner(), page.0).await
-}
-
-/// Attach evidence to a draft final report (the partnership's manager).
-#[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path), UploadParams),
-    request_body(content = Vec<u8>, content_type = "application/pdf", description = "The file; its media type as Content-Type"),
-    responses(
-    (status = 201, description = "Attached", body = Attachment),
-    (status = 403, description = "Only the partnership's manager attaches evidence"),
-    (status = 409, description = "The document is not a draft"),
-))]
-#[post("/final-reports/{id}/attachments")]
-pub async fn attach_to_final_report(
-    state: State,
-    caller: Caller,
-    req: HttpRequest,
-    payload: web::Payload,
-    id: web::Path<i64>,
-    params: QueryParams<UploadParams>,
-) -> Result<HttpResponse, ApiError> {
-    upload(
-        state,
-        caller,
-        req,
-        payload,
-        DocumentKind::FinalReport,
-        id.into_inner(),
-        params.0,
-    )
-    .await
-}
-
-/// List a final report's evidence.
-#[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path), PageParams),
-    responses((status = 200, description = "A page of attachments", body = Page<Attachment>)))]
-#[get("/final-reports/{id}/attachments")]
-pub async fn list_final_report_attachments(
-    state: State,
-    caller: Caller,
-    id: web::Path<i64>,
-    page: QueryParams<PageParams>,
-) -> Result<HttpResponse, ApiError> {
-    list(state, caller, DocumentKind::FinalReport, id.into_inner(), page.0).await
-}
+attachment_routes!(
+    DocumentKind::Plan,
+    attach_to_plan = "/plans/{id}/attachments",
+    "Attach evidence to a draft plan (the partnership's manager). The body is the file itself.",
+    list_plan_attachments,
+    "List a plan's evidence."
+);
+attachment_routes!(
+    DocumentKind::HalfYearReturn,
+    attach_to_half_year_return = "/half-year-returns/{id}/attachments",
+    "Attach evidence to a draft half-year return (the partnership's manager). The body is the file itself.",
+    list_half_year_return_attachments,
+    "List a half-year return's evidence."
+);
+attachment_routes!(
+    DocumentKind::FinalReport,
+    attach_to_final_report = "/final-reports/{id}/attachments",
+    "Attach evidence to a draft final report (the partnership's manager). The body is the file itself.",
+    list_final_report_attachments,
+    "List a final report's evidence."
+);
 
 /// Read an attachment's record.
 #[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path)),
