@@ -55,12 +55,6 @@ pub struct FundYear {
     pub amendment_threshold_percent: Option<i32>,
 }
 
-impl FundYear {
-    pub fn contains(&self, date: NaiveDate) -> bool {
-        (self.starts_on..=self.ends_on).contains(&date)
-    }
-}
-
 #[derive(Deserialize, ToSchema, Debug, Clone)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"label": "2021-22", "plan_due": "2021-05-28", "half_year_return_due": "2021-11-05",

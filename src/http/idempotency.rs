@@ -6,7 +6,7 @@
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
@@ -43,19 +43,10 @@ enum Claim {
     InProgress,
 }
 
-fn request_digest(req: &ServiceRequest, body: &[u8]) -> String {
+/// What identifies a request: method, target and media type (`head`) and body.
+fn request_digest(head: &str, body: &[u8]) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(req.method().as_str());
-    hasher.update(b" ");
-    hasher.update(req.uri().to_string());
-    hasher.update(b"\n");
-    hasher.update(
-        req.headers()
-            .get(header::CONTENT_TYPE)
-            .map(HeaderValue::as_bytes)
-            .unwrap_or_default(),
-    );
-    hasher.update(b"\n");
+    hasher.update(head.as_bytes());
     hasher.update(body);
     hex::encode(hasher.finalize())
 }
@@ -163,12 +154,24 @@ pub async fn replay_or_record(
         body.extend_from_slice(&chunk);
     }
     let body: Bytes = body.freeze();
-    let digest = request_digest(&req, &body);
-    req.set_payload(actix_web::dev::Payload::from(body));
+    let head = format!(
+        "{} {}\n{}\n",
+        req.method(),
+        req.uri(),
+        req.headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    );
+    req.set_payload(actix_web::dev::Payload::from(body.clone()));
 
+    // Hashing a large upload is CPU work: done on the blocking pool, with the lookup.
     let claimed = {
-        let (principal, key, digest) = (principal.clone(), key.clone(), digest.clone());
-        state.db.run(move |conn| claim(conn, &principal, &key, &digest)).await
+        let (principal, key) = (principal.clone(), key.clone());
+        state
+            .db
+            .run(move |conn| claim(conn, &principal, &key, &request_digest(&head, &body)))
+            .await
     };
     let reservation = match claimed {
         Err(e) => return Ok(problem(req, e.into())),

@@ -238,7 +238,9 @@ impl ApiError {
                 Error::Throttled { .. } => ProblemType::TooManyRequests,
                 Error::Database(diesel::result::Error::NotFound) => ProblemType::NotFound,
                 Error::Database(diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    diesel::result::DatabaseErrorKind::UniqueViolation
+                    | diesel::result::DatabaseErrorKind::ForeignKeyViolation
+                    | diesel::result::DatabaseErrorKind::CheckViolation,
                     _,
                 )) => ProblemType::Conflict,
                 Error::Unavailable(_) => ProblemType::Unavailable,
@@ -264,10 +266,13 @@ impl ApiError {
                     "the refresh token is invalid, expired, revoked or already used".into()
                 }
             },
-            ApiError::Domain(Error::Database(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            ))) => "the request conflicts with an existing record".into(),
+            ApiError::Domain(Error::Database(diesel::result::Error::DatabaseError(kind, info)))
+                if self.problem_type() == ProblemType::Conflict =>
+            {
+                // A rule the service should have checked itself: worth a warning, not a 500.
+                tracing::warn!(?kind, message = info.message(), "the database refused a write");
+                "the request conflicts with existing records or their integrity rules".into()
+            }
             ApiError::Domain(Error::Database(diesel::result::Error::NotFound)) => "not found".into(),
             ApiError::Domain(Error::NotFound(what)) => format!("{what} not found"),
             ApiError::Domain(Error::Invalid(errors)) => format!("The request breaks {} rule(s).", errors.len()),
