@@ -96,6 +96,60 @@ pub struct VirementInput {
 // ---- What clients see ----
 
 #[derive(Serialize, ToSchema, Debug, Clone)]
+#[schema(example = json!({
+        "allocation_id": 1,
+        "allowed_transitions": [
+            "sign"
+        ],
+        "created_at": "2026-11-22T09:00:00Z",
+        "fund_year": "2017-18",
+        "id": 1,
+        "lines": [
+            {
+                "actual_spend": "160200.00",
+                "allocated": "160200.00",
+                "allocated_after_virements": "160200.00",
+                "case_study": "A mother of two supported by the IDVA service through MARAC moved with her children int...",
+                "case_study_anonymised": true,
+                "outcomes": "The service supported 2,067 victims of domestic abuse; 440 IDVA clients were reviewed a...",
+                "plan_line": 1,
+                "title": "Plymouth Domestic Abuse Service",
+                "variance": "0.00",
+                "variance_explanation": "",
+                "virements_in": "0.00",
+                "virements_out": "0.00"
+            }
+        ],
+        "partnership": "Safer Plymouth",
+        "partnership_id": 1,
+        "review": {
+            "carried_forward_to": null,
+            "comment": "",
+            "unspent_decided": null,
+            "unspent_decision": null
+        },
+        "status": "draft",
+        "totals": {
+            "allocated": "428246.00",
+            "available": "428246.00",
+            "moved_by_virements": "440.00",
+            "spent": "428246.00",
+            "unspent": "0.00",
+            "variance": "0.00"
+        },
+        "treatment_notes": "",
+        "unspent_treatment": null,
+        "updated_at": "2026-11-22T09:00:00Z",
+        "version": 1,
+        "virements": [
+            {
+                "amount": "440.00",
+                "from_line": 8,
+                "reason": "Infrastructure underspend meets the ASB overspend",
+                "to_line": 6
+            }
+        ]
+    }))]
 pub struct FinalReport {
     pub id: i64,
     pub allocation_id: i64,

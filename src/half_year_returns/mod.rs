@@ -138,6 +138,74 @@ pub struct IndicatorActualInput {
 // ---- What clients see ----
 
 #[derive(Serialize, ToSchema, Debug, Clone)]
+#[schema(example = json!({
+        "allocation_id": 1,
+        "allowed_transitions": [
+            "sign"
+        ],
+        "amount_claimed": "200284.00",
+        "created_at": "2026-11-22T09:00:00Z",
+        "fund_year": "2017-18",
+        "half": "first",
+        "half_year_end": "2017-10-31",
+        "id": 1,
+        "invoice_reference": "SP-CSF-2017-18-H1",
+        "partnership": "Safer Plymouth",
+        "partnership_id": 1,
+        "projects": [
+            {
+                "actions": "Additional funding for the MARAC co-ordinator post to be reviewed with the wider system.",
+                "commissioning_body": "Plymouth City Council",
+                "expenditure": [
+                    {
+                        "amount": "80100.00",
+                        "description": "Provision of a refuge, dispersed units, support, IDVA and MARAC services, DASH training"
+                    }
+                ],
+                "expenditure_to_date": "80100.00",
+                "extent_achieved": "Outcomes for the service's clients remain high, with reports of achieving 100% positive...",
+                "funding": "160200.00",
+                "how_measured": "Ongoing contract monitoring including quarterly performance returns and review meetings.",
+                "indicator_actuals": [
+                    {
+                        "actual": "100",
+                        "comparison": "equal_to",
+                        "indicator": 1,
+                        "met": true,
+                        "name": "Victims engaging with the service supported to minimise risk",
+                        "target": "100",
+                        "target_text": "= 100 %",
+                        "unit": "%"
+                    }
+                ],
+                "intended_outcomes": "Improve the safety of victims and their families and encourage them to engage with serv...",
+                "letter": "A",
+                "plan_line": 1,
+                "provider": "Sanctuary Housing Association",
+                "provider_status": "voluntary",
+                "rag": "achieved",
+                "share_of_service_percent": "29.00",
+                "title": "Plymouth Domestic Abuse Service",
+                "total_service_funding": "552500.00"
+            }
+        ],
+        "review": {
+            "claim_approved": null,
+            "claim_approved_on": null,
+            "comment": ""
+        },
+        "status": "draft",
+        "totals": {
+            "allocated": "428246.00",
+            "available": "428246.00",
+            "claimed": "200284.00",
+            "claimed_to_date": "200284.00",
+            "expenditure_to_date": "133230.06",
+            "unclaimed": "227962.00"
+        },
+        "updated_at": "2026-11-22T09:00:00Z",
+        "version": 1
+    }))]
 pub struct HalfYearReturn {
     pub id: i64,
     pub allocation_id: i64,

@@ -105,6 +105,106 @@ pub struct IndicatorInput {
 // ---- What clients see ----
 
 #[derive(Serialize, ToSchema, Debug, Clone)]
+#[schema(example = json!({
+        "allocation_id": 2,
+        "allowed_transitions": [
+            "submit"
+        ],
+        "created_at": "2026-11-22T09:00:00Z",
+        "fund_year": "2021-22",
+        "id": 2,
+        "lines": [
+            {
+                "amount": "240819.00",
+                "indicators": [
+                    {
+                        "comparison": "equal_to",
+                        "name": "Victims engaging with the service supported to minimise risk",
+                        "number": 1,
+                        "target": "100",
+                        "target_text": "= 100 %",
+                        "unit": "%"
+                    },
+                    {
+                        "comparison": "at_least",
+                        "name": "Victims referred to the service who engage with it",
+                        "number": 2,
+                        "target": "75",
+                        "target_text": ">= 75 %",
+                        "unit": "%"
+                    },
+                    {
+                        "comparison": "less_than",
+                        "name": "Re-referral rate",
+                        "number": 3,
+                        "target": "20",
+                        "target_text": "< 20 %",
+                        "unit": "%"
+                    },
+                    {
+                        "comparison": null,
+                        "name": "Staff trained are satisfied",
+                        "number": 4,
+                        "target": null,
+                        "target_text": null,
+                        "unit": ""
+                    },
+                    {
+                        "comparison": "at_least",
+                        "name": "Victims exiting the service in a planned way",
+                        "number": 5,
+                        "target": "90",
+                        "target_text": ">= 90 %",
+                        "unit": "%"
+                    }
+                ],
+                "number": 1,
+                "opcc_share_percent": "42.01",
+                "outcome_measures": "The Plymouth Domestic Abuse Service contract receives ongoing contract monitoring inclu...",
+                "outline": "Continue to commission the Plymouth Domestic Abuse Service: refuge and safe house accom...",
+                "priorities": [
+                    {
+                        "number": 3,
+                        "title": "Protecting people at risk of abuse"
+                    },
+                    {
+                        "number": 4,
+                        "title": "Supporting victims and witnesses and helping them to get justice"
+                    }
+                ],
+                "provider": "Plymouth Domestic Abuse Service",
+                "sub_allocated": "240819.00",
+                "sub_allocations": [
+                    {
+                        "amount": "210000.00",
+                        "label": "Plymouth Domestic Abuse Service"
+                    },
+                    {
+                        "amount": "30819.00",
+                        "label": "Perpetrator pilot match funding"
+                    }
+                ],
+                "title": "Support victims of domestic abuse with an integrated service",
+                "total_contract_value": "573300.00"
+            }
+        ],
+        "partnership": "Safer Plymouth",
+        "partnership_id": 1,
+        "review": {
+            "approved_amount": null,
+            "approved_at": null,
+            "comment": "",
+            "decisions": []
+        },
+        "status": "draft",
+        "totals": {
+            "allocated": "400568.00",
+            "available": "400568.00",
+            "unallocated": "0.00"
+        },
+        "updated_at": "2026-11-22T09:00:00Z",
+        "version": 1
+    }))]
 pub struct Plan {
     pub id: i64,
     pub allocation_id: i64,
