@@ -14,14 +14,17 @@ use crate::signatures::{self, Capacity, Signer};
 use crate::workflow::{self, Status, Transition};
 use crate::{attachments, final_reports, half_year_returns, plans, versions};
 
-/// Top-level fields of a document's JSON that are about its handling, not its content.
-const NOT_CONTENT: [&str; 6] = [
+/// Top-level fields of a document's JSON that are not what its signers vouch for: its handling,
+/// and the totals, which also move with other documents (a second claim changes the first
+/// return's "unclaimed") and with the allocation.
+const NOT_CONTENT: [&str; 7] = [
     "status",
     "version",
     "created_at",
     "updated_at",
     "allowed_transitions",
     "review",
+    "totals",
 ];
 
 /// The document as clients read it.

@@ -568,3 +568,39 @@ async fn the_2017_18_final_report_is_accepted_and_an_unspent_balance_carried_for
         .body;
     assert_eq!(actions(&feed), ["created", "carry_forward_received"]);
 }
+
+#[actix_web::test]
+async fn another_claim_on_the_allocation_leaves_a_signed_return_valid() {
+    let c = cycle().await;
+    let path = submitted_return(&c).await;
+    c.act(&path, "sign", &c.manager, c.signature()).await.expect(200);
+    c.app
+        .post("/api/v1/half-year-returns")
+        .token(&c.manager)
+        .json(
+            &json!({"allocation_id": c.plymouth_2017, "half": "second", "half_year_end": "2018-03-31",
+                      "amount_claimed": "227962.00", "invoice_reference": "SP-CSF-2017-18-H2"}),
+        )
+        .await
+        .expect(201);
+    let first = c.app.get(&path).token(&c.treasurer).send().await.expect(200).body;
+    assert_eq!(
+        first["totals"]["unclaimed"], "0.00",
+        "the first return's totals see the second claim"
+    );
+    let signatures = c
+        .app
+        .get(&format!("{path}/signatures"))
+        .token(&c.treasurer)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        signatures[0]["valid"], true,
+        "but what the manager signed has not changed"
+    );
+    c.act(&path, "countersign", &c.treasurer, c.signature())
+        .await
+        .expect(200);
+}
