@@ -314,33 +314,78 @@ pub async fn change_my_password(
     caller: Caller,
     body: JsonBody<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
-    let Principal::User(user_id) = caller.principal else {
+    if let Principal::ApiClient(_) = caller.principal {
         return Err(Error::Forbidden("API clients have no password; an admin rotates their secret".into()).into());
-    };
+    }
     let change = body.into_inner();
     let mut violations = Violations::new();
     passwords::check_policy(&mut violations, "new_password", &change.new_password);
     violations.finish()?;
-    let key = [ThrottleKey::Account(format!("user:{user_id}"))];
-    state.throttle.check(&key)?;
-
-    let stored = state
-        .db
-        .run(move |conn| users::find(conn, user_id))
-        .await?
-        .ok_or(Error::NotFound("user"))?;
-    let current = change.current_password;
-    let matches = web::block(move || passwords::verify(&current, &stored.password_hash))
-        .await
-        .map_err(Error::internal)?;
-    if !matches {
-        state.throttle.record_failure(&key);
-        return Err(Error::invalid("current_password", "password_mismatch", "is not your current password").into());
-    }
+    confirm_identity(&state, &caller, change.current_password, "current_password").await?;
     let hash = state.hash_secret(change.new_password).await?;
     state
         .db
         .run(move |conn| users::set_own_password(conn, &caller, &hash))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's own name and position, as their account holds them.
+pub struct Confirmed {
+    pub display_name: Option<String>,
+    pub job_title: Option<String>,
+}
+
+/// Confirms the caller by their password given again (an API client: its secret), so a stolen
+/// access token alone cannot change a password or sign. A wrong one is refused on `field` and
+/// counts towards the login throttle.
+pub async fn confirm_identity(
+    state: &State,
+    caller: &Caller,
+    secret: String,
+    field: &'static str,
+) -> Result<Confirmed, ApiError> {
+    let key = [ThrottleKey::Account(caller.principal.subject())];
+    state.throttle.check(&key)?;
+    let principal = caller.principal;
+    let (hash, confirmed) = state
+        .db
+        .run(move |conn| {
+            Ok(match principal {
+                Principal::User(id) => {
+                    let user = users::find(conn, id)?.ok_or(Error::NotFound("user"))?;
+                    (
+                        user.password_hash,
+                        Confirmed {
+                            display_name: Some(user.display_name),
+                            job_title: Some(user.job_title),
+                        },
+                    )
+                }
+                Principal::ApiClient(id) => {
+                    let client = api_clients::find(conn, id)?.ok_or(Error::NotFound("API client"))?;
+                    (
+                        client.secret_hash,
+                        Confirmed {
+                            display_name: None,
+                            job_title: None,
+                        },
+                    )
+                }
+            })
+        })
+        .await?;
+    let matches = web::block(move || passwords::verify(&secret, &hash))
+        .await
+        .map_err(Error::internal)?;
+    if !matches {
+        state.throttle.record_failure(&key);
+        return Err(Error::invalid(
+            field,
+            "password_mismatch",
+            "is not your password (an API client's: its client secret)",
+        )
+        .into());
+    }
+    Ok(confirmed)
 }

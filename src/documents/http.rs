@@ -303,47 +303,19 @@ macro_rules! document_routes {
     };
 }
 
-/// Confirms a signer's identity: a user's password (an API client's secret) checked again, so a
-/// stolen access token alone cannot sign. Wrong confirmations count towards the login throttle.
+/// Confirms a signer's identity (their password again) and settles the name and position to
+/// print.
 pub async fn confirm_signer(
     state: &State,
     caller: &Caller,
     input: crate::signatures::SignatureInput,
 ) -> Result<Signer, ApiError> {
-    use crate::auth::Principal;
-    use crate::auth::throttle::ThrottleKey;
-    let key = [ThrottleKey::Account(caller.principal.subject())];
-    state.throttle.check(&key)?;
-    let principal = caller.principal;
-    let (hash, name, title) = state
-        .db
-        .run(move |conn| {
-            Ok(match principal {
-                Principal::User(id) => {
-                    let user = crate::users::find(conn, id)?.ok_or(Error::NotFound("user"))?;
-                    (user.password_hash, Some(user.display_name), Some(user.job_title))
-                }
-                Principal::ApiClient(id) => {
-                    let client = crate::api_clients::find(conn, id)?.ok_or(Error::NotFound("API client"))?;
-                    (client.secret_hash, None, None)
-                }
-            })
-        })
-        .await?;
-    let password = input.password.clone();
-    let confirmed = actix_web::web::block(move || crate::auth::passwords::verify(&password, &hash))
-        .await
-        .map_err(Error::internal)?;
-    if !confirmed {
-        state.throttle.record_failure(&key);
-        return Err(Error::invalid(
-            "password",
-            "password_mismatch",
-            "is not your password (API clients: your client secret)",
-        )
-        .into());
-    }
-    Ok(Signer::from_input(&input, name.as_deref(), title.as_deref())?)
+    let account = crate::auth::http::confirm_identity(state, caller, input.password.clone(), "password").await?;
+    Ok(Signer::from_input(
+        &input,
+        account.display_name.as_deref(),
+        account.job_title.as_deref(),
+    )?)
 }
 
 /// Generates a kind of document's list, create, read and replace routes, with their OpenAPI
