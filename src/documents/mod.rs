@@ -106,6 +106,58 @@ pub trait Document: Serialize + Sized + Send + 'static {
     fn allowed_transitions(&mut self) -> &mut Vec<Transition>;
 }
 
+/// Implements [`Document`] for a kind whose module has `load`, `create`, `replace` and `list`,
+/// and whose view has `id` and `allowed_transitions` fields.
+#[macro_export]
+macro_rules! impl_document {
+    ($view:ty, kind: $kind:expr, input: $input:ty, summary: $summary:ty) => {
+        impl $crate::documents::Document for $view {
+            const KIND: $crate::documents::DocumentKind = $kind;
+            type Input = $input;
+            type Summary = $summary;
+
+            fn id(&self) -> i64 {
+                self.id
+            }
+
+            fn load(conn: &mut $crate::db::DbConnection, id: i64) -> Result<Self, $crate::error::Error> {
+                load(conn, id)
+            }
+
+            fn create(
+                conn: &mut $crate::db::DbConnection,
+                caller: &$crate::auth::Caller,
+                input: &$input,
+            ) -> Result<Self, $crate::error::Error> {
+                create(conn, caller, input)
+            }
+
+            fn replace(
+                conn: &mut $crate::db::DbConnection,
+                caller: &$crate::auth::Caller,
+                id: i64,
+                expected: $crate::documents::Precondition,
+                input: &$input,
+            ) -> Result<Self, $crate::error::Error> {
+                replace(conn, caller, id, expected, input)
+            }
+
+            fn list(
+                conn: &mut $crate::db::DbConnection,
+                caller: &$crate::auth::Caller,
+                filter: &$crate::documents::DocumentFilter,
+                page: &$crate::pagination::PageRequest,
+            ) -> Result<$crate::pagination::Page<$summary>, $crate::error::Error> {
+                list(conn, caller, filter, page)
+            }
+
+            fn allowed_transitions(&mut self) -> &mut Vec<$crate::workflow::Transition> {
+                &mut self.allowed_transitions
+            }
+        }
+    };
+}
+
 /// A document, if the caller may see it, with the transitions the caller may take now.
 pub fn get<D: Document>(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<D, Error> {
     let document = locate(conn, caller, D::KIND, id)?;

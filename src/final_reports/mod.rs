@@ -400,46 +400,7 @@ pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<FinalRep
     documents::get(conn, caller, id)
 }
 
-impl documents::Document for FinalReport {
-    const KIND: DocumentKind = KIND;
-    type Input = FinalReportInput;
-    type Summary = FinalReportSummary;
-
-    fn id(&self) -> i64 {
-        self.id
-    }
-
-    fn load(conn: &mut DbConnection, id: i64) -> Result<Self, Error> {
-        load(conn, id)
-    }
-
-    fn create(conn: &mut DbConnection, caller: &Caller, input: &FinalReportInput) -> Result<Self, Error> {
-        create(conn, caller, input)
-    }
-
-    fn replace(
-        conn: &mut DbConnection,
-        caller: &Caller,
-        id: i64,
-        expected: Precondition,
-        input: &FinalReportInput,
-    ) -> Result<Self, Error> {
-        replace(conn, caller, id, expected, input)
-    }
-
-    fn list(
-        conn: &mut DbConnection,
-        caller: &Caller,
-        filter: &DocumentFilter,
-        page: &PageRequest,
-    ) -> Result<Page<FinalReportSummary>, Error> {
-        list(conn, caller, filter, page)
-    }
-
-    fn allowed_transitions(&mut self) -> &mut Vec<Transition> {
-        &mut self.allowed_transitions
-    }
-}
+crate::impl_document!(FinalReport, kind: KIND, input: FinalReportInput, summary: FinalReportSummary);
 
 pub fn list(
     conn: &mut DbConnection,

@@ -535,46 +535,7 @@ pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<HalfYear
     documents::get(conn, caller, id)
 }
 
-impl documents::Document for HalfYearReturn {
-    const KIND: DocumentKind = KIND;
-    type Input = HalfYearReturnInput;
-    type Summary = HalfYearReturnSummary;
-
-    fn id(&self) -> i64 {
-        self.id
-    }
-
-    fn load(conn: &mut DbConnection, id: i64) -> Result<Self, Error> {
-        load(conn, id)
-    }
-
-    fn create(conn: &mut DbConnection, caller: &Caller, input: &HalfYearReturnInput) -> Result<Self, Error> {
-        create(conn, caller, input)
-    }
-
-    fn replace(
-        conn: &mut DbConnection,
-        caller: &Caller,
-        id: i64,
-        expected: Precondition,
-        input: &HalfYearReturnInput,
-    ) -> Result<Self, Error> {
-        replace(conn, caller, id, expected, input)
-    }
-
-    fn list(
-        conn: &mut DbConnection,
-        caller: &Caller,
-        filter: &DocumentFilter,
-        page: &PageRequest,
-    ) -> Result<Page<HalfYearReturnSummary>, Error> {
-        list(conn, caller, filter, page)
-    }
-
-    fn allowed_transitions(&mut self) -> &mut Vec<Transition> {
-        &mut self.allowed_transitions
-    }
-}
+crate::impl_document!(HalfYearReturn, kind: KIND, input: HalfYearReturnInput, summary: HalfYearReturnSummary);
 
 pub fn list(
     conn: &mut DbConnection,

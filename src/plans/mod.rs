@@ -588,46 +588,7 @@ pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Plan, Er
     documents::get(conn, caller, id)
 }
 
-impl documents::Document for Plan {
-    const KIND: DocumentKind = DocumentKind::Plan;
-    type Input = PlanInput;
-    type Summary = PlanSummary;
-
-    fn id(&self) -> i64 {
-        self.id
-    }
-
-    fn load(conn: &mut DbConnection, id: i64) -> Result<Self, Error> {
-        load(conn, id)
-    }
-
-    fn create(conn: &mut DbConnection, caller: &Caller, input: &PlanInput) -> Result<Self, Error> {
-        create(conn, caller, input)
-    }
-
-    fn replace(
-        conn: &mut DbConnection,
-        caller: &Caller,
-        id: i64,
-        expected: Precondition,
-        input: &PlanInput,
-    ) -> Result<Self, Error> {
-        replace(conn, caller, id, expected, input)
-    }
-
-    fn list(
-        conn: &mut DbConnection,
-        caller: &Caller,
-        filter: &DocumentFilter,
-        page: &PageRequest,
-    ) -> Result<Page<PlanSummary>, Error> {
-        list(conn, caller, filter, page)
-    }
-
-    fn allowed_transitions(&mut self) -> &mut Vec<Transition> {
-        &mut self.allowed_transitions
-    }
-}
+crate::impl_document!(Plan, kind: DocumentKind::Plan, input: PlanInput, summary: PlanSummary);
 
 pub fn list(
     conn: &mut DbConnection,
