@@ -37,6 +37,26 @@ pub struct DocumentFilter {
     pub status: Option<Status>,
 }
 
+/// Narrows a boxed document list query (joined to its allocation and fund year) by a
+/// [`DocumentFilter`] and by the partnership the caller is confined to.
+#[macro_export]
+macro_rules! filter_documents {
+    ($query:ident, $filter:expr, $caller:expr, $status:path) => {
+        if let Some(label) = &$filter.fund_year {
+            $query = $query.filter($crate::schema::fund_years::label.eq(label.clone()));
+        }
+        if let Some(id) = $filter.partnership_id {
+            $query = $query.filter($crate::schema::allocations::partnership_id.eq(id));
+        }
+        if let Some(status) = $filter.status {
+            $query = $query.filter($status.eq(status));
+        }
+        if let Some(only) = $caller.scope().confined_to() {
+            $query = $query.filter($crate::schema::allocations::partnership_id.eq(only));
+        }
+    };
+}
+
 /// Only a partnership's manager writes its documents, and only while they are drafts.
 pub fn ensure_editable(caller: &Caller, partnership_id: i64, status: Status, what: &'static str) -> Result<(), Error> {
     caller.ensure_visible(partnership_id, what)?;

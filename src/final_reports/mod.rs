@@ -424,18 +424,7 @@ pub fn list(
             fund_years::label,
         ))
         .into_boxed();
-    if let Some(label) = &filter.fund_year {
-        query = query.filter(fund_years::label.eq(label.clone()));
-    }
-    if let Some(id) = filter.partnership_id {
-        query = query.filter(allocation_rows::partnership_id.eq(id));
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(final_reports::status.eq(status));
-    }
-    if let Some(only) = caller.scope().confined_to() {
-        query = query.filter(allocation_rows::partnership_id.eq(only));
-    }
+    crate::filter_documents!(query, filter, caller, final_reports::status);
     let rows: Vec<(ReportRow, i64, String, String)> = query.load(conn)?;
     Ok(Page::from_rows(
         rows,

@@ -559,18 +559,7 @@ pub fn list(
             fund_years::label,
         ))
         .into_boxed();
-    if let Some(label) = &filter.fund_year {
-        query = query.filter(fund_years::label.eq(label.clone()));
-    }
-    if let Some(id) = filter.partnership_id {
-        query = query.filter(allocation_rows::partnership_id.eq(id));
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(half_year_returns::status.eq(status));
-    }
-    if let Some(only) = caller.scope().confined_to() {
-        query = query.filter(allocation_rows::partnership_id.eq(only));
-    }
+    crate::filter_documents!(query, filter, caller, half_year_returns::status);
     let rows: Vec<(ReturnRow, i64, String, String)> = query.load(conn)?;
     Ok(Page::from_rows(
         rows,

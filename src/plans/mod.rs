@@ -614,18 +614,7 @@ pub fn list(
             allocation_rows::carry_forward_pence,
         ))
         .into_boxed();
-    if let Some(label) = &filter.fund_year {
-        query = query.filter(fund_years::label.eq(label.clone()));
-    }
-    if let Some(id) = filter.partnership_id {
-        query = query.filter(allocation_rows::partnership_id.eq(id));
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(plans::status.eq(status));
-    }
-    if let Some(only) = caller.scope().confined_to() {
-        query = query.filter(allocation_rows::partnership_id.eq(only));
-    }
+    crate::filter_documents!(query, filter, caller, plans::status);
     let rows: Vec<(PlanRow, i64, String, String, Money, Money)> = query.load(conn)?;
     let plan_ids: Vec<i64> = rows.iter().map(|r| r.0.id).collect();
     let mut amounts: HashMap<i64, Vec<Money>> = HashMap::new();
