@@ -408,3 +408,68 @@ macro_rules! document_crud_routes {
         }
     };
 }
+
+/// Generates the sign and countersign routes of a return or report. `$sign` is the kind's
+/// manager-signing function (it knows what makes the document complete).
+#[macro_export]
+macro_rules! signing_routes {
+    (
+        kind: $kind:expr, tag: $tag:literal, view: $view:ty, sign: $sign:path,
+        sign_route: $sign_fn:ident = $sign_path:literal, $sign_doc:literal,
+        countersign_route: $countersign_fn:ident = $countersign_path:literal, $countersign_doc:literal $(,)?
+    ) => {
+        #[doc = $sign_doc]
+        #[utoipa::path(tag = $tag, security(("bearer" = [])),
+                    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")),
+                    request_body = $crate::signatures::SignatureInput, responses(
+                    (status = 200, description = "Signed", body = $view),
+                    (status = 403, description = "Only the partnership's manager signs"),
+                    (status = 409, description = "Not allowed in this state; `allowed_transitions` says what is"),
+                    (status = 412, description = "The document changed since you read it"),
+                    (status = 428, description = "If-Match is missing"),
+                    (status = 429, description = "Too many wrong passwords"),
+                ))]
+        #[post($sign_path)]
+        pub async fn $sign_fn(
+            state: $crate::http::State,
+            caller: $crate::auth::Caller,
+            id: actix_web::web::Path<i64>,
+            version: $crate::documents::http::IfMatch,
+            body: $crate::http::extract::JsonBody<$crate::signatures::SignatureInput>,
+        ) -> Result<actix_web::HttpResponse, $crate::http::problem::ApiError> {
+            let id = id.into_inner();
+            let signer = $crate::documents::http::confirm_signer(&state, &caller, body.into_inner()).await?;
+            $crate::documents::http::act(&state, caller, $kind, id, move |conn, caller| {
+                $sign(conn, caller, id, version.0, &signer)
+            })
+            .await
+        }
+
+        #[doc = $countersign_doc]
+        #[utoipa::path(tag = $tag, security(("bearer" = [])),
+                    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")),
+                    request_body = $crate::signatures::SignatureInput, responses(
+                    (status = 200, description = "Countersigned and submitted", body = $view),
+                    (status = 403, description = "Only the partnership's treasurer countersigns"),
+                    (status = 409, description = "Not signed by the manager yet, or not allowed in this state"),
+                    (status = 412, description = "The document changed since you read it"),
+                    (status = 428, description = "If-Match is missing"),
+                    (status = 429, description = "Too many wrong passwords"),
+                ))]
+        #[post($countersign_path)]
+        pub async fn $countersign_fn(
+            state: $crate::http::State,
+            caller: $crate::auth::Caller,
+            id: actix_web::web::Path<i64>,
+            version: $crate::documents::http::IfMatch,
+            body: $crate::http::extract::JsonBody<$crate::signatures::SignatureInput>,
+        ) -> Result<actix_web::HttpResponse, $crate::http::problem::ApiError> {
+            let id = id.into_inner();
+            let signer = $crate::documents::http::confirm_signer(&state, &caller, body.into_inner()).await?;
+            $crate::documents::http::act(&state, caller, $kind, id, move |conn, caller| {
+                $crate::documents::lifecycle::countersign(conn, caller, $kind, id, version.0, &signer)
+            })
+            .await
+        }
+    };
+}

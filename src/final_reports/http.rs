@@ -6,13 +6,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::review::{self, AcceptReport};
 use super::{FinalReport, FinalReportInput, FinalReportSummary, KIND};
 use crate::auth::Caller;
-use crate::documents::http::{IfMatch, act, confirm_signer};
-use crate::documents::lifecycle;
+use crate::documents::http::{IfMatch, act};
 use crate::http::State;
 use crate::http::extract::JsonBody;
 use crate::http::problem::ApiError;
 use crate::pagination::Page;
-use crate::signatures::SignatureInput;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_final_reports)
@@ -44,60 +42,12 @@ crate::document_crud_routes! {
     "Replace a draft final report's content (the partnership's manager).",
 }
 
-/// Sign the report (the partnership's manager), confirming your password; the treasurer then
-/// countersigns the same content.
-#[utoipa::path(tag = "final-reports", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")),
-    request_body = SignatureInput, responses(
-    (status = 200, description = "Signed", body = FinalReport),
-    (status = 403, description = "Only the partnership's manager signs"),
-    (status = 409, description = "Not allowed in this state; `allowed_transitions` says what is"),
-    (status = 412, description = "The report changed since you read it"),
-    (status = 428, description = "If-Match is missing"),
-    (status = 429, description = "Too many wrong passwords"),
-))]
-#[post("/final-reports/{id}/sign")]
-pub async fn sign_final_report(
-    state: State,
-    caller: Caller,
-    id: web::Path<i64>,
-    version: IfMatch,
-    body: JsonBody<SignatureInput>,
-) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let signer = confirm_signer(&state, &caller, body.into_inner()).await?;
-    act(&state, caller, KIND, id, move |conn, caller| {
-        review::sign(conn, caller, id, version.0, &signer)
-    })
-    .await
-}
-
-/// Countersign the report (the partnership's treasurer), confirming your password; this
-/// submits it. Only the content the manager signed can be countersigned.
-#[utoipa::path(tag = "final-reports", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")),
-    request_body = SignatureInput, responses(
-    (status = 200, description = "Countersigned and submitted", body = FinalReport),
-    (status = 403, description = "Only the partnership's treasurer countersigns"),
-    (status = 409, description = "Not signed by the manager yet, or not allowed in this state"),
-    (status = 412, description = "The report changed since you read it"),
-    (status = 428, description = "If-Match is missing"),
-    (status = 429, description = "Too many wrong passwords"),
-))]
-#[post("/final-reports/{id}/countersign")]
-pub async fn countersign_final_report(
-    state: State,
-    caller: Caller,
-    id: web::Path<i64>,
-    version: IfMatch,
-    body: JsonBody<SignatureInput>,
-) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let signer = confirm_signer(&state, &caller, body.into_inner()).await?;
-    act(&state, caller, KIND, id, move |conn, caller| {
-        lifecycle::countersign(conn, caller, KIND, id, version.0, &signer)
-    })
-    .await
+crate::signing_routes! {
+    kind: KIND, tag: "final-reports", view: FinalReport, sign: review::sign,
+    sign_route: sign_final_report = "/final-reports/{id}/sign",
+    "Sign the report (the partnership's manager), confirming your password; the treasurer then countersigns the same content.",
+    countersign_route: countersign_final_report = "/final-reports/{id}/countersign",
+    "Countersign the report (the partnership's treasurer), confirming your password; this submits it. Only the content the manager signed can be countersigned.",
 }
 
 /// Accept the report (an OPCC reviewer), deciding on the unspent balance: returned, carried

@@ -6,13 +6,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::review::{self, AcceptReturn};
 use super::{HalfYearReturn, HalfYearReturnInput, HalfYearReturnSummary, KIND};
 use crate::auth::Caller;
-use crate::documents::http::{IfMatch, act, confirm_signer};
-use crate::documents::lifecycle;
+use crate::documents::http::{IfMatch, act};
 use crate::http::State;
 use crate::http::extract::JsonBody;
 use crate::http::problem::ApiError;
 use crate::pagination::Page;
-use crate::signatures::SignatureInput;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_half_year_returns)
@@ -44,60 +42,12 @@ crate::document_crud_routes! {
     "Replace a draft half-year return's content (the partnership's manager).",
 }
 
-/// Sign the return (the partnership's manager), confirming your password; the treasurer then
-/// countersigns the same content.
-#[utoipa::path(tag = "half-year-returns", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")),
-    request_body = SignatureInput, responses(
-    (status = 200, description = "Signed", body = HalfYearReturn),
-    (status = 403, description = "Only the partnership's manager signs"),
-    (status = 409, description = "Not allowed in this state; `allowed_transitions` says what is"),
-    (status = 412, description = "The return changed since you read it"),
-    (status = 428, description = "If-Match is missing"),
-    (status = 429, description = "Too many wrong passwords"),
-))]
-#[post("/half-year-returns/{id}/sign")]
-pub async fn sign_half_year_return(
-    state: State,
-    caller: Caller,
-    id: web::Path<i64>,
-    version: IfMatch,
-    body: JsonBody<SignatureInput>,
-) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let signer = confirm_signer(&state, &caller, body.into_inner()).await?;
-    act(&state, caller, KIND, id, move |conn, caller| {
-        review::sign(conn, caller, id, version.0, &signer)
-    })
-    .await
-}
-
-/// Countersign the return (the partnership's treasurer), confirming your password; this
-/// submits it. Only the content the manager signed can be countersigned.
-#[utoipa::path(tag = "half-year-returns", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")),
-    request_body = SignatureInput, responses(
-    (status = 200, description = "Countersigned and submitted", body = HalfYearReturn),
-    (status = 403, description = "Only the partnership's treasurer countersigns"),
-    (status = 409, description = "Not signed by the manager yet, or not allowed in this state"),
-    (status = 412, description = "The return changed since you read it"),
-    (status = 428, description = "If-Match is missing"),
-    (status = 429, description = "Too many wrong passwords"),
-))]
-#[post("/half-year-returns/{id}/countersign")]
-pub async fn countersign_half_year_return(
-    state: State,
-    caller: Caller,
-    id: web::Path<i64>,
-    version: IfMatch,
-    body: JsonBody<SignatureInput>,
-) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let signer = confirm_signer(&state, &caller, body.into_inner()).await?;
-    act(&state, caller, KIND, id, move |conn, caller| {
-        lifecycle::countersign(conn, caller, KIND, id, version.0, &signer)
-    })
-    .await
+crate::signing_routes! {
+    kind: KIND, tag: "half-year-returns", view: HalfYearReturn, sign: review::sign,
+    sign_route: sign_half_year_return = "/half-year-returns/{id}/sign",
+    "Sign the return (the partnership's manager), confirming your password; the treasurer then countersigns the same content.",
+    countersign_route: countersign_half_year_return = "/half-year-returns/{id}/countersign",
+    "Countersign the return (the partnership's treasurer), confirming your password; this submits it. Only the content the manager signed can be countersigned.",
 }
 
 /// Accept the return (an OPCC reviewer): its claim is approved for payment.
