@@ -75,8 +75,7 @@ pub struct Amendment {
     pub largest_change: Money,
     pub largest_change_percent: String,
     /// The proposed lines, as sent.
-    #[schema(value_type = Object)]
-    pub lines: serde_json::Value,
+    pub lines: Vec<PlanLineInput>,
     pub proposed_by: String,
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
@@ -107,7 +106,7 @@ struct AmendmentRow {
 /// What a proposal stores: the lines and the computed changes.
 #[derive(Serialize, Deserialize)]
 struct Proposal {
-    lines: serde_json::Value,
+    lines: Vec<PlanLineInput>,
     changes: Vec<LineChange>,
 }
 
@@ -282,8 +281,11 @@ pub fn propose(
         year.amendment_threshold,
         year.amendment_threshold_percent,
     );
-    let lines = serde_json::to_value(&input.lines).map_err(Error::internal)?;
-    let proposal = serde_json::to_string(&Proposal { lines, changes }).map_err(Error::internal)?;
+    let proposal = serde_json::to_string(&Proposal {
+        lines: input.lines.clone(),
+        changes,
+    })
+    .map_err(Error::internal)?;
     let now = timestamps::now();
     let status = if immediate {
         AmendmentStatus::Applied
@@ -341,8 +343,7 @@ pub fn decide(
     let status = if approve {
         plan.ensure_version(expected)?;
         let proposal: Proposal = serde_json::from_str(&row.proposal).map_err(Error::internal)?;
-        let lines: Vec<PlanLineInput> = serde_json::from_value(proposal.lines).map_err(Error::internal)?;
-        apply(conn, caller, &plan, &lines, amendment_id)?;
+        apply(conn, caller, &plan, &proposal.lines, amendment_id)?;
         AmendmentStatus::Approved
     } else {
         let mut v = Violations::new();
