@@ -82,6 +82,15 @@ pub struct Settings {
     #[arg(long, env = "CSPFUND_WORKERS", global = true)]
     pub workers: Option<usize>,
 
+    /// Threads that hash and check passwords (default: half the CPU cores, at least one). Each
+    /// holds 19 MiB of working memory.
+    #[arg(long, env = "CSPFUND_HASHING_THREADS", global = true)]
+    pub hashing_threads: Option<usize>,
+
+    /// Password checks that may wait for a hashing thread; more are refused at once with 503.
+    #[arg(long, env = "CSPFUND_HASHING_QUEUE", default_value_t = 16, global = true)]
+    pub hashing_queue: usize,
+
     /// Failed logins for one account before it is refused for the lockout period.
     #[arg(long, env = "CSPFUND_LOGIN_MAX_FAILURES", default_value_t = 5, global = true)]
     pub login_max_failures: u32,
@@ -144,6 +153,8 @@ pub struct Config {
     pub db_pool_size: u32,
     pub max_body_bytes: usize,
     pub workers: usize,
+    pub hashing_threads: usize,
+    pub hashing_queue: usize,
     pub attachment_dir: PathBuf,
     pub attachment_max_bytes: usize,
     pub attachment_types: Vec<String>,
@@ -298,6 +309,10 @@ impl Settings {
                 .workers
                 .filter(|w| *w > 0)
                 .unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(2)),
+            hashing_threads: self.hashing_threads.filter(|t| *t > 0).unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, |cores| (usize::from(cores) / 2).max(1))
+            }),
+            hashing_queue: self.hashing_queue,
             attachment_dir,
             attachment_max_bytes: self.attachment_max_bytes,
             attachment_types,

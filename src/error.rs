@@ -61,6 +61,9 @@ pub enum Error {
     Unauthenticated(AuthFailure),
     #[error("too many failed attempts; retry after {retry_after_secs} s")]
     Throttled { retry_after_secs: u64 },
+    /// The service is at its limit for this kind of work (password hashing); retry shortly.
+    #[error("the service is busy; retry after {retry_after_secs} s")]
+    Overloaded { retry_after_secs: u64 },
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
     #[error("no database connection available: {0}")]

@@ -148,13 +148,22 @@ mod tests {
         let listed: Vec<serde_json::Value> = schema.enum_values.unwrap_or_default();
         let written: Vec<serde_json::Value> = Sample::ALL.iter().map(|s| serde_json::json!(s)).collect();
         assert_eq!(listed, written);
-        assert_eq!(written, [serde_json::json!("on_track"), serde_json::json!("start-review")]);
+        assert_eq!(
+            written,
+            [serde_json::json!("on_track"), serde_json::json!("start-review")]
+        );
         assert_eq!(
             serde_json::from_str::<Sample>("\"start-review\"").ok(),
             Some(Sample::StartReview)
         );
-        let refused = serde_json::from_str::<Sample>("\"OnTrack\"").err().map(|e| e.to_string());
+        let refused = serde_json::from_str::<Sample>("\"OnTrack\"")
+            .err()
+            .map(|e| e.to_string());
         assert!(refused.is_some_and(|m| m.starts_with("unknown variant `OnTrack`")));
-        assert!(schema.description.is_some_and(|d| d.contains("- `on_track`: The first.")));
+        assert!(
+            schema
+                .description
+                .is_some_and(|d| d.contains("- `on_track`: The first."))
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -200,10 +200,10 @@ pub async fn issue_token(
             Ok((credentials, candidate))
         })
         .await?;
-    let verifier = state.clone();
-    let authenticated = web::block(move || verifier.authenticator.verify(&credentials, candidate))
-        .await
-        .map_err(Error::internal)?;
+    let authenticated = state
+        .authenticator
+        .verify(&state.hasher, &credentials, candidate)
+        .await?;
 
     let Some(account) = authenticated else {
         state.throttle.record_failure(&keys);
@@ -375,9 +375,7 @@ pub async fn confirm_identity(
             })
         })
         .await?;
-    let matches = web::block(move || passwords::verify(&secret, &hash))
-        .await
-        .map_err(Error::internal)?;
+    let matches = state.hasher.verify(secret, hash).await?;
     if !matches {
         state.throttle.record_failure(&key);
         return Err(Error::invalid(

@@ -3,6 +3,7 @@
 //! Every attempt runs exactly one Argon2 verification, against a decoy hash when the account does
 //! not exist, so a wrong e-mail and a wrong password take the same time and get the same answer.
 
+use super::hashing::SecretHasher;
 use super::throttle::ThrottleKey;
 use super::{Account, Principal, passwords, tokens};
 use crate::db::DbConnection;
@@ -73,16 +74,22 @@ impl Authenticator {
     }
 
     /// The authenticated account, or `None` for a wrong secret, an unknown or an inactive account.
-    pub fn verify(&self, credentials: &Credentials, candidate: Option<Candidate>) -> Option<Account> {
-        match candidate {
+    pub async fn verify(
+        &self,
+        hasher: &SecretHasher,
+        credentials: &Credentials,
+        candidate: Option<Candidate>,
+    ) -> Result<Option<Account>, Error> {
+        let secret = credentials.secret().to_owned();
+        Ok(match candidate {
             Some(Candidate { account, secret_hash }) => {
-                let matches = passwords::verify(credentials.secret(), &secret_hash);
+                let matches = hasher.verify(secret, secret_hash).await?;
                 (matches && account.active).then_some(account)
             }
             None => {
-                passwords::verify(credentials.secret(), &self.decoy_hash);
+                hasher.verify(secret, self.decoy_hash.clone()).await?;
                 None
             }
-        }
+        })
     }
 }

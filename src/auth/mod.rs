@@ -4,6 +4,7 @@
 //! the action and whether the object's partnership is visible. A user or client of one partnership
 //! never sees another partnership's objects: they are answered as not found.
 
+pub mod hashing;
 pub mod http;
 pub mod login;
 pub mod passwords;

@@ -2,34 +2,106 @@
 //!
 //! Parameters are OWASP's recommendation for Argon2id (m = 19 MiB, t = 2, p = 1), which is what
 //! `Params::DEFAULT` holds; the PHC string stores them, so a future change keeps old hashes valid.
-//! Hashing costs tens of milliseconds: callers run it on the blocking pool, never the event loop.
+//! Each hash needs its 19 MiB of working memory: a [`Workspace`] holds it and is reused, so the
+//! service's memory stays bounded by the number of workspaces (see `auth::hashing`).
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use crate::error::{Error, Violations};
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
-fn hasher() -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::DEFAULT)
+/// The working memory of one Argon2 computation, kept between computations.
+pub struct Workspace {
+    memory: Vec<Block>,
 }
 
+impl Default for Workspace {
+    fn default() -> Self {
+        Workspace::new()
+    }
+}
+
+impl Workspace {
+    pub fn new() -> Workspace {
+        Workspace { memory: Vec::new() }
+    }
+
+    fn blocks(&mut self, params: &Params) -> &mut [Block] {
+        let needed = params.block_count();
+        if self.memory.len() < needed {
+            self.memory.resize(needed, Block::new());
+        }
+        &mut self.memory[..needed]
+    }
+
+    /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) for `secret`, with a fresh salt.
+    pub fn hash(&mut self, secret: &str) -> Result<String, Error> {
+        let failed = |e: &dyn std::fmt::Display| Error::internal(format!("hashing failed: {e}"));
+        let params = Params::DEFAULT;
+        let salt = SaltString::generate(&mut OsRng);
+        let mut salt_bytes = [0u8; 64];
+        let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(|e| failed(&e))?;
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        let memory = self.blocks(&params);
+        let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
+            argon2
+                .hash_password_into_with_memory(secret.as_bytes(), salt_bytes, out, &mut *memory)
+                .map_err(|_| argon2::password_hash::Error::Crypto)
+        })
+        .map_err(|e| failed(&e))?;
+        let phc = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: (&params).try_into().map_err(|e| failed(&e))?,
+            salt: Some(salt.as_salt()),
+            hash: Some(output),
+        };
+        Ok(phc.to_string())
+    }
+
+    /// True when `secret` matches `stored`; a malformed stored hash never matches.
+    pub fn verify(&mut self, secret: &str, stored: &str) -> bool {
+        self.recompute(secret, stored).unwrap_or(false)
+    }
+
+    fn recompute(&mut self, secret: &str, stored: &str) -> Option<bool> {
+        let parsed = PasswordHash::new(stored).ok()?;
+        let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+        let version = parsed
+            .version
+            .map(Version::try_from)
+            .transpose()
+            .ok()?
+            .unwrap_or_default();
+        let params = Params::try_from(&parsed).ok()?;
+        let expected = parsed.hash?;
+        let mut salt_bytes = [0u8; 64];
+        let salt_bytes = parsed.salt?.decode_b64(&mut salt_bytes).ok()?;
+        let argon2 = Argon2::new(algorithm, version, params.clone());
+        let memory = self.blocks(&params);
+        let computed = Output::init_with(expected.len(), |out| {
+            argon2
+                .hash_password_into_with_memory(secret.as_bytes(), salt_bytes, out, &mut *memory)
+                .map_err(|_| argon2::password_hash::Error::Crypto)
+        })
+        .ok()?;
+        // `Output`'s equality is constant-time.
+        Some(computed == expected)
+    }
+}
+
+/// Hashes once, outside the service's hashing threads (command line, start-up).
 pub fn hash(secret: &str) -> Result<String, Error> {
-    let salt = SaltString::generate(&mut OsRng);
-    hasher()
-        .hash_password(secret.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::internal(format!("hashing failed: {e}")))
+    Workspace::new().hash(secret)
 }
 
-/// True when `secret` matches `stored`; a malformed stored hash never matches.
+/// Verifies once, outside the service's hashing threads.
 pub fn verify(secret: &str, stored: &str) -> bool {
-    PasswordHash::new(stored)
-        .map(|parsed| hasher().verify_password(secret.as_bytes(), &parsed).is_ok())
-        .unwrap_or(false)
+    Workspace::new().verify(secret, stored)
 }
 
 /// The password rules: long enough to resist guessing, bounded so hashing stays cheap.
@@ -51,15 +123,31 @@ pub fn check_policy(violations: &mut Violations, field: &str, password: &str) {
 
 #[cfg(test)]
 mod tests {
+    use argon2::PasswordHasher;
+    use argon2::password_hash::PasswordVerifier;
+
     use super::*;
 
     #[test]
     fn hashes_verify_only_their_secret() {
-        let stored = hash("correct horse battery").unwrap();
+        let mut workspace = Workspace::new();
+        let stored = workspace.hash("correct horse battery").unwrap();
         assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(verify("correct horse battery", &stored));
-        assert!(!verify("correct horse battery!", &stored));
-        assert!(!verify("anything", "not a hash"));
+        assert!(workspace.verify("correct horse battery", &stored));
+        assert!(!workspace.verify("correct horse battery!", &stored));
+        assert!(!workspace.verify("anything", "not a hash"));
+    }
+
+    #[test]
+    fn hashes_agree_with_the_reference_implementation() {
+        let reference = Argon2::default();
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = reference.hash_password(b"a shared secret", &salt).unwrap().to_string();
+        assert!(verify("a shared secret", &theirs));
+        let ours = hash("a shared secret").unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(reference.verify_password(b"a shared secret", &parsed).is_ok());
+        assert!(reference.verify_password(b"another secret", &parsed).is_err());
     }
 
     #[test]

@@ -304,18 +304,40 @@ macro_rules! document_routes {
 }
 
 /// Confirms a signer's identity (their password again) and settles the name and position to
-/// print.
+/// print. The transition is checked first (404, 403, 409, 412, 428): a caller who may not sign
+/// learns so without any password being hashed, and never counts towards a lockout.
 pub async fn confirm_signer(
     state: &State,
     caller: &Caller,
+    step: SigningStep,
     input: crate::signatures::SignatureInput,
 ) -> Result<Signer, ApiError> {
+    let SigningStep {
+        kind,
+        id,
+        expected,
+        transition,
+    } = step;
+    let checker = caller.clone();
+    state
+        .db
+        .run(move |conn| lifecycle::begin(conn, &checker, kind, id, expected, transition).map(|_| ()))
+        .await?;
     let account = crate::auth::http::confirm_identity(state, caller, input.password.clone(), "password").await?;
     Ok(Signer::from_input(
         &input,
         account.display_name.as_deref(),
         account.job_title.as_deref(),
     )?)
+}
+
+/// The signing transition a signer's password is about to confirm.
+#[derive(Clone, Copy, Debug)]
+pub struct SigningStep {
+    pub kind: DocumentKind,
+    pub id: i64,
+    pub expected: Precondition,
+    pub transition: crate::workflow::Transition,
 }
 
 /// Generates a kind of document's list, create, read and replace routes, with their OpenAPI
@@ -438,7 +460,10 @@ macro_rules! signing_routes {
             body: $crate::http::extract::JsonBody<$crate::signatures::SignatureInput>,
         ) -> Result<actix_web::HttpResponse, $crate::http::problem::ApiError> {
             let id = id.into_inner();
-            let signer = $crate::documents::http::confirm_signer(&state, &caller, body.into_inner()).await?;
+            let step = $crate::documents::http::SigningStep {
+                kind: $kind, id, expected: version.0, transition: $crate::workflow::Transition::Sign,
+            };
+            let signer = $crate::documents::http::confirm_signer(&state, &caller, step, body.into_inner()).await?;
             $crate::documents::http::act(&state, caller, $kind, id, move |conn, caller| {
                 $sign(conn, caller, id, version.0, &signer)
             })
@@ -465,7 +490,10 @@ macro_rules! signing_routes {
             body: $crate::http::extract::JsonBody<$crate::signatures::SignatureInput>,
         ) -> Result<actix_web::HttpResponse, $crate::http::problem::ApiError> {
             let id = id.into_inner();
-            let signer = $crate::documents::http::confirm_signer(&state, &caller, body.into_inner()).await?;
+            let step = $crate::documents::http::SigningStep {
+                kind: $kind, id, expected: version.0, transition: $crate::workflow::Transition::Countersign,
+            };
+            let signer = $crate::documents::http::confirm_signer(&state, &caller, step, body.into_inner()).await?;
             $crate::documents::http::act(&state, caller, $kind, id, move |conn, caller| {
                 $crate::documents::lifecycle::countersign(conn, caller, $kind, id, version.0, &signer)
             })

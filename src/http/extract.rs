@@ -13,6 +13,7 @@ use actix_web::web::BytesMut;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use super::AppState;
 use super::problem::ApiError;
@@ -86,14 +87,64 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         ));
     }
     // Syntax first, over the whole document, so a broken document is always a 400 even when
-    // its beginning would already fail the shape check.
-    serde_json::from_slice::<serde::de::IgnoredAny>(body)
+    // its beginning would already fail the shape check. serde_json bounds nesting (128 levels)
+    // and refuses lone surrogates, so neither reaches further.
+    let document: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::Malformed(format!("the request body is not valid JSON: {e}")))?;
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+    let mut refused = Vec::new();
+    find_control_characters(&document, &mut String::new(), &mut refused);
+    if !refused.is_empty() {
+        return Err(Error::Invalid(refused).into());
+    }
+    serde_path_to_error::deserialize(document).map_err(|e| {
         let path = e.path().to_string();
         ApiError::Domain(Error::Invalid(vec![field_error(&path, &e.into_inner().to_string())]))
     })
+}
+
+/// True for text no field may hold: control characters other than tab, line feed and carriage
+/// return. NUL cannot be stored by PostgreSQL at all, and the others are never meant in a form.
+fn has_control_character(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+fn control_character(field: &str) -> FieldError {
+    FieldError::new(
+        if field.is_empty() { "$" } else { field },
+        "control_character",
+        "must not contain control characters such as U+0000 (tab, line feed and carriage return are allowed)",
+    )
+}
+
+/// Collects the path of every string (or object key) holding a control character.
+fn find_control_characters(value: &Value, path: &mut String, refused: &mut Vec<FieldError>) {
+    match value {
+        Value::String(text) if has_control_character(text) => refused.push(control_character(path)),
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                let length = path.len();
+                path.push_str(&format!("[{index}]"));
+                find_control_characters(item, path, refused);
+                path.truncate(length);
+            }
+        }
+        Value::Object(fields) => {
+            for (name, item) in fields {
+                let length = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(name);
+                if has_control_character(name) {
+                    refused.push(control_character(path));
+                } else {
+                    find_control_characters(item, path, refused);
+                }
+                path.truncate(length);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Query-string parameters of type `T`.
@@ -105,6 +156,13 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let pairs = form_urlencoded::parse(req.query_string().as_bytes());
+        let refused: Vec<FieldError> = pairs
+            .filter(|(name, value)| has_control_character(name) || has_control_character(value))
+            .map(|(name, _)| control_character(&name))
+            .collect();
+        if !refused.is_empty() {
+            return std::future::ready(Err(Error::Invalid(refused).into()));
+        }
         let parsed = serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs))
             .map(QueryParams)
             .map_err(|e| {
@@ -205,6 +263,38 @@ mod tests {
         assert_eq!(e, ("lines[0].title".into(), "type".into()));
         let e = first_error(r#""text""#);
         assert_eq!(e, ("$".into(), "type".into()));
+    }
+
+    #[test]
+    fn control_characters_are_refused_by_field() {
+        let body =
+            "{\"lines\":[{\"title\":\"a\\u0000\",\"amount\":\"1\"},{\"title\":\"tab\\tok\",\"amount\":\"1\\u001b\"}]}";
+        match parse_json::<Plan>(body.as_bytes()) {
+            Err(ApiError::Domain(Error::Invalid(errors))) => {
+                let fields: Vec<(&str, &str)> = errors.iter().map(|e| (e.field.as_str(), e.rule.as_str())).collect();
+                assert_eq!(
+                    fields,
+                    [
+                        ("lines[0].title", "control_character"),
+                        ("lines[1].amount", "control_character")
+                    ]
+                );
+            }
+            other => panic!("expected a validation error, got {:?}", other.map(|_| ())),
+        }
+    }
+
+    #[test]
+    fn deep_nesting_and_lone_surrogates_are_malformed() {
+        let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+        assert!(matches!(
+            parse_json::<Plan>(deep.as_bytes()),
+            Err(ApiError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_json::<Plan>(b"{\"lines\": [{\"title\": \"\\ud800\"}]}"),
+            Err(ApiError::Malformed(_))
+        ));
     }
 
     #[test]

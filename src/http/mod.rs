@@ -21,6 +21,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::hashing::SecretHasher;
 use crate::auth::login::Authenticator;
 use crate::auth::throttle::{Limits, LoginThrottle};
 use crate::auth::tokens::TokenKeys;
@@ -39,6 +40,7 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub throttle: LoginThrottle,
     pub authenticator: Authenticator,
+    pub hasher: SecretHasher,
     pub openapi: serde_json::Value,
     pub routes: openapi::RouteTable,
 }
@@ -49,6 +51,8 @@ pub enum StartupError {
     Database(#[from] crate::db::SetupError),
     #[error("{0}")]
     Bootstrap(String),
+    #[error("cannot start the password hashing threads: {0}")]
+    Threads(std::io::Error),
     #[error("cannot build the OpenAPI document: {0}")]
     Document(#[from] serde_json::Error),
 }
@@ -77,6 +81,7 @@ impl AppState {
                 window: config.login_lockout,
             }),
             authenticator: Authenticator::new()?,
+            hasher: SecretHasher::start(config.hashing_threads, config.hashing_queue).map_err(StartupError::Threads)?,
             routes: openapi::RouteTable::from_document(&document),
             openapi: document,
             db,
@@ -84,11 +89,9 @@ impl AppState {
         }))
     }
 
-    /// Hashes a password or secret on the blocking pool (Argon2 takes tens of milliseconds).
+    /// Hashes a password or secret on the hashing threads (Argon2 takes tens of milliseconds).
     pub async fn hash_secret(&self, secret: String) -> Result<String, Error> {
-        web::block(move || auth::passwords::hash(&secret))
-            .await
-            .map_err(Error::internal)?
+        self.hasher.hash(secret).await
     }
 }
 

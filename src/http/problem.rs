@@ -144,7 +144,9 @@ impl ProblemType {
             ProblemType::Internal => {
                 "The service failed. Nothing about the cause is disclosed; quote the X-Request-Id header when reporting it."
             }
-            ProblemType::Unavailable => "The service cannot reach its database right now; retry later.",
+            ProblemType::Unavailable => {
+                "The service cannot take this request right now (its database is unreachable, or it is checking as many passwords as it can); retry after the seconds in Retry-After."
+            }
         }
     }
 
@@ -243,7 +245,7 @@ impl ApiError {
                     | diesel::result::DatabaseErrorKind::CheckViolation,
                     _,
                 )) => ProblemType::Conflict,
-                Error::Unavailable(_) => ProblemType::Unavailable,
+                Error::Unavailable(_) | Error::Overloaded { .. } => ProblemType::Unavailable,
                 Error::Database(_) | Error::Internal(_) => ProblemType::Internal,
             },
             ApiError::NoRoute(_) => ProblemType::NotFound,
@@ -280,6 +282,9 @@ impl ApiError {
                 "the service failed to handle this request".into()
             }
             ApiError::Domain(Error::Unavailable(_)) => "the database is not reachable right now".into(),
+            ApiError::Domain(Error::Overloaded { .. }) => {
+                "the service is checking as many passwords as it can; retry after the seconds in Retry-After".into()
+            }
             other => other.to_string(),
         }
     }
@@ -330,7 +335,7 @@ impl ResponseError for ApiError {
             ApiError::Domain(Error::Unauthenticated(_)) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(REALM));
             }
-            ApiError::Domain(Error::Throttled { retry_after_secs }) => {
+            ApiError::Domain(Error::Throttled { retry_after_secs } | Error::Overloaded { retry_after_secs }) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
             ApiError::Domain(Error::Unavailable(_)) => {

@@ -10,12 +10,13 @@ use super::{Plan, PlanInput, PlanSummary};
 use crate::auth::Caller;
 use crate::db::write_transaction;
 use crate::documents::DocumentKind;
-use crate::documents::http::{IfMatch, act, confirm_signer};
+use crate::documents::http::{IfMatch, SigningStep, act, confirm_signer};
 use crate::http::State;
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::problem::ApiError;
 use crate::pagination::{Page, PageParams};
 use crate::signatures::SignatureInput;
+use crate::workflow::Transition;
 
 const KIND: DocumentKind = DocumentKind::Plan;
 
@@ -75,7 +76,13 @@ pub async fn submit_plan(
     body: JsonBody<SignatureInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let signer = confirm_signer(&state, &caller, body.into_inner()).await?;
+    let step = SigningStep {
+        kind: KIND,
+        id,
+        expected: version.0,
+        transition: Transition::Submit,
+    };
+    let signer = confirm_signer(&state, &caller, step, body.into_inner()).await?;
     act(&state, caller, KIND, id, move |conn, caller| {
         review::submit(conn, caller, id, version.0, &signer)
     })

@@ -14,6 +14,7 @@ mod errors;
 mod final_reports;
 mod fixtures;
 mod half_year_returns;
+mod hostile;
 mod integrity;
 mod openapi;
 mod plans;

@@ -1,0 +1,114 @@
+//! Argon2 work for requests, with bounded concurrency and bounded memory.
+//!
+//! Every login, signature confirmation, password change and secret check costs one Argon2
+//! computation: tens of milliseconds of a core and 19 MiB of memory. Run on the general blocking
+//! pool (over a hundred threads), a login storm from anyone who can reach the port would take
+//! every core and gigabytes of memory. Here a fixed number of threads each reuse one workspace,
+//! and a short queue feeds them; when it is full the request is refused at once (503 with
+//! Retry-After) instead of waiting, so the storm costs its senders, not the service.
+
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
+
+use super::passwords::Workspace;
+use crate::error::Error;
+
+type Job = Box<dyn FnOnce(&mut Workspace) + Send>;
+
+/// Seconds a refused caller is asked to wait.
+const RETRY_AFTER_SECS: u64 = 1;
+
+pub struct SecretHasher {
+    queue: SyncSender<Job>,
+}
+
+impl SecretHasher {
+    /// Starts `threads` hashing threads behind a queue of `queue_length` waiting computations.
+    pub fn start(threads: usize, queue_length: usize) -> std::io::Result<SecretHasher> {
+        let (queue, jobs) = sync_channel::<Job>(queue_length);
+        let jobs = Arc::new(Mutex::new(jobs));
+        for number in 0..threads.max(1) {
+            let jobs = Arc::clone(&jobs);
+            std::thread::Builder::new()
+                .name(format!("argon2-{number}"))
+                .spawn(move || work(&jobs))?;
+        }
+        Ok(SecretHasher { queue })
+    }
+
+    async fn run<T: Send + 'static>(&self, job: impl FnOnce(&mut Workspace) -> T + Send + 'static) -> Result<T, Error> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |workspace| {
+            // The requester may have gone (client disconnected); nothing to tell then.
+            let _ = reply.send(job(workspace));
+        });
+        match self.queue.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                return Err(Error::Overloaded {
+                    retry_after_secs: RETRY_AFTER_SECS,
+                });
+            }
+            Err(TrySendError::Disconnected(_)) => return Err(Error::internal("the hashing threads have stopped")),
+        }
+        answer.await.map_err(|_| Error::internal("a hashing thread stopped"))
+    }
+
+    /// A PHC hash of `secret`.
+    pub async fn hash(&self, secret: String) -> Result<String, Error> {
+        self.run(move |workspace| workspace.hash(&secret)).await?
+    }
+
+    /// Whether `secret` matches the stored hash.
+    pub async fn verify(&self, secret: String, stored: String) -> Result<bool, Error> {
+        self.run(move |workspace| workspace.verify(&secret, &stored)).await
+    }
+}
+
+fn work(jobs: &Mutex<Receiver<Job>>) {
+    let mut workspace = Workspace::new();
+    loop {
+        // The lock is held only while waiting for the next job, never while hashing.
+        let next = jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv();
+        match next {
+            Ok(job) => job(&mut workspace),
+            Err(_) => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[actix_web::test]
+    async fn hashes_and_verifies_on_its_threads() {
+        let hasher = SecretHasher::start(1, 4).unwrap();
+        let stored = hasher.hash("correct horse battery".into()).await.unwrap();
+        assert!(
+            hasher
+                .verify("correct horse battery".into(), stored.clone())
+                .await
+                .unwrap()
+        );
+        assert!(!hasher.verify("wrong horse battery".into(), stored).await.unwrap());
+    }
+
+    #[actix_web::test]
+    async fn a_full_queue_refuses_at_once() {
+        let hasher = Arc::new(SecretHasher::start(1, 1).unwrap());
+        let waiting: Vec<_> = (0..8)
+            .map(|_| {
+                let hasher = Arc::clone(&hasher);
+                actix_web::rt::spawn(async move { hasher.hash("a long enough secret".into()).await })
+            })
+            .collect();
+        let mut refused = 0;
+        for outcome in waiting {
+            if matches!(outcome.await.unwrap(), Err(Error::Overloaded { .. })) {
+                refused += 1;
+            }
+        }
+        assert!(refused >= 1, "at most one running and one queued: the rest are refused");
+    }
+}
