@@ -17,7 +17,7 @@ pub struct PageParams {
     /// Items per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page; omit for the first page.
+    /// The `next_cursor` of the previous page; omit (or leave empty) for the first page.
     pub cursor: Option<String>,
 }
 
@@ -38,7 +38,9 @@ impl PageParams {
             "range",
             format!("must be between 1 and {MAX_LIMIT}"),
         );
-        let after = match &self.cursor {
+        // An empty cursor is the first page, as an absent one: what a client sends when it
+        // passes on a null next_cursor as text.
+        let after = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
             None => Some(0),
             Some(cursor) => decode_cursor(cursor),
         };

@@ -43,12 +43,14 @@ async fn upload(
     super::check_filename(&params.filename)?;
     let config = &state.config;
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let content_type = super::accepted_type(content_type, &config.attachment_types).ok_or_else(|| {
-        ApiError::UnsupportedMediaType(format!(
-            "send the file with one of these Content-Types: {}",
-            config.attachment_types.join(", ")
-        ))
-    })?;
+    let content_type =
+        super::accepted_type(content_type, &params.filename, &config.attachment_types).ok_or_else(|| {
+            ApiError::UnsupportedMediaType(format!(
+                "send the file with one of these Content-Types: {} (or application/octet-stream with \
+                 a file name ending .pdf, .docx, .xlsx, .odt, .csv, .txt, .png, .jpg...)",
+                config.attachment_types.join(", ")
+            ))
+        })?;
     // Refuse before reading the file when the document cannot take it.
     let check_caller = caller.clone();
     state
@@ -111,7 +113,11 @@ macro_rules! attachment_routes {
     ($kind:expr, $attach:ident = $path:literal, $attach_doc:literal, $list_fn:ident, $list_doc:literal) => {
         #[doc = $attach_doc]
         #[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path), UploadParams),
-            request_body(content = Vec<u8>, content_type = "application/pdf", description = "The file; its media type as Content-Type"),
+            request_body(content = Vec<u8>, content_type = "application/octet-stream",
+                description = "The file's bytes. Send its media type as Content-Type (by default PDF, Word, \
+Excel, OpenDocument text and spreadsheet, CSV, plain text, PNG or JPEG are accepted: `CSPFUND_ATTACHMENT_TYPES`), \
+or `application/octet-stream` and a `filename` whose extension names the type (`.pdf`, `.doc`, `.docx`, \
+`.xls`, `.xlsx`, `.odt`, `.ods`, `.csv`, `.txt`, `.png`, `.jpg`, `.jpeg`)."),
             responses(
             (status = 201, description = "Attached", body = Attachment),
             (status = 403, description = "Only the partnership's manager attaches evidence"),
@@ -177,7 +183,7 @@ pub async fn get_attachment(state: State, caller: Caller, id: web::Path<i64>) ->
 
 /// Download an attachment's file. The ETag is its SHA-256.
 #[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, description = "The file, with its media type", content_type = "application/octet-stream", body = Vec<u8>)))]
+    responses((status = 200, description = "The file, with its media type", content_type = "*/*", body = Vec<u8>)))]
 #[get("/attachments/{id}/content")]
 pub async fn download_attachment(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();

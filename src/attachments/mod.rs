@@ -64,7 +64,12 @@ pub struct Attachment {
 #[derive(Deserialize, IntoParams, Debug)]
 #[into_params(parameter_in = Query)]
 pub struct UploadParams {
-    /// The file's name, e.g. `Trauma Informed Evaluation Form.docx`.
+    /// The file's name, e.g. `Trauma Informed Evaluation Form.docx`. Its extension names the
+    /// file's type when it is sent as `application/octet-stream`.
+    #[param(
+        max_length = 255,
+        pattern = r"^[^/\\\u0000-\u001F\u007F-\u009F]*[^/\\\s\u0000-\u001F\u007F-\u009F.][^/\\\u0000-\u001F\u007F-\u009F]*\.(pdf|PDF|doc|DOC|docx|DOCX|xls|XLS|xlsx|XLSX|odt|ODT|ods|ODS|csv|CSV|txt|TXT|png|PNG|jpg|JPG|jpeg|JPEG)$"
+    )]
     pub filename: String,
     /// The number of the plan line the evidence is about.
     pub plan_line: Option<i32>,
@@ -91,9 +96,40 @@ pub fn check_filename(filename: &str) -> Result<(), Error> {
     v.finish()
 }
 
-/// The media type of an upload, without parameters, if the service accepts it.
-pub fn accepted_type(content_type: Option<&str>, allowed: &[String]) -> Option<String> {
+/// Media types known by file name extension, for uploads sent as `application/octet-stream`
+/// (what generic HTTP clients send when they do not know better).
+const TYPES_BY_EXTENSION: [(&str, &str); 12] = [
+    ("pdf", "application/pdf"),
+    ("doc", "application/msword"),
+    (
+        "docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    ("xls", "application/vnd.ms-excel"),
+    (
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    ("odt", "application/vnd.oasis.opendocument.text"),
+    ("ods", "application/vnd.oasis.opendocument.spreadsheet"),
+    ("csv", "text/csv"),
+    ("txt", "text/plain"),
+    ("png", "image/png"),
+    ("jpg", "image/jpeg"),
+    ("jpeg", "image/jpeg"),
+];
+
+/// The media type of an upload, without parameters, if the service accepts it: the
+/// Content-Type, or for `application/octet-stream` the type the file name's extension names.
+pub fn accepted_type(content_type: Option<&str>, filename: &str, allowed: &[String]) -> Option<String> {
     let essence = content_type?.split(';').next()?.trim().to_ascii_lowercase();
+    let essence = if essence == "application/octet-stream" {
+        let extension = filename.rsplit_once('.')?.1.to_ascii_lowercase();
+        let (_, known) = TYPES_BY_EXTENSION.iter().find(|(e, _)| *e == extension)?;
+        (*known).to_owned()
+    } else {
+        essence
+    };
     allowed.contains(&essence).then_some(essence)
 }
 

@@ -9,10 +9,12 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{AdditionalProperties, OneOfBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::login::{self, Credentials};
+use super::login::{self, ClientLogin, Credentials, PasswordLogin};
 use super::throttle::ThrottleKey;
 use super::{Account, Caller, Principal, Role, passwords, sessions};
 use crate::api_clients::{self, ApiClient};
@@ -61,17 +63,42 @@ impl FromRequest for Caller {
     }
 }
 
-/// Either a user's e-mail and password, or an API client's id and secret.
-#[derive(Deserialize, ToSchema, Debug)]
+/// Either a user's e-mail and password, or an API client's id and secret. Read as one object so
+/// that a body mixing the two, or missing half of one, is told exactly which field is wrong.
+#[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"email": "manager@safer-plymouth.example", "password": "correct horse battery staple"}))]
 pub struct TokenRequest {
     pub email: Option<String>,
-    #[schema(format = Password)]
     pub password: Option<String>,
     pub client_id: Option<String>,
-    #[schema(format = Password)]
     pub client_secret: Option<String>,
+}
+
+/// Published as what it is: exactly one of the two credential shapes.
+impl PartialSchema for TokenRequest {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(Ref::from_schema_name("PasswordLogin"))
+            .item(Ref::from_schema_name("ClientLogin"))
+            .description(Some(
+                "Either a person's e-mail and password, or a partner system's client id and secret.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for TokenRequest {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        // Each shape admits no other field: `{"email": .., "client_id": null}` is refused.
+        let closed = |mut schema: RefOr<Schema>| {
+            if let RefOr::T(Schema::Object(object)) = &mut schema {
+                object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+            }
+            schema
+        };
+        schemas.push(("PasswordLogin".into(), closed(PasswordLogin::schema())));
+        schemas.push(("ClientLogin".into(), closed(ClientLogin::schema())));
+    }
 }
 
 impl TokenRequest {
@@ -82,16 +109,16 @@ impl TokenRequest {
                 password: Some(password),
                 client_id: None,
                 client_secret: None,
-            } => Ok(Credentials::Password { email, password }),
+            } => Ok(Credentials::Password(PasswordLogin { email, password })),
             TokenRequest {
                 email: None,
                 password: None,
                 client_id: Some(client_id),
                 client_secret: Some(client_secret),
-            } => Ok(Credentials::ClientSecret {
+            } => Ok(Credentials::ClientSecret(ClientLogin {
                 client_id,
                 client_secret,
-            }),
+            })),
             request => {
                 let mut v = Violations::new();
                 let user = request.email.is_some() || request.password.is_some();

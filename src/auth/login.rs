@@ -3,6 +3,8 @@
 //! Every attempt runs exactly one Argon2 verification, against a decoy hash when the account does
 //! not exist, so a wrong e-mail and a wrong password take the same time and get the same answer.
 
+use utoipa::ToSchema;
+
 use super::hashing::SecretHasher;
 use super::throttle::ThrottleKey;
 use super::{Account, Principal, passwords, tokens};
@@ -11,22 +13,39 @@ use crate::error::Error;
 use crate::{api_clients, users};
 
 pub enum Credentials {
-    Password { email: String, password: String },
-    ClientSecret { client_id: String, client_secret: String },
+    Password(PasswordLogin),
+    ClientSecret(ClientLogin),
+}
+
+/// A person logs in with their e-mail and password.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"email": "manager@safer-plymouth.example", "password": "correct horse battery staple"}))]
+pub struct PasswordLogin {
+    pub email: String,
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+/// A partner system logs in with its API client's id and secret.
+#[derive(Debug, ToSchema)]
+pub struct ClientLogin {
+    pub client_id: String,
+    #[schema(format = Password)]
+    pub client_secret: String,
 }
 
 impl Credentials {
     pub fn throttle_key(&self) -> ThrottleKey {
         match self {
-            Credentials::Password { email, .. } => ThrottleKey::Account(users::normalise_email(email)),
-            Credentials::ClientSecret { client_id, .. } => ThrottleKey::Account(client_id.clone()),
+            Credentials::Password(PasswordLogin { email, .. }) => ThrottleKey::Account(users::normalise_email(email)),
+            Credentials::ClientSecret(ClientLogin { client_id, .. }) => ThrottleKey::Account(client_id.clone()),
         }
     }
 
     fn secret(&self) -> &str {
         match self {
-            Credentials::Password { password, .. } => password,
-            Credentials::ClientSecret { client_secret, .. } => client_secret,
+            Credentials::Password(PasswordLogin { password, .. }) => password,
+            Credentials::ClientSecret(ClientLogin { client_secret, .. }) => client_secret,
         }
     }
 }
@@ -39,7 +58,7 @@ pub struct Candidate {
 
 pub fn find_candidate(conn: &mut DbConnection, credentials: &Credentials) -> Result<Option<Candidate>, Error> {
     Ok(match credentials {
-        Credentials::Password { email, .. } => users::find_by_email(conn, email)?.map(|u| Candidate {
+        Credentials::Password(PasswordLogin { email, .. }) => users::find_by_email(conn, email)?.map(|u| Candidate {
             account: Account {
                 principal: Principal::User(u.id),
                 role: u.role,
@@ -48,8 +67,8 @@ pub fn find_candidate(conn: &mut DbConnection, credentials: &Credentials) -> Res
             },
             secret_hash: u.password_hash,
         }),
-        Credentials::ClientSecret { client_id, .. } => {
-            api_clients::find_by_client_id(conn, client_id)?.map(|c| Candidate {
+        Credentials::ClientSecret(ClientLogin { client_id, .. }) => api_clients::find_by_client_id(conn, client_id)?
+            .map(|c| Candidate {
                 account: Account {
                     principal: Principal::ApiClient(c.id),
                     role: c.role,
@@ -57,8 +76,7 @@ pub fn find_candidate(conn: &mut DbConnection, credentials: &Credentials) -> Res
                     active: c.active,
                 },
                 secret_hash: c.secret_hash,
-            })
-        }
+            }),
     })
 }
 

@@ -7,10 +7,12 @@ use serde::Serialize;
 use utoipa::openapi::Required;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{ArrayItems, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Header, OpenApi, Ref, RefOr};
 use utoipa::{Modify, ToSchema};
+
+use std::collections::BTreeSet;
 
 use super::AppState;
 use super::problem::{ApiError, ProblemType};
@@ -95,7 +97,9 @@ fn problem_response(kind: ProblemType, description: &str) -> Response {
             "WWW-Authenticate",
             header("Bearer challenge; error=\"invalid_token\" when a token was sent but refused"),
         ),
-        ProblemType::TooManyRequests => builder.header("Retry-After", header("Seconds to wait before trying again")),
+        ProblemType::TooManyRequests | ProblemType::Unavailable => {
+            builder.header("Retry-After", header("Seconds to wait before trying again"))
+        }
         ProblemType::MethodNotAllowed => builder.header("Allow", header("The methods this route has")),
         ProblemType::PreconditionFailed => builder.header("ETag", header("The current version's ETag")),
         _ => builder,
@@ -106,7 +110,9 @@ fn problem_response(kind: ProblemType, description: &str) -> Response {
 /// Completes each operation's responses: documented error statuses get the problem body, and the
 /// errors every operation of its kind can give are added.
 fn complete_operation(op: &mut Operation) {
-    let mut standard = vec![ProblemType::Internal];
+    // Any operation may find the database unreachable; those that check a password may find
+    // every hashing thread busy.
+    let mut standard = vec![ProblemType::Internal, ProblemType::Unavailable];
     if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
         standard.push(ProblemType::Unauthorized);
     }
@@ -125,9 +131,15 @@ fn complete_operation(op: &mut Operation) {
     if params.iter().any(|p| p.parameter_in == ParameterIn::Query) {
         standard.push(ProblemType::Validation);
     }
-    if params.iter().any(|p| p.name == "Idempotency-Key") {
-        // The key reused with another request (422), or its first request still running (409).
-        standard.extend([ProblemType::Validation, ProblemType::Conflict]);
+    let idempotent = params.iter().any(|p| p.name == "Idempotency-Key");
+    if idempotent {
+        // A malformed key (400), the key reused with another request (422), or its first
+        // request still running (409).
+        standard.extend([
+            ProblemType::MalformedRequest,
+            ProblemType::Validation,
+            ProblemType::Conflict,
+        ]);
     }
     let responses = &mut op.responses.responses;
     for (status, response) in responses.iter_mut() {
@@ -139,11 +151,156 @@ fn complete_operation(op: &mut Operation) {
         if let Some(kind) = kind.filter(|_| response.content.is_empty()) {
             *response = problem_response(kind, &response.description);
         }
+        if status.starts_with('2') {
+            describe_success_headers(status, response, idempotent);
+        }
     }
     for kind in standard {
         responses
             .entry(kind.status().as_u16().to_string())
             .or_insert_with(|| RefOr::Ref(Ref::new(format!("#/components/responses/{}", response_name(kind)))));
+    }
+}
+
+/// The headers a successful answer carries: the new object's address, a document's version, and
+/// whether the answer is a replay of an earlier one with the same Idempotency-Key.
+fn describe_success_headers(status: &str, response: &mut Response, idempotent: bool) {
+    let header = |text: &str| Header::builder().description(Some(text)).build();
+    let is_document = response.content.values().any(|content| {
+        matches!(&content.schema, Some(RefOr::Ref(r))
+            if DOCUMENTS.iter().any(|name| r.ref_location.ends_with(&format!("/{name}"))))
+    });
+    if is_document {
+        response.headers.insert(
+            "ETag".into(),
+            header("The document's version, e.g. \"3\": send it back as If-Match to change the document"),
+        );
+    }
+    if status == "201" {
+        response
+            .headers
+            .insert("Location".into(), header("The address of what was created"));
+    }
+    if idempotent {
+        response.headers.insert(
+            "Idempotent-Replayed".into(),
+            header("`true` when this is the stored answer to an earlier request with the same Idempotency-Key"),
+        );
+    }
+}
+
+/// The schemas of the three documents, which carry their version as an ETag.
+const DOCUMENTS: [&str; 3] = ["Plan", "HalfYearReturn", "FinalReport"];
+
+/// Free text the service accepts: no control characters but tab, line feed and carriage return
+/// (`http::extract` refuses the others with 422, naming the field).
+pub const TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+
+/// Files travel as raw bytes: `type: string, format: binary`, which generators turn into a file
+/// or byte stream (utoipa would describe `Vec<u8>` as an array of numbers).
+fn describe_files(op: &mut Operation) {
+    let binary = || {
+        RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                .build(),
+        ))
+    };
+    let bodies = op.request_body.iter_mut().flat_map(|body| body.content.iter_mut());
+    let answers = op
+        .responses
+        .responses
+        .values_mut()
+        .filter_map(|response| match response {
+            RefOr::T(response) => Some(response.content.iter_mut()),
+            RefOr::Ref(_) => None,
+        })
+        .flatten();
+    for (media_type, content) in bodies.chain(answers) {
+        if !media_type.contains("json") {
+            content.schema = Some(binary());
+        }
+    }
+}
+
+/// The schema directly inside `schema`: properties, items and alternatives.
+fn children(schema: &RefOr<Schema>) -> Vec<&RefOr<Schema>> {
+    match schema {
+        RefOr::T(Schema::Object(object)) => object.properties.values().collect(),
+        RefOr::T(Schema::Array(array)) => match &array.items {
+            ArrayItems::RefOrSchema(items) => vec![items.as_ref()],
+            _ => Vec::new(),
+        },
+        RefOr::T(Schema::OneOf(one_of)) => one_of.items.iter().collect(),
+        RefOr::T(Schema::AllOf(all_of)) => all_of.items.iter().collect(),
+        RefOr::T(Schema::AnyOf(any_of)) => any_of.items.iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The component schemas a request body can contain, directly or through other components.
+fn request_schemas(api: &OpenApi) -> BTreeSet<String> {
+    let components = api.components.as_ref().map(|c| &c.schemas);
+    let mut found = BTreeSet::new();
+    let mut pending: Vec<&RefOr<Schema>> = api
+        .paths
+        .paths
+        .values()
+        .flat_map(|item| [&item.get, &item.put, &item.post, &item.delete, &item.patch])
+        .flatten()
+        .filter_map(|op| op.request_body.as_ref())
+        .flat_map(|body| body.content.values())
+        .filter_map(|content| content.schema.as_ref())
+        .collect();
+    while let Some(schema) = pending.pop() {
+        if let RefOr::Ref(reference) = schema {
+            let name = reference.ref_location.rsplit('/').next().unwrap_or_default().to_owned();
+            if let Some(target) = components.and_then(|c| c.get(&name))
+                && found.insert(name)
+            {
+                pending.push(target);
+            }
+        }
+        pending.extend(children(schema));
+    }
+    found
+}
+
+/// Adds [`TEXT_PATTERN`] to every free-text string of a schema a client sends, so that clients
+/// and fuzzers know what the server refuses.
+fn constrain_text(schema: &mut RefOr<Schema>) {
+    let RefOr::T(schema) = schema else { return };
+    match schema {
+        Schema::Object(object) => {
+            let is_text = match &object.schema_type {
+                SchemaType::Type(Type::String) => true,
+                SchemaType::Array(types) => types.contains(&Type::String),
+                SchemaType::AnyValue => false,
+                SchemaType::Type(_) => false,
+            };
+            let free = object.enum_values.is_none()
+                && object.pattern.is_none()
+                && object
+                    .format
+                    .as_ref()
+                    .is_none_or(|f| matches!(f, SchemaFormat::KnownFormat(KnownFormat::Password)));
+            if is_text && free {
+                object.pattern = Some(TEXT_PATTERN.to_owned());
+            }
+            for property in object.properties.values_mut() {
+                constrain_text(property);
+            }
+        }
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                constrain_text(items);
+            }
+        }
+        Schema::OneOf(one_of) => one_of.items.iter_mut().for_each(constrain_text),
+        Schema::AllOf(all_of) => all_of.items.iter_mut().for_each(constrain_text),
+        Schema::AnyOf(any_of) => any_of.items.iter_mut().for_each(constrain_text),
+        _ => {}
     }
 }
 
@@ -159,13 +316,25 @@ fn idempotency_key() -> Parameter {
              different request is refused (422). Kept for 24 hours.",
         ))
         .schema(Some(
-            ObjectBuilder::new().schema_type(Type::String).max_length(Some(255)),
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255))
+                .pattern(Some("^[!-~]+$")),
         ))
         .build()
 }
 
 /// The finished document for the given routes.
 pub fn finish(mut api: OpenApi) -> OpenApi {
+    let sent = request_schemas(&api);
+    if let Some(components) = api.components.as_mut() {
+        components
+            .schemas
+            .iter_mut()
+            .filter(|(name, _)| sent.contains(*name))
+            .for_each(|(_, schema)| constrain_text(schema));
+    }
     for (path, item) in api.paths.paths.iter_mut() {
         if let Some(post) = item
             .post
@@ -189,7 +358,15 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
         .into_iter()
         .flatten()
         {
+            describe_files(op);
             complete_operation(op);
+            for parameter in op.parameters.iter_mut().flatten() {
+                if parameter.parameter_in == ParameterIn::Query
+                    && let Some(schema) = parameter.schema.as_mut()
+                {
+                    constrain_text(schema);
+                }
+            }
         }
     }
     api
