@@ -114,7 +114,7 @@ impl Violations {
     /// A required text field: trimmed, not blank, at most `max` characters.
     pub fn text(&mut self, field: &str, value: &str, max: usize) {
         let value = value.trim();
-        self.check(!value.is_empty(), field, "required", "must not be blank");
+        self.check(!value.is_empty(), field, "blank", "must not be blank");
         self.check(
             value.chars().count() <= max,
             field,

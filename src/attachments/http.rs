@@ -183,7 +183,20 @@ pub async fn get_attachment(state: State, caller: Caller, id: web::Path<i64>) ->
 
 /// Download an attachment's file. The ETag is its SHA-256.
 #[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, description = "The file, with its media type", content_type = "*/*", body = Vec<u8>)))]
+    responses((status = 200, description = "The file, as the media type it was uploaded as (the service's default \
+types are listed; an operator may allow others with CSPFUND_ATTACHMENT_TYPES)", content(
+        (Vec<u8> = "application/pdf"),
+        (Vec<u8> = "application/msword"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (Vec<u8> = "application/vnd.ms-excel"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (Vec<u8> = "application/vnd.oasis.opendocument.text"),
+        (Vec<u8> = "application/vnd.oasis.opendocument.spreadsheet"),
+        (Vec<u8> = "text/csv"),
+        (Vec<u8> = "text/plain"),
+        (Vec<u8> = "image/png"),
+        (Vec<u8> = "image/jpeg"),
+    ))))]
 #[get("/attachments/{id}/content")]
 pub async fn download_attachment(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();

@@ -91,6 +91,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     // and refuses lone surrogates, so neither reaches further.
     let document: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::Malformed(format!("the request body is not valid JSON: {e}")))?;
+    // Every body of this API is an object; serde would also read a struct from an array of its
+    // fields in order, which no client means.
+    if !document.is_object() {
+        return Err(Error::invalid("$", "type", "the request body must be a JSON object").into());
+    }
     let mut refused = Vec::new();
     find_control_characters(&document, &mut String::new(), &mut refused);
     if !refused.is_empty() {
@@ -262,6 +267,8 @@ mod tests {
         let e = first_error(r#"{"lines":[{"title":7,"amount":"1"}]}"#);
         assert_eq!(e, ("lines[0].title".into(), "type".into()));
         let e = first_error(r#""text""#);
+        assert_eq!(e, ("$".into(), "type".into()));
+        let e = first_error(r#"[[]]"#);
         assert_eq!(e, ("$".into(), "type".into()));
     }
 

@@ -29,7 +29,7 @@ async fn partnership_names_are_unique_regardless_of_case() {
         .json(&json!({"name": " ", "area": "", "lead_authority": "y"}))
         .await
         .expect_problem(422, "validation");
-    assert_eq!(blank.violations(), ["name:required", "area:required"]);
+    assert_eq!(blank.violations(), ["name:blank", "area:blank"]);
 }
 
 #[actix_web::test]
@@ -47,7 +47,7 @@ async fn users_are_checked_field_by_field_and_nothing_is_stored_from_bad_input()
         .expect_problem(422, "validation");
     assert_eq!(
         bad.violations(),
-        ["email:email", "display_name:required", "password:min_length"]
+        ["email:email", "display_name:blank", "password:min_length"]
     );
 
     let base =

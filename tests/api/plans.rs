@@ -179,7 +179,7 @@ async fn every_plan_rule_is_refused_with_its_field() {
             with_line(line(json!({"total_contract_value": "999.99"}))),
             "lines[0].total_contract_value:below_line_amount",
         ),
-        (with_line(line(json!({"title": " "}))), "lines[0].title:required"),
+        (with_line(line(json!({"title": " "}))), "lines[0].title:blank"),
         (
             with_line(line(
                 json!({"indicators": [{"number": 1, "name": "Re-referral rate", "comparison": "less_than"}]}),

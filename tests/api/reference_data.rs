@@ -109,7 +109,7 @@ async fn the_admin_alone_maintains_reference_data() {
         .await;
     assert_eq!(
         reply.expect_problem(422, "validation").violations(),
-        ["name:required", "ends_on:after_start", "priorities[1].number:unique"]
+        ["name:blank", "ends_on:after_start", "priorities[1].number:unique"]
     );
 }
 

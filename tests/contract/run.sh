@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# The published contract, checked against a live server by tools nobody here wrote:
+#   1. a Python client generated afresh from openapi/openapi.json (openapi-python-client), used
+#      unmodified by walk.py to take a plan and a half-year return through the cycle;
+#   2. schemathesis, every check and every phase, authenticated in turn as each role and as an
+#      API client.
+# The server runs with the demo data on the database given (a SQLite file by default).
+#
+# Usage: tests/contract/run.sh BINARY [postgres://server/ URL to make a scratch database on]
+# Needs: python3 (installs its pinned tools into target/contract-tools on first use).
+# CONTRACT_SECONDS bounds schemathesis per role (default 60).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+BINARY=$(realpath "$1")
+POSTGRES_SERVER=${2:-}
+SECONDS_PER_ROLE=${CONTRACT_SECONDS:-60}
+TOOLS=target/contract-tools
+SCHEMATHESIS_VERSION=4.32.5
+GENERATOR_VERSION=0.29.1
+
+say() { printf 'contract: %s\n' "$*"; }
+
+if ! "$TOOLS/bin/python" -c "import schemathesis, openapi_python_client" 2>/dev/null \
+    || [ "$("$TOOLS/bin/schemathesis" --version 2>/dev/null | grep -o '[0-9][0-9.]*')" != "$SCHEMATHESIS_VERSION" ]; then
+    python3 -m venv "$TOOLS"
+    "$TOOLS/bin/pip" install --quiet --disable-pip-version-check \
+        "schemathesis==$SCHEMATHESIS_VERSION" "openapi-python-client==$GENERATOR_VERSION"
+fi
+export PATH="$PWD/$TOOLS/bin:$PATH"
+
+WORK=$(mktemp -d)
+SERVER_PID=
+cleanup() {
+    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    if [ -n "$POSTGRES_SERVER" ] && [ -n "${SCRATCH:-}" ]; then
+        psql -q "$POSTGRES_SERVER" -c "DROP DATABASE IF EXISTS $SCRATCH" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+export CSPFUND_DATA_DIR="$WORK/data"
+if [ -n "$POSTGRES_SERVER" ]; then
+    SCRATCH="contract_$(date +%s)_$$"
+    psql -q "$POSTGRES_SERVER" -c "CREATE DATABASE $SCRATCH" >/dev/null
+    export DATABASE_URL="${POSTGRES_SERVER%/*}/$SCRATCH"
+    export CSPFUND_JWT_SECRET="contract-test-signing-secret-of-at-least-32-bytes"
+    DATABASE=PostgreSQL
+else
+    unset DATABASE_URL
+    DATABASE=SQLite
+fi
+
+openapi-python-client generate --path openapi/openapi.json --output-path "$WORK/client/cspfund_client" \
+    --meta none >"$WORK/generate.log" 2>&1 || { cat "$WORK/generate.log"; exit 1; }
+if grep -qi "warning" "$WORK/generate.log"; then
+    cat "$WORK/generate.log"
+    say "the generator could not read all of openapi/openapi.json"
+    exit 1
+fi
+say "client generated from openapi/openapi.json by openapi-python-client $GENERATOR_VERSION"
+
+"$BINARY" demo >"$WORK/demo.log" 2>&1 || { cat "$WORK/demo.log"; exit 1; }
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+BASE="http://127.0.0.1:$PORT"
+CSPFUND_BIND="127.0.0.1:$PORT" CSPFUND_LOG=warn "$BINARY" >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 50); do
+    curl -sf "$BASE/health/ready" >/dev/null && break
+    sleep 0.2
+done
+curl -sf "$BASE/health/ready" >/dev/null || { cat "$WORK/server.log"; exit 1; }
+
+python "$(dirname "$0")/walk.py" "$BASE" "$WORK/client"
+
+# Every token first: the admin's fuzzing may deactivate or re-role the other accounts.
+token() {
+    curl -sf "$BASE/api/v1/auth/token" -H 'content-type: application/json' -d "$1" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
+}
+login() { token "{\"email\": \"$1\", \"password\": \"${CSPFUND_DEMO_PASSWORD:-cspfund-demo-password}\"}"; }
+ADMIN=$(login admin@opcc.example)
+CLIENT=$(curl -sf "$BASE/api/v1/api-clients" -H "authorization: Bearer $ADMIN" -H 'content-type: application/json' \
+    -d '{"name": "Plymouth grants system", "role": "csp_manager", "partnership_id": 1}')
+CLIENT_LOGIN=$(python3 -c 'import json, sys; c = json.loads(sys.argv[1]); print(json.dumps({"client_id": c["client_id"], "client_secret": c["client_secret"]}))' "$CLIENT")
+declare -A TOKENS=(
+    [csp_manager]=$(login manager@safer-plymouth.example)
+    [treasurer]=$(login treasurer@safer-plymouth.example)
+    [api_client]=$(token "$CLIENT_LOGIN")
+    [opcc_reviewer]=$(login reviewer@opcc.example)
+    [admin]=$ADMIN
+)
+
+# One worker: CPython 3.11 keeps the AST parser's recursion count per interpreter, and
+# hypothesis parsing lambdas on two threads at once fails with "AST constructor recursion depth
+# mismatch".
+failed=0
+for role in csp_manager treasurer api_client opcc_reviewer admin; do
+    if schemathesis --config-file tests/contract/schemathesis.toml run "$BASE/api/v1/openapi.json" \
+        --url "$BASE" -H "Authorization: Bearer ${TOKENS[$role]}" \
+        --checks all --phases examples,coverage,fuzzing,stateful \
+        --max-time "$SECONDS_PER_ROLE" --workers 1 --seed 1 >"$WORK/schemathesis-$role.log" 2>&1; then
+        say "schemathesis as $role on $DATABASE: $(grep -E '^=+ .* in [0-9.]+s =+$' "$WORK/schemathesis-$role.log" | tr -d '=' | xargs)"
+    else
+        cat "$WORK/schemathesis-$role.log"
+        say "schemathesis as $role on $DATABASE FAILED"
+        failed=1
+    fi
+done
+if grep -q "panicked" "$WORK/server.log"; then
+    cat "$WORK/server.log"
+    say "the server panicked"
+    failed=1
+fi
+exit $failed
