@@ -241,6 +241,35 @@ where
     }
 }
 
+/// Runs `work` in a transaction that is always rolled back: every rule is checked and what
+/// would be stored is computed, but nothing is stored and no history is written. (On PostgreSQL
+/// the ids it drew from sequences stay used.)
+pub fn rehearse<T, F>(conn: &mut DbConnection, work: F) -> Result<T, Error>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, Error>,
+{
+    enum Undone<T> {
+        Rehearsed(T),
+        Failed(Error),
+    }
+    impl<T> From<diesel::result::Error> for Undone<T> {
+        fn from(e: diesel::result::Error) -> Self {
+            Undone::Failed(e.into())
+        }
+    }
+    let outcome = write_transaction(conn, |conn| {
+        Err::<std::convert::Infallible, _>(match work(conn) {
+            Ok(value) => Undone::Rehearsed(value),
+            Err(e) => Undone::Failed(e),
+        })
+    });
+    match outcome {
+        Ok(never) => match never {},
+        Err(Undone::Rehearsed(value)) => Ok(value),
+        Err(Undone::Failed(e)) => Err(e),
+    }
+}
+
 fn on_sqlite(
     conn: &mut DbConnection,
     step: impl FnOnce(&mut diesel::SqliteConnection) -> QueryResult<()>,

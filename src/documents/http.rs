@@ -9,11 +9,11 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::{DocumentKind, Precondition, lifecycle};
 use crate::auth::Caller;
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, rehearse, write_transaction};
 use crate::error::Error;
 use crate::http::State;
 use crate::http::problem::ApiError;
@@ -74,6 +74,30 @@ pub fn respond_created<D: super::Document>(document: &D) -> Result<HttpResponse,
     Ok(response)
 }
 
+/// `?dry_run=true`: check everything, store nothing.
+#[derive(Deserialize, IntoParams, Debug, Default, Clone, Copy)]
+#[into_params(parameter_in = Query)]
+pub struct DryRun {
+    /// `true` to check the request against every rule and see the document as it would then read,
+    /// without storing anything or writing history: 200 with the document, or the same problem
+    /// the real request would get. Ids and versions in the answer are not reserved.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Runs document work for real, or as a rehearsal under `dry_run`.
+pub async fn run_or_rehearse<T, F>(state: &State, dry_run: DryRun, work: F) -> Result<T, Error>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, Error> + Send + 'static,
+    T: Send + 'static,
+{
+    if dry_run.dry_run {
+        state.db.run(move |conn| rehearse(conn, work)).await
+    } else {
+        state.db.run(work).await
+    }
+}
+
 /// Runs a change to a document in one transaction and answers with the document as it now is.
 pub async fn act<F>(
     state: &State,
@@ -85,15 +109,28 @@ pub async fn act<F>(
 where
     F: FnOnce(&mut DbConnection, &Caller) -> Result<(), Error> + Send + 'static,
 {
-    let document = state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                change(conn, &caller)?;
-                lifecycle::view_for(conn, &caller, kind, id)
-            })
+    act_as(state, caller, kind, id, DryRun::default(), change).await
+}
+
+/// [`act`], or its rehearsal under `dry_run`.
+pub async fn act_as<F>(
+    state: &State,
+    caller: Caller,
+    kind: DocumentKind,
+    id: i64,
+    dry_run: DryRun,
+    change: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&mut DbConnection, &Caller) -> Result<(), Error> + Send + 'static,
+{
+    let document = run_or_rehearse(state, dry_run, move |conn| {
+        write_transaction(conn, |conn| {
+            change(conn, &caller)?;
+            lifecycle::view_for(conn, &caller, kind, id)
         })
-        .await?;
+    })
+    .await?;
     Ok(respond(actix_web::http::StatusCode::OK, document))
 }
 
@@ -371,21 +408,27 @@ macro_rules! document_crud_routes {
         }
 
         #[doc = $create_doc]
-        #[utoipa::path(tag = $tag, security(("bearer" = [])), request_body = $input, responses(
+        #[utoipa::path(tag = $tag, security(("bearer" = [])), params($crate::documents::http::DryRun),
+            request_body = $input, responses(
             (status = 201, description = "Created as a draft; the ETag is its version", body = $view),
+            (status = 200, description = "With `dry_run=true`: the document as it would be created; nothing was stored", body = $view),
             (status = 403, description = "Only the partnership's manager writes its documents"),
         ))]
         #[post($create_path)]
         pub async fn $create(
             state: $crate::http::State,
             caller: $crate::auth::Caller,
+            dry_run: $crate::http::extract::QueryParams<$crate::documents::http::DryRun>,
             body: $crate::http::extract::JsonBody<$input>,
         ) -> Result<actix_web::HttpResponse, $crate::http::problem::ApiError> {
-            let input = body.into_inner();
-            let created = state
-                .db
-                .run(move |conn| <$view as $crate::documents::Document>::create(conn, &caller, &input))
-                .await?;
+            let (input, dry_run) = (body.into_inner(), dry_run.0);
+            let created = $crate::documents::http::run_or_rehearse(&state, dry_run, move |conn| {
+                <$view as $crate::documents::Document>::create(conn, &caller, &input)
+            })
+            .await?;
+            if dry_run.dry_run {
+                return $crate::documents::http::respond_with(actix_web::http::StatusCode::OK, &created);
+            }
             $crate::documents::http::respond_created(&created)
         }
 
@@ -405,9 +448,10 @@ macro_rules! document_crud_routes {
 
         #[doc = $replace_doc]
         #[utoipa::path(tag = $tag, security(("bearer" = [])),
-            params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")),
+            params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read"),
+                $crate::documents::http::DryRun),
             request_body = $input, responses(
-            (status = 200, description = "Replaced", body = $view),
+            (status = 200, description = "Replaced (with `dry_run=true`: as it would be; nothing was stored)", body = $view),
             (status = 403, description = "Only the partnership's manager writes its documents"),
             (status = 409, description = "Not a draft"),
             (status = 412, description = "The document changed since you read it"),
@@ -419,13 +463,14 @@ macro_rules! document_crud_routes {
             caller: $crate::auth::Caller,
             id: actix_web::web::Path<i64>,
             version: $crate::documents::http::IfMatch,
+            dry_run: $crate::http::extract::QueryParams<$crate::documents::http::DryRun>,
             body: $crate::http::extract::JsonBody<$input>,
         ) -> Result<actix_web::HttpResponse, $crate::http::problem::ApiError> {
             let (id, input) = (id.into_inner(), body.into_inner());
-            let replaced = state
-                .db
-                .run(move |conn| <$view as $crate::documents::Document>::replace(conn, &caller, id, version.0, &input))
-                .await?;
+            let replaced = $crate::documents::http::run_or_rehearse(&state, dry_run.0, move |conn| {
+                <$view as $crate::documents::Document>::replace(conn, &caller, id, version.0, &input)
+            })
+            .await?;
             $crate::documents::http::respond_with(actix_web::http::StatusCode::OK, &replaced)
         }
     };
@@ -442,9 +487,10 @@ macro_rules! signing_routes {
     ) => {
         #[doc = $sign_doc]
         #[utoipa::path(tag = $tag, security(("bearer" = [])),
-                    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")),
+                    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read"),
+                        $crate::documents::http::DryRun),
                     request_body = $crate::signatures::SignatureInput, responses(
-                    (status = 200, description = "Signed", body = $view),
+                    (status = 200, description = "Signed (with `dry_run=true`: as it would be; nothing was stored)", body = $view),
                     (status = 403, description = "Only the partnership's manager signs"),
                     (status = 409, description = "Not allowed in this state; `allowed_transitions` says what is"),
                     (status = 412, description = "The document changed since you read it"),
@@ -457,6 +503,7 @@ macro_rules! signing_routes {
             caller: $crate::auth::Caller,
             id: actix_web::web::Path<i64>,
             version: $crate::documents::http::IfMatch,
+            dry_run: $crate::http::extract::QueryParams<$crate::documents::http::DryRun>,
             body: $crate::http::extract::JsonBody<$crate::signatures::SignatureInput>,
         ) -> Result<actix_web::HttpResponse, $crate::http::problem::ApiError> {
             let id = id.into_inner();
@@ -464,7 +511,7 @@ macro_rules! signing_routes {
                 kind: $kind, id, expected: version.0, transition: $crate::workflow::Transition::Sign,
             };
             let signer = $crate::documents::http::confirm_signer(&state, &caller, step, body.into_inner()).await?;
-            $crate::documents::http::act(&state, caller, $kind, id, move |conn, caller| {
+            $crate::documents::http::act_as(&state, caller, $kind, id, dry_run.0, move |conn, caller| {
                 $sign(conn, caller, id, version.0, &signer)
             })
             .await
@@ -472,9 +519,10 @@ macro_rules! signing_routes {
 
         #[doc = $countersign_doc]
         #[utoipa::path(tag = $tag, security(("bearer" = [])),
-                    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")),
+                    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read"),
+                        $crate::documents::http::DryRun),
                     request_body = $crate::signatures::SignatureInput, responses(
-                    (status = 200, description = "Countersigned and submitted", body = $view),
+                    (status = 200, description = "Countersigned and submitted (with `dry_run=true`: as it would be; nothing was stored)", body = $view),
                     (status = 403, description = "Only the partnership's treasurer countersigns"),
                     (status = 409, description = "Not signed by the manager yet, or not allowed in this state"),
                     (status = 412, description = "The document changed since you read it"),
@@ -487,6 +535,7 @@ macro_rules! signing_routes {
             caller: $crate::auth::Caller,
             id: actix_web::web::Path<i64>,
             version: $crate::documents::http::IfMatch,
+            dry_run: $crate::http::extract::QueryParams<$crate::documents::http::DryRun>,
             body: $crate::http::extract::JsonBody<$crate::signatures::SignatureInput>,
         ) -> Result<actix_web::HttpResponse, $crate::http::problem::ApiError> {
             let id = id.into_inner();
@@ -494,7 +543,7 @@ macro_rules! signing_routes {
                 kind: $kind, id, expected: version.0, transition: $crate::workflow::Transition::Countersign,
             };
             let signer = $crate::documents::http::confirm_signer(&state, &caller, step, body.into_inner()).await?;
-            $crate::documents::http::act(&state, caller, $kind, id, move |conn, caller| {
+            $crate::documents::http::act_as(&state, caller, $kind, id, dry_run.0, move |conn, caller| {
                 $crate::documents::lifecycle::countersign(conn, caller, $kind, id, version.0, &signer)
             })
             .await

@@ -10,7 +10,7 @@ use super::{Plan, PlanInput, PlanSummary};
 use crate::auth::Caller;
 use crate::db::write_transaction;
 use crate::documents::DocumentKind;
-use crate::documents::http::{IfMatch, SigningStep, act, confirm_signer};
+use crate::documents::http::{DryRun, IfMatch, SigningStep, act, act_as, confirm_signer};
 use crate::http::State;
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::problem::ApiError;
@@ -58,9 +58,9 @@ crate::document_crud_routes! {
 /// Sign and submit the plan (the partnership's manager), confirming your password. The
 /// signature binds to the SHA-256 of the plan's content.
 #[utoipa::path(tag = "plans", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")),
+    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read"), DryRun),
     request_body = SignatureInput, responses(
-    (status = 200, description = "Submitted", body = Plan),
+    (status = 200, description = "Submitted (with `dry_run=true`: as it would be; nothing was stored)", body = Plan),
     (status = 403, description = "Only the partnership's manager submits its plan"),
     (status = 409, description = "Not allowed in this state; `allowed_transitions` says what is"),
     (status = 412, description = "The plan changed since you read it"),
@@ -73,6 +73,7 @@ pub async fn submit_plan(
     caller: Caller,
     id: web::Path<i64>,
     version: IfMatch,
+    dry_run: QueryParams<DryRun>,
     body: JsonBody<SignatureInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -83,7 +84,7 @@ pub async fn submit_plan(
         transition: Transition::Submit,
     };
     let signer = confirm_signer(&state, &caller, step, body.into_inner()).await?;
-    act(&state, caller, KIND, id, move |conn, caller| {
+    act_as(&state, caller, KIND, id, dry_run.0, move |conn, caller| {
         review::submit(conn, caller, id, version.0, &signer)
     })
     .await

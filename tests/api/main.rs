@@ -10,6 +10,7 @@ mod attachments;
 mod auth;
 mod command_line;
 mod demo;
+mod dry_run;
 mod errors;
 mod final_reports;
 mod fixtures;
