@@ -194,7 +194,7 @@ const DOCUMENTS: [&str; 3] = ["Plan", "HalfYearReturn", "FinalReport"];
 
 /// Free text the service accepts: no control characters but tab, line feed and carriage return
 /// (`http::extract` refuses the others with 422, naming the field).
-pub const TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+const TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
 
 /// Files travel as raw bytes: `type: string, format: binary`, which generators turn into a file
 /// or byte stream (utoipa would describe `Vec<u8>` as an array of numbers).

@@ -220,3 +220,48 @@ async fn uploads_are_limited_in_type_size_and_name() {
         .await
         .expect_problem(404, "not-found");
 }
+
+#[actix_web::test]
+async fn a_generic_upload_takes_its_type_from_the_file_name() {
+    let c = cycle().await;
+    let plan = c.plan("plymouth-2021-22-plan", c.plymouth_2021, &c.manager).await;
+    let upload = |filename: &str| {
+        c.app
+            .post(&format!("/api/v1/plans/{plan}/attachments?filename={filename}"))
+            .token(&c.manager)
+    };
+    let sheet = upload("Outcomes.XLSX")
+        .raw("application/octet-stream", b"PK spreadsheet".to_vec())
+        .await
+        .expect(201);
+    assert_eq!(
+        sheet.body["content_type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let download = c
+        .app
+        .get(&format!("/api/v1/attachments/{}/content", sheet.id()))
+        .token(&c.manager)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(
+        download.header("content-type").as_deref(),
+        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    );
+    for unknown in ["notes", "script.exe"] {
+        upload(unknown)
+            .raw("application/octet-stream", b"bytes".to_vec())
+            .await
+            .expect_problem(415, "unsupported-media-type");
+    }
+    // An empty cursor is the first page, as an absent one.
+    let listed = c
+        .app
+        .get(&format!("/api/v1/plans/{plan}/attachments?cursor="))
+        .token(&c.manager)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1));
+}
