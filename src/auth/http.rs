@@ -219,6 +219,8 @@ pub async fn issue_token(
     let mut keys = vec![account_key.clone()];
     keys.extend(client_address(&req, state.config.trust_proxy).map(ThrottleKey::Address));
     state.throttle.check(&keys)?;
+    // Before anything else costs: a storm of logins is refused here at no database work.
+    let slot = state.hasher.reserve()?;
 
     let (credentials, candidate) = state
         .db
@@ -229,7 +231,7 @@ pub async fn issue_token(
         .await?;
     let authenticated = state
         .authenticator
-        .verify(&state.hasher, &credentials, candidate)
+        .verify(&state.hasher, slot, &credentials, candidate)
         .await?;
 
     let Some(account) = authenticated else {
@@ -374,6 +376,7 @@ pub async fn confirm_identity(
 ) -> Result<Confirmed, ApiError> {
     let key = [ThrottleKey::Account(caller.principal.subject())];
     state.throttle.check(&key)?;
+    let slot = state.hasher.reserve()?;
     let principal = caller.principal;
     let (hash, confirmed) = state
         .db
@@ -402,7 +405,7 @@ pub async fn confirm_identity(
             })
         })
         .await?;
-    let matches = state.hasher.verify(secret, hash).await?;
+    let matches = state.hasher.verify(slot, secret, hash).await?;
     if !matches {
         state.throttle.record_failure(&key);
         return Err(Error::invalid(

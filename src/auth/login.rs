@@ -5,7 +5,7 @@
 
 use utoipa::ToSchema;
 
-use super::hashing::SecretHasher;
+use super::hashing::{SecretHasher, Slot};
 use super::throttle::ThrottleKey;
 use super::{Account, Principal, passwords, tokens};
 use crate::db::DbConnection;
@@ -95,17 +95,18 @@ impl Authenticator {
     pub async fn verify(
         &self,
         hasher: &SecretHasher,
+        slot: Slot,
         credentials: &Credentials,
         candidate: Option<Candidate>,
     ) -> Result<Option<Account>, Error> {
         let secret = credentials.secret().to_owned();
         Ok(match candidate {
             Some(Candidate { account, secret_hash }) => {
-                let matches = hasher.verify(secret, secret_hash).await?;
+                let matches = hasher.verify(slot, secret, secret_hash).await?;
                 (matches && account.active).then_some(account)
             }
             None => {
-                hasher.verify(secret, self.decoy_hash.clone()).await?;
+                hasher.verify(slot, secret, self.decoy_hash.clone()).await?;
                 None
             }
         })

@@ -305,8 +305,10 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let kind = self.problem_type();
-        if kind.status().is_server_error() {
-            // Logged with the request's span (and so its request id); never shown to the client.
+        // Failures are logged with the request's span (and so its request id), never shown to
+        // the client. A refusal for load is not a failure, and logging each one would let a
+        // storm of requests flood the log.
+        if kind.status().is_server_error() && !matches!(self, ApiError::Domain(Error::Overloaded { .. })) {
             tracing::error!(error = %self, "request failed");
         }
         let allowed_transitions = match self {
