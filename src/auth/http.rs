@@ -68,10 +68,20 @@ impl FromRequest for Caller {
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
+    #[serde(default, deserialize_with = "credential")]
     pub email: Option<String>,
+    #[serde(default, deserialize_with = "credential")]
     pub password: Option<String>,
+    #[serde(default, deserialize_with = "credential")]
     pub client_id: Option<String>,
+    #[serde(default, deserialize_with = "credential")]
     pub client_secret: Option<String>,
+}
+
+/// A credential is absent or a string: `"client_id": null` beside an e-mail is not the password
+/// shape, as the published `oneOf` says.
+fn credential<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(deserializer).map(Some)
 }
 
 /// Published as what it is: exactly one of the two credential shapes.

@@ -87,6 +87,13 @@ async fn credentials_must_be_one_complete_pair() {
         .await
         .expect_problem(422, "validation");
     assert_eq!(half.violations(), ["client_secret:required"]);
+    // The published shapes are closed: a null credential beside the other pair is neither.
+    let null = app
+        .post("/api/v1/auth/token")
+        .json(&json!({"email": ADMIN_EMAIL, "password": PASSWORD, "client_id": null}))
+        .await
+        .expect_problem(422, "validation");
+    assert_eq!(null.violations(), ["client_id:type"]);
     let mixed = app
         .post("/api/v1/auth/token")
         .json(&json!({"email": ADMIN_EMAIL, "password": PASSWORD, "client_id": "x", "client_secret": "y"}))
