@@ -261,6 +261,9 @@ impl Settings {
         if self.attachment_max_bytes == 0 {
             return Err(invalid("CSPFUND_ATTACHMENT_MAX_BYTES", "must be at least 1"));
         }
+        if self.hashing_queue == 0 {
+            return Err(invalid("CSPFUND_HASHING_QUEUE", "must be at least 1"));
+        }
         if self.login_max_failures == 0 || self.login_max_failures_per_address == 0 {
             return Err(invalid("CSPFUND_LOGIN_MAX_FAILURES", "must be at least 1"));
         }
