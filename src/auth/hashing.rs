@@ -111,7 +111,7 @@ impl SecretHasher {
 }
 
 fn work(jobs: &Mutex<Receiver<Job>>) {
-    let mut workspace = Workspace::new();
+    let mut workspace = Workspace::default();
     loop {
         // The lock is held only while waiting for the next job, never while hashing.
         let next = jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv();

@@ -15,21 +15,12 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
 /// The working memory of one Argon2 computation, kept between computations.
+#[derive(Default)]
 pub struct Workspace {
     memory: Vec<Block>,
 }
 
-impl Default for Workspace {
-    fn default() -> Self {
-        Workspace::new()
-    }
-}
-
 impl Workspace {
-    pub fn new() -> Workspace {
-        Workspace { memory: Vec::new() }
-    }
-
     fn blocks(&mut self, params: &Params) -> &mut [Block] {
         let needed = params.block_count();
         if self.memory.len() < needed {
@@ -96,12 +87,12 @@ impl Workspace {
 
 /// Hashes once, outside the service's hashing threads (command line, start-up).
 pub fn hash(secret: &str) -> Result<String, Error> {
-    Workspace::new().hash(secret)
+    Workspace::default().hash(secret)
 }
 
 /// Verifies once, outside the service's hashing threads.
 pub fn verify(secret: &str, stored: &str) -> bool {
-    Workspace::new().verify(secret, stored)
+    Workspace::default().verify(secret, stored)
 }
 
 /// The password rules: long enough to resist guessing, bounded so hashing stays cheap.
@@ -130,7 +121,7 @@ mod tests {
 
     #[test]
     fn hashes_verify_only_their_secret() {
-        let mut workspace = Workspace::new();
+        let mut workspace = Workspace::default();
         let stored = workspace.hash("correct horse battery").unwrap();
         assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(workspace.verify("correct horse battery", &stored));

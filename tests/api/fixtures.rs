@@ -151,6 +151,22 @@ impl Cycle {
             .await
     }
 
+    /// Safer Plymouth's 2017-18 plan and its draft half-year return, from the seeds; returns the
+    /// return's path.
+    pub async fn draft_return_2017(&self) -> String {
+        self.plan("plymouth-2017-18-plan", self.plymouth_2017, &self.manager)
+            .await;
+        let id = self
+            .app
+            .post("/api/v1/half-year-returns")
+            .token(&self.manager)
+            .json(&seed_for("plymouth-2017-18-half-year-return", self.plymouth_2017))
+            .await
+            .expect(201)
+            .id();
+        format!("/api/v1/half-year-returns/{id}")
+    }
+
     /// A signature body with the test password.
     pub fn signature(&self) -> Value {
         serde_json::json!({"password": crate::support::PASSWORD})

@@ -4,7 +4,7 @@
 use actix_web::http::Method;
 use serde_json::{Value, json};
 
-use crate::fixtures::{cycle, seed_for};
+use crate::fixtures::cycle;
 use crate::support::{Reply, TestApp};
 
 #[actix_web::test]
@@ -63,16 +63,7 @@ async fn signing_checks_role_and_state_before_the_password() {
         .expect_problem(412, "precondition-failed");
 
     // Returns: the treasurer may not sign, the manager may not countersign.
-    c.plan("plymouth-2017-18-plan", c.plymouth_2017, &c.manager).await;
-    let id = c
-        .app
-        .post("/api/v1/half-year-returns")
-        .token(&c.manager)
-        .json(&seed_for("plymouth-2017-18-half-year-return", c.plymouth_2017))
-        .await
-        .expect(201)
-        .id();
-    let path = format!("/api/v1/half-year-returns/{id}");
+    let path = c.draft_return_2017().await;
     for _ in 0..6 {
         c.act(&path, "sign", &c.treasurer, json!({"password": "wrong-password"}))
             .await

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::fixtures::{Cycle, cycle, seed, seed_for};
+use crate::fixtures::{cycle, seed, seed_for};
 
 fn actions(history: &Value) -> Vec<String> {
     history["items"]
@@ -277,23 +277,10 @@ async fn a_plan_sent_back_is_revised_edited_and_resubmitted() {
     assert_eq!(edit["actor_role"], "csp_manager");
 }
 
-async fn submitted_return(c: &Cycle) -> String {
-    c.plan("plymouth-2017-18-plan", c.plymouth_2017, &c.manager).await;
-    let id = c
-        .app
-        .post("/api/v1/half-year-returns")
-        .token(&c.manager)
-        .json(&seed_for("plymouth-2017-18-half-year-return", c.plymouth_2017))
-        .await
-        .expect(201)
-        .id();
-    format!("/api/v1/half-year-returns/{id}")
-}
-
 #[actix_web::test]
 async fn the_2017_18_half_year_return_is_signed_countersigned_reviewed_and_accepted() {
     let c = cycle().await;
-    let path = submitted_return(&c).await;
+    let path = c.draft_return_2017().await;
     c.act(&path, "countersign", &c.treasurer, c.signature())
         .await
         .expect_problem(409, "conflict");
@@ -413,7 +400,7 @@ async fn the_2017_18_half_year_return_is_signed_countersigned_reviewed_and_accep
 #[actix_web::test]
 async fn a_countersignature_needs_the_managers_signature_on_the_same_content() {
     let c = cycle().await;
-    let path = submitted_return(&c).await;
+    let path = c.draft_return_2017().await;
     c.act(&path, "sign", &c.manager, c.signature()).await.expect(200);
     // The plan is still a draft; changing line 1 changes the return's content (its funding).
     let plans = c
@@ -572,7 +559,7 @@ async fn the_2017_18_final_report_is_accepted_and_an_unspent_balance_carried_for
 #[actix_web::test]
 async fn another_claim_on_the_allocation_leaves_a_signed_return_valid() {
     let c = cycle().await;
-    let path = submitted_return(&c).await;
+    let path = c.draft_return_2017().await;
     c.act(&path, "sign", &c.manager, c.signature()).await.expect(200);
     c.app
         .post("/api/v1/half-year-returns")
