@@ -292,6 +292,7 @@ diesel::table! {
         signed_at -> Timestamp,
         voided_at -> Nullable<Timestamp>,
         void_reason -> Nullable<Text>,
+        content -> Text,
     }
 }
 

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::canonical;
 use crate::db::DbConnection;
-use crate::documents::DocumentKind;
+use crate::documents::Located;
 use crate::error::Error;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::document_versions;
@@ -45,21 +45,20 @@ pub struct Version {
 pub fn record(
     conn: &mut DbConnection,
     actor: &Caller,
-    kind: DocumentKind,
-    id: i64,
+    document: &Located,
     reason: &str,
     content: &Value,
 ) -> Result<i32, Error> {
     let last: Option<i32> = document_versions::table
-        .filter(document_versions::document_kind.eq(kind.as_str()))
-        .filter(document_versions::document_id.eq(id))
+        .filter(document_versions::document_kind.eq(document.kind().as_str()))
+        .filter(document_versions::document_id.eq(document.id()))
         .select(diesel::dsl::max(document_versions::number))
         .first(conn)?;
     let number = last.unwrap_or(0) + 1;
     diesel::insert_into(document_versions::table)
         .values((
-            document_versions::document_kind.eq(kind.as_str()),
-            document_versions::document_id.eq(id),
+            document_versions::document_kind.eq(document.kind().as_str()),
+            document_versions::document_id.eq(document.id()),
             document_versions::number.eq(number),
             document_versions::reason.eq(reason),
             document_versions::content.eq(canonical::canonical_json(content)),
@@ -71,17 +70,12 @@ pub fn record(
     Ok(number)
 }
 
-/// A document's snapshots, oldest first (visibility is checked by the caller).
-pub fn list(
-    conn: &mut DbConnection,
-    kind: DocumentKind,
-    id: i64,
-    page: &PageRequest,
-) -> Result<Page<VersionSummary>, Error> {
+/// A document's snapshots, oldest first.
+pub fn list(conn: &mut DbConnection, document: &Located, page: &PageRequest) -> Result<Page<VersionSummary>, Error> {
     let after = i32::try_from(page.after).unwrap_or(i32::MAX);
     let rows: Vec<VersionSummary> = document_versions::table
-        .filter(document_versions::document_kind.eq(kind.as_str()))
-        .filter(document_versions::document_id.eq(id))
+        .filter(document_versions::document_kind.eq(document.kind().as_str()))
+        .filter(document_versions::document_id.eq(document.id()))
         .filter(document_versions::number.gt(after))
         .order(document_versions::number)
         .limit(page.fetch())
@@ -90,10 +84,10 @@ pub fn list(
     Ok(Page::from_rows(rows, page, |v| i64::from(v.number), |v| v))
 }
 
-pub fn get(conn: &mut DbConnection, kind: DocumentKind, id: i64, number: i32) -> Result<Version, Error> {
+pub fn get(conn: &mut DbConnection, document: &Located, number: i32) -> Result<Version, Error> {
     let (summary, content): (VersionSummary, String) = document_versions::table
-        .filter(document_versions::document_kind.eq(kind.as_str()))
-        .filter(document_versions::document_id.eq(id))
+        .filter(document_versions::document_kind.eq(document.kind().as_str()))
+        .filter(document_versions::document_id.eq(document.id()))
         .filter(document_versions::number.eq(number))
         .select((VersionSummary::as_select(), document_versions::content))
         .first(conn)

@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Caller;
 use crate::db::{DbConnection, write_transaction};
 use crate::error::{Error, Violations};
+use crate::history::Action;
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{allocations, fund_years, half_year_returns, partnerships, plan_lines, plans};
@@ -232,7 +233,7 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: &NewAllocation) -> 
             .returning(allocations::id)
             .get_result(conn)?;
         let created = find(conn, id)?.ok_or(Error::NotFound("allocation"))?;
-        history::record_change(conn, caller, record(&created), "created", None, &created)?;
+        history::record_change(conn, caller, record(&created), Action::Created, None, &created)?;
         Ok(created)
     })
 }
@@ -243,6 +244,19 @@ fn record(allocation: &Allocation) -> history::Record<'static> {
         id: allocation.id,
         partnership_id: Some(allocation.partnership_id),
     }
+}
+
+/// Holds the allocation's row until the transaction ends. Every write whose rules read the
+/// allocation's documents (claims within the grant, plan lines within it, a grant cut above
+/// what is committed) holds it before reading, so two such writes on one allocation run one
+/// after the other. SQLite's single writer already serialises them; PostgreSQL needs the lock.
+pub fn hold(conn: &mut DbConnection, id: i64) -> Result<(), Error> {
+    if let DbConnection::Pg(pg) = conn {
+        diesel::sql_query("SELECT id FROM allocations WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .execute(pg)?;
+    }
+    Ok(())
 }
 
 /// What is already committed against an allocation: its plan lines and its claims.
@@ -268,6 +282,7 @@ pub fn update(
 ) -> Result<Allocation, Error> {
     caller.require_admin()?;
     write_transaction(conn, |conn| {
+        hold(conn, id)?;
         let current = find(conn, id)?.ok_or(Error::NotFound("allocation"))?;
         let grant = changes.grant.unwrap_or(current.grant);
         let carry_forward = changes.carry_forward.unwrap_or(current.carry_forward);
@@ -295,7 +310,7 @@ pub fn update(
             ))
             .execute(conn)?;
         let updated = find(conn, id)?.ok_or(Error::NotFound("allocation"))?;
-        history::record_change(conn, caller, record(&updated), "edited", Some(&current), &updated)?;
+        history::record_change(conn, caller, record(&updated), Action::Edited, Some(&current), &updated)?;
         Ok(updated)
     })
 }

@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::{Caller, Principal, Role, sessions};
 use crate::db::{DbConnection, write_transaction};
 use crate::error::{Error, Violations};
+use crate::history::Action;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::api_clients;
 use crate::{history, partnerships, timestamps};
@@ -182,7 +183,7 @@ pub fn create(
             ))
             .returning(api_clients::all_columns)
             .get_result(conn)?;
-        history::record_change(conn, caller, record(&created), "created", None, &created)?;
+        history::record_change(conn, caller, record(&created), Action::Created, None, &created)?;
         Ok(created)
     })
 }
@@ -221,7 +222,7 @@ pub fn update(
         if !active {
             sessions::revoke_all(conn, Principal::ApiClient(id))?;
         }
-        history::record_change(conn, caller, record(&client), "edited", Some(&current), &client)?;
+        history::record_change(conn, caller, record(&client), Action::Edited, Some(&current), &client)?;
         Ok(client)
     })
 }
@@ -239,7 +240,14 @@ pub fn rotate_secret(conn: &mut DbConnection, caller: &Caller, id: i64, secret_h
             .returning(api_clients::all_columns)
             .get_result(conn)?;
         sessions::revoke_all(conn, Principal::ApiClient(id))?;
-        history::record_change(conn, caller, record(&client), "secret-rotated", Some(&client), &client)?;
+        history::record_change(
+            conn,
+            caller,
+            record(&client),
+            Action::SecretRotated,
+            Some(&client),
+            &client,
+        )?;
         Ok(client)
     })
 }

@@ -10,12 +10,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::store::FileStore;
 use super::{Attachment, StoredFile, UploadParams};
 use crate::auth::{Caller, Role};
-use crate::documents::DocumentKind;
+use crate::documents::Document;
 use crate::error::Error;
+use crate::final_reports::FinalReport;
+use crate::half_year_returns::HalfYearReturn;
 use crate::http::State;
 use crate::http::extract::QueryParams;
 use crate::http::problem::ApiError;
 use crate::pagination::{Page, PageParams};
+use crate::plans::Plan;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(attach_to_plan)
@@ -30,12 +33,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// Reads, checks, stores and records one upload.
-async fn upload(
+async fn upload<D: Document>(
     state: State,
     caller: Caller,
     req: HttpRequest,
     mut payload: web::Payload,
-    kind: DocumentKind,
     document_id: i64,
     params: UploadParams,
 ) -> Result<HttpResponse, ApiError> {
@@ -55,7 +57,7 @@ async fn upload(
     let check_caller = caller.clone();
     state
         .db
-        .run(move |conn| super::writable_document(conn, &check_caller, kind, document_id).map(|_| ()))
+        .run(move |conn| super::writable_document::<D>(conn, &check_caller, document_id).map(|_| ()))
         .await?;
 
     let limit = config.attachment_max_bytes;
@@ -85,92 +87,130 @@ async fn upload(
     let plan_line = params.plan_line;
     let attachment = state
         .db
-        .run(move |conn| super::record(conn, &caller, kind, document_id, plan_line, &file))
+        .run(move |conn| super::record::<D>(conn, &caller, document_id, plan_line, &file))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/attachments/{}", attachment.id)))
         .json(attachment))
 }
 
-async fn list(
-    state: State,
-    caller: Caller,
-    kind: DocumentKind,
-    id: i64,
-    page: PageParams,
-) -> Result<HttpResponse, ApiError> {
+async fn list<D: Document>(state: State, caller: Caller, id: i64, page: PageParams) -> Result<HttpResponse, ApiError> {
     let page = page.request()?;
     Ok(HttpResponse::Ok().json(
         state
             .db
-            .run(move |conn| super::list(conn, &caller, kind, id, &page))
+            .run(move |conn| super::list::<D>(conn, &caller, id, &page))
             .await?,
     ))
 }
 
-/// Generates a kind of document's upload and list routes.
-macro_rules! attachment_routes {
-    ($kind:expr, $attach:ident = $path:literal, $attach_doc:literal, $list_fn:ident, $list_doc:literal) => {
-        #[doc = $attach_doc]
-        #[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path), UploadParams),
-            request_body(content = Vec<u8>, content_type = "application/octet-stream",
-                description = "The file's bytes. Send its media type as Content-Type (by default PDF, Word, \
+/// Attach evidence to a draft plan (the partnership's manager). The body is the file itself.
+#[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path), UploadParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes. Send its media type as Content-Type (by default PDF, Word, \
 Excel, OpenDocument text and spreadsheet, CSV, plain text, PNG or JPEG are accepted: `CSPFUND_ATTACHMENT_TYPES`), \
 or `application/octet-stream` and a `filename` whose extension names the type (`.pdf`, `.doc`, `.docx`, \
 `.xls`, `.xlsx`, `.odt`, `.ods`, `.csv`, `.txt`, `.png`, `.jpg`, `.jpeg`)."),
-            responses(
-            (status = 201, description = "Attached", body = Attachment),
-            (status = 403, description = "Only the partnership's manager attaches evidence"),
-            (status = 409, description = "The document is not a draft"),
-        ))]
-        #[post($path)]
-        pub async fn $attach(
-            state: State,
-            caller: Caller,
-            req: HttpRequest,
-            payload: web::Payload,
-            id: web::Path<i64>,
-            params: QueryParams<UploadParams>,
-        ) -> Result<HttpResponse, ApiError> {
-            upload(state, caller, req, payload, $kind, id.into_inner(), params.0).await
-        }
-
-        #[doc = $list_doc]
-        #[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path), PageParams),
-            responses((status = 200, description = "A page of attachments", body = Page<Attachment>)))]
-        #[get($path)]
-        pub async fn $list_fn(
-            state: State,
-            caller: Caller,
-            id: web::Path<i64>,
-            page: QueryParams<PageParams>,
-        ) -> Result<HttpResponse, ApiError> {
-            list(state, caller, $kind, id.into_inner(), page.0).await
-        }
-    };
+    responses(
+    (status = 201, description = "Attached", body = Attachment),
+    (status = 403, description = "Only the partnership's manager attaches evidence"),
+    (status = 409, description = "The document is not a draft"),
+))]
+#[post("/plans/{id}/attachments")]
+pub async fn attach_to_plan(
+    state: State,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+    id: web::Path<i64>,
+    params: QueryParams<UploadParams>,
+) -> Result<HttpResponse, ApiError> {
+    upload::<Plan>(state, caller, req, payload, id.into_inner(), params.0).await
 }
 
-attachment_routes!(
-    DocumentKind::Plan,
-    attach_to_plan = "/plans/{id}/attachments",
-    "Attach evidence to a draft plan (the partnership's manager). The body is the file itself.",
-    list_plan_attachments,
-    "List a plan's evidence."
-);
-attachment_routes!(
-    DocumentKind::HalfYearReturn,
-    attach_to_half_year_return = "/half-year-returns/{id}/attachments",
-    "Attach evidence to a draft half-year return (the partnership's manager). The body is the file itself.",
-    list_half_year_return_attachments,
-    "List a half-year return's evidence."
-);
-attachment_routes!(
-    DocumentKind::FinalReport,
-    attach_to_final_report = "/final-reports/{id}/attachments",
-    "Attach evidence to a draft final report (the partnership's manager). The body is the file itself.",
-    list_final_report_attachments,
-    "List a final report's evidence."
-);
+/// List a plan's evidence.
+#[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path), PageParams),
+    responses((status = 200, description = "A page of attachments", body = Page<Attachment>)))]
+#[get("/plans/{id}/attachments")]
+pub async fn list_plan_attachments(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    page: QueryParams<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    list::<Plan>(state, caller, id.into_inner(), page.0).await
+}
+
+/// Attach evidence to a draft half-year return (the partnership's manager). The body is the file itself.
+#[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path), UploadParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes. Send its media type as Content-Type (by default PDF, Word, \
+Excel, OpenDocument text and spreadsheet, CSV, plain text, PNG or JPEG are accepted: `CSPFUND_ATTACHMENT_TYPES`), \
+or `application/octet-stream` and a `filename` whose extension names the type (`.pdf`, `.doc`, `.docx`, \
+`.xls`, `.xlsx`, `.odt`, `.ods`, `.csv`, `.txt`, `.png`, `.jpg`, `.jpeg`)."),
+    responses(
+    (status = 201, description = "Attached", body = Attachment),
+    (status = 403, description = "Only the partnership's manager attaches evidence"),
+    (status = 409, description = "The document is not a draft"),
+))]
+#[post("/half-year-returns/{id}/attachments")]
+pub async fn attach_to_half_year_return(
+    state: State,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+    id: web::Path<i64>,
+    params: QueryParams<UploadParams>,
+) -> Result<HttpResponse, ApiError> {
+    upload::<HalfYearReturn>(state, caller, req, payload, id.into_inner(), params.0).await
+}
+
+/// List a half-year return's evidence.
+#[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path), PageParams),
+    responses((status = 200, description = "A page of attachments", body = Page<Attachment>)))]
+#[get("/half-year-returns/{id}/attachments")]
+pub async fn list_half_year_return_attachments(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    page: QueryParams<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    list::<HalfYearReturn>(state, caller, id.into_inner(), page.0).await
+}
+
+/// Attach evidence to a draft final report (the partnership's manager). The body is the file itself.
+#[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path), UploadParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes. Send its media type as Content-Type (by default PDF, Word, \
+Excel, OpenDocument text and spreadsheet, CSV, plain text, PNG or JPEG are accepted: `CSPFUND_ATTACHMENT_TYPES`), \
+or `application/octet-stream` and a `filename` whose extension names the type (`.pdf`, `.doc`, `.docx`, \
+`.xls`, `.xlsx`, `.odt`, `.ods`, `.csv`, `.txt`, `.png`, `.jpg`, `.jpeg`)."),
+    responses(
+    (status = 201, description = "Attached", body = Attachment),
+    (status = 403, description = "Only the partnership's manager attaches evidence"),
+    (status = 409, description = "The document is not a draft"),
+))]
+#[post("/final-reports/{id}/attachments")]
+pub async fn attach_to_final_report(
+    state: State,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+    id: web::Path<i64>,
+    params: QueryParams<UploadParams>,
+) -> Result<HttpResponse, ApiError> {
+    upload::<FinalReport>(state, caller, req, payload, id.into_inner(), params.0).await
+}
+
+/// List a final report's evidence.
+#[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path), PageParams),
+    responses((status = 200, description = "A page of attachments", body = Page<Attachment>)))]
+#[get("/final-reports/{id}/attachments")]
+pub async fn list_final_report_attachments(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    page: QueryParams<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    list::<FinalReport>(state, caller, id.into_inner(), page.0).await
+}
 
 /// Read an attachment's record.
 #[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path)),

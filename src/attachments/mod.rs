@@ -12,8 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::db::{DbConnection, write_transaction};
-use crate::documents::{self, DocumentKind, Located, lifecycle};
+use crate::documents::{self, Document, DocumentKind, ForKind, Located, lifecycle};
 use crate::error::{Error, Violations};
+use crate::history::Action;
 use crate::pagination::{Page, PageRequest};
 use crate::plans;
 use crate::schema::{attachments, plan_lines};
@@ -156,33 +157,27 @@ fn line_number(conn: &mut DbConnection, plan_line_id: Option<i64>) -> Result<Opt
 }
 
 /// The document an upload goes to, if the caller may attach to it now.
-pub fn writable_document(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    kind: DocumentKind,
-    id: i64,
-) -> Result<Located, Error> {
-    let document = documents::locate(conn, caller, kind, id)?;
-    documents::ensure_editable(caller, document.partnership_id, document.status, kind.noun())?;
+pub fn writable_document<D: Document>(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Located, Error> {
+    let document = documents::locate::<D>(conn, caller, id)?;
+    documents::ensure_editable(caller, &document)?;
     Ok(document)
 }
 
 /// Records a stored file against a document (and optionally one of its plan lines).
-pub fn record(
+pub fn record<D: Document>(
     conn: &mut DbConnection,
     caller: &Caller,
-    kind: DocumentKind,
     document_id: i64,
     plan_line: Option<i32>,
     file: &StoredFile,
 ) -> Result<Attachment, Error> {
     write_transaction(conn, |conn| {
         // Evidence is part of the signed content: attaching is an edit of the document.
-        let (document, before) = lifecycle::begin_edit(conn, caller, kind, document_id, None)?;
+        let (document, before) = lifecycle::begin_edit::<D>(conn, caller, document_id, None)?;
         let plan_line_id = match plan_line {
             None => None,
             Some(number) => {
-                let lines = plans::lines_of_allocation(conn, document.allocation_id)?.unwrap_or_default();
+                let lines = plans::cited_by(conn, &document)?.unwrap_or_default();
                 let line = lines.iter().find(|l| l.number == number).ok_or_else(|| {
                     Error::invalid(
                         "plan_line",
@@ -195,8 +190,8 @@ pub fn record(
         };
         let row: AttachmentRow = diesel::insert_into(attachments::table)
             .values((
-                attachments::partnership_id.eq(document.partnership_id),
-                attachments::document_kind.eq(kind),
+                attachments::partnership_id.eq(document.partnership_id()),
+                attachments::document_kind.eq(D::KIND),
                 attachments::document_id.eq(document_id),
                 attachments::plan_line_id.eq(plan_line_id),
                 attachments::filename.eq(file.filename.trim()),
@@ -209,23 +204,23 @@ pub fn record(
             .returning(attachments::all_columns)
             .get_result(conn)?;
         let details = serde_json::json!({"attachment": row.id, "filename": row.filename, "sha256": row.sha256});
-        lifecycle::finish_edit(conn, caller, &document, "attachment-added", &before, details)?;
+        lifecycle::finish_edit::<D>(conn, caller, &document, Action::AttachmentAdded, &before, details)?;
         Ok(view(row, plan_line))
     })
 }
 
-pub fn list(
+/// A document's evidence, if the caller may see the document.
+pub fn list<D: Document>(
     conn: &mut DbConnection,
     caller: &Caller,
-    kind: DocumentKind,
     document_id: i64,
     page: &PageRequest,
 ) -> Result<Page<Attachment>, Error> {
-    documents::locate(conn, caller, kind, document_id)?;
+    let document = documents::locate::<D>(conn, caller, document_id)?;
     let rows: Vec<(AttachmentRow, Option<i32>)> = attachments::table
         .left_join(plan_lines::table)
-        .filter(attachments::document_kind.eq(kind))
-        .filter(attachments::document_id.eq(document_id))
+        .filter(attachments::document_kind.eq(document.kind()))
+        .filter(attachments::document_id.eq(document.id()))
         .filter(attachments::id.gt(page.after))
         .order(attachments::id)
         .limit(page.fetch())
@@ -251,25 +246,50 @@ pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Attachme
     Ok(view(row, line))
 }
 
+/// Removing an attachment from its document, whatever kind the document is.
+struct Removal<'a> {
+    conn: &'a mut DbConnection,
+    caller: &'a Caller,
+    attachment: Attachment,
+}
+
+impl ForKind for Removal<'_> {
+    type Output = Result<(), Error>;
+
+    fn run<D: Document>(self) -> Result<(), Error> {
+        let Removal {
+            conn,
+            caller,
+            attachment,
+        } = self;
+        let (document, before) = lifecycle::begin_edit::<D>(conn, caller, attachment.document_id, None)?;
+        diesel::delete(attachments::table.find(attachment.id)).execute(conn)?;
+        let details = serde_json::json!({"attachment": attachment.id, "filename": attachment.filename, "sha256": attachment.sha256});
+        lifecycle::finish_edit::<D>(conn, caller, &document, Action::AttachmentRemoved, &before, details)
+    }
+}
+
 /// Removes an attachment's record while its document is a draft. The file itself is kept.
 pub fn remove(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<(), Error> {
     write_transaction(conn, |conn| {
         let attachment = get(conn, caller, id)?;
-        let (document, before) =
-            lifecycle::begin_edit(conn, caller, attachment.document_kind, attachment.document_id, None)?;
-        diesel::delete(attachments::table.find(id)).execute(conn)?;
-        let details =
-            serde_json::json!({"attachment": id, "filename": attachment.filename, "sha256": attachment.sha256});
-        lifecycle::finish_edit(conn, caller, &document, "attachment-removed", &before, details)
+        documents::for_kind(
+            attachment.document_kind,
+            Removal {
+                conn,
+                caller,
+                attachment,
+            },
+        )
     })
 }
 
 /// What a signature covers of a document's evidence: each file's name, line and SHA-256.
-pub fn fingerprints(conn: &mut DbConnection, kind: DocumentKind, document_id: i64) -> Result<serde_json::Value, Error> {
+pub fn fingerprints(conn: &mut DbConnection, document: &Located) -> Result<serde_json::Value, Error> {
     let rows: Vec<(String, Option<i32>, String)> = attachments::table
         .left_join(plan_lines::table)
-        .filter(attachments::document_kind.eq(kind))
-        .filter(attachments::document_id.eq(document_id))
+        .filter(attachments::document_kind.eq(document.kind()))
+        .filter(attachments::document_id.eq(document.id()))
         .order(attachments::id)
         .select((
             attachments::filename,

@@ -9,13 +9,14 @@ use serde::de::DeserializeOwned;
 use crate::allocations::{self, NewAllocation};
 use crate::auth::{Caller, Principal, Role, passwords};
 use crate::db::{DbConnection, write_transaction};
+use crate::documents::lifecycle;
 use crate::error::Error;
-use crate::final_reports::{self, FinalReportInput};
+use crate::final_reports::{FinalReport, FinalReportInput};
 use crate::fund_years::{self, NewFundYear};
-use crate::half_year_returns::{self, Half, HalfYearReturnInput};
+use crate::half_year_returns::{Half, HalfYearReturn, HalfYearReturnInput};
 use crate::money::Money;
 use crate::partnerships::{self, NewPartnership};
-use crate::plans::{self, PlanInput};
+use crate::plans::{Plan, PlanInput};
 use crate::priority_sets::{self, Priority, PrioritySetInput};
 use crate::schema::{allocations as allocation_rows, final_reports as report_rows, half_year_returns as return_rows};
 use crate::schema::{partnerships as partnership_rows, plans as plan_rows, priority_sets as set_rows};
@@ -309,7 +310,7 @@ fn load_documents(conn: &mut DbConnection, outcome: &mut Outcome) -> Result<(), 
         if !exists {
             let mut input: PlanInput = document(name, json)?;
             input.allocation_id = Some(allocation);
-            plans::create(conn, manager, &input)?;
+            lifecycle::create::<Plan>(conn, manager, &input)?;
             outcome.note(format!("plan {label} {partnership}"));
         }
     }
@@ -341,7 +342,7 @@ fn load_documents(conn: &mut DbConnection, outcome: &mut Outcome) -> Result<(), 
             > 0;
         if !exists {
             input.allocation_id = Some(allocation);
-            half_year_returns::create(conn, manager, &input)?;
+            lifecycle::create::<HalfYearReturn>(conn, manager, &input)?;
             outcome.note(format!("half-year return {label} {partnership}"));
         }
     }
@@ -357,7 +358,7 @@ fn load_documents(conn: &mut DbConnection, outcome: &mut Outcome) -> Result<(), 
             include_str!("documents/plymouth-2017-18-final-report.json"),
         )?;
         input.allocation_id = Some(allocation);
-        final_reports::create(conn, &plymouth, &input)?;
+        lifecycle::create::<FinalReport>(conn, &plymouth, &input)?;
         outcome.note(format!("final report 2017-18 {PLYMOUTH}"));
     }
     Ok(())

@@ -1,57 +1,39 @@
-//! How a document moves: every transition is checked against the workflow table and the
-//! client's version, takes effect, advances status and version together, snapshots what the
-//! OPCC receives or decides, and lands in the history, all in one transaction.
+//! How a document moves, written once for every kind. Every transition is checked against the
+//! workflow table and the client's version, takes effect, advances status and version together,
+//! snapshots what the OPCC receives or decides, and lands in the history, all in one
+//! transaction. Edits of a draft are checked, bumped and recorded the same way.
 
 use serde_json::{Value, json};
 
-use super::{DocumentKind, Located, Precondition, advance, locate};
+use super::{Document, Located, Precondition, ensure_editable, locate};
 use crate::auth::Caller;
-use crate::canonical;
-use crate::db::DbConnection;
+use crate::db::{DbConnection, write_transaction};
 use crate::error::Error;
-use crate::history::{self, Event, diff};
+use crate::history::{self, Action, Event, diff};
 use crate::signatures::{self, Capacity, Signer};
 use crate::workflow::{self, Status, Transition};
-use crate::{attachments, final_reports, half_year_returns, plans, versions};
+use crate::{allocations, attachments, canonical, versions};
 
-/// Top-level fields of a document's JSON that are not what its signers vouch for: its handling,
-/// and the totals, which also move with other documents (a second claim changes the first
-/// return's "unclaimed") and with the allocation.
-const NOT_CONTENT: [&str; 7] = [
-    "status",
-    "version",
-    "created_at",
-    "updated_at",
-    "allowed_transitions",
-    "review",
-    "totals",
-];
-
-/// The document as clients read it.
-pub fn view(conn: &mut DbConnection, kind: DocumentKind, id: i64) -> Result<Value, Error> {
-    let value = match kind {
-        DocumentKind::Plan => serde_json::to_value(plans::load(conn, id)?),
-        DocumentKind::HalfYearReturn => serde_json::to_value(half_year_returns::load(conn, id)?),
-        DocumentKind::FinalReport => serde_json::to_value(final_reports::load(conn, id)?),
-    };
-    value.map_err(Error::internal)
+/// The document as `caller` reads it: with the transitions the caller may take now.
+pub fn view_for<D: Document>(conn: &mut DbConnection, caller: &Caller, document: &Located) -> Result<D, Error> {
+    let mut found = D::read(conn, document)?;
+    *found.allowed_transitions() = workflow::allowed(D::KIND, document.status(), caller.role);
+    Ok(found)
 }
 
-/// What is signed: the document's content (money as strings) and the evidence attached to it,
-/// without its status, version, timestamps or review.
-pub fn content(conn: &mut DbConnection, kind: DocumentKind, id: i64) -> Result<Value, Error> {
-    let mut value = view(conn, kind, id)?;
+/// A document, if the caller may see it.
+pub fn get<D: Document>(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<D, Error> {
+    let document = locate::<D>(conn, caller, id)?;
+    view_for(conn, caller, &document)
+}
+
+/// What is signed: the kind's allow-listed content and the evidence attached to it.
+pub fn content<D: Document>(conn: &mut DbConnection, document: &Located) -> Result<Value, Error> {
+    let mut value = D::read(conn, document)?.signed_content();
     if let Value::Object(fields) = &mut value {
-        for key in NOT_CONTENT {
-            fields.remove(key);
-        }
-        fields.insert("attachments".into(), attachments::fingerprints(conn, kind, id)?);
+        fields.insert("attachments".into(), attachments::fingerprints(conn, document)?);
     }
     Ok(value)
-}
-
-pub fn content_sha256(conn: &mut DbConnection, kind: DocumentKind, id: i64) -> Result<String, Error> {
-    Ok(canonical::digest(&content(conn, kind, id)?))
 }
 
 /// A transition the caller may take, checked but not yet done.
@@ -63,22 +45,32 @@ pub struct Move {
 
 /// Checks a transition: 404 if the document is not visible, 403 for the wrong role, 409 for the
 /// wrong state, 412 if the client's version is stale.
-pub fn begin(
+pub fn begin<D: Document>(
     conn: &mut DbConnection,
     caller: &Caller,
-    kind: DocumentKind,
     id: i64,
     expected_version: Precondition,
     transition: Transition,
 ) -> Result<Move, Error> {
-    let document = locate(conn, caller, kind, id)?;
-    let to = workflow::check(kind, document.status, transition, caller)?;
+    let document = locate::<D>(conn, caller, id)?;
+    let to = workflow::check(D::KIND, document.status(), transition, caller)?;
     document.ensure_version(expected_version)?;
     Ok(Move {
         document,
         transition,
         to,
     })
+}
+
+/// Sets the document's status and version, only if it is still at the version read: of two
+/// concurrent changes, exactly one succeeds.
+pub fn advance<D: Document>(conn: &mut DbConnection, document: &Located, status: Status) -> Result<i32, Error> {
+    let next = document.version() + 1;
+    if D::set_status(conn, document, status, next)? == 1 {
+        Ok(next)
+    } else {
+        Err(Error::StaleVersion { current: None })
+    }
 }
 
 /// The snapshots the OPCC's receipt and decisions call for.
@@ -91,30 +83,34 @@ fn snapshot_reason(transition: Transition) -> Option<&'static str> {
     }
 }
 
+/// Snapshots the document as it now reads.
+pub fn snapshot<D: Document>(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    document: &Located,
+    reason: &str,
+) -> Result<(), Error> {
+    let view = serde_json::to_value(D::read(conn, document)?).map_err(Error::internal)?;
+    versions::record(conn, caller, document, reason, &view)?;
+    Ok(())
+}
+
 /// Completes a transition after its effects: status and version, snapshot, history.
-pub fn finish(conn: &mut DbConnection, caller: &Caller, step: &Move, details: Value) -> Result<(), Error> {
-    let Located {
-        kind,
-        id,
-        status: from,
-        version,
-        partnership_id,
-        ..
-    } = step.document;
-    advance(conn, kind, id, version, step.to)?;
+pub fn finish<D: Document>(conn: &mut DbConnection, caller: &Caller, step: &Move, details: Value) -> Result<(), Error> {
+    let document = &step.document;
+    advance::<D>(conn, document, step.to)?;
     if let Some(reason) = snapshot_reason(step.transition) {
-        let snapshot = view(conn, kind, id)?;
-        versions::record(conn, caller, kind, id, reason, &snapshot)?;
+        snapshot::<D>(conn, caller, document, reason)?;
     }
     history::append(
         conn,
         Event {
             actor: caller,
-            partnership_id: Some(partnership_id),
-            entity_kind: kind.as_str(),
-            entity_id: id,
-            action: step.transition.as_str(),
-            from_state: Some(from),
+            partnership_id: Some(document.partnership_id()),
+            entity_kind: D::KIND.as_str(),
+            entity_id: document.id(),
+            action: Action::from(step.transition),
+            from_state: Some(document.status()),
             to_state: Some(step.to),
             changed_fields: Vec::new(),
             details,
@@ -124,17 +120,17 @@ pub fn finish(conn: &mut DbConnection, caller: &Caller, step: &Move, details: Va
 
 /// Signs the document's current content in `capacity`. A countersignature needs the manager's
 /// standing signature on exactly this content.
-pub fn sign(
+fn sign<D: Document>(
     conn: &mut DbConnection,
     caller: &Caller,
     step: &Move,
     capacity: Capacity,
     signer: &Signer,
 ) -> Result<Value, Error> {
-    let Located { kind, id, .. } = step.document;
-    let sha256 = content_sha256(conn, kind, id)?;
+    let content = content::<D>(conn, &step.document)?;
+    let sha256 = canonical::digest(&content);
     if capacity == Capacity::Treasurer {
-        let managers_hash = signatures::standing(conn, kind, id)?
+        let managers_hash = signatures::standing(conn, &step.document)?
             .into_iter()
             .find(|s| s.capacity == Capacity::CspManager)
             .map(|s| s.content_sha256);
@@ -145,35 +141,35 @@ pub fn sign(
             });
         }
     }
-    signatures::record(conn, caller, kind, id, capacity, signer, &sha256)?;
+    signatures::record(conn, caller, &step.document, capacity, signer, &content)?;
     Ok(
         json!({"capacity": capacity, "printed_name": signer.printed_name, "position": signer.position, "content_sha256": sha256}),
     )
 }
 
-/// Voids the document's signatures: it is going back to being a draft.
-pub fn void_signatures(conn: &mut DbConnection, step: &Move, reason: &str) -> Result<Value, Error> {
-    let voided = signatures::void_all(conn, step.document.kind, step.document.id, reason)?;
+/// Voids the document's signatures, saying why.
+pub fn void_signatures(conn: &mut DbConnection, document: &Located, reason: &str) -> Result<Value, Error> {
+    let voided = signatures::void_all(conn, document, reason)?;
     Ok(json!({"signatures_voided": voided, "reason": reason}))
 }
 
 /// Records a change of content: the fields that changed between `before` and now.
-pub fn record_edit(
+fn record_edit<D: Document>(
     conn: &mut DbConnection,
     caller: &Caller,
     document: &Located,
-    action: &str,
+    action: Action,
     before: &Value,
     details: Value,
 ) -> Result<(), Error> {
-    let after = content(conn, document.kind, document.id)?;
+    let after = content::<D>(conn, document)?;
     history::append(
         conn,
         Event {
             actor: caller,
-            partnership_id: Some(document.partnership_id),
-            entity_kind: document.kind.as_str(),
-            entity_id: document.id,
+            partnership_id: Some(document.partnership_id()),
+            entity_kind: D::KIND.as_str(),
+            entity_id: document.id(),
             action,
             from_state: None,
             to_state: None,
@@ -183,137 +179,167 @@ pub fn record_edit(
     )
 }
 
-/// Records a new document.
-pub fn record_created(conn: &mut DbConnection, caller: &Caller, kind: DocumentKind, id: i64) -> Result<(), Error> {
-    let document = locate(conn, caller, kind, id)?;
-    record_edit(conn, caller, &document, "created", &Value::Null, json!({}))
-}
-
 /// Checks an edit of content: a draft, written by the partnership's manager, at the client's
-/// version. Returns the document and its content before the edit.
-pub fn begin_edit(
+/// version. Holds the allocation (its money rules read the allocation's other documents) and
+/// returns the document and its content before the edit.
+pub fn begin_edit<D: Document>(
     conn: &mut DbConnection,
     caller: &Caller,
-    kind: DocumentKind,
     id: i64,
     expected_version: Option<Precondition>,
 ) -> Result<(Located, Value), Error> {
-    let document = locate(conn, caller, kind, id)?;
-    super::ensure_editable(caller, document.partnership_id, document.status, kind.noun())?;
+    let document = locate::<D>(conn, caller, id)?;
+    ensure_editable(caller, &document)?;
     if let Some(expected) = expected_version {
         document.ensure_version(expected)?;
     }
-    let before = content(conn, kind, id)?;
+    allocations::hold(conn, document.allocation_id())?;
+    let before = content::<D>(conn, &document)?;
     Ok((document, before))
 }
 
 /// Completes an edit: bumps the version (once, against the version read) and records the change.
-pub fn finish_edit(
+pub fn finish_edit<D: Document>(
     conn: &mut DbConnection,
     caller: &Caller,
     document: &Located,
-    action: &str,
+    action: Action,
     before: &Value,
     details: Value,
 ) -> Result<(), Error> {
-    advance(conn, document.kind, document.id, document.version, document.status)?;
-    record_edit(conn, caller, document, action, before, details)
+    advance::<D>(conn, document, document.status())?;
+    record_edit::<D>(conn, caller, document, action, before, details)
 }
 
-/// The document as `caller` reads it: with the transitions the caller may take now.
-pub fn view_for(conn: &mut DbConnection, caller: &Caller, kind: DocumentKind, id: i64) -> Result<Value, Error> {
-    let document = locate(conn, caller, kind, id)?;
-    let mut value = view(conn, kind, id)?;
-    value["allowed_transitions"] = json!(workflow::allowed(kind, document.status, caller.role));
-    Ok(value)
+/// Starts a new draft.
+pub fn create<D: Document>(conn: &mut DbConnection, caller: &Caller, input: &D::Input) -> Result<D, Error> {
+    write_transaction(conn, |conn| {
+        let id = D::insert(conn, caller, input)?;
+        let document = locate::<D>(conn, caller, id)?;
+        record_edit::<D>(conn, caller, &document, Action::Created, &Value::Null, json!({}))?;
+        view_for(conn, caller, &document)
+    })
+}
+
+/// Replaces a draft's content.
+pub fn replace<D: Document>(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    expected: Precondition,
+    input: &D::Input,
+) -> Result<D, Error> {
+    write_transaction(conn, |conn| {
+        let (document, before) = begin_edit::<D>(conn, caller, id, Some(expected))?;
+        D::update(conn, &document, input)?;
+        finish_edit::<D>(conn, caller, &document, Action::Edited, &before, json!({}))?;
+        view_for(conn, caller, &document)
+    })
 }
 
 /// Takes a transition that needs nothing but the workflow's permission (start-review).
-pub fn step_only(
+pub fn step_only<D: Document>(
     conn: &mut DbConnection,
     caller: &Caller,
-    kind: DocumentKind,
     id: i64,
     expected: Precondition,
     transition: Transition,
 ) -> Result<(), Error> {
-    let step = begin(conn, caller, kind, id, expected, transition)?;
-    finish(conn, caller, &step, json!({}))
+    let step = begin::<D>(conn, caller, id, expected, transition)?;
+    finish::<D>(conn, caller, &step, json!({}))
+}
+
+/// Sends the document back to being a draft (withdrawn, or revised after changes were
+/// requested): its signatures become void and its review decisions are forgotten.
+fn reopen<D: Document>(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    expected: Precondition,
+    transition: Transition,
+    reason: &str,
+) -> Result<(), Error> {
+    let step = begin::<D>(conn, caller, id, expected, transition)?;
+    let details = void_signatures(conn, &step.document, reason)?;
+    D::clear_review(conn, &step.document)?;
+    finish::<D>(conn, caller, &step, details)
 }
 
 /// The manager takes a submitted (or signed) document back before review starts.
-pub fn withdraw(
+pub fn withdraw<D: Document>(
     conn: &mut DbConnection,
     caller: &Caller,
-    kind: DocumentKind,
     id: i64,
     expected: Precondition,
 ) -> Result<(), Error> {
-    let step = begin(conn, caller, kind, id, expected, Transition::Withdraw)?;
-    let details = void_signatures(conn, &step, "withdrawn by the partnership")?;
-    super::clear_review(conn, kind, id)?;
-    finish(conn, caller, &step, details)
+    reopen::<D>(
+        conn,
+        caller,
+        id,
+        expected,
+        Transition::Withdraw,
+        "withdrawn by the partnership",
+    )
+}
+
+/// The manager reopens a document sent back: it becomes a draft and its signatures are void.
+pub fn revise<D: Document>(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    expected: Precondition,
+) -> Result<(), Error> {
+    reopen::<D>(conn, caller, id, expected, Transition::Revise, "sent back for changes")
 }
 
 /// The reviewer sends the document back, saying what to change.
-pub fn request_changes(
+pub fn request_changes<D: Document>(
     conn: &mut DbConnection,
     caller: &Caller,
-    kind: DocumentKind,
     id: i64,
     expected: Precondition,
     reason: &str,
 ) -> Result<(), Error> {
-    let step = begin(conn, caller, kind, id, expected, Transition::RequestChanges)?;
-    super::set_review_comment(conn, kind, id, reason)?;
-    finish(conn, caller, &step, json!({"reason": reason}))
-}
-
-/// The manager reopens a document sent back: it becomes a draft and its signatures are void.
-pub fn revise(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    kind: DocumentKind,
-    id: i64,
-    expected: Precondition,
-) -> Result<(), Error> {
-    let step = begin(conn, caller, kind, id, expected, Transition::Revise)?;
-    let details = void_signatures(conn, &step, "sent back for changes")?;
-    super::clear_review(conn, kind, id)?;
-    finish(conn, caller, &step, details)
+    let step = begin::<D>(conn, caller, id, expected, Transition::RequestChanges)?;
+    D::set_review_comment(conn, &step.document, reason.trim())?;
+    finish::<D>(conn, caller, &step, json!({"reason": reason}))
 }
 
 /// The manager signs a complete document: a plan is thereby submitted, a return or report
-/// awaits the treasurer's countersignature. `ready` checks completeness first (422).
-pub fn sign_as_manager(
+/// awaits the treasurer's countersignature.
+pub fn sign_as_manager<D: Document>(
     conn: &mut DbConnection,
     caller: &Caller,
-    kind: DocumentKind,
     id: i64,
     expected: Precondition,
     signer: &Signer,
-    ready: impl FnOnce(&mut DbConnection) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let transition = match kind {
-        DocumentKind::Plan => Transition::Submit,
-        DocumentKind::HalfYearReturn | DocumentKind::FinalReport => Transition::Sign,
-    };
-    let step = begin(conn, caller, kind, id, expected, transition)?;
-    ready(conn)?;
-    let details = sign(conn, caller, &step, Capacity::CspManager, signer)?;
-    finish(conn, caller, &step, details)
+    let step = begin::<D>(conn, caller, id, expected, D::SIGNING)?;
+    D::ensure_complete(conn, &step.document)?;
+    let details = sign::<D>(conn, caller, &step, Capacity::CspManager, signer)?;
+    finish::<D>(conn, caller, &step, details)
 }
 
 /// The treasurer countersigns what the manager signed; the document is then submitted.
-pub fn countersign(
+pub fn countersign<D: Document>(
     conn: &mut DbConnection,
     caller: &Caller,
-    kind: DocumentKind,
     id: i64,
     expected: Precondition,
     signer: &Signer,
 ) -> Result<(), Error> {
-    let step = begin(conn, caller, kind, id, expected, Transition::Countersign)?;
-    let details = sign(conn, caller, &step, Capacity::Treasurer, signer)?;
-    finish(conn, caller, &step, details)
+    let step = begin::<D>(conn, caller, id, expected, Transition::Countersign)?;
+    let details = sign::<D>(conn, caller, &step, Capacity::Treasurer, signer)?;
+    finish::<D>(conn, caller, &step, details)
+}
+
+/// A document's signatures, each judged against its content now.
+pub fn signatures<D: Document>(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+) -> Result<Vec<signatures::Signature>, Error> {
+    let document = locate::<D>(conn, caller, id)?;
+    let current = content::<D>(conn, &document)?;
+    signatures::list(conn, &document, &current)
 }

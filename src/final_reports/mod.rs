@@ -12,14 +12,12 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use serde_json::{Value, json};
+
 use crate::allocations::{self, Allocation};
 use crate::auth::{Caller, Role};
-use crate::db::{DbConnection, write_transaction};
-use crate::documents::{self, DocumentFilter, DocumentKind, lifecycle};
-use crate::workflow::{Status, Transition};
-
-const KIND: DocumentKind = DocumentKind::FinalReport;
-use crate::documents::Precondition;
+use crate::db::DbConnection;
+use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
 use crate::error::{Error, Violations};
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
@@ -28,6 +26,7 @@ use crate::schema::{
     allocations as allocation_rows, final_report_lines, final_reports, fund_years, partnerships, virements,
 };
 use crate::timestamps;
+use crate::workflow::{Status, Transition};
 
 crate::stored_enum! {
     /// What the partnership proposes for money left unspent at year end.
@@ -293,8 +292,13 @@ fn number_of(lines: &[LineRef], id: i64) -> Result<&LineRef, Error> {
         .ok_or_else(|| Error::internal("a report cites a line of another plan"))
 }
 
-fn assemble(conn: &mut DbConnection, row: ReportRow, allocation: Allocation) -> Result<FinalReport, Error> {
-    let plan_lines = plans::lines_of_allocation(conn, row.allocation_id)?.unwrap_or_default();
+fn assemble(
+    conn: &mut DbConnection,
+    document: &Located,
+    row: ReportRow,
+    allocation: Allocation,
+) -> Result<FinalReport, Error> {
+    let plan_lines = plans::cited_by(conn, document)?.unwrap_or_default();
     let rows: Vec<LineRow> = final_report_lines::table
         .filter(final_report_lines::final_report_id.eq(row.id))
         .order(final_report_lines::position)
@@ -388,21 +392,115 @@ fn find_row(conn: &mut DbConnection, id: i64) -> Result<ReportRow, Error> {
         .ok_or(Error::NotFound("final report"))
 }
 
-/// The report, whoever asks (for the workflow's snapshots and hashes).
-pub fn load(conn: &mut DbConnection, id: i64) -> Result<FinalReport, Error> {
-    let row = find_row(conn, id)?;
-    let allocation = allocations::find(conn, row.allocation_id)?.ok_or(Error::NotFound("final report"))?;
-    assemble(conn, row, allocation)
+impl Document for FinalReport {
+    const KIND: DocumentKind = DocumentKind::FinalReport;
+    const SIGNING: Transition = Transition::Sign;
+    type Input = FinalReportInput;
+    type Summary = FinalReportSummary;
+
+    fn place(conn: &mut DbConnection, id: i64, _: Unlocated) -> Result<Option<Place>, Error> {
+        Ok(final_reports::table
+            .inner_join(allocation_rows::table)
+            .filter(final_reports::id.eq(id))
+            .select((
+                final_reports::allocation_id,
+                allocation_rows::partnership_id,
+                final_reports::status,
+                final_reports::version,
+            ))
+            .first::<(i64, i64, Status, i32)>(conn)
+            .optional()?
+            .map(|(allocation_id, partnership_id, status, version)| Place {
+                allocation_id,
+                partnership_id,
+                status,
+                version,
+            }))
+    }
+
+    fn read(conn: &mut DbConnection, document: &Located) -> Result<FinalReport, Error> {
+        let row = find_row(conn, document.id())?;
+        let allocation = allocations::find(conn, row.allocation_id)?.ok_or(Error::NotFound("final report"))?;
+        assemble(conn, document, row, allocation)
+    }
+
+    fn insert(conn: &mut DbConnection, caller: &Caller, input: &FinalReportInput) -> Result<i64, Error> {
+        insert(conn, caller, input)
+    }
+
+    fn update(conn: &mut DbConnection, document: &Located, input: &FinalReportInput) -> Result<(), Error> {
+        update(conn, document, input)
+    }
+
+    fn list(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        filter: &DocumentFilter,
+        page: &PageRequest,
+    ) -> Result<Page<FinalReportSummary>, Error> {
+        list(conn, caller, filter, page)
+    }
+
+    fn set_status(conn: &mut DbConnection, document: &Located, status: Status, next: i32) -> Result<usize, Error> {
+        Ok(diesel::update(
+            final_reports::table
+                .filter(final_reports::id.eq(document.id()))
+                .filter(final_reports::version.eq(document.version())),
+        )
+        .set((
+            final_reports::status.eq(status),
+            final_reports::version.eq(next),
+            final_reports::updated_at.eq(timestamps::now()),
+        ))
+        .execute(conn)?)
+    }
+
+    fn set_review_comment(conn: &mut DbConnection, document: &Located, comment: &str) -> Result<(), Error> {
+        diesel::update(final_reports::table.find(document.id()))
+            .set(final_reports::review_comment.eq(comment))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// A report can be signed once it reports on every plan line, each with outcomes and an
+    /// anonymised case study.
+    fn ensure_complete(conn: &mut DbConnection, document: &Located) -> Result<(), Error> {
+        let report = FinalReport::read(conn, document)?;
+        let planned = plans::cited_by(conn, document)?.unwrap_or_default();
+        rules::check_complete(&report, &planned)
+    }
+
+    /// Spending, variances, outcomes and case studies per line, the virements and the proposed
+    /// treatment of any unspent balance; not what the plan says (titles, allocations), the
+    /// totals or the review.
+    fn signed_content(&self) -> Value {
+        json!({
+            "allocation_id": self.allocation_id,
+            "fund_year": self.fund_year,
+            "lines": self.lines.iter().map(|line| json!({
+                "plan_line": line.plan_line,
+                "actual_spend": line.actual_spend,
+                "variance_explanation": line.variance_explanation,
+                "outcomes": line.outcomes,
+                "case_study": line.case_study,
+                "case_study_anonymised": line.case_study_anonymised,
+            })).collect::<Vec<_>>(),
+            "virements": self.virements,
+            "unspent_treatment": self.unspent_treatment,
+            "treatment_notes": self.treatment_notes,
+        })
+    }
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn allowed_transitions(&mut self) -> &mut Vec<Transition> {
+        &mut self.allowed_transitions
+    }
 }
 
-/// The document, if the caller may see it, with the transitions the caller may take.
-pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<FinalReport, Error> {
-    documents::get(conn, caller, id)
-}
-
-crate::impl_document!(FinalReport, kind: KIND, input: FinalReportInput, summary: FinalReportSummary);
-
-pub fn list(
+fn list(
     conn: &mut DbConnection,
     caller: &Caller,
     filter: &DocumentFilter,
@@ -424,7 +522,15 @@ pub fn list(
             fund_years::label,
         ))
         .into_boxed();
-    crate::filter_documents!(query, filter, caller, final_reports::status);
+    if let Some(label) = &filter.fund_year {
+        query = query.filter(fund_years::label.eq(label.clone()));
+    }
+    if let Some(ids) = filter.partnerships(caller) {
+        query = query.filter(allocation_rows::partnership_id.eq_any(ids));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(final_reports::status.eq(status));
+    }
     let rows: Vec<(ReportRow, i64, String, String)> = query.load(conn)?;
     Ok(Page::from_rows(
         rows,
@@ -456,70 +562,58 @@ fn check(input: &FinalReportInput, allocation: &Allocation, lines: Option<&[Line
     v
 }
 
-pub fn create(conn: &mut DbConnection, caller: &Caller, input: &FinalReportInput) -> Result<FinalReport, Error> {
+fn insert(conn: &mut DbConnection, caller: &Caller, input: &FinalReportInput) -> Result<i64, Error> {
     caller.require(&[Role::CspManager])?;
     let Some(allocation_id) = input.allocation_id else {
         return Err(Error::invalid("allocation_id", "required", "is required"));
     };
-    write_transaction(conn, |conn| {
-        let allocation = allocations::referenced(conn, caller, allocation_id)?;
-        let lines = plans::lines_of_allocation(conn, allocation_id)?;
-        let mut v = check(input, &allocation, lines.as_deref());
-        let existing = final_reports::table
-            .filter(final_reports::allocation_id.eq(allocation_id))
-            .select(final_reports::id)
-            .first::<i64>(conn)
-            .optional()?;
-        v.check(
-            existing.is_none(),
-            "allocation_id",
-            "one_per_allocation",
-            "the allocation already has a final report",
-        );
-        v.finish()?;
-        let now = timestamps::now();
-        let id: i64 = diesel::insert_into(final_reports::table)
-            .values((
-                final_reports::allocation_id.eq(allocation_id),
-                final_reports::unspent_treatment.eq(input.unspent_treatment),
-                final_reports::treatment_notes.eq(input.treatment_notes.trim()),
-                final_reports::status.eq(Status::Draft),
-                final_reports::version.eq(1),
-                final_reports::created_at.eq(now),
-                final_reports::updated_at.eq(now),
-            ))
-            .returning(final_reports::id)
-            .get_result(conn)?;
-        write_content(conn, id, input, lines.as_deref().unwrap_or_default())?;
-        lifecycle::record_created(conn, caller, KIND, id)?;
-        get(conn, caller, id)
-    })
+    let allocation = allocations::referenced(conn, caller, allocation_id)?;
+    allocations::hold(conn, allocation_id)?;
+    let lines = plans::cited_in(conn, caller, &allocation)?;
+    let mut v = check(input, &allocation, lines.as_deref());
+    let existing = final_reports::table
+        .filter(final_reports::allocation_id.eq(allocation_id))
+        .select(final_reports::id)
+        .first::<i64>(conn)
+        .optional()?;
+    v.check(
+        existing.is_none(),
+        "allocation_id",
+        "one_per_allocation",
+        "the allocation already has a final report",
+    );
+    v.finish()?;
+    let now = timestamps::now();
+    let id: i64 = diesel::insert_into(final_reports::table)
+        .values((
+            final_reports::allocation_id.eq(allocation_id),
+            final_reports::unspent_treatment.eq(input.unspent_treatment),
+            final_reports::treatment_notes.eq(input.treatment_notes.trim()),
+            final_reports::status.eq(Status::Draft),
+            final_reports::version.eq(1),
+            final_reports::created_at.eq(now),
+            final_reports::updated_at.eq(now),
+        ))
+        .returning(final_reports::id)
+        .get_result(conn)?;
+    write_content(conn, id, input, lines.as_deref().unwrap_or_default())?;
+    Ok(id)
 }
 
-pub fn replace(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: i64,
-    expected: Precondition,
-    input: &FinalReportInput,
-) -> Result<FinalReport, Error> {
-    write_transaction(conn, |conn| {
-        let (document, before) = lifecycle::begin_edit(conn, caller, KIND, id, Some(expected))?;
-        let allocation = allocations::find(conn, document.allocation_id)?.ok_or(Error::NotFound("final report"))?;
-        let lines = plans::lines_of_allocation(conn, document.allocation_id)?;
-        let mut v = check(input, &allocation, lines.as_deref());
-        documents::check_unchanged(&mut v, "allocation_id", input.allocation_id, document.allocation_id);
-        v.finish()?;
-        diesel::update(final_reports::table.find(id))
-            .set((
-                final_reports::unspent_treatment.eq(input.unspent_treatment),
-                final_reports::treatment_notes.eq(input.treatment_notes.trim()),
-            ))
-            .execute(conn)?;
-        write_content(conn, id, input, lines.as_deref().unwrap_or_default())?;
-        lifecycle::finish_edit(conn, caller, &document, "edited", &before, serde_json::json!({}))?;
-        get(conn, caller, id)
-    })
+fn update(conn: &mut DbConnection, document: &Located, input: &FinalReportInput) -> Result<(), Error> {
+    let id = document.id();
+    let allocation = allocations::find(conn, document.allocation_id())?.ok_or(Error::NotFound("final report"))?;
+    let lines = plans::cited_by(conn, document)?;
+    let mut v = check(input, &allocation, lines.as_deref());
+    documents::check_unchanged(&mut v, "allocation_id", input.allocation_id, document.allocation_id());
+    v.finish()?;
+    diesel::update(final_reports::table.find(id))
+        .set((
+            final_reports::unspent_treatment.eq(input.unspent_treatment),
+            final_reports::treatment_notes.eq(input.treatment_notes.trim()),
+        ))
+        .execute(conn)?;
+    write_content(conn, id, input, lines.as_deref().unwrap_or_default())
 }
 
 fn line_id(lines: &[LineRef], number: i32) -> Result<i64, Error> {

@@ -1,4 +1,4 @@
-//! A final report's way through the OPCC: signed, countersigned, reviewed, and accepted with a
+//! A final report's acceptance by the OPCC, once signed, countersigned and reviewed, with a
 //! decision on the unspent balance: returned, carried forward into the partnership's next
 //! allocation (with its purpose), or offset against next year's grant.
 
@@ -7,65 +7,16 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{KIND, UnspentDecision};
+use super::{FinalReport, UnspentDecision};
 use crate::auth::Caller;
 use crate::db::DbConnection;
-use crate::documents::Precondition;
-use crate::documents::lifecycle;
+use crate::documents::{Document, Precondition, lifecycle};
 use crate::error::{Error, Violations};
-use crate::history::{self, Event};
+use crate::history::{self, Action, Event};
 use crate::money::Money;
 use crate::schema::{allocations, final_reports, fund_years};
-use crate::signatures::Signer;
 use crate::workflow::Transition;
-use crate::{fund_years as years, plans, timestamps};
-
-/// A report can be signed once it reports on every plan line, each with outcomes and an
-/// anonymised case study.
-fn ready(conn: &mut DbConnection, id: i64) -> Result<(), Error> {
-    let report = super::load(conn, id)?;
-    let planned = plans::lines_of_allocation(conn, report.allocation_id)?.unwrap_or_default();
-    let mut v = Violations::new();
-    let missing: Vec<String> = planned
-        .iter()
-        .filter(|l| report.lines.iter().all(|r| r.plan_line != l.number))
-        .map(|l| l.number.to_string())
-        .collect();
-    v.check(
-        missing.is_empty(),
-        "lines",
-        "required_for_submission",
-        format!(
-            "report on every plan line before signing; missing: {}",
-            missing.join(", ")
-        ),
-    );
-    for (i, line) in report.lines.iter().enumerate() {
-        v.check(
-            !line.outcomes.trim().is_empty(),
-            format!("lines[{i}].outcomes"),
-            "required_for_submission",
-            "describe the outcomes",
-        );
-        v.check(
-            !line.case_study.trim().is_empty(),
-            format!("lines[{i}].case_study"),
-            "required_for_submission",
-            "give one particularly successful, anonymised positive outcome",
-        );
-    }
-    v.finish()
-}
-
-pub fn sign(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: i64,
-    expected: Precondition,
-    signer: &Signer,
-) -> Result<(), Error> {
-    lifecycle::sign_as_manager(conn, caller, KIND, id, expected, signer, |conn| ready(conn, id))
-}
+use crate::{fund_years as years, timestamps};
 
 /// The reviewer's acceptance, with the decision on any unspent balance.
 #[derive(Deserialize, ToSchema, Debug, Clone, Default)]
@@ -104,8 +55,8 @@ pub fn accept(
     expected: Precondition,
     input: &AcceptReport,
 ) -> Result<(), Error> {
-    let step = lifecycle::begin(conn, caller, KIND, id, expected, Transition::Accept)?;
-    let report = super::load(conn, id)?;
+    let step = lifecycle::begin::<FinalReport>(conn, caller, id, expected, Transition::Accept)?;
+    let report = FinalReport::read(conn, &step.document)?;
     let unspent = report.totals.unspent;
     let mut v = Violations::new();
     if unspent > Money::ZERO {
@@ -167,7 +118,7 @@ pub fn accept(
                 partnership_id: Some(report.partnership_id),
                 entity_kind: "allocation",
                 entity_id: next,
-                action: "carry_forward_received",
+                action: Action::CarryForwardReceived,
                 from_state: None,
                 to_state: None,
                 changed_fields: vec!["carry_forward".into(), "carry_forward_purpose".into()],
@@ -182,7 +133,7 @@ pub fn accept(
             final_reports::carried_forward_to.eq(carried_to),
         ))
         .execute(conn)?;
-    lifecycle::finish(
+    lifecycle::finish::<FinalReport>(
         conn,
         caller,
         &step,

@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::FinalReportInput;
-use crate::error::Violations;
+use super::{FinalReport, FinalReportInput};
+use crate::error::{Error, Violations};
 use crate::money::Money;
 use crate::plans::LineRef;
 
@@ -177,6 +177,41 @@ pub fn check(v: &mut Violations, input: &FinalReportInput, context: &Context) {
         );
     }
     v.optional_text("treatment_notes", Some(&input.treatment_notes), MAX_TEXT);
+}
+
+/// A report can be signed once it reports on every plan line, each with outcomes and an
+/// anonymised case study.
+pub fn check_complete(report: &FinalReport, planned: &[LineRef]) -> Result<(), Error> {
+    let mut v = Violations::new();
+    let missing: Vec<String> = planned
+        .iter()
+        .filter(|l| report.lines.iter().all(|r| r.plan_line != l.number))
+        .map(|l| l.number.to_string())
+        .collect();
+    v.check(
+        missing.is_empty(),
+        "lines",
+        "required_for_submission",
+        format!(
+            "report on every plan line before signing; missing: {}",
+            missing.join(", ")
+        ),
+    );
+    for (i, line) in report.lines.iter().enumerate() {
+        v.check(
+            !line.outcomes.trim().is_empty(),
+            format!("lines[{i}].outcomes"),
+            "required_for_submission",
+            "describe the outcomes",
+        );
+        v.check(
+            !line.case_study.trim().is_empty(),
+            format!("lines[{i}].case_study"),
+            "required_for_submission",
+            "give one particularly successful, anonymised positive outcome",
+        );
+    }
+    v.finish()
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::db::{DbConnection, write_transaction};
 use crate::error::{Error, Violations};
+use crate::history::Action;
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{allocations, fund_years, plans};
@@ -251,7 +252,7 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: &NewFundYear) -> Re
             ))
             .returning(fund_years::all_columns)
             .get_result(conn)?;
-        history::record_change(conn, caller, record(&created), "created", None, &created)?;
+        history::record_change(conn, caller, record(&created), Action::Created, None, &created)?;
         Ok(created)
     })
 }
@@ -310,7 +311,7 @@ pub fn update(conn: &mut DbConnection, caller: &Caller, id: i64, changes: &FundY
             ))
             .returning(fund_years::all_columns)
             .get_result(conn)?;
-        history::record_change(conn, caller, record(&updated), "edited", Some(&current), &updated)?;
+        history::record_change(conn, caller, record(&updated), Action::Edited, Some(&current), &updated)?;
         Ok(updated)
     })
 }

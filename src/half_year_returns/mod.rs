@@ -13,14 +13,12 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use serde_json::{Value, json};
+
 use crate::allocations::{self, Allocation};
 use crate::auth::{Caller, Role};
-use crate::db::{DbConnection, write_transaction};
-use crate::documents::{self, DocumentFilter, DocumentKind, lifecycle};
-use crate::workflow::{Status, Transition};
-
-const KIND: DocumentKind = DocumentKind::HalfYearReturn;
-use crate::documents::Precondition;
+use crate::db::DbConnection;
+use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
 use crate::error::{Error, Violations};
 use crate::measures::{Comparison, Measure, describe_target};
 use crate::money::Money;
@@ -30,6 +28,7 @@ use crate::schema::{
     allocations as allocation_rows, fund_years, half_year_expenditure_items, half_year_indicator_actuals,
     half_year_projects, half_year_returns, partnerships,
 };
+use crate::workflow::{Status, Transition};
 use crate::{fund_years as years, timestamps};
 
 crate::stored_enum! {
@@ -380,8 +379,13 @@ fn claimed_elsewhere(conn: &mut DbConnection, allocation_id: i64, except: i64) -
     sum(claims)
 }
 
-fn assemble(conn: &mut DbConnection, row: ReturnRow, allocation: Allocation) -> Result<HalfYearReturn, Error> {
-    let lines = plans::lines_of_allocation(conn, row.allocation_id)?.unwrap_or_default();
+fn assemble(
+    conn: &mut DbConnection,
+    document: &Located,
+    row: ReturnRow,
+    allocation: Allocation,
+) -> Result<HalfYearReturn, Error> {
+    let lines = plans::cited_by(conn, document)?.unwrap_or_default();
     let projects: Vec<ProjectRow> = half_year_projects::table
         .filter(half_year_projects::half_year_return_id.eq(row.id))
         .order(half_year_projects::position)
@@ -523,21 +527,142 @@ fn find_row(conn: &mut DbConnection, id: i64) -> Result<ReturnRow, Error> {
         .ok_or(Error::NotFound("half-year return"))
 }
 
-/// The return, whoever asks (for the workflow's snapshots and hashes).
-pub fn load(conn: &mut DbConnection, id: i64) -> Result<HalfYearReturn, Error> {
-    let row = find_row(conn, id)?;
-    let allocation = allocations::find(conn, row.allocation_id)?.ok_or(Error::NotFound("half-year return"))?;
-    assemble(conn, row, allocation)
+impl Document for HalfYearReturn {
+    const KIND: DocumentKind = DocumentKind::HalfYearReturn;
+    const SIGNING: Transition = Transition::Sign;
+    type Input = HalfYearReturnInput;
+    type Summary = HalfYearReturnSummary;
+
+    fn place(conn: &mut DbConnection, id: i64, _: Unlocated) -> Result<Option<Place>, Error> {
+        Ok(half_year_returns::table
+            .inner_join(allocation_rows::table)
+            .filter(half_year_returns::id.eq(id))
+            .select((
+                half_year_returns::allocation_id,
+                allocation_rows::partnership_id,
+                half_year_returns::status,
+                half_year_returns::version,
+            ))
+            .first::<(i64, i64, Status, i32)>(conn)
+            .optional()?
+            .map(|(allocation_id, partnership_id, status, version)| Place {
+                allocation_id,
+                partnership_id,
+                status,
+                version,
+            }))
+    }
+
+    fn read(conn: &mut DbConnection, document: &Located) -> Result<HalfYearReturn, Error> {
+        let row = find_row(conn, document.id())?;
+        let allocation = allocations::find(conn, row.allocation_id)?.ok_or(Error::NotFound("half-year return"))?;
+        assemble(conn, document, row, allocation)
+    }
+
+    fn insert(conn: &mut DbConnection, caller: &Caller, input: &HalfYearReturnInput) -> Result<i64, Error> {
+        insert(conn, caller, input)
+    }
+
+    fn update(conn: &mut DbConnection, document: &Located, input: &HalfYearReturnInput) -> Result<(), Error> {
+        update(conn, document, input)
+    }
+
+    fn list(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        filter: &DocumentFilter,
+        page: &PageRequest,
+    ) -> Result<Page<HalfYearReturnSummary>, Error> {
+        list(conn, caller, filter, page)
+    }
+
+    fn set_status(conn: &mut DbConnection, document: &Located, status: Status, next: i32) -> Result<usize, Error> {
+        Ok(diesel::update(
+            half_year_returns::table
+                .filter(half_year_returns::id.eq(document.id()))
+                .filter(half_year_returns::version.eq(document.version())),
+        )
+        .set((
+            half_year_returns::status.eq(status),
+            half_year_returns::version.eq(next),
+            half_year_returns::updated_at.eq(timestamps::now()),
+        ))
+        .execute(conn)?)
+    }
+
+    fn set_review_comment(conn: &mut DbConnection, document: &Located, comment: &str) -> Result<(), Error> {
+        diesel::update(half_year_returns::table.find(document.id()))
+            .set(half_year_returns::review_comment.eq(comment))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// A return can be signed once it reports on a project and names its invoice.
+    fn ensure_complete(conn: &mut DbConnection, document: &Located) -> Result<(), Error> {
+        let projects: i64 = half_year_projects::table
+            .filter(half_year_projects::half_year_return_id.eq(document.id()))
+            .count()
+            .get_result(conn)?;
+        let invoice: String = half_year_returns::table
+            .find(document.id())
+            .select(half_year_returns::invoice_reference)
+            .first(conn)?;
+        let mut v = Violations::new();
+        v.check(
+            projects > 0,
+            "projects",
+            "required_for_submission",
+            "report on at least one project before signing",
+        );
+        v.check(
+            !invoice.trim().is_empty(),
+            "invoice_reference",
+            "required_for_submission",
+            "submit the invoice with the return: give its reference",
+        );
+        v.finish()
+    }
+
+    /// The claim, the invoice and each project as the partnership reported it; not what the
+    /// plan says of its lines (titles, funding), the totals or the review.
+    fn signed_content(&self) -> Value {
+        json!({
+            "allocation_id": self.allocation_id,
+            "fund_year": self.fund_year,
+            "half": self.half,
+            "half_year_end": self.half_year_end,
+            "amount_claimed": self.amount_claimed,
+            "invoice_reference": self.invoice_reference,
+            "projects": self.projects.iter().map(|project| json!({
+                "plan_line": project.plan_line,
+                "provider": project.provider,
+                "provider_status": project.provider_status,
+                "commissioning_body": project.commissioning_body,
+                "total_service_funding": project.total_service_funding,
+                "expenditure": project.expenditure,
+                "intended_outcomes": project.intended_outcomes,
+                "how_measured": project.how_measured,
+                "extent_achieved": project.extent_achieved,
+                "indicator_actuals": project.indicator_actuals.iter().map(|a| json!({
+                    "indicator": a.indicator,
+                    "actual": a.actual,
+                })).collect::<Vec<_>>(),
+                "actions": project.actions,
+                "rag": project.rag,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn allowed_transitions(&mut self) -> &mut Vec<Transition> {
+        &mut self.allowed_transitions
+    }
 }
 
-/// The document, if the caller may see it, with the transitions the caller may take.
-pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<HalfYearReturn, Error> {
-    documents::get(conn, caller, id)
-}
-
-crate::impl_document!(HalfYearReturn, kind: KIND, input: HalfYearReturnInput, summary: HalfYearReturnSummary);
-
-pub fn list(
+fn list(
     conn: &mut DbConnection,
     caller: &Caller,
     filter: &DocumentFilter,
@@ -559,7 +684,15 @@ pub fn list(
             fund_years::label,
         ))
         .into_boxed();
-    crate::filter_documents!(query, filter, caller, half_year_returns::status);
+    if let Some(label) = &filter.fund_year {
+        query = query.filter(fund_years::label.eq(label.clone()));
+    }
+    if let Some(ids) = filter.partnerships(caller) {
+        query = query.filter(allocation_rows::partnership_id.eq_any(ids));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(half_year_returns::status.eq(status));
+    }
     let rows: Vec<(ReturnRow, i64, String, String)> = query.load(conn)?;
     Ok(Page::from_rows(
         rows,
@@ -600,7 +733,7 @@ fn check(
     Ok(v)
 }
 
-pub fn create(conn: &mut DbConnection, caller: &Caller, input: &HalfYearReturnInput) -> Result<HalfYearReturn, Error> {
+fn insert(conn: &mut DbConnection, caller: &Caller, input: &HalfYearReturnInput) -> Result<i64, Error> {
     caller.require(&[Role::CspManager])?;
     let mut v = Violations::new();
     v.check(
@@ -614,71 +747,59 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, input: &HalfYearReturnIn
     let (Some(allocation_id), Some(half)) = (input.allocation_id, input.half) else {
         return Err(Error::internal("checked above"));
     };
-    write_transaction(conn, |conn| {
-        let allocation = allocations::referenced(conn, caller, allocation_id)?;
-        let lines = plans::lines_of_allocation(conn, allocation_id)?;
-        let mut v = check(conn, input, &allocation, lines.as_deref(), 0)?;
-        let existing = half_year_returns::table
-            .filter(half_year_returns::allocation_id.eq(allocation_id))
-            .filter(half_year_returns::half.eq(half))
-            .select(half_year_returns::id)
-            .first::<i64>(conn)
-            .optional()?;
-        v.check(
-            existing.is_none(),
-            "half",
-            "one_per_half",
-            format!("the allocation already has a {half} half-year return"),
-        );
-        v.finish()?;
-        let now = timestamps::now();
-        let id: i64 = diesel::insert_into(half_year_returns::table)
-            .values((
-                half_year_returns::allocation_id.eq(allocation_id),
-                half_year_returns::half.eq(half),
-                half_year_returns::half_year_end.eq(input.half_year_end),
-                half_year_returns::amount_claimed_pence.eq(input.amount_claimed),
-                half_year_returns::invoice_reference.eq(input.invoice_reference.trim()),
-                half_year_returns::status.eq(Status::Draft),
-                half_year_returns::version.eq(1),
-                half_year_returns::created_at.eq(now),
-                half_year_returns::updated_at.eq(now),
-            ))
-            .returning(half_year_returns::id)
-            .get_result(conn)?;
-        write_projects(conn, id, input, lines.as_deref().unwrap_or_default())?;
-        lifecycle::record_created(conn, caller, KIND, id)?;
-        get(conn, caller, id)
-    })
+    let allocation = allocations::referenced(conn, caller, allocation_id)?;
+    allocations::hold(conn, allocation_id)?;
+    let lines = plans::cited_in(conn, caller, &allocation)?;
+    let mut v = check(conn, input, &allocation, lines.as_deref(), 0)?;
+    let existing = half_year_returns::table
+        .filter(half_year_returns::allocation_id.eq(allocation_id))
+        .filter(half_year_returns::half.eq(half))
+        .select(half_year_returns::id)
+        .first::<i64>(conn)
+        .optional()?;
+    v.check(
+        existing.is_none(),
+        "half",
+        "one_per_half",
+        format!("the allocation already has a {half} half-year return"),
+    );
+    v.finish()?;
+    let now = timestamps::now();
+    let id: i64 = diesel::insert_into(half_year_returns::table)
+        .values((
+            half_year_returns::allocation_id.eq(allocation_id),
+            half_year_returns::half.eq(half),
+            half_year_returns::half_year_end.eq(input.half_year_end),
+            half_year_returns::amount_claimed_pence.eq(input.amount_claimed),
+            half_year_returns::invoice_reference.eq(input.invoice_reference.trim()),
+            half_year_returns::status.eq(Status::Draft),
+            half_year_returns::version.eq(1),
+            half_year_returns::created_at.eq(now),
+            half_year_returns::updated_at.eq(now),
+        ))
+        .returning(half_year_returns::id)
+        .get_result(conn)?;
+    write_projects(conn, id, input, lines.as_deref().unwrap_or_default())?;
+    Ok(id)
 }
 
-pub fn replace(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: i64,
-    expected: Precondition,
-    input: &HalfYearReturnInput,
-) -> Result<HalfYearReturn, Error> {
-    write_transaction(conn, |conn| {
-        let (document, before) = lifecycle::begin_edit(conn, caller, KIND, id, Some(expected))?;
-        let row = find_row(conn, id)?;
-        let allocation = allocations::find(conn, row.allocation_id)?.ok_or(Error::NotFound("half-year return"))?;
-        let lines = plans::lines_of_allocation(conn, row.allocation_id)?;
-        let mut v = check(conn, input, &allocation, lines.as_deref(), id)?;
-        documents::check_unchanged(&mut v, "allocation_id", input.allocation_id, row.allocation_id);
-        documents::check_unchanged(&mut v, "half", input.half, row.half);
-        v.finish()?;
-        diesel::update(half_year_returns::table.find(id))
-            .set((
-                half_year_returns::half_year_end.eq(input.half_year_end),
-                half_year_returns::amount_claimed_pence.eq(input.amount_claimed),
-                half_year_returns::invoice_reference.eq(input.invoice_reference.trim()),
-            ))
-            .execute(conn)?;
-        write_projects(conn, id, input, lines.as_deref().unwrap_or_default())?;
-        lifecycle::finish_edit(conn, caller, &document, "edited", &before, serde_json::json!({}))?;
-        get(conn, caller, id)
-    })
+fn update(conn: &mut DbConnection, document: &Located, input: &HalfYearReturnInput) -> Result<(), Error> {
+    let id = document.id();
+    let row = find_row(conn, id)?;
+    let allocation = allocations::find(conn, row.allocation_id)?.ok_or(Error::NotFound("half-year return"))?;
+    let lines = plans::cited_by(conn, document)?;
+    let mut v = check(conn, input, &allocation, lines.as_deref(), id)?;
+    documents::check_unchanged(&mut v, "allocation_id", input.allocation_id, row.allocation_id);
+    documents::check_unchanged(&mut v, "half", input.half, row.half);
+    v.finish()?;
+    diesel::update(half_year_returns::table.find(id))
+        .set((
+            half_year_returns::half_year_end.eq(input.half_year_end),
+            half_year_returns::amount_claimed_pence.eq(input.amount_claimed),
+            half_year_returns::invoice_reference.eq(input.invoice_reference.trim()),
+        ))
+        .execute(conn)?;
+    write_projects(conn, id, input, lines.as_deref().unwrap_or_default())
 }
 
 /// Replaces the projects wholesale: nothing outside the return refers to them.

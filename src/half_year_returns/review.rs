@@ -1,5 +1,5 @@
-//! A half-year return's way through the OPCC: signed by the manager, countersigned by the
-//! treasurer (which submits it), reviewed, and accepted with its claim approved for payment.
+//! A half-year return's acceptance by the OPCC, once signed, countersigned (which submits it)
+//! and reviewed: its claim is approved for payment.
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -7,52 +7,14 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::KIND;
+use super::HalfYearReturn;
 use crate::auth::Caller;
 use crate::db::DbConnection;
-use crate::documents::Precondition;
-use crate::documents::lifecycle;
-use crate::error::{Error, Violations};
+use crate::documents::{Precondition, lifecycle};
+use crate::error::Error;
 use crate::money::Money;
-use crate::schema::{half_year_projects, half_year_returns};
-use crate::signatures::Signer;
+use crate::schema::half_year_returns;
 use crate::workflow::Transition;
-
-/// A return can be signed once it reports on a project and names its invoice.
-fn ready(conn: &mut DbConnection, id: i64) -> Result<(), Error> {
-    let projects: i64 = half_year_projects::table
-        .filter(half_year_projects::half_year_return_id.eq(id))
-        .count()
-        .get_result(conn)?;
-    let invoice: String = half_year_returns::table
-        .find(id)
-        .select(half_year_returns::invoice_reference)
-        .first(conn)?;
-    let mut v = Violations::new();
-    v.check(
-        projects > 0,
-        "projects",
-        "required_for_submission",
-        "report on at least one project before signing",
-    );
-    v.check(
-        !invoice.trim().is_empty(),
-        "invoice_reference",
-        "required_for_submission",
-        "submit the invoice with the return: give its reference",
-    );
-    v.finish()
-}
-
-pub fn sign(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: i64,
-    expected: Precondition,
-    signer: &Signer,
-) -> Result<(), Error> {
-    lifecycle::sign_as_manager(conn, caller, KIND, id, expected, signer, |conn| ready(conn, id))
-}
 
 /// The reviewer's acceptance: the claim is approved for payment on the given date.
 #[derive(Deserialize, ToSchema, Debug, Clone, Default)]
@@ -70,7 +32,7 @@ pub fn accept(
     expected: Precondition,
     input: &AcceptReturn,
 ) -> Result<(), Error> {
-    let step = lifecycle::begin(conn, caller, KIND, id, expected, Transition::Accept)?;
+    let step = lifecycle::begin::<HalfYearReturn>(conn, caller, id, expected, Transition::Accept)?;
     let claimed: Money = half_year_returns::table
         .find(id)
         .select(half_year_returns::amount_claimed_pence)
@@ -82,7 +44,7 @@ pub fn accept(
             half_year_returns::claim_approved_on.eq(Some(date)),
         ))
         .execute(conn)?;
-    lifecycle::finish(
+    lifecycle::finish::<HalfYearReturn>(
         conn,
         caller,
         &step,

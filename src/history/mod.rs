@@ -19,11 +19,12 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::{Caller, Role};
 use crate::canonical;
 use crate::db::DbConnection;
+use crate::documents::Located;
 use crate::error::Error;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::history;
 use crate::timestamps;
-use crate::workflow::Status;
+use crate::workflow::{Status, Transition};
 
 /// The `previous_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -34,13 +35,60 @@ const APPEND_LOCK_KEY: i64 = 0x0063_7370_6869_7374;
 /// Entries checked per query while verifying.
 const VERIFY_BATCH: i64 = 1_000;
 
+crate::stored_enum! {
+    /// What happened to the object, in one spelling.
+    pub enum Action {
+        Created => "created",
+        Edited => "edited",
+        AttachmentAdded => "attachment-added",
+        AttachmentRemoved => "attachment-removed",
+        Submit => "submit",
+        Sign => "sign",
+        Countersign => "countersign",
+        Withdraw => "withdraw",
+        StartReview => "start-review",
+        /// A reviewer's decisions on plan lines.
+        Decisions => "decisions",
+        RequestChanges => "request-changes",
+        Approve => "approve",
+        Accept => "accept",
+        Revise => "revise",
+        AmendmentProposed => "amendment-proposed",
+        AmendmentApplied => "amendment-applied",
+        AmendmentDeclined => "amendment-declined",
+        /// An unspent balance carried forward into this allocation.
+        CarryForwardReceived => "carry-forward-received",
+        PasswordReset => "password-reset",
+        PasswordChanged => "password-changed",
+        SecretRotated => "secret-rotated",
+    }
+}
+
+impl From<Transition> for Action {
+    fn from(transition: Transition) -> Action {
+        match transition {
+            Transition::Submit => Action::Submit,
+            Transition::Sign => Action::Sign,
+            Transition::Countersign => Action::Countersign,
+            Transition::Withdraw => Action::Withdraw,
+            Transition::StartReview => Action::StartReview,
+            Transition::RecordDecisions => Action::Decisions,
+            Transition::RequestChanges => Action::RequestChanges,
+            Transition::Approve => Action::Approve,
+            Transition::Accept => Action::Accept,
+            Transition::Revise => Action::Revise,
+            Transition::Amend => Action::AmendmentProposed,
+        }
+    }
+}
+
 /// Something that happened, before it is chained and stored.
 pub struct Event<'a> {
     pub actor: &'a Caller,
     pub partnership_id: Option<i64>,
     pub entity_kind: &'a str,
     pub entity_id: i64,
-    pub action: &'a str,
+    pub action: Action,
     pub from_state: Option<Status>,
     pub to_state: Option<Status>,
     pub changed_fields: Vec<String>,
@@ -85,8 +133,7 @@ pub struct Entry {
     /// plan, half_year_return, final_report, allocation, fund_year...
     pub entity_kind: String,
     pub entity_id: i64,
-    /// created, edited, a transition (submit, sign...), decisions, attachment-added...
-    pub action: String,
+    pub action: Action,
     pub from_state: Option<String>,
     pub to_state: Option<String>,
     /// Paths of the fields that changed.
@@ -118,8 +165,9 @@ impl EntryRow {
         )
     }
 
-    fn into_entry(self) -> Entry {
-        Entry {
+    fn into_entry(self) -> Result<Entry, Error> {
+        let action: Action = self.action.parse().map_err(Error::internal)?;
+        Ok(Entry {
             id: self.id,
             occurred_at: self.occurred_at,
             actor: self.actor,
@@ -127,14 +175,14 @@ impl EntryRow {
             partnership_id: self.partnership_id,
             entity_kind: self.entity_kind,
             entity_id: self.entity_id,
-            action: self.action,
+            action,
             from_state: self.from_state,
             to_state: self.to_state,
             changed_fields: serde_json::from_str(&self.changed_fields).unwrap_or_default(),
             details: serde_json::from_str(&self.details).unwrap_or(Value::Null),
             previous_hash: self.previous_hash,
             hash: self.hash,
-        }
+        })
     }
 }
 
@@ -163,7 +211,7 @@ pub fn append(conn: &mut DbConnection, event: Event) -> Result<(), Error> {
         partnership_id: event.partnership_id,
         entity_kind: event.entity_kind.to_owned(),
         entity_id: event.entity_id,
-        action: event.action.to_owned(),
+        action: event.action.as_str().to_owned(),
         from_state: event.from_state.map(|s| s.as_str().to_owned()),
         to_state: event.to_state.map(|s| s.as_str().to_owned()),
         changed_fields: Value::from(event.changed_fields).to_string(),
@@ -267,6 +315,16 @@ pub fn list(
     filter: &HistoryFilter,
     page: &PageRequest,
 ) -> Result<Page<Entry>, Error> {
+    entries(conn, caller.scope().confined_to(), filter, page)
+}
+
+/// Entries after the cursor, of one partnership if `only` says so.
+fn entries(
+    conn: &mut DbConnection,
+    only: Option<i64>,
+    filter: &HistoryFilter,
+    page: &PageRequest,
+) -> Result<Page<Entry>, Error> {
     let mut query = history::table
         .filter(history::id.gt(page.after))
         .order(history::id)
@@ -279,11 +337,24 @@ pub fn list(
     if let Some(id) = filter.entity_id {
         query = query.filter(history::entity_id.eq(id));
     }
-    if let Some(only) = caller.scope().confined_to() {
+    if let Some(only) = only {
         query = query.filter(history::partnership_id.eq(only));
     }
-    let rows: Vec<EntryRow> = query.load(conn)?;
-    Ok(Page::from_rows(rows, page, |r| r.id, EntryRow::into_entry))
+    let entries = query
+        .load::<EntryRow>(conn)?
+        .into_iter()
+        .map(EntryRow::into_entry)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(entries, page, |e| e.id, |e| e))
+}
+
+/// A document's entries, oldest first.
+pub fn of_document(conn: &mut DbConnection, document: &Located, page: &PageRequest) -> Result<Page<Entry>, Error> {
+    let filter = HistoryFilter {
+        entity_kind: Some(document.kind().as_str().to_owned()),
+        entity_id: Some(document.id()),
+    };
+    entries(conn, None, &filter, page)
 }
 
 /// Only the admin checks the whole chain.
@@ -305,7 +376,7 @@ pub fn record_change<T: Serialize>(
     conn: &mut DbConnection,
     caller: &Caller,
     record: Record,
-    action: &str,
+    action: Action,
     before: Option<&T>,
     after: &T,
 ) -> Result<(), Error> {

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::db::{DbConnection, lower, write_transaction};
 use crate::error::{Error, Violations};
+use crate::history::Action;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::partnerships;
 use crate::{history, timestamps};
@@ -131,7 +132,7 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: NewPartnership) -> 
             ))
             .returning(partnerships::all_columns)
             .get_result(conn)?;
-        history::record_change(conn, caller, record(&created), "created", None, &created)?;
+        history::record_change(conn, caller, record(&created), Action::Created, None, &created)?;
         Ok(created)
     })
 }
@@ -170,7 +171,7 @@ pub fn update(
             ))
             .returning(partnerships::all_columns)
             .get_result(conn)?;
-        history::record_change(conn, caller, record(&updated), "edited", Some(&current), &updated)?;
+        history::record_change(conn, caller, record(&updated), Action::Edited, Some(&current), &updated)?;
         Ok(updated)
     })
 }

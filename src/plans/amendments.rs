@@ -13,22 +13,19 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{Decision, PlanLineInput};
+use super::{Decision, Plan, PlanLineInput};
 use crate::allocations;
 use crate::auth::{Caller, Role};
 use crate::db::DbConnection;
-use crate::documents::{self, DocumentKind, Located, Precondition, lifecycle};
+use crate::documents::{Document, Located, Precondition, lifecycle, locate};
 use crate::error::{Error, Violations};
 use crate::fund_years;
-use crate::history::{self, Event};
+use crate::history::{self, Action, Event};
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{plan_amendments, plan_lines, plans};
 use crate::timestamps;
-use crate::versions;
 use crate::workflow::{self, Status, Transition};
-
-const KIND: DocumentKind = DocumentKind::Plan;
 
 crate::stored_enum! {
     /// Where an amendment stands.
@@ -43,14 +40,18 @@ crate::stored_enum! {
     }
 }
 
-/// The plan's lines as they should become, and why.
+/// The plan's lines as they should become, and why, confirmed with the manager's password as
+/// any signature is.
 #[derive(Deserialize, ToSchema, Debug, Clone)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"reason": "Move £1,500 of the analysis line to WRAP training, which is oversubscribed.",
-    "lines": [{"number": 1, "title": "...", "amount": "240819.00"}]}))]
+    "lines": [{"number": 1, "title": "...", "amount": "240819.00"}], "password": "correct horse battery staple"}))]
 pub struct AmendmentInput {
     pub reason: String,
     pub lines: Vec<PlanLineInput>,
+    /// Your password again (an API client: its secret): an amendment changes a signed plan.
+    #[schema(format = Password)]
+    pub password: String,
 }
 
 /// How one line's amount would change.
@@ -177,7 +178,8 @@ fn current_amounts(conn: &mut DbConnection, plan_id: i64) -> Result<Vec<(i32, Mo
 }
 
 /// Puts amended lines in place: lines already decided keep their decision, new ones are approved
-/// (the amendment is), the approved amount is recomputed, and the plan gets a new version.
+/// (the amendment is), the approved amount is recomputed, and the plan gets a new version. The
+/// signatures on the plan as it was are void: they name the amendment that superseded them.
 fn apply(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -185,34 +187,40 @@ fn apply(
     lines: &[PlanLineInput],
     amendment_id: i64,
 ) -> Result<(), Error> {
-    let allocation = allocations::find(conn, plan.allocation_id)?.ok_or(Error::NotFound("plan"))?;
+    let allocation = allocations::find(conn, plan.allocation_id())?.ok_or(Error::NotFound("plan"))?;
     let priorities = super::priority_ids(conn, &allocation)?;
-    super::write_lines(conn, plan.id, lines, &priorities)?;
+    let (changes, _, _) = measure(&current_amounts(conn, plan.id())?, lines);
+    super::write_lines(conn, plan.id(), lines, &priorities)?;
     diesel::update(
         plan_lines::table
-            .filter(plan_lines::plan_id.eq(plan.id))
+            .filter(plan_lines::plan_id.eq(plan.id()))
             .filter(plan_lines::decision.is_null()),
     )
     .set(plan_lines::decision.eq(Decision::Approved))
     .execute(conn)?;
     let approved: Vec<Money> = plan_lines::table
-        .filter(plan_lines::plan_id.eq(plan.id))
+        .filter(plan_lines::plan_id.eq(plan.id()))
         .filter(plan_lines::decision.eq(Decision::Approved))
         .select(plan_lines::amount_pence)
         .load(conn)?;
     let approved = Money::sum(approved).ok_or_else(|| Error::internal("approved amount overflow"))?;
-    diesel::update(plans::table.find(plan.id))
+    diesel::update(plans::table.find(plan.id()))
         .set(plans::approved_pence.eq(Some(approved)))
         .execute(conn)?;
-    documents::advance(conn, KIND, plan.id, plan.version, Status::Approved)?;
-    let snapshot = lifecycle::view(conn, KIND, plan.id)?;
-    versions::record(conn, caller, KIND, plan.id, "amended", &snapshot)?;
+    let moved: Vec<String> = changes.iter().map(|c| c.line.to_string()).collect();
+    let reason = format!(
+        "superseded by amendment {amendment_id}, which changed line {}",
+        moved.join(", ")
+    );
+    let voided = lifecycle::void_signatures(conn, plan, &reason)?;
+    lifecycle::advance::<Plan>(conn, plan, Status::Approved)?;
+    lifecycle::snapshot::<Plan>(conn, caller, plan, "amended")?;
     record(
         conn,
         caller,
         plan,
-        "amendment-applied",
-        json!({"amendment": amendment_id, "approved_amount": approved}),
+        Action::AmendmentApplied,
+        json!({"amendment": amendment_id, "approved_amount": approved, "signatures_voided": voided["signatures_voided"]}),
     )
 }
 
@@ -220,16 +228,16 @@ fn record(
     conn: &mut DbConnection,
     caller: &Caller,
     plan: &Located,
-    action: &str,
+    action: Action,
     details: serde_json::Value,
 ) -> Result<(), Error> {
     history::append(
         conn,
         Event {
             actor: caller,
-            partnership_id: Some(plan.partnership_id),
-            entity_kind: KIND.as_str(),
-            entity_id: plan.id,
+            partnership_id: Some(plan.partnership_id()),
+            entity_kind: Plan::KIND.as_str(),
+            entity_id: plan.id(),
             action,
             from_state: None,
             to_state: None,
@@ -247,9 +255,10 @@ pub fn propose(
     expected: Precondition,
     input: &AmendmentInput,
 ) -> Result<Amendment, Error> {
-    let plan = documents::locate(conn, caller, KIND, plan_id)?;
-    workflow::check(KIND, plan.status, Transition::Amend, caller)?;
+    let plan = locate::<Plan>(conn, caller, plan_id)?;
+    workflow::check(Plan::KIND, plan.status(), Transition::Amend, caller)?;
     plan.ensure_version(expected)?;
+    allocations::hold(conn, plan.allocation_id())?;
     let open = plan_amendments::table
         .filter(plan_amendments::plan_id.eq(plan_id))
         .filter(plan_amendments::status.eq(AmendmentStatus::Proposed))
@@ -261,7 +270,7 @@ pub fn propose(
             field: None,
         });
     }
-    let allocation = allocations::find(conn, plan.allocation_id)?.ok_or(Error::NotFound("plan"))?;
+    let allocation = allocations::find(conn, plan.allocation_id())?.ok_or(Error::NotFound("plan"))?;
     let priorities = super::priority_ids(conn, &allocation)?;
     let mut v = super::check(&input.lines, &allocation, &priorities);
     v.text("reason", &input.reason, 5_000);
@@ -313,7 +322,7 @@ pub fn propose(
             conn,
             caller,
             &plan,
-            "amendment-proposed",
+            Action::AmendmentProposed,
             json!({"amendment": id, "largest_change": largest}),
         )?;
     }
@@ -331,10 +340,10 @@ pub fn decide(
     approve: bool,
     comment: &str,
 ) -> Result<Amendment, Error> {
-    let plan = documents::locate(conn, caller, KIND, plan_id)?;
+    let plan = locate::<Plan>(conn, caller, plan_id)?;
     caller.require(&[Role::OpccReviewer])?;
     let row = find_row(conn, plan_id, amendment_id)?;
-    if row.status != AmendmentStatus::Proposed || plan.status != Status::Approved {
+    if row.status != AmendmentStatus::Proposed || plan.status() != Status::Approved {
         return Err(Error::Conflict {
             detail: format!("the amendment is {}, not waiting for review", row.status),
             field: None,
@@ -342,6 +351,7 @@ pub fn decide(
     }
     let status = if approve {
         plan.ensure_version(expected)?;
+        allocations::hold(conn, plan.allocation_id())?;
         let proposal: Proposal = serde_json::from_str(&row.proposal).map_err(Error::internal)?;
         apply(conn, caller, &plan, &proposal.lines, amendment_id)?;
         AmendmentStatus::Approved
@@ -353,7 +363,7 @@ pub fn decide(
             conn,
             caller,
             &plan,
-            "amendment-declined",
+            Action::AmendmentDeclined,
             json!({"amendment": amendment_id, "comment": comment}),
         )?;
         AmendmentStatus::Declined
@@ -380,7 +390,7 @@ fn find_row(conn: &mut DbConnection, plan_id: i64, id: i64) -> Result<AmendmentR
 }
 
 pub fn get(conn: &mut DbConnection, caller: &Caller, plan_id: i64, id: i64) -> Result<Amendment, Error> {
-    documents::locate(conn, caller, KIND, plan_id)?;
+    locate::<Plan>(conn, caller, plan_id)?;
     view(find_row(conn, plan_id, id)?)
 }
 
@@ -390,7 +400,7 @@ pub fn list(
     plan_id: i64,
     page: &PageRequest,
 ) -> Result<Page<Amendment>, Error> {
-    documents::locate(conn, caller, KIND, plan_id)?;
+    locate::<Plan>(conn, caller, plan_id)?;
     let rows: Vec<AmendmentRow> = plan_amendments::table
         .filter(plan_amendments::plan_id.eq(plan_id))
         .filter(plan_amendments::id.gt(page.after))

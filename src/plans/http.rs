@@ -9,16 +9,16 @@ use super::review::{self, DecisionsInput};
 use super::{Plan, PlanInput, PlanSummary};
 use crate::auth::Caller;
 use crate::db::write_transaction;
-use crate::documents::DocumentKind;
-use crate::documents::http::{DryRun, IfMatch, SigningStep, act, act_as, confirm_signer};
+use crate::documents::DocumentFilter;
+use crate::documents::http::{ChangesRequest, DryRun, IfMatch, act, confirm_password, handle};
+use crate::history::Entry;
 use crate::http::State;
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::problem::ApiError;
 use crate::pagination::{Page, PageParams};
-use crate::signatures::SignatureInput;
+use crate::signatures::{Signature, SignatureInput};
+use crate::versions::{Version, VersionSummary};
 use crate::workflow::Transition;
-
-const KIND: DocumentKind = DocumentKind::Plan;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_plans)
@@ -43,18 +43,64 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(decline_plan_amendment);
 }
 
-crate::document_crud_routes! {
-    document: Plan, input: PlanInput, summary: PlanSummary, tag: "plans",
-    list: list_plans = "/plans",
-    "List plans visible to you, by fund year, partnership and status (without their lines).",
-    create: create_plan = "/plans",
-    "Start the Spending Intentions Plan of an allocation (the partnership's manager). One plan per allocation; its lines may not add up to more than the grant plus carry-forward.",
-    read: get_plan = "/plans/{id}",
-    "Read a plan with its lines, totals, review and the transitions you may take.",
-    replace: replace_plan = "/plans/{id}",
-    "Replace a draft plan's lines (the partnership's manager). Lines are matched by number, so returns and reports citing a line keep citing it.",
+/// List plans visible to you, by fund year, partnership and status (without their lines).
+#[utoipa::path(tag = "plans", security(("bearer" = [])), params(PageParams, DocumentFilter),
+    responses((status = 200, description = "A page of summaries", body = Page<PlanSummary>)))]
+#[get("/plans")]
+pub async fn list_plans(
+    state: State,
+    caller: Caller,
+    page: QueryParams<PageParams>,
+    filter: QueryParams<DocumentFilter>,
+) -> Result<HttpResponse, ApiError> {
+    handle::list::<Plan>(state, caller, page, filter).await
 }
 
+/// Start the Spending Intentions Plan of an allocation (the partnership's manager). One plan per allocation; its lines may not add up to more than the grant plus carry-forward.
+#[utoipa::path(tag = "plans", security(("bearer" = [])), params(DryRun), request_body = PlanInput, responses(
+    (status = 201, description = "Created as a draft; the ETag is its version", body = Plan),
+    (status = 200, description = "With `dry_run=true`: the document as it would be created; nothing was stored", body = Plan),
+    (status = 403, description = "Only the partnership's manager writes its documents"),
+))]
+#[post("/plans")]
+pub async fn create_plan(
+    state: State,
+    caller: Caller,
+    dry_run: QueryParams<DryRun>,
+    body: JsonBody<PlanInput>,
+) -> Result<HttpResponse, ApiError> {
+    handle::create::<Plan>(state, caller, dry_run, body).await
+}
+
+/// Read a plan with its lines, totals, review and the transitions you may take.
+#[utoipa::path(tag = "plans", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, description = "The document; the ETag is its version", body = Plan)))]
+#[get("/plans/{id}")]
+pub async fn get_plan(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    handle::read::<Plan>(state, caller, id.into_inner()).await
+}
+
+/// Replace a draft plan's lines (the partnership's manager). Lines are matched by number, so returns and reports citing a line keep citing it.
+#[utoipa::path(tag = "plans", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read"), DryRun),
+    request_body = PlanInput, responses(
+    (status = 200, description = "Replaced (with `dry_run=true`: as it would be; nothing was stored)", body = Plan),
+    (status = 403, description = "Only the partnership's manager writes its documents"),
+    (status = 409, description = "Not a draft"),
+    (status = 412, description = "The document changed since you read it"),
+    (status = 428, description = "If-Match is missing"),
+))]
+#[put("/plans/{id}")]
+pub async fn replace_plan(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    version: IfMatch,
+    dry_run: QueryParams<DryRun>,
+    body: JsonBody<PlanInput>,
+) -> Result<HttpResponse, ApiError> {
+    handle::replace::<Plan>(state, caller, id.into_inner(), version, dry_run, body).await
+}
 /// Sign and submit the plan (the partnership's manager), confirming your password. The
 /// signature binds to the SHA-256 of the plan's content.
 #[utoipa::path(tag = "plans", security(("bearer" = [])),
@@ -76,18 +122,7 @@ pub async fn submit_plan(
     dry_run: QueryParams<DryRun>,
     body: JsonBody<SignatureInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let step = SigningStep {
-        kind: KIND,
-        id,
-        expected: version.0,
-        transition: Transition::Submit,
-    };
-    let signer = confirm_signer(&state, &caller, step, body.into_inner()).await?;
-    act_as(&state, caller, KIND, id, dry_run.0, move |conn, caller| {
-        review::submit(conn, caller, id, version.0, &signer)
-    })
-    .await
+    handle::sign::<Plan>(state, caller, id.into_inner(), version, dry_run, body).await
 }
 
 /// Record decisions on lines (an OPCC reviewer, during review): approved or declined, with a
@@ -110,7 +145,7 @@ pub async fn record_plan_decisions(
     body: JsonBody<DecisionsInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, input) = (id.into_inner(), body.into_inner());
-    act(&state, caller, KIND, id, move |conn, caller| {
+    act::<Plan, _>(&state, caller, id, DryRun::default(), move |conn, caller| {
         review::record_decisions(conn, caller, id, version.0, &input)
     })
     .await
@@ -134,26 +169,135 @@ pub async fn approve_plan(
     version: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    act(&state, caller, KIND, id, move |conn, caller| {
+    act::<Plan, _>(&state, caller, id, DryRun::default(), move |conn, caller| {
         review::approve(conn, caller, id, version.0)
     })
     .await
 }
 
-crate::document_routes! {
-    kind: KIND, tag: "plans", view: Plan,
-    withdraw: withdraw_plan = "/plans/{id}/withdraw",
-    start_review: start_plan_review = "/plans/{id}/start-review",
-    request_changes: request_plan_changes = "/plans/{id}/request-changes",
-    revise: revise_plan = "/plans/{id}/revise",
-    signatures: plan_signatures = "/plans/{id}/signatures",
-    versions: plan_versions = "/plans/{id}/versions",
-    version: plan_version = "/plans/{id}/versions/{number}",
-    history: plan_history = "/plans/{id}/history",
+/// Withdraw it before review starts (the partnership's manager): back to draft, signatures void.
+#[utoipa::path(tag = "plans", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")), responses(
+    (status = 200, description = "Withdrawn to draft", body = Plan),
+    (status = 403, description = "Not the partnership's manager"),
+    (status = 409, description = "Not allowed in this state; `allowed_transitions` says what is"),
+    (status = 412, description = "The document changed since you read it"),
+    (status = 428, description = "If-Match is missing"),
+))]
+#[post("/plans/{id}/withdraw")]
+pub async fn withdraw_plan(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    version: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    handle::withdraw::<Plan>(state, caller, id.into_inner(), version).await
 }
 
-/// Propose an amendment to an approved plan (the partnership's manager): its lines as they
-/// should become. Within the fund year's threshold it takes effect at once (status `applied`);
+/// Start reviewing it (an OPCC reviewer).
+#[utoipa::path(tag = "plans", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")), responses(
+    (status = 200, description = "Under review", body = Plan),
+    (status = 403, description = "Not an OPCC reviewer"),
+    (status = 409, description = "Not allowed in this state; `allowed_transitions` says what is"),
+    (status = 412, description = "The document changed since you read it"),
+    (status = 428, description = "If-Match is missing"),
+))]
+#[post("/plans/{id}/start-review")]
+pub async fn start_plan_review(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    version: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    handle::start_review::<Plan>(state, caller, id.into_inner(), version).await
+}
+
+/// Send it back to the partnership with the changes needed (an OPCC reviewer).
+#[utoipa::path(tag = "plans", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")),
+    request_body = ChangesRequest, responses(
+    (status = 200, description = "Changes requested", body = Plan),
+    (status = 403, description = "Not an OPCC reviewer"),
+    (status = 409, description = "Not allowed in this state; `allowed_transitions` says what is"),
+    (status = 412, description = "The document changed since you read it"),
+    (status = 428, description = "If-Match is missing"),
+))]
+#[post("/plans/{id}/request-changes")]
+pub async fn request_plan_changes(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    version: IfMatch,
+    body: JsonBody<ChangesRequest>,
+) -> Result<HttpResponse, ApiError> {
+    handle::request_changes::<Plan>(state, caller, id.into_inner(), version, body).await
+}
+
+/// Reopen it as a draft after changes were requested (the partnership's manager); its
+/// signatures become void.
+#[utoipa::path(tag = "plans", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read")), responses(
+    (status = 200, description = "A draft again", body = Plan),
+    (status = 403, description = "Not the partnership's manager"),
+    (status = 409, description = "Not allowed in this state; `allowed_transitions` says what is"),
+    (status = 412, description = "The document changed since you read it"),
+    (status = 428, description = "If-Match is missing"),
+))]
+#[post("/plans/{id}/revise")]
+pub async fn revise_plan(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    version: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    handle::revise::<Plan>(state, caller, id.into_inner(), version).await
+}
+
+/// Its signatures, each with `valid`: not voided, and the content still hashes as signed.
+#[utoipa::path(tag = "plans", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, description = "The signatures, oldest first", body = Vec<Signature>)))]
+#[get("/plans/{id}/signatures")]
+pub async fn plan_signatures(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    handle::signatures::<Plan>(state, caller, id.into_inner()).await
+}
+
+/// Its snapshots: what was submitted, approved or accepted, oldest first.
+#[utoipa::path(tag = "plans", security(("bearer" = [])), params(("id" = i64, Path), PageParams),
+    responses((status = 200, description = "A page of snapshots", body = Page<VersionSummary>)))]
+#[get("/plans/{id}/versions")]
+pub async fn plan_versions(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    page: QueryParams<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    handle::versions::<Plan>(state, caller, id.into_inner(), page).await
+}
+
+/// One snapshot, with the document exactly as it then read.
+#[utoipa::path(tag = "plans", security(("bearer" = [])), params(("id" = i64, Path), ("number" = i32, Path)),
+    responses((status = 200, description = "The snapshot", body = Version)))]
+#[get("/plans/{id}/versions/{number}")]
+pub async fn plan_version(state: State, caller: Caller, path: web::Path<(i64, i32)>) -> Result<HttpResponse, ApiError> {
+    let (id, number) = path.into_inner();
+    handle::version::<Plan>(state, caller, id, number).await
+}
+
+/// Its history: every edit and transition, oldest first.
+#[utoipa::path(tag = "plans", security(("bearer" = [])), params(("id" = i64, Path), PageParams),
+    responses((status = 200, description = "A page of history entries", body = Page<Entry>)))]
+#[get("/plans/{id}/history")]
+pub async fn plan_history(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    page: QueryParams<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    handle::history::<Plan>(state, caller, id.into_inner(), page).await
+}
+/// Propose an amendment to an approved plan (the partnership's manager), confirming your
+/// password: its lines as they should become. Within the fund year's threshold it takes effect at once (status `applied`);
 /// otherwise it waits for a reviewer (status `proposed`).
 #[utoipa::path(tag = "plans", security(("bearer" = [])),
     params(("id" = i64, Path), ("If-Match" = String, Header, description = "The plan's ETag you read")),
@@ -163,6 +307,7 @@ crate::document_routes! {
     (status = 409, description = "The plan is not approved, or an amendment already waits for review"),
     (status = 412, description = "The plan changed since you read it"),
     (status = 428, description = "If-Match is missing"),
+    (status = 429, description = "Too many wrong passwords"),
 ))]
 #[post("/plans/{id}/amendments")]
 pub async fn propose_plan_amendment(
@@ -173,6 +318,15 @@ pub async fn propose_plan_amendment(
     body: JsonBody<AmendmentInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, input) = (id.into_inner(), body.into_inner());
+    confirm_password::<Plan>(
+        &state,
+        &caller,
+        id,
+        version.0,
+        Transition::Amend,
+        input.password.clone(),
+    )
+    .await?;
     let amendment = state
         .db
         .run(move |conn| write_transaction(conn, |conn| amendments::propose(conn, &caller, id, version.0, &input)))

@@ -14,11 +14,12 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use serde_json::{Value, json};
+
 use crate::allocations::{self, Allocation};
 use crate::auth::{Caller, Role};
-use crate::db::{DbConnection, write_transaction};
-use crate::documents::Precondition;
-use crate::documents::{self, DocumentFilter, DocumentKind, lifecycle};
+use crate::db::DbConnection;
+use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
 use crate::error::{Error, Violations};
 use crate::measures::{Comparison, Measure, describe_target};
 use crate::money::Money;
@@ -390,8 +391,23 @@ pub struct IndicatorRef {
     pub unit: String,
 }
 
+/// The lines of the plan of a document's allocation, by number; `None` when there is no plan.
+pub fn cited_by(conn: &mut DbConnection, document: &Located) -> Result<Option<Vec<LineRef>>, Error> {
+    lines_of_allocation(conn, document.allocation_id())
+}
+
+/// The lines of the plan of an allocation the caller may see (404 for another partnership's).
+pub fn cited_in(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    allocation: &Allocation,
+) -> Result<Option<Vec<LineRef>>, Error> {
+    caller.ensure_visible(allocation.partnership_id, "allocation")?;
+    lines_of_allocation(conn, allocation.id)
+}
+
 /// The lines of an allocation's plan, by number; `None` when the allocation has no plan.
-pub fn lines_of_allocation(conn: &mut DbConnection, allocation_id: i64) -> Result<Option<Vec<LineRef>>, Error> {
+fn lines_of_allocation(conn: &mut DbConnection, allocation_id: i64) -> Result<Option<Vec<LineRef>>, Error> {
     let Some(plan_id) = plans::table
         .filter(plans::allocation_id.eq(allocation_id))
         .select(plans::id)
@@ -576,21 +592,141 @@ fn find_row(conn: &mut DbConnection, id: i64) -> Result<PlanRow, Error> {
         .ok_or(Error::NotFound("plan"))
 }
 
-/// The plan, whoever asks (for the workflow's snapshots and hashes).
-pub fn load(conn: &mut DbConnection, id: i64) -> Result<Plan, Error> {
-    let row = find_row(conn, id)?;
-    let allocation = allocations::find(conn, row.allocation_id)?.ok_or(Error::NotFound("plan"))?;
-    assemble(conn, row, allocation)
+impl Document for Plan {
+    const KIND: DocumentKind = DocumentKind::Plan;
+    const SIGNING: Transition = Transition::Submit;
+    type Input = PlanInput;
+    type Summary = PlanSummary;
+
+    fn place(conn: &mut DbConnection, id: i64, _: Unlocated) -> Result<Option<Place>, Error> {
+        Ok(plans::table
+            .inner_join(allocation_rows::table)
+            .filter(plans::id.eq(id))
+            .select((
+                plans::allocation_id,
+                allocation_rows::partnership_id,
+                plans::status,
+                plans::version,
+            ))
+            .first::<(i64, i64, Status, i32)>(conn)
+            .optional()?
+            .map(|(allocation_id, partnership_id, status, version)| Place {
+                allocation_id,
+                partnership_id,
+                status,
+                version,
+            }))
+    }
+
+    fn read(conn: &mut DbConnection, document: &Located) -> Result<Plan, Error> {
+        let row = find_row(conn, document.id())?;
+        let allocation = allocations::find(conn, row.allocation_id)?.ok_or(Error::NotFound("plan"))?;
+        assemble(conn, row, allocation)
+    }
+
+    fn insert(conn: &mut DbConnection, caller: &Caller, input: &PlanInput) -> Result<i64, Error> {
+        insert(conn, caller, input)
+    }
+
+    fn update(conn: &mut DbConnection, document: &Located, input: &PlanInput) -> Result<(), Error> {
+        update(conn, document, input)
+    }
+
+    fn list(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        filter: &DocumentFilter,
+        page: &PageRequest,
+    ) -> Result<Page<PlanSummary>, Error> {
+        list(conn, caller, filter, page)
+    }
+
+    fn set_status(conn: &mut DbConnection, document: &Located, status: Status, next: i32) -> Result<usize, Error> {
+        Ok(diesel::update(
+            plans::table
+                .filter(plans::id.eq(document.id()))
+                .filter(plans::version.eq(document.version())),
+        )
+        .set((
+            plans::status.eq(status),
+            plans::version.eq(next),
+            plans::updated_at.eq(timestamps::now()),
+        ))
+        .execute(conn)?)
+    }
+
+    fn set_review_comment(conn: &mut DbConnection, document: &Located, comment: &str) -> Result<(), Error> {
+        diesel::update(plans::table.find(document.id()))
+            .set(plans::review_comment.eq(comment))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// The next review decides every line afresh. The reviewer's comment stays, so the manager
+    /// can read what to change.
+    fn clear_review(conn: &mut DbConnection, document: &Located) -> Result<(), Error> {
+        diesel::update(plan_lines::table.filter(plan_lines::plan_id.eq(document.id())))
+            .set((
+                plan_lines::decision.eq(None::<String>),
+                plan_lines::decision_comment.eq(""),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// A plan can be submitted once it has lines.
+    fn ensure_complete(conn: &mut DbConnection, document: &Located) -> Result<(), Error> {
+        let lines: i64 = plan_lines::table
+            .filter(plan_lines::plan_id.eq(document.id()))
+            .count()
+            .get_result(conn)?;
+        let mut v = Violations::new();
+        v.check(
+            lines > 0,
+            "lines",
+            "required_for_submission",
+            "a plan needs at least one line to be submitted",
+        );
+        v.finish()
+    }
+
+    /// The form's lines as the partnership wrote them; not the priorities' titles, the totals
+    /// or the review.
+    fn signed_content(&self) -> Value {
+        json!({
+            "allocation_id": self.allocation_id,
+            "fund_year": self.fund_year,
+            "lines": self.lines.iter().map(|line| json!({
+                "number": line.number,
+                "title": line.title,
+                "outline": line.outline,
+                "amount": line.amount,
+                "sub_allocations": line.sub_allocations,
+                "provider": line.provider,
+                "total_contract_value": line.total_contract_value,
+                "priorities": line.priorities.iter().map(|p| p.number).collect::<Vec<_>>(),
+                "outcome_measures": line.outcome_measures,
+                "indicators": line.indicators.iter().map(|i| json!({
+                    "number": i.number,
+                    "name": i.name,
+                    "comparison": i.comparison,
+                    "target": i.target,
+                    "unit": i.unit,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn allowed_transitions(&mut self) -> &mut Vec<Transition> {
+        &mut self.allowed_transitions
+    }
 }
 
-/// The document, if the caller may see it, with the transitions the caller may take.
-pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Plan, Error> {
-    documents::get(conn, caller, id)
-}
-
-crate::impl_document!(Plan, kind: DocumentKind::Plan, input: PlanInput, summary: PlanSummary);
-
-pub fn list(
+fn list(
     conn: &mut DbConnection,
     caller: &Caller,
     filter: &DocumentFilter,
@@ -614,7 +750,15 @@ pub fn list(
             allocation_rows::carry_forward_pence,
         ))
         .into_boxed();
-    crate::filter_documents!(query, filter, caller, plans::status);
+    if let Some(label) = &filter.fund_year {
+        query = query.filter(fund_years::label.eq(label.clone()));
+    }
+    if let Some(ids) = filter.partnerships(caller) {
+        query = query.filter(allocation_rows::partnership_id.eq_any(ids));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(plans::status.eq(status));
+    }
     let rows: Vec<(PlanRow, i64, String, String, Money, Money)> = query.load(conn)?;
     let plan_ids: Vec<i64> = rows.iter().map(|r| r.0.id).collect();
     let mut amounts: HashMap<i64, Vec<Money>> = HashMap::new();
@@ -663,67 +807,54 @@ fn check(lines: &[PlanLineInput], allocation: &Allocation, priorities: &HashMap<
     v
 }
 
-pub fn create(conn: &mut DbConnection, caller: &Caller, input: &PlanInput) -> Result<Plan, Error> {
+fn insert(conn: &mut DbConnection, caller: &Caller, input: &PlanInput) -> Result<i64, Error> {
     caller.require(&[Role::CspManager])?;
     let Some(allocation_id) = input.allocation_id else {
         return Err(Error::invalid("allocation_id", "required", "is required"));
     };
-    write_transaction(conn, |conn| {
-        let allocation = allocations::referenced(conn, caller, allocation_id)?;
-        let priorities = priority_ids(conn, &allocation)?;
-        let mut v = check(&input.lines, &allocation, &priorities);
-        let existing = plans::table
-            .filter(plans::allocation_id.eq(allocation_id))
-            .select(plans::id)
-            .first::<i64>(conn)
-            .optional()?;
-        v.check(
-            existing.is_none(),
-            "allocation_id",
-            "one_per_allocation",
-            format!(
-                "the allocation already has a plan (id {})",
-                existing.unwrap_or_default()
-            ),
-        );
-        v.finish()?;
-        let now = timestamps::now();
-        let id: i64 = diesel::insert_into(plans::table)
-            .values((
-                plans::allocation_id.eq(allocation_id),
-                plans::status.eq(Status::Draft),
-                plans::version.eq(1),
-                plans::created_at.eq(now),
-                plans::updated_at.eq(now),
-            ))
-            .returning(plans::id)
-            .get_result(conn)?;
-        write_lines(conn, id, &input.lines, &priorities)?;
-        lifecycle::record_created(conn, caller, DocumentKind::Plan, id)?;
-        get(conn, caller, id)
-    })
+    let allocation = allocations::referenced(conn, caller, allocation_id)?;
+    allocations::hold(conn, allocation_id)?;
+    let priorities = priority_ids(conn, &allocation)?;
+    let mut v = check(&input.lines, &allocation, &priorities);
+    let existing = plans::table
+        .filter(plans::allocation_id.eq(allocation_id))
+        .select(plans::id)
+        .first::<i64>(conn)
+        .optional()?;
+    v.check(
+        existing.is_none(),
+        "allocation_id",
+        "one_per_allocation",
+        format!(
+            "the allocation already has a plan (id {})",
+            existing.unwrap_or_default()
+        ),
+    );
+    v.finish()?;
+    let now = timestamps::now();
+    let id: i64 = diesel::insert_into(plans::table)
+        .values((
+            plans::allocation_id.eq(allocation_id),
+            plans::status.eq(Status::Draft),
+            plans::version.eq(1),
+            plans::created_at.eq(now),
+            plans::updated_at.eq(now),
+        ))
+        .returning(plans::id)
+        .get_result(conn)?;
+    write_lines(conn, id, &input.lines, &priorities)?;
+    Ok(id)
 }
 
 /// Replaces a draft plan's lines. Lines keep their identity by number, so returns and reports
 /// that cite a line still do; a cited line cannot be removed.
-pub fn replace(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: i64,
-    expected: Precondition,
-    input: &PlanInput,
-) -> Result<Plan, Error> {
-    write_transaction(conn, |conn| {
-        let (document, before) = lifecycle::begin_edit(conn, caller, DocumentKind::Plan, id, Some(expected))?;
-        let allocation = allocations::find(conn, document.allocation_id)?.ok_or(Error::NotFound("plan"))?;
-        let priorities = priority_ids(conn, &allocation)?;
-        let mut v = check(&input.lines, &allocation, &priorities);
-        documents::check_unchanged(&mut v, "allocation_id", input.allocation_id, document.allocation_id);
-        v.finish()?;
-        write_lines(conn, id, &input.lines, &priorities)?;
-        lifecycle::finish_edit(conn, caller, &document, "edited", &before, serde_json::json!({}))?;
-        get(conn, caller, id)
-    })
+fn update(conn: &mut DbConnection, document: &Located, input: &PlanInput) -> Result<(), Error> {
+    let allocation = allocations::find(conn, document.allocation_id())?.ok_or(Error::NotFound("plan"))?;
+    let priorities = priority_ids(conn, &allocation)?;
+    let mut v = check(&input.lines, &allocation, &priorities);
+    documents::check_unchanged(&mut v, "allocation_id", input.allocation_id, document.allocation_id());
+    v.finish()?;
+    write_lines(conn, document.id(), &input.lines, &priorities)
 }
 
 /// Why a line or indicator cannot be removed, if something cites it.

@@ -1,52 +1,21 @@
-//! A plan's way through the OPCC: the manager submits it signed; a reviewer decides each line
-//! (the form's "Approved" column) and approves the plan, whose approved amount is the sum of the
-//! approved lines.
+//! A plan's review by the OPCC, once its manager has submitted it signed: a reviewer decides
+//! each line (the form's "Approved" column) and approves the plan, whose approved amount is the
+//! sum of the approved lines.
 
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{Decision, LineDecision};
+use super::{Decision, LineDecision, Plan};
 use crate::auth::Caller;
 use crate::db::DbConnection;
-use crate::documents::Precondition;
-use crate::documents::{DocumentKind, lifecycle};
+use crate::documents::{Precondition, lifecycle};
 use crate::error::{Error, Violations};
 use crate::money::Money;
 use crate::schema::{plan_lines, plans};
-use crate::signatures::Signer;
 use crate::timestamps;
 use crate::workflow::Transition;
 use diesel::prelude::*;
-
-const KIND: DocumentKind = DocumentKind::Plan;
-
-/// A plan can be submitted once it has lines.
-fn ready(conn: &mut DbConnection, id: i64) -> Result<(), Error> {
-    let lines: i64 = plan_lines::table
-        .filter(plan_lines::plan_id.eq(id))
-        .count()
-        .get_result(conn)?;
-    let mut v = Violations::new();
-    v.check(
-        lines > 0,
-        "lines",
-        "required_for_submission",
-        "a plan needs at least one line to be submitted",
-    );
-    v.finish()
-}
-
-/// The manager signs and submits the plan.
-pub fn submit(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: i64,
-    expected: Precondition,
-    signer: &Signer,
-) -> Result<(), Error> {
-    lifecycle::sign_as_manager(conn, caller, KIND, id, expected, signer, |conn| ready(conn, id))
-}
 
 /// The reviewer's decisions on some or all lines.
 #[derive(Deserialize, ToSchema, Debug, Clone)]
@@ -65,7 +34,7 @@ pub fn record_decisions(
     expected: Precondition,
     input: &DecisionsInput,
 ) -> Result<(), Error> {
-    let step = lifecycle::begin(conn, caller, KIND, id, expected, Transition::RecordDecisions)?;
+    let step = lifecycle::begin::<Plan>(conn, caller, id, expected, Transition::RecordDecisions)?;
     let lines: Vec<(i64, i32)> = plan_lines::table
         .filter(plan_lines::plan_id.eq(id))
         .select((plan_lines::id, plan_lines::number))
@@ -103,12 +72,12 @@ pub fn record_decisions(
                 .execute(conn)?;
         }
     }
-    lifecycle::finish(conn, caller, &step, json!({"decisions": input.decisions}))
+    lifecycle::finish::<Plan>(conn, caller, &step, json!({"decisions": input.decisions}))
 }
 
 /// Approves a plan every line of which has a decision; the approved amount is the approved lines'.
 pub fn approve(conn: &mut DbConnection, caller: &Caller, id: i64, expected: Precondition) -> Result<(), Error> {
-    let step = lifecycle::begin(conn, caller, KIND, id, expected, Transition::Approve)?;
+    let step = lifecycle::begin::<Plan>(conn, caller, id, expected, Transition::Approve)?;
     let lines: Vec<(i32, Money, Option<Decision>)> = plan_lines::table
         .filter(plan_lines::plan_id.eq(id))
         .order(plan_lines::number)
@@ -142,5 +111,5 @@ pub fn approve(conn: &mut DbConnection, caller: &Caller, id: i64, expected: Prec
             plans::approved_at.eq(Some(timestamps::now())),
         ))
         .execute(conn)?;
-    lifecycle::finish(conn, caller, &step, json!({"approved_amount": approved}))
+    lifecycle::finish::<Plan>(conn, caller, &step, json!({"approved_amount": approved}))
 }

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::db::{DbConnection, lower, write_transaction};
 use crate::error::{Error, Violations};
+use crate::history::Action;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{plan_line_priorities, priorities, priority_sets};
 use crate::{history, timestamps};
@@ -232,7 +233,7 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, input: &PrioritySetInput
             id,
             partnership_id: None,
         };
-        history::record_change(conn, caller, record, "created", None, &created)?;
+        history::record_change(conn, caller, record, Action::Created, None, &created)?;
         Ok(created)
     })
 }
@@ -312,7 +313,7 @@ pub fn replace(
             id,
             partnership_id: None,
         };
-        history::record_change(conn, caller, record, "edited", Some(&before), &after)?;
+        history::record_change(conn, caller, record, Action::Edited, Some(&before), &after)?;
         Ok(after)
     })
 }

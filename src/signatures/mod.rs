@@ -1,17 +1,22 @@
 //! Electronic signatures. A signature records who signed, in what capacity, their printed name
 //! and position, when, the declaration they made, and the SHA-256 of the canonical content they
-//! signed. It is valid while it is not voided and the document's content still hashes the same;
-//! sending a document back voids its signatures.
+//! signed, and that content itself, so a signature that no longer holds can say which signed
+//! fields changed. It is valid while it is not voided and the document's content still hashes
+//! the same; sending a document back voids its signatures.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use serde_json::Value;
+
 use crate::auth::Caller;
+use crate::canonical;
 use crate::db::DbConnection;
-use crate::documents::DocumentKind;
+use crate::documents::{DocumentKind, Located};
 use crate::error::{Error, Violations};
+use crate::history::diff;
 use crate::schema::signatures;
 use crate::timestamps;
 
@@ -38,13 +43,14 @@ pub struct SignatureRow {
     pub signed_at: NaiveDateTime,
     pub voided_at: Option<NaiveDateTime>,
     pub void_reason: Option<String>,
+    pub content: String,
 }
 
 #[derive(Serialize, ToSchema, Debug, Clone)]
 #[schema(example = json!({"id": 7, "capacity": "csp_manager", "signer": "user:3", "printed_name": "Matt Garrett",
     "position": "Head of Community Connections", "declaration": "I confirm that the information in this half-year return is accurate...",
     "content_sha256": "3b7c1f0e9d8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c",
-    "signed_at": "2017-11-03T09:00:00Z", "voided_at": null, "void_reason": null, "valid": true}))]
+    "signed_at": "2017-11-03T09:00:00Z", "voided_at": null, "void_reason": null, "changed_fields": [], "valid": true}))]
 pub struct Signature {
     pub id: i64,
     pub capacity: Capacity,
@@ -60,7 +66,11 @@ pub struct Signature {
     pub signed_at: NaiveDateTime,
     #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     pub voided_at: Option<NaiveDateTime>,
+    /// Why the signature no longer holds: the reason it was voided, or that signed content has
+    /// changed since.
     pub void_reason: Option<String>,
+    /// The signed fields whose value is no longer what was signed, e.g. `lines[0].amount`.
+    pub changed_fields: Vec<String>,
     /// Not voided, and the document's current content still has the signed hash.
     pub valid: bool,
 }
@@ -129,25 +139,26 @@ pub fn declaration(kind: DocumentKind, capacity: Capacity) -> String {
     }
 }
 
+/// Records a signature on `content`, the document's signed content now.
 pub fn record(
     conn: &mut DbConnection,
     caller: &Caller,
-    kind: DocumentKind,
-    id: i64,
+    document: &Located,
     capacity: Capacity,
     signer: &Signer,
-    content_sha256: &str,
+    content: &Value,
 ) -> Result<(), Error> {
     diesel::insert_into(signatures::table)
         .values((
-            signatures::document_kind.eq(kind.as_str()),
-            signatures::document_id.eq(id),
+            signatures::document_kind.eq(document.kind().as_str()),
+            signatures::document_id.eq(document.id()),
             signatures::capacity.eq(capacity),
             signatures::signer.eq(caller.principal.subject()),
             signatures::printed_name.eq(&signer.printed_name),
             signatures::position.eq(&signer.position),
-            signatures::declaration.eq(declaration(kind, capacity)),
-            signatures::content_sha256.eq(content_sha256),
+            signatures::declaration.eq(declaration(document.kind(), capacity)),
+            signatures::content_sha256.eq(canonical::digest(content)),
+            signatures::content.eq(canonical::canonical_json(content)),
             signatures::signed_at.eq(timestamps::now()),
         ))
         .execute(conn)?;
@@ -155,10 +166,10 @@ pub fn record(
 }
 
 /// The signatures not voided, oldest first.
-pub fn standing(conn: &mut DbConnection, kind: DocumentKind, id: i64) -> Result<Vec<SignatureRow>, Error> {
+pub fn standing(conn: &mut DbConnection, document: &Located) -> Result<Vec<SignatureRow>, Error> {
     Ok(signatures::table
-        .filter(signatures::document_kind.eq(kind.as_str()))
-        .filter(signatures::document_id.eq(id))
+        .filter(signatures::document_kind.eq(document.kind().as_str()))
+        .filter(signatures::document_id.eq(document.id()))
         .filter(signatures::voided_at.is_null())
         .order(signatures::id)
         .select(SignatureRow::as_select())
@@ -166,10 +177,10 @@ pub fn standing(conn: &mut DbConnection, kind: DocumentKind, id: i64) -> Result<
 }
 
 /// Voids every standing signature of a document, saying why.
-pub fn void_all(conn: &mut DbConnection, kind: DocumentKind, id: i64, reason: &str) -> Result<usize, Error> {
+pub fn void_all(conn: &mut DbConnection, document: &Located, reason: &str) -> Result<usize, Error> {
     Ok(diesel::update(signatures::table)
-        .filter(signatures::document_kind.eq(kind.as_str()))
-        .filter(signatures::document_id.eq(id))
+        .filter(signatures::document_kind.eq(document.kind().as_str()))
+        .filter(signatures::document_id.eq(document.id()))
         .filter(signatures::voided_at.is_null())
         .set((
             signatures::voided_at.eq(timestamps::now()),
@@ -178,45 +189,51 @@ pub fn void_all(conn: &mut DbConnection, kind: DocumentKind, id: i64, reason: &s
         .execute(conn)?)
 }
 
-/// All of a document's signatures, each judged against the content's current hash.
-pub fn list(
-    conn: &mut DbConnection,
-    kind: DocumentKind,
-    id: i64,
-    current_sha256: &str,
-) -> Result<Vec<Signature>, Error> {
+/// Judges a signature against the document's signed content now.
+fn judge(row: SignatureRow, current: &Value, current_sha256: &str) -> Signature {
+    let changed_fields = if row.content_sha256 == current_sha256 {
+        Vec::new()
+    } else {
+        let signed: Value = serde_json::from_str(&row.content).unwrap_or(Value::Null);
+        diff::changed_fields(&signed, current)
+    };
+    let void_reason = match (&row.void_reason, changed_fields.is_empty()) {
+        (Some(reason), _) => Some(reason.clone()),
+        (None, true) if row.content_sha256 == current_sha256 => None,
+        (None, true) => Some("the signed content has changed since".to_owned()),
+        (None, false) => Some(format!(
+            "the signed content has changed since: {}",
+            changed_fields.join(", ")
+        )),
+    };
+    Signature {
+        valid: row.voided_at.is_none() && row.content_sha256 == current_sha256,
+        id: row.id,
+        capacity: row.capacity,
+        signer: row.signer,
+        printed_name: row.printed_name,
+        position: row.position,
+        declaration: row.declaration,
+        content_sha256: row.content_sha256,
+        signed_at: row.signed_at,
+        voided_at: row.voided_at,
+        void_reason,
+        changed_fields,
+    }
+}
+
+/// All of a document's signatures, oldest first, each judged against `current`, the
+/// document's signed content now.
+pub fn list(conn: &mut DbConnection, document: &Located, current: &Value) -> Result<Vec<Signature>, Error> {
+    let current_sha256 = canonical::digest(current);
     let rows: Vec<SignatureRow> = signatures::table
-        .filter(signatures::document_kind.eq(kind.as_str()))
-        .filter(signatures::document_id.eq(id))
+        .filter(signatures::document_kind.eq(document.kind().as_str()))
+        .filter(signatures::document_id.eq(document.id()))
         .order(signatures::id)
         .select(SignatureRow::as_select())
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|row| Signature {
-            valid: row.voided_at.is_none() && row.content_sha256 == current_sha256,
-            id: row.id,
-            capacity: row.capacity,
-            signer: row.signer,
-            printed_name: row.printed_name,
-            position: row.position,
-            declaration: row.declaration,
-            content_sha256: row.content_sha256,
-            signed_at: row.signed_at,
-            voided_at: row.voided_at,
-            void_reason: row.void_reason,
-        })
+        .map(|row| judge(row, current, &current_sha256))
         .collect())
-}
-
-/// A document's signatures, for a caller who may see the document.
-pub fn list_visible(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    kind: DocumentKind,
-    id: i64,
-) -> Result<Vec<Signature>, Error> {
-    crate::documents::locate(conn, caller, kind, id)?;
-    let current = crate::documents::lifecycle::content_sha256(conn, kind, id)?;
-    list(conn, kind, id, &current)
 }

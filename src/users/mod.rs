@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::{Caller, Principal, Role, passwords, sessions};
 use crate::db::{DbConnection, write_transaction};
 use crate::error::{Error, Violations};
+use crate::history::Action;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::users;
 use crate::{history, partnerships, timestamps};
@@ -211,7 +212,7 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: &NewUser, password_
         check_role_partnership(conn, &mut violations, new.role, new.partnership_id)?;
         violations.finish()?;
         let created = insert(conn, new, password_hash)?;
-        history::record_change(conn, caller, record(&created), "created", None, &created)?;
+        history::record_change(conn, caller, record(&created), Action::Created, None, &created)?;
         Ok(created)
     })
 }
@@ -336,9 +337,9 @@ pub fn update(
         if !active || new_password_hash.is_some() || role != current.role || partnership_id != current.partnership_id {
             sessions::revoke_all(conn, Principal::User(id))?;
         }
-        history::record_change(conn, caller, record(&user), "edited", Some(&current), &user)?;
+        history::record_change(conn, caller, record(&user), Action::Edited, Some(&current), &user)?;
         if new_password_hash.is_some() {
-            history::record_change(conn, caller, record(&user), "password-reset", Some(&user), &user)?;
+            history::record_change(conn, caller, record(&user), Action::PasswordReset, Some(&user), &user)?;
         }
         Ok(user)
     })
@@ -358,6 +359,6 @@ pub fn set_own_password(conn: &mut DbConnection, caller: &Caller, password_hash:
             .returning(users::all_columns)
             .get_result(conn)?;
         sessions::revoke_all(conn, Principal::User(id))?;
-        history::record_change(conn, caller, record(&user), "password-changed", Some(&user), &user)
+        history::record_change(conn, caller, record(&user), Action::PasswordChanged, Some(&user), &user)
     })
 }

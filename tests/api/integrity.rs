@@ -410,7 +410,7 @@ async fn propose(c: &Cycle, path: &str, lines: Value, reason: &str) -> crate::su
         .post(&format!("{path}/amendments"))
         .token(&c.manager)
         .if_match(&version)
-        .json(&json!({"reason": reason, "lines": lines}))
+        .json(&json!({"reason": reason, "lines": lines, "password": crate::support::PASSWORD}))
         .await
 }
 

@@ -402,27 +402,13 @@ async fn a_countersignature_needs_the_managers_signature_on_the_same_content() {
     let c = cycle().await;
     let path = c.draft_return_2017().await;
     c.act(&path, "sign", &c.manager, c.signature()).await.expect(200);
-    // The plan is still a draft; changing line 1 changes the return's content (its funding).
-    let plans = c
-        .app
-        .get("/api/v1/plans?fund_year=2017-18")
-        .token(&c.manager)
-        .send()
-        .await
-        .expect(200)
-        .body;
-    let plan_path = format!("/api/v1/plans/{}", plans["items"][0]["id"]);
-    let mut changed = seed("plymouth-2017-18-plan");
-    changed["lines"][0]["amount"] = json!("160000.00");
-    let version = c.version(&plan_path).await;
+    // Signed content can change only behind the service's back: a signed return is no draft.
+    let id = path.rsplit('/').next().unwrap_or_default();
     c.app
-        .call(actix_web::http::Method::PUT, &plan_path)
-        .token(&c.manager)
-        .if_match(&version)
-        .json(&changed)
-        .await
-        .expect(200);
-
+        .execute_sql(&format!(
+            "UPDATE half_year_returns SET invoice_reference = 'SP-CSF-2017-18-H1-B' WHERE id = {id}"
+        ))
+        .expect("tamper with the return");
     let signatures = c
         .app
         .get(&format!("{path}/signatures"))
@@ -432,6 +418,7 @@ async fn a_countersignature_needs_the_managers_signature_on_the_same_content() {
         .expect(200)
         .body;
     assert_eq!(signatures[0]["valid"], false, "the signed content no longer matches");
+    assert_eq!(signatures[0]["changed_fields"], json!(["invoice_reference"]));
     let refused = c
         .act(&path, "countersign", &c.treasurer, c.signature())
         .await
@@ -553,7 +540,7 @@ async fn the_2017_18_final_report_is_accepted_and_an_unspent_balance_carried_for
         .await
         .expect(200)
         .body;
-    assert_eq!(actions(&feed), ["created", "carry_forward_received"]);
+    assert_eq!(actions(&feed), ["created", "carry-forward-received"]);
 }
 
 #[actix_web::test]

@@ -1,0 +1,31 @@
+//! The names of the three kinds of document. Nothing here knows how a kind is stored: attachments,
+//! signatures, snapshots and the history name documents by kind without depending on them.
+
+crate::stored_enum! {
+    /// The three kinds of document, as named in attachments and history.
+    pub enum DocumentKind {
+        Plan => "plan",
+        HalfYearReturn => "half_year_return",
+        FinalReport => "final_report",
+    }
+}
+
+impl DocumentKind {
+    /// The collection's path segment: `plans`, `half-year-returns`, `final-reports`.
+    pub fn collection(self) -> &'static str {
+        match self {
+            DocumentKind::Plan => "plans",
+            DocumentKind::HalfYearReturn => "half-year-returns",
+            DocumentKind::FinalReport => "final-reports",
+        }
+    }
+
+    /// What the document is called in messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            DocumentKind::Plan => "plan",
+            DocumentKind::HalfYearReturn => "half-year return",
+            DocumentKind::FinalReport => "final report",
+        }
+    }
+}
