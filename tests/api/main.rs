@@ -20,5 +20,6 @@ mod integrity;
 mod openapi;
 mod plans;
 mod reference_data;
+mod signatures;
 mod support;
 mod workflow;
