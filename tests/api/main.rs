@@ -19,6 +19,7 @@ mod hostile;
 mod integrity;
 mod openapi;
 mod plans;
+mod races;
 mod reference_data;
 mod signatures;
 mod support;
