@@ -21,6 +21,7 @@ mod openapi;
 mod plans;
 mod races;
 mod reference_data;
+mod scoping;
 mod signatures;
 mod support;
 mod workflow;
