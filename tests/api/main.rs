@@ -21,6 +21,7 @@ mod openapi;
 mod plans;
 mod races;
 mod reference_data;
+mod schema;
 mod scoping;
 mod signatures;
 mod support;

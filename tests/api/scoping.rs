@@ -6,8 +6,9 @@ use serde_json::{Value, json};
 
 use crate::fixtures::{Cycle, cycle, seed_for};
 
-/// Safer Plymouth's documents, each with a snapshot; an amendment waiting for review; evidence.
-struct Objects {
+/// Safer Plymouth's documents, each with a snapshot and signatures; an amendment waiting for
+/// review; evidence; line decisions.
+pub struct Objects {
     plan: i64,
     half_year_return: i64,
     final_report: i64,
@@ -15,7 +16,7 @@ struct Objects {
     attachment: i64,
 }
 
-async fn plymouths_objects(c: &Cycle) -> Objects {
+pub async fn plymouths_objects(c: &Cycle) -> Objects {
     let plan = c.plan("plymouth-2021-22-plan", c.plymouth_2021, &c.manager).await;
     let plan_path = format!("/api/v1/plans/{plan}");
     c.act(&plan_path, "submit", &c.manager, c.signature()).await.expect(200);

@@ -1,0 +1,9 @@
+ALTER TABLE history DROP CONSTRAINT history_to_state_check;
+ALTER TABLE history DROP CONSTRAINT history_from_state_check;
+ALTER TABLE history DROP CONSTRAINT history_actor_role_check;
+ALTER TABLE history DROP CONSTRAINT history_action_check;
+ALTER TABLE document_versions DROP CONSTRAINT document_versions_document_kind_check;
+ALTER TABLE signatures DROP CONSTRAINT signatures_document_kind_check;
+ALTER TABLE final_reports DROP CONSTRAINT final_reports_status_check;
+ALTER TABLE half_year_returns DROP CONSTRAINT half_year_returns_status_check;
+ALTER TABLE plans DROP CONSTRAINT plans_status_check;

@@ -1,0 +1,14 @@
+DROP TRIGGER history_to_state_insert_check;
+DROP TRIGGER history_from_state_insert_check;
+DROP TRIGGER history_actor_role_insert_check;
+DROP TRIGGER history_action_insert_check;
+DROP TRIGGER document_versions_document_kind_update_check;
+DROP TRIGGER document_versions_document_kind_insert_check;
+DROP TRIGGER signatures_document_kind_update_check;
+DROP TRIGGER signatures_document_kind_insert_check;
+DROP TRIGGER final_reports_status_update_check;
+DROP TRIGGER final_reports_status_insert_check;
+DROP TRIGGER half_year_returns_status_update_check;
+DROP TRIGGER half_year_returns_status_insert_check;
+DROP TRIGGER plans_status_update_check;
+DROP TRIGGER plans_status_insert_check;
