@@ -184,13 +184,12 @@ fn apply(
     conn: &mut DbConnection,
     caller: &Caller,
     plan: &Located,
-    lines: &[PlanLineInput],
+    proposal: &Proposal,
     amendment_id: i64,
 ) -> Result<(), Error> {
     let allocation = allocations::find(conn, plan.allocation_id())?.ok_or(Error::NotFound("plan"))?;
     let priorities = super::priority_ids(conn, &allocation)?;
-    let (changes, _, _) = measure(&current_amounts(conn, plan.id())?, lines);
-    super::write_lines(conn, plan.id(), lines, &priorities)?;
+    super::write_lines(conn, plan.id(), &proposal.lines, &priorities)?;
     diesel::update(
         plan_lines::table
             .filter(plan_lines::plan_id.eq(plan.id()))
@@ -207,7 +206,7 @@ fn apply(
     diesel::update(plans::table.find(plan.id()))
         .set(plans::approved_pence.eq(Some(approved)))
         .execute(conn)?;
-    let moved: Vec<String> = changes.iter().map(|c| c.line.to_string()).collect();
+    let moved: Vec<String> = proposal.changes.iter().map(|c| c.line.to_string()).collect();
     let reason = format!(
         "superseded by amendment {amendment_id}, which changed line {}",
         moved.join(", ")
@@ -290,11 +289,11 @@ pub fn propose(
         year.amendment_threshold,
         year.amendment_threshold_percent,
     );
-    let proposal = serde_json::to_string(&Proposal {
+    let proposal = Proposal {
         lines: input.lines.clone(),
         changes,
-    })
-    .map_err(Error::internal)?;
+    };
+    let stored = serde_json::to_string(&proposal).map_err(Error::internal)?;
     let now = timestamps::now();
     let status = if immediate {
         AmendmentStatus::Applied
@@ -306,7 +305,7 @@ pub fn propose(
             plan_amendments::plan_id.eq(plan_id),
             plan_amendments::status.eq(status),
             plan_amendments::reason.eq(input.reason.trim()),
-            plan_amendments::proposal.eq(proposal),
+            plan_amendments::proposal.eq(stored),
             plan_amendments::largest_change_pence.eq(largest),
             plan_amendments::largest_change_percent.eq(format!("{:.2}", largest_percent.round_dp(2))),
             plan_amendments::proposed_by.eq(caller.principal.subject()),
@@ -316,7 +315,7 @@ pub fn propose(
         .returning(plan_amendments::id)
         .get_result(conn)?;
     if immediate {
-        apply(conn, caller, &plan, &input.lines, id)?;
+        apply(conn, caller, &plan, &proposal, id)?;
     } else {
         record(
             conn,
@@ -353,7 +352,7 @@ pub fn decide(
         plan.ensure_version(expected)?;
         allocations::hold(conn, plan.allocation_id())?;
         let proposal: Proposal = serde_json::from_str(&row.proposal).map_err(Error::internal)?;
-        apply(conn, caller, &plan, &proposal.lines, amendment_id)?;
+        apply(conn, caller, &plan, &proposal, amendment_id)?;
         AmendmentStatus::Approved
     } else {
         let mut v = Violations::new();

@@ -191,23 +191,24 @@ pub fn void_all(conn: &mut DbConnection, document: &Located, reason: &str) -> Re
 
 /// Judges a signature against the document's signed content now.
 fn judge(row: SignatureRow, current: &Value, current_sha256: &str) -> Signature {
-    let changed_fields = if row.content_sha256 == current_sha256 {
-        Vec::new()
-    } else {
-        let signed: Value = serde_json::from_str(&row.content).unwrap_or(Value::Null);
-        diff::changed_fields(&signed, current)
+    let content_holds = row.content_sha256 == current_sha256;
+    // A signature made before content was stored with it can say that, not what, changed.
+    let signed: Option<Value> = serde_json::from_str(&row.content).ok();
+    let changed_fields = match (&signed, content_holds) {
+        (Some(signed), false) => diff::changed_fields(signed, current),
+        _ => Vec::new(),
     };
-    let void_reason = match (&row.void_reason, changed_fields.is_empty()) {
+    let void_reason = match (&row.void_reason, content_holds) {
         (Some(reason), _) => Some(reason.clone()),
-        (None, true) if row.content_sha256 == current_sha256 => None,
-        (None, true) => Some("the signed content has changed since".to_owned()),
+        (None, true) => None,
+        (None, false) if changed_fields.is_empty() => Some("the signed content has changed since".to_owned()),
         (None, false) => Some(format!(
             "the signed content has changed since: {}",
             changed_fields.join(", ")
         )),
     };
     Signature {
-        valid: row.voided_at.is_none() && row.content_sha256 == current_sha256,
+        valid: row.voided_at.is_none() && content_holds,
         id: row.id,
         capacity: row.capacity,
         signer: row.signer,

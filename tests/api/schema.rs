@@ -232,15 +232,15 @@ async fn every_column_of_stored_words_refuses_another_word() {
         let quoted = format!("'{value}'");
         values.insert(column, &quoted);
         let (names, values): (Vec<&str>, Vec<&str>) = values.into_iter().unzip();
-        let refused = c.app.execute_sql(&format!(
+        let outcome = c.app.execute_sql(&format!(
             "INSERT INTO history ({}) VALUES ({})",
             names.join(", "),
             values.join(", ")
         ));
         assert_eq!(
-            refused.is_err(),
+            outcome.is_err(),
             value == "bogus",
-            "history.{column} = {value}: {refused:?}"
+            "history.{column} = {value}: {outcome:?}"
         );
     }
 }
