@@ -122,3 +122,28 @@ pub fn check(v: &mut Violations, input: &HalfYearReturnInput, context: &Context)
         }
     }
 }
+
+/// The letter of the project at `index`: A..Z, then AA, AB...
+pub fn letter(index: usize) -> String {
+    let mut n = index;
+    let mut letters = Vec::new();
+    loop {
+        letters.push(char::from(b'A' + (n % 26) as u8));
+        if n < 26 {
+            break;
+        }
+        n = n / 26 - 1;
+    }
+    letters.iter().rev().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projects_are_lettered_like_the_form() {
+        let letters: Vec<String> = [0, 1, 7, 25, 26, 27, 51, 52].into_iter().map(letter).collect();
+        assert_eq!(letters, ["A", "B", "H", "Z", "AA", "AB", "AZ", "BA"]);
+    }
+}

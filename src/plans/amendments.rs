@@ -188,8 +188,8 @@ fn apply(
     amendment_id: i64,
 ) -> Result<(), Error> {
     let allocation = allocations::find(conn, plan.allocation_id())?.ok_or(Error::NotFound("plan"))?;
-    let priorities = super::priority_ids(conn, &allocation)?;
-    super::write_lines(conn, plan.id(), &proposal.lines, &priorities)?;
+    let priorities = super::store::priority_ids(conn, &allocation)?;
+    super::store::write_lines(conn, plan.id(), &proposal.lines, &priorities)?;
     diesel::update(
         plan_lines::table
             .filter(plan_lines::plan_id.eq(plan.id()))
@@ -270,8 +270,8 @@ pub fn propose(
         });
     }
     let allocation = allocations::find(conn, plan.allocation_id())?.ok_or(Error::NotFound("plan"))?;
-    let priorities = super::priority_ids(conn, &allocation)?;
-    let mut v = super::check(&input.lines, &allocation, &priorities);
+    let priorities = super::store::priority_ids(conn, &allocation)?;
+    let mut v = super::store::check(&input.lines, &allocation, &priorities);
     v.text("reason", &input.reason, 5_000);
     let current = current_amounts(conn, plan_id)?;
     let (changes, largest, largest_percent) = measure(&current, &input.lines);

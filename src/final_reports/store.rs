@@ -1,0 +1,438 @@
+//! A final report's rows and the queries that read and write them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use crate::allocations::{self, Allocation};
+use crate::auth::{Caller, Role};
+use crate::db::DbConnection;
+use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
+use crate::error::{Error, Violations};
+use crate::money::Money;
+use crate::pagination::{Page, PageRequest};
+use crate::plans::{self, LineRef};
+use crate::schema::{
+    allocations as allocation_rows, final_report_lines, final_reports, fund_years, partnerships, virements,
+};
+use crate::timestamps;
+use crate::workflow::{Status, Transition};
+
+use super::model::*;
+use super::rules;
+
+// ---- Rows ----
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = final_reports, check_for_backend(crate::db::MultiBackend))]
+struct ReportRow {
+    id: i64,
+    allocation_id: i64,
+    unspent_treatment: Option<UnspentTreatment>,
+    treatment_notes: String,
+    status: Status,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    unspent_decision: Option<UnspentDecision>,
+    unspent_decided_pence: Option<Money>,
+    carried_forward_to: Option<i64>,
+    review_comment: String,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = final_report_lines, check_for_backend(crate::db::MultiBackend))]
+struct LineRow {
+    plan_line_id: i64,
+    actual_spend_pence: Money,
+    variance_explanation: String,
+    outcomes: String,
+    case_study: String,
+    case_study_anonymised: bool,
+}
+
+fn sum(amounts: impl IntoIterator<Item = Money>) -> Result<Money, Error> {
+    Money::sum(amounts).ok_or_else(|| Error::internal("sum overflow"))
+}
+
+fn difference(a: Money, b: Money) -> Result<Money, Error> {
+    a.checked_sub(b).ok_or_else(|| Error::internal("difference overflow"))
+}
+
+fn number_of(lines: &[LineRef], id: i64) -> Result<&LineRef, Error> {
+    lines
+        .iter()
+        .find(|l| l.id == id)
+        .ok_or_else(|| Error::internal("a report cites a line of another plan"))
+}
+
+fn assemble(
+    conn: &mut DbConnection,
+    document: &Located,
+    row: ReportRow,
+    allocation: Allocation,
+) -> Result<FinalReport, Error> {
+    let plan_lines = plans::cited_by(conn, document)?.unwrap_or_default();
+    let rows: Vec<LineRow> = final_report_lines::table
+        .filter(final_report_lines::final_report_id.eq(row.id))
+        .order(final_report_lines::position)
+        .select(LineRow::as_select())
+        .load(conn)?;
+    let moves: Vec<(i64, i64, Money, String)> = virements::table
+        .filter(virements::final_report_id.eq(row.id))
+        .order(virements::position)
+        .select((
+            virements::from_plan_line_id,
+            virements::to_plan_line_id,
+            virements::amount_pence,
+            virements::reason,
+        ))
+        .load(conn)?;
+    let mut virement_views = Vec::with_capacity(moves.len());
+    for (from, to, amount, reason) in moves {
+        virement_views.push(VirementInput {
+            from_line: number_of(&plan_lines, from)?.number,
+            to_line: number_of(&plan_lines, to)?.number,
+            amount,
+            reason,
+        });
+    }
+    let mut lines = Vec::with_capacity(rows.len());
+    for line in rows {
+        let plan_line = number_of(&plan_lines, line.plan_line_id)?;
+        let moved = |pick: fn(&VirementInput) -> i32| {
+            sum(virement_views
+                .iter()
+                .filter(|v| pick(v) == plan_line.number)
+                .map(|v| v.amount))
+        };
+        let (virements_in, virements_out) = (moved(|v| v.to_line)?, moved(|v| v.from_line)?);
+        lines.push(FinalLine {
+            plan_line: plan_line.number,
+            title: plan_line.title.clone(),
+            allocated: plan_line.amount,
+            actual_spend: line.actual_spend_pence,
+            variance: difference(line.actual_spend_pence, plan_line.amount)?,
+            variance_explanation: line.variance_explanation,
+            allocated_after_virements: difference(sum([plan_line.amount, virements_in])?, virements_out)?,
+            virements_in,
+            virements_out,
+            outcomes: line.outcomes,
+            case_study: line.case_study,
+            case_study_anonymised: line.case_study_anonymised,
+        });
+    }
+    let allocated = sum(lines.iter().map(|l| l.allocated))?;
+    let spent = sum(lines.iter().map(|l| l.actual_spend))?;
+    let totals = ReportTotals {
+        available: allocation.available,
+        allocated,
+        spent,
+        variance: difference(spent, allocated)?,
+        moved_by_virements: sum(virement_views.iter().map(|v| v.amount))?,
+        unspent: difference(allocation.available, spent)?,
+    };
+    Ok(FinalReport {
+        id: row.id,
+        allocation_id: row.allocation_id,
+        fund_year: allocation.fund_year,
+        partnership_id: allocation.partnership_id,
+        partnership: allocation.partnership,
+        status: row.status,
+        version: row.version,
+        allowed_transitions: Vec::new(),
+        lines,
+        virements: virement_views,
+        totals,
+        review: ReportReview {
+            unspent_decision: row.unspent_decision,
+            unspent_decided: row.unspent_decided_pence,
+            carried_forward_to: row.carried_forward_to,
+            comment: row.review_comment.clone(),
+        },
+        unspent_treatment: row.unspent_treatment,
+        treatment_notes: row.treatment_notes,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn find_row(conn: &mut DbConnection, id: i64) -> Result<ReportRow, Error> {
+    final_reports::table
+        .find(id)
+        .select(ReportRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound("final report"))
+}
+
+impl Document for FinalReport {
+    const KIND: DocumentKind = DocumentKind::FinalReport;
+    const SIGNING: Transition = Transition::Sign;
+    type Input = FinalReportInput;
+    type Summary = FinalReportSummary;
+
+    fn place(conn: &mut DbConnection, id: i64, _: Unlocated) -> Result<Option<Place>, Error> {
+        Ok(final_reports::table
+            .inner_join(allocation_rows::table)
+            .filter(final_reports::id.eq(id))
+            .select((
+                final_reports::allocation_id,
+                allocation_rows::partnership_id,
+                final_reports::status,
+                final_reports::version,
+            ))
+            .first::<(i64, i64, Status, i32)>(conn)
+            .optional()?
+            .map(|(allocation_id, partnership_id, status, version)| Place {
+                allocation_id,
+                partnership_id,
+                status,
+                version,
+            }))
+    }
+
+    fn read(conn: &mut DbConnection, document: &Located) -> Result<FinalReport, Error> {
+        let row = find_row(conn, document.id())?;
+        let allocation = allocations::find(conn, row.allocation_id)?.ok_or(Error::NotFound("final report"))?;
+        assemble(conn, document, row, allocation)
+    }
+
+    fn insert(conn: &mut DbConnection, caller: &Caller, input: &FinalReportInput) -> Result<i64, Error> {
+        insert(conn, caller, input)
+    }
+
+    fn update(conn: &mut DbConnection, document: &Located, input: &FinalReportInput) -> Result<(), Error> {
+        update(conn, document, input)
+    }
+
+    fn list(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        filter: &DocumentFilter,
+        page: &PageRequest,
+    ) -> Result<Page<FinalReportSummary>, Error> {
+        list(conn, caller, filter, page)
+    }
+
+    fn set_status(conn: &mut DbConnection, document: &Located, status: Status, next: i32) -> Result<usize, Error> {
+        Ok(diesel::update(
+            final_reports::table
+                .filter(final_reports::id.eq(document.id()))
+                .filter(final_reports::version.eq(document.version())),
+        )
+        .set((
+            final_reports::status.eq(status),
+            final_reports::version.eq(next),
+            final_reports::updated_at.eq(timestamps::now()),
+        ))
+        .execute(conn)?)
+    }
+
+    fn set_review_comment(conn: &mut DbConnection, document: &Located, comment: &str) -> Result<(), Error> {
+        diesel::update(final_reports::table.find(document.id()))
+            .set(final_reports::review_comment.eq(comment))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// A report can be signed once it reports on every plan line, each with outcomes and an
+    /// anonymised case study.
+    fn ensure_complete(conn: &mut DbConnection, document: &Located) -> Result<(), Error> {
+        let report = FinalReport::read(conn, document)?;
+        let planned = plans::cited_by(conn, document)?.unwrap_or_default();
+        rules::check_complete(&report, &planned)
+    }
+
+    /// Spending, variances, outcomes and case studies per line, the virements and the proposed
+    /// treatment of any unspent balance; not what the plan says (titles, allocations), the
+    /// totals or the review.
+    fn signed_content(&self) -> Value {
+        json!({
+            "allocation_id": self.allocation_id,
+            "fund_year": self.fund_year,
+            "lines": self.lines.iter().map(|line| json!({
+                "plan_line": line.plan_line,
+                "actual_spend": line.actual_spend,
+                "variance_explanation": line.variance_explanation,
+                "outcomes": line.outcomes,
+                "case_study": line.case_study,
+                "case_study_anonymised": line.case_study_anonymised,
+            })).collect::<Vec<_>>(),
+            "virements": self.virements,
+            "unspent_treatment": self.unspent_treatment,
+            "treatment_notes": self.treatment_notes,
+        })
+    }
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn allowed_transitions(&mut self) -> &mut Vec<Transition> {
+        &mut self.allowed_transitions
+    }
+}
+
+fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: &DocumentFilter,
+    page: &PageRequest,
+) -> Result<Page<FinalReportSummary>, Error> {
+    let mut query = final_reports::table
+        .inner_join(
+            allocation_rows::table
+                .inner_join(fund_years::table)
+                .inner_join(partnerships::table),
+        )
+        .filter(final_reports::id.gt(page.after))
+        .order(final_reports::id)
+        .limit(page.fetch())
+        .select((
+            ReportRow::as_select(),
+            allocation_rows::partnership_id,
+            partnerships::name,
+            fund_years::label,
+        ))
+        .into_boxed();
+    if let Some(label) = &filter.fund_year {
+        query = query.filter(fund_years::label.eq(label.clone()));
+    }
+    if let Some(ids) = filter.partnerships(caller) {
+        query = query.filter(allocation_rows::partnership_id.eq_any(ids));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(final_reports::status.eq(status));
+    }
+    let rows: Vec<(ReportRow, i64, String, String)> = query.load(conn)?;
+    Ok(Page::from_rows(
+        rows,
+        page,
+        |r| r.0.id,
+        |(row, partnership_id, partnership, fund_year)| FinalReportSummary {
+            id: row.id,
+            allocation_id: row.allocation_id,
+            fund_year,
+            partnership_id,
+            partnership,
+            status: row.status,
+            version: row.version,
+            updated_at: row.updated_at,
+        },
+    ))
+}
+
+fn check(input: &FinalReportInput, allocation: &Allocation, lines: Option<&[LineRef]>) -> Violations {
+    let mut v = Violations::new();
+    rules::check(
+        &mut v,
+        input,
+        &rules::Context {
+            available: allocation.available,
+            lines,
+        },
+    );
+    v
+}
+
+fn insert(conn: &mut DbConnection, caller: &Caller, input: &FinalReportInput) -> Result<i64, Error> {
+    caller.require(&[Role::CspManager])?;
+    let Some(allocation_id) = input.allocation_id else {
+        return Err(Error::invalid("allocation_id", "required", "is required"));
+    };
+    let allocation = allocations::referenced(conn, caller, allocation_id)?;
+    allocations::hold(conn, allocation_id)?;
+    let lines = plans::cited_in(conn, caller, &allocation)?;
+    let mut v = check(input, &allocation, lines.as_deref());
+    let existing = final_reports::table
+        .filter(final_reports::allocation_id.eq(allocation_id))
+        .select(final_reports::id)
+        .first::<i64>(conn)
+        .optional()?;
+    v.check(
+        existing.is_none(),
+        "allocation_id",
+        "one_per_allocation",
+        "the allocation already has a final report",
+    );
+    v.finish()?;
+    let now = timestamps::now();
+    let id: i64 = diesel::insert_into(final_reports::table)
+        .values((
+            final_reports::allocation_id.eq(allocation_id),
+            final_reports::unspent_treatment.eq(input.unspent_treatment),
+            final_reports::treatment_notes.eq(input.treatment_notes.trim()),
+            final_reports::status.eq(Status::Draft),
+            final_reports::version.eq(1),
+            final_reports::created_at.eq(now),
+            final_reports::updated_at.eq(now),
+        ))
+        .returning(final_reports::id)
+        .get_result(conn)?;
+    write_content(conn, id, input, lines.as_deref().unwrap_or_default())?;
+    Ok(id)
+}
+
+fn update(conn: &mut DbConnection, document: &Located, input: &FinalReportInput) -> Result<(), Error> {
+    let id = document.id();
+    let allocation = allocations::find(conn, document.allocation_id())?.ok_or(Error::NotFound("final report"))?;
+    let lines = plans::cited_by(conn, document)?;
+    let mut v = check(input, &allocation, lines.as_deref());
+    documents::check_unchanged(&mut v, "allocation_id", input.allocation_id, document.allocation_id());
+    v.finish()?;
+    diesel::update(final_reports::table.find(id))
+        .set((
+            final_reports::unspent_treatment.eq(input.unspent_treatment),
+            final_reports::treatment_notes.eq(input.treatment_notes.trim()),
+        ))
+        .execute(conn)?;
+    write_content(conn, id, input, lines.as_deref().unwrap_or_default())
+}
+
+fn line_id(lines: &[LineRef], number: i32) -> Result<i64, Error> {
+    lines
+        .iter()
+        .find(|l| l.number == number)
+        .map(|l| l.id)
+        .ok_or_else(|| Error::internal("plan line checked above"))
+}
+
+/// Replaces lines and virements wholesale: nothing outside the report refers to them.
+fn write_content(
+    conn: &mut DbConnection,
+    report_id: i64,
+    input: &FinalReportInput,
+    lines: &[LineRef],
+) -> Result<(), Error> {
+    diesel::delete(final_report_lines::table.filter(final_report_lines::final_report_id.eq(report_id)))
+        .execute(conn)?;
+    diesel::delete(virements::table.filter(virements::final_report_id.eq(report_id))).execute(conn)?;
+    for (position, line) in (0..).zip(&input.lines) {
+        diesel::insert_into(final_report_lines::table)
+            .values((
+                final_report_lines::final_report_id.eq(report_id),
+                final_report_lines::position.eq(position),
+                final_report_lines::plan_line_id.eq(line_id(lines, line.plan_line)?),
+                final_report_lines::actual_spend_pence.eq(line.actual_spend),
+                final_report_lines::variance_explanation.eq(line.variance_explanation.trim()),
+                final_report_lines::outcomes.eq(line.outcomes.trim()),
+                final_report_lines::case_study.eq(line.case_study.trim()),
+                final_report_lines::case_study_anonymised.eq(line.case_study_anonymised),
+            ))
+            .execute(conn)?;
+    }
+    for (position, virement) in (0..).zip(&input.virements) {
+        diesel::insert_into(virements::table)
+            .values((
+                virements::final_report_id.eq(report_id),
+                virements::position.eq(position),
+                virements::from_plan_line_id.eq(line_id(lines, virement.from_line)?),
+                virements::to_plan_line_id.eq(line_id(lines, virement.to_line)?),
+                virements::amount_pence.eq(virement.amount),
+                virements::reason.eq(virement.reason.trim()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,570 @@
+//! A half-year return's rows and the queries that read and write them.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use crate::allocations::{self, Allocation};
+use crate::auth::{Caller, Role};
+use crate::db::DbConnection;
+use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
+use crate::error::{Error, Violations};
+use crate::measures::{Measure, describe_target};
+use crate::money::Money;
+use crate::pagination::{Page, PageRequest};
+use crate::plans::{self, LineRef};
+use crate::schema::{
+    allocations as allocation_rows, fund_years, half_year_expenditure_items, half_year_indicator_actuals,
+    half_year_projects, half_year_returns, partnerships,
+};
+use crate::workflow::{Status, Transition};
+
+use crate::{fund_years as years, timestamps};
+
+use super::model::*;
+use super::rules::{self, letter};
+
+// ---- Rows ----
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = half_year_returns, check_for_backend(crate::db::MultiBackend))]
+struct ReturnRow {
+    id: i64,
+    allocation_id: i64,
+    half: Half,
+    half_year_end: NaiveDate,
+    amount_claimed_pence: Money,
+    invoice_reference: String,
+    status: Status,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    claim_approved_pence: Option<Money>,
+    claim_approved_on: Option<NaiveDate>,
+    review_comment: String,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = half_year_projects, check_for_backend(crate::db::MultiBackend))]
+struct ProjectRow {
+    id: i64,
+    plan_line_id: i64,
+    provider: String,
+    provider_status: ProviderStatus,
+    commissioning_body: String,
+    total_service_funding_pence: Option<Money>,
+    intended_outcomes: String,
+    how_measured: String,
+    extent_achieved: String,
+    actions: String,
+    rag: Rag,
+}
+
+fn sum(amounts: impl IntoIterator<Item = Money>) -> Result<Money, Error> {
+    Money::sum(amounts).ok_or_else(|| Error::internal("sum overflow"))
+}
+
+/// What the allocation's other returns have claimed.
+fn claimed_elsewhere(conn: &mut DbConnection, allocation_id: i64, except: i64) -> Result<Money, Error> {
+    let claims: Vec<Money> = half_year_returns::table
+        .filter(half_year_returns::allocation_id.eq(allocation_id))
+        .filter(half_year_returns::id.ne(except))
+        .select(half_year_returns::amount_claimed_pence)
+        .load(conn)?;
+    sum(claims)
+}
+
+fn assemble(
+    conn: &mut DbConnection,
+    document: &Located,
+    row: ReturnRow,
+    allocation: Allocation,
+) -> Result<HalfYearReturn, Error> {
+    let lines = plans::cited_by(conn, document)?.unwrap_or_default();
+    let projects: Vec<ProjectRow> = half_year_projects::table
+        .filter(half_year_projects::half_year_return_id.eq(row.id))
+        .order(half_year_projects::position)
+        .select(ProjectRow::as_select())
+        .load(conn)?;
+    let ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
+    let mut items: HashMap<i64, Vec<ExpenditureItem>> = HashMap::new();
+    for (project_id, description, amount) in half_year_expenditure_items::table
+        .filter(half_year_expenditure_items::half_year_project_id.eq_any(&ids))
+        .order((
+            half_year_expenditure_items::half_year_project_id,
+            half_year_expenditure_items::position,
+        ))
+        .select((
+            half_year_expenditure_items::half_year_project_id,
+            half_year_expenditure_items::description,
+            half_year_expenditure_items::amount_pence,
+        ))
+        .load::<(i64, String, Money)>(conn)?
+    {
+        items
+            .entry(project_id)
+            .or_default()
+            .push(ExpenditureItem { description, amount });
+    }
+    let mut actuals: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+    for (project_id, indicator_id, actual) in half_year_indicator_actuals::table
+        .filter(half_year_indicator_actuals::half_year_project_id.eq_any(&ids))
+        .order(half_year_indicator_actuals::id)
+        .select((
+            half_year_indicator_actuals::half_year_project_id,
+            half_year_indicator_actuals::plan_line_indicator_id,
+            half_year_indicator_actuals::actual,
+        ))
+        .load::<(i64, i64, String)>(conn)?
+    {
+        actuals.entry(project_id).or_default().push((indicator_id, actual));
+    }
+    let claimed_to_date = sum([
+        claimed_elsewhere(conn, row.allocation_id, row.id)?,
+        row.amount_claimed_pence,
+    ])?;
+    let mut views = Vec::with_capacity(projects.len());
+    for (index, project) in projects.into_iter().enumerate() {
+        let line = lines
+            .iter()
+            .find(|l| l.id == project.plan_line_id)
+            .ok_or_else(|| Error::internal("a project cites a line of another plan"))?;
+        let expenditure = items.remove(&project.id).unwrap_or_default();
+        let indicator_actuals = actuals
+            .remove(&project.id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(indicator_id, actual)| {
+                let indicator = line.indicators.iter().find(|i| i.id == indicator_id)?;
+                let actual: Measure = actual.parse().ok()?;
+                Some(IndicatorActual {
+                    indicator: indicator.number,
+                    name: indicator.name.clone(),
+                    comparison: indicator.comparison,
+                    target: indicator.target,
+                    unit: indicator.unit.clone(),
+                    target_text: indicator
+                        .comparison
+                        .zip(indicator.target)
+                        .map(|(c, t)| describe_target(c, t, &indicator.unit)),
+                    met: indicator
+                        .comparison
+                        .zip(indicator.target)
+                        .map(|(c, t)| c.met(actual, t)),
+                    actual,
+                })
+            })
+            .collect();
+        views.push(Project {
+            letter: letter(index),
+            plan_line: line.number,
+            title: line.title.clone(),
+            provider: project.provider,
+            provider_status: project.provider_status,
+            commissioning_body: project.commissioning_body,
+            funding: line.amount,
+            share_of_service_percent: project
+                .total_service_funding_pence
+                .and_then(|total| line.amount.percent_of(total)),
+            total_service_funding: project.total_service_funding_pence,
+            expenditure_to_date: sum(expenditure.iter().map(|e| e.amount))?,
+            expenditure,
+            intended_outcomes: project.intended_outcomes,
+            how_measured: project.how_measured,
+            extent_achieved: project.extent_achieved,
+            indicator_actuals,
+            actions: project.actions,
+            rag: project.rag,
+        });
+    }
+    let totals = ReturnTotals {
+        available: allocation.available,
+        allocated: sum(views.iter().map(|p| p.funding))?,
+        claimed: row.amount_claimed_pence,
+        claimed_to_date,
+        unclaimed: allocation
+            .available
+            .checked_sub(claimed_to_date)
+            .ok_or_else(|| Error::internal("claims overflow"))?,
+        expenditure_to_date: sum(views.iter().map(|p| p.expenditure_to_date))?,
+    };
+    Ok(HalfYearReturn {
+        id: row.id,
+        allocation_id: row.allocation_id,
+        fund_year: allocation.fund_year,
+        partnership_id: allocation.partnership_id,
+        partnership: allocation.partnership,
+        half: row.half,
+        half_year_end: row.half_year_end,
+        amount_claimed: row.amount_claimed_pence,
+        invoice_reference: row.invoice_reference,
+        status: row.status,
+        version: row.version,
+        allowed_transitions: Vec::new(),
+        projects: views,
+        totals,
+        review: ReturnReview {
+            claim_approved: row.claim_approved_pence,
+            claim_approved_on: row.claim_approved_on,
+            comment: row.review_comment.clone(),
+        },
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn find_row(conn: &mut DbConnection, id: i64) -> Result<ReturnRow, Error> {
+    half_year_returns::table
+        .find(id)
+        .select(ReturnRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound("half-year return"))
+}
+
+impl Document for HalfYearReturn {
+    const KIND: DocumentKind = DocumentKind::HalfYearReturn;
+    const SIGNING: Transition = Transition::Sign;
+    type Input = HalfYearReturnInput;
+    type Summary = HalfYearReturnSummary;
+
+    fn place(conn: &mut DbConnection, id: i64, _: Unlocated) -> Result<Option<Place>, Error> {
+        Ok(half_year_returns::table
+            .inner_join(allocation_rows::table)
+            .filter(half_year_returns::id.eq(id))
+            .select((
+                half_year_returns::allocation_id,
+                allocation_rows::partnership_id,
+                half_year_returns::status,
+                half_year_returns::version,
+            ))
+            .first::<(i64, i64, Status, i32)>(conn)
+            .optional()?
+            .map(|(allocation_id, partnership_id, status, version)| Place {
+                allocation_id,
+                partnership_id,
+                status,
+                version,
+            }))
+    }
+
+    fn read(conn: &mut DbConnection, document: &Located) -> Result<HalfYearReturn, Error> {
+        let row = find_row(conn, document.id())?;
+        let allocation = allocations::find(conn, row.allocation_id)?.ok_or(Error::NotFound("half-year return"))?;
+        assemble(conn, document, row, allocation)
+    }
+
+    fn insert(conn: &mut DbConnection, caller: &Caller, input: &HalfYearReturnInput) -> Result<i64, Error> {
+        insert(conn, caller, input)
+    }
+
+    fn update(conn: &mut DbConnection, document: &Located, input: &HalfYearReturnInput) -> Result<(), Error> {
+        update(conn, document, input)
+    }
+
+    fn list(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        filter: &DocumentFilter,
+        page: &PageRequest,
+    ) -> Result<Page<HalfYearReturnSummary>, Error> {
+        list(conn, caller, filter, page)
+    }
+
+    fn set_status(conn: &mut DbConnection, document: &Located, status: Status, next: i32) -> Result<usize, Error> {
+        Ok(diesel::update(
+            half_year_returns::table
+                .filter(half_year_returns::id.eq(document.id()))
+                .filter(half_year_returns::version.eq(document.version())),
+        )
+        .set((
+            half_year_returns::status.eq(status),
+            half_year_returns::version.eq(next),
+            half_year_returns::updated_at.eq(timestamps::now()),
+        ))
+        .execute(conn)?)
+    }
+
+    fn set_review_comment(conn: &mut DbConnection, document: &Located, comment: &str) -> Result<(), Error> {
+        diesel::update(half_year_returns::table.find(document.id()))
+            .set(half_year_returns::review_comment.eq(comment))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// A return can be signed once it reports on a project and names its invoice.
+    fn ensure_complete(conn: &mut DbConnection, document: &Located) -> Result<(), Error> {
+        let projects: i64 = half_year_projects::table
+            .filter(half_year_projects::half_year_return_id.eq(document.id()))
+            .count()
+            .get_result(conn)?;
+        let invoice: String = half_year_returns::table
+            .find(document.id())
+            .select(half_year_returns::invoice_reference)
+            .first(conn)?;
+        let mut v = Violations::new();
+        v.check(
+            projects > 0,
+            "projects",
+            "required_for_submission",
+            "report on at least one project before signing",
+        );
+        v.check(
+            !invoice.trim().is_empty(),
+            "invoice_reference",
+            "required_for_submission",
+            "submit the invoice with the return: give its reference",
+        );
+        v.finish()
+    }
+
+    /// The claim, the invoice and each project as the partnership reported it; not what the
+    /// plan says of its lines (titles, funding), the totals or the review.
+    fn signed_content(&self) -> Value {
+        json!({
+            "allocation_id": self.allocation_id,
+            "fund_year": self.fund_year,
+            "half": self.half,
+            "half_year_end": self.half_year_end,
+            "amount_claimed": self.amount_claimed,
+            "invoice_reference": self.invoice_reference,
+            "projects": self.projects.iter().map(|project| json!({
+                "plan_line": project.plan_line,
+                "provider": project.provider,
+                "provider_status": project.provider_status,
+                "commissioning_body": project.commissioning_body,
+                "total_service_funding": project.total_service_funding,
+                "expenditure": project.expenditure,
+                "intended_outcomes": project.intended_outcomes,
+                "how_measured": project.how_measured,
+                "extent_achieved": project.extent_achieved,
+                "indicator_actuals": project.indicator_actuals.iter().map(|a| json!({
+                    "indicator": a.indicator,
+                    "actual": a.actual,
+                })).collect::<Vec<_>>(),
+                "actions": project.actions,
+                "rag": project.rag,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn allowed_transitions(&mut self) -> &mut Vec<Transition> {
+        &mut self.allowed_transitions
+    }
+}
+
+fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: &DocumentFilter,
+    page: &PageRequest,
+) -> Result<Page<HalfYearReturnSummary>, Error> {
+    let mut query = half_year_returns::table
+        .inner_join(
+            allocation_rows::table
+                .inner_join(fund_years::table)
+                .inner_join(partnerships::table),
+        )
+        .filter(half_year_returns::id.gt(page.after))
+        .order(half_year_returns::id)
+        .limit(page.fetch())
+        .select((
+            ReturnRow::as_select(),
+            allocation_rows::partnership_id,
+            partnerships::name,
+            fund_years::label,
+        ))
+        .into_boxed();
+    if let Some(label) = &filter.fund_year {
+        query = query.filter(fund_years::label.eq(label.clone()));
+    }
+    if let Some(ids) = filter.partnerships(caller) {
+        query = query.filter(allocation_rows::partnership_id.eq_any(ids));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(half_year_returns::status.eq(status));
+    }
+    let rows: Vec<(ReturnRow, i64, String, String)> = query.load(conn)?;
+    Ok(Page::from_rows(
+        rows,
+        page,
+        |r| r.0.id,
+        |(row, partnership_id, partnership, fund_year)| HalfYearReturnSummary {
+            id: row.id,
+            allocation_id: row.allocation_id,
+            fund_year,
+            partnership_id,
+            partnership,
+            half: row.half,
+            half_year_end: row.half_year_end,
+            amount_claimed: row.amount_claimed_pence,
+            status: row.status,
+            version: row.version,
+            updated_at: row.updated_at,
+        },
+    ))
+}
+
+fn check(
+    conn: &mut DbConnection,
+    input: &HalfYearReturnInput,
+    allocation: &Allocation,
+    lines: Option<&[LineRef]>,
+    except: i64,
+) -> Result<Violations, Error> {
+    let year = years::get(conn, allocation.fund_year_id)?;
+    let context = rules::Context {
+        fund_year: (year.starts_on, year.ends_on),
+        available: allocation.available,
+        claimed_elsewhere: claimed_elsewhere(conn, allocation.id, except)?,
+        lines,
+    };
+    let mut v = Violations::new();
+    rules::check(&mut v, input, &context);
+    Ok(v)
+}
+
+fn insert(conn: &mut DbConnection, caller: &Caller, input: &HalfYearReturnInput) -> Result<i64, Error> {
+    caller.require(&[Role::CspManager])?;
+    let mut v = Violations::new();
+    v.check(
+        input.allocation_id.is_some(),
+        "allocation_id",
+        "required",
+        "is required",
+    );
+    v.check(input.half.is_some(), "half", "required", "is required: first or second");
+    v.finish()?;
+    let (Some(allocation_id), Some(half)) = (input.allocation_id, input.half) else {
+        return Err(Error::internal("checked above"));
+    };
+    let allocation = allocations::referenced(conn, caller, allocation_id)?;
+    allocations::hold(conn, allocation_id)?;
+    let lines = plans::cited_in(conn, caller, &allocation)?;
+    let mut v = check(conn, input, &allocation, lines.as_deref(), 0)?;
+    let existing = half_year_returns::table
+        .filter(half_year_returns::allocation_id.eq(allocation_id))
+        .filter(half_year_returns::half.eq(half))
+        .select(half_year_returns::id)
+        .first::<i64>(conn)
+        .optional()?;
+    v.check(
+        existing.is_none(),
+        "half",
+        "one_per_half",
+        format!("the allocation already has a {half} half-year return"),
+    );
+    v.finish()?;
+    let now = timestamps::now();
+    let id: i64 = diesel::insert_into(half_year_returns::table)
+        .values((
+            half_year_returns::allocation_id.eq(allocation_id),
+            half_year_returns::half.eq(half),
+            half_year_returns::half_year_end.eq(input.half_year_end),
+            half_year_returns::amount_claimed_pence.eq(input.amount_claimed),
+            half_year_returns::invoice_reference.eq(input.invoice_reference.trim()),
+            half_year_returns::status.eq(Status::Draft),
+            half_year_returns::version.eq(1),
+            half_year_returns::created_at.eq(now),
+            half_year_returns::updated_at.eq(now),
+        ))
+        .returning(half_year_returns::id)
+        .get_result(conn)?;
+    write_projects(conn, id, input, lines.as_deref().unwrap_or_default())?;
+    Ok(id)
+}
+
+fn update(conn: &mut DbConnection, document: &Located, input: &HalfYearReturnInput) -> Result<(), Error> {
+    let id = document.id();
+    let row = find_row(conn, id)?;
+    let allocation = allocations::find(conn, row.allocation_id)?.ok_or(Error::NotFound("half-year return"))?;
+    let lines = plans::cited_by(conn, document)?;
+    let mut v = check(conn, input, &allocation, lines.as_deref(), id)?;
+    documents::check_unchanged(&mut v, "allocation_id", input.allocation_id, row.allocation_id);
+    documents::check_unchanged(&mut v, "half", input.half, row.half);
+    v.finish()?;
+    diesel::update(half_year_returns::table.find(id))
+        .set((
+            half_year_returns::half_year_end.eq(input.half_year_end),
+            half_year_returns::amount_claimed_pence.eq(input.amount_claimed),
+            half_year_returns::invoice_reference.eq(input.invoice_reference.trim()),
+        ))
+        .execute(conn)?;
+    write_projects(conn, id, input, lines.as_deref().unwrap_or_default())
+}
+
+/// Replaces the projects wholesale: nothing outside the return refers to them.
+fn write_projects(
+    conn: &mut DbConnection,
+    return_id: i64,
+    input: &HalfYearReturnInput,
+    lines: &[LineRef],
+) -> Result<(), Error> {
+    let old: Vec<i64> = half_year_projects::table
+        .filter(half_year_projects::half_year_return_id.eq(return_id))
+        .select(half_year_projects::id)
+        .load(conn)?;
+    diesel::delete(
+        half_year_expenditure_items::table.filter(half_year_expenditure_items::half_year_project_id.eq_any(&old)),
+    )
+    .execute(conn)?;
+    diesel::delete(
+        half_year_indicator_actuals::table.filter(half_year_indicator_actuals::half_year_project_id.eq_any(&old)),
+    )
+    .execute(conn)?;
+    diesel::delete(half_year_projects::table.filter(half_year_projects::id.eq_any(&old))).execute(conn)?;
+    for (position, project) in (0..).zip(&input.projects) {
+        let line = lines
+            .iter()
+            .find(|l| l.number == project.plan_line)
+            .ok_or_else(|| Error::internal("plan line checked above"))?;
+        let project_id: i64 = diesel::insert_into(half_year_projects::table)
+            .values((
+                half_year_projects::half_year_return_id.eq(return_id),
+                half_year_projects::position.eq(position),
+                half_year_projects::plan_line_id.eq(line.id),
+                half_year_projects::provider.eq(project.provider.trim()),
+                half_year_projects::provider_status.eq(project.provider_status),
+                half_year_projects::commissioning_body.eq(project.commissioning_body.trim()),
+                half_year_projects::total_service_funding_pence.eq(project.total_service_funding),
+                half_year_projects::intended_outcomes.eq(project.intended_outcomes.trim()),
+                half_year_projects::how_measured.eq(project.how_measured.trim()),
+                half_year_projects::extent_achieved.eq(project.extent_achieved.trim()),
+                half_year_projects::actions.eq(project.actions.trim()),
+                half_year_projects::rag.eq(project.rag),
+            ))
+            .returning(half_year_projects::id)
+            .get_result(conn)?;
+        for (position, item) in (0..).zip(&project.expenditure) {
+            diesel::insert_into(half_year_expenditure_items::table)
+                .values((
+                    half_year_expenditure_items::half_year_project_id.eq(project_id),
+                    half_year_expenditure_items::position.eq(position),
+                    half_year_expenditure_items::description.eq(item.description.trim()),
+                    half_year_expenditure_items::amount_pence.eq(item.amount),
+                ))
+                .execute(conn)?;
+        }
+        for actual in &project.indicator_actuals {
+            let indicator = line
+                .indicators
+                .iter()
+                .find(|i| i.number == actual.indicator)
+                .ok_or_else(|| Error::internal("indicator checked above"))?;
+            diesel::insert_into(half_year_indicator_actuals::table)
+                .values((
+                    half_year_indicator_actuals::half_year_project_id.eq(project_id),
+                    half_year_indicator_actuals::plan_line_indicator_id.eq(indicator.id),
+                    half_year_indicator_actuals::actual.eq(actual.actual.to_string()),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
