@@ -112,6 +112,11 @@ pub struct Settings {
     #[arg(long, env = "CSPFUND_TRUST_PROXY", default_value_t = false, global = true)]
     pub trust_proxy: bool,
 
+    /// Start the service's clock at this instant (RFC 3339), for a demonstration or training:
+    /// deadlines and timestamps then run on from it. Default: the system clock.
+    #[arg(long, env = "CSPFUND_CLOCK", global = true)]
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
+
     /// E-mail of an admin to create at start-up when no admin exists yet.
     #[arg(long, env = "CSPFUND_ADMIN_EMAIL", global = true)]
     pub admin_email: Option<String>,
@@ -162,6 +167,7 @@ pub struct Config {
     pub login_max_failures_per_address: u32,
     pub login_lockout: Duration,
     pub trust_proxy: bool,
+    pub clock: Option<chrono::NaiveDateTime>,
     pub bootstrap_admin: Option<BootstrapAdmin>,
 }
 
@@ -323,6 +329,7 @@ impl Settings {
             login_max_failures_per_address: self.login_max_failures_per_address,
             login_lockout,
             trust_proxy: self.trust_proxy,
+            clock: self.clock.map(|at| at.naive_utc()),
             bootstrap_admin,
         })
     }

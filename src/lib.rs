@@ -12,6 +12,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod canonical;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;

@@ -7,6 +7,7 @@ diesel::table! {
         name -> Text,
         area -> Text,
         lead_authority -> Text,
+        org_id -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -82,7 +83,8 @@ diesel::table! {
         starts_on -> Date,
         ends_on -> Date,
         plan_due -> Date,
-        half_year_return_due -> Date,
+        first_half_return_due -> Date,
+        second_half_return_due -> Date,
         final_report_due -> Date,
         priority_set_id -> BigInt,
         created_at -> Timestamp,
@@ -179,6 +181,7 @@ diesel::table! {
         claim_approved_pence -> Nullable<BigInt>,
         claim_approved_on -> Nullable<Date>,
         review_comment -> Text,
+        claim_approval_reason -> Text,
     }
 }
 
@@ -233,6 +236,7 @@ diesel::table! {
         unspent_decided_pence -> Nullable<BigInt>,
         carried_forward_to -> Nullable<BigInt>,
         review_comment -> Text,
+        offset_against -> Nullable<BigInt>,
     }
 }
 
@@ -275,6 +279,37 @@ diesel::table! {
         sha256 -> Text,
         uploaded_by -> Text,
         uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    final_report_indicator_actuals (id) {
+        id -> BigInt,
+        final_report_line_id -> BigInt,
+        plan_line_indicator_id -> BigInt,
+        actual -> Text,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> BigInt,
+        half_year_return_id -> BigInt,
+        amount_pence -> BigInt,
+        paid_on -> Date,
+        remittance_reference -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    grant_publishing (id) {
+        id -> BigInt,
+        funder_name -> Text,
+        funder_org_id -> Text,
+        grant_id_prefix -> Text,
+        updated_at -> Timestamp,
     }
 }
 
@@ -385,6 +420,9 @@ diesel::joinable!(virements -> final_reports (final_report_id));
 diesel::joinable!(attachments -> partnerships (partnership_id));
 diesel::joinable!(attachments -> plan_lines (plan_line_id));
 diesel::joinable!(plan_amendments -> plans (plan_id));
+diesel::joinable!(final_report_indicator_actuals -> final_report_lines (final_report_line_id));
+diesel::joinable!(final_report_indicator_actuals -> plan_line_indicators (plan_line_indicator_id));
+diesel::joinable!(payments -> half_year_returns (half_year_return_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     partnerships,
@@ -407,6 +445,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     final_reports,
     final_report_lines,
     virements,
+    final_report_indicator_actuals,
+    payments,
+    grant_publishing,
     attachments,
     signatures,
     document_versions,

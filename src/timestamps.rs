@@ -1,11 +1,15 @@
 //! Timestamps: stored as UTC `TIMESTAMP` (no zone) on both backends, shown as RFC 3339 UTC.
 
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
-/// Now, to the microsecond: the precision both databases keep, so a value read back equals the
-/// value written.
+/// Now, by the service's clock.
 pub fn now() -> NaiveDateTime {
-    Utc::now().naive_utc().trunc_subsecs(6)
+    crate::clock::now()
+}
+
+/// Today (UTC), by the service's clock.
+pub fn today() -> NaiveDate {
+    now().date()
 }
 
 pub fn utc(stored: NaiveDateTime) -> DateTime<Utc> {

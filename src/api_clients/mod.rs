@@ -57,7 +57,7 @@ pub struct ApiClientWithSecret {
 #[schema(example = json!({"name": "Plymouth CC grants system", "role": "csp_manager", "partnership_id": 1}))]
 pub struct NewApiClient {
     pub name: String,
-    /// csp_manager or treasurer (with partnership_id), or opcc_reviewer (without).
+    /// csp_manager or treasurer (with partnership_id), or opcc_reviewer or opcc_finance (without).
     pub role: Role,
     pub partnership_id: Option<i64>,
 }
@@ -128,7 +128,7 @@ pub fn validate_new(new: &NewApiClient) -> Result<(), Error> {
         new.role != Role::Admin,
         "role",
         "not_allowed",
-        "API clients cannot be admins; use csp_manager, treasurer or opcc_reviewer",
+        "API clients cannot be admins; use csp_manager, treasurer, opcc_reviewer or opcc_finance",
     );
     match (new.role.is_partnership_role(), new.partnership_id) {
         (true, None) => violations.add(

@@ -23,6 +23,9 @@ crate::stored_enum! {
         Admin => "admin",
         /// OPCC commissioning staff: reads every partnership, reviews and approves.
         OpccReviewer => "opcc_reviewer",
+        /// OPCC finance: reads every partnership; records payments of approved claims, and
+        /// nothing else.
+        OpccFinance => "opcc_finance",
         /// A partnership's manager: drafts, edits, signs and submits its documents.
         CspManager => "csp_manager",
         /// A partnership's Treasurer / S151 officer: reads, and countersigns returns.

@@ -3,6 +3,7 @@
 //! Query code is written once against [`DbConnection`]; the few places where the dialects differ
 //! (connection set-up, migrations, how a write transaction begins) match on the variant here.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -10,6 +11,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use crate::clock::Clock;
 use crate::error::Error;
 
 /// The schema, one migration set per database; a test holds them to the same tables.
@@ -122,6 +124,7 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for NoCustomization 
 pub struct Database {
     pool: Pool<Connector>,
     backend: Backend,
+    clock: Arc<Clock>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,11 +157,20 @@ impl Database {
             .connection_timeout(Duration::from_secs(10))
             .connection_customizer(Box::new(NoCustomization))
             .build(connector)?;
-        Ok(Database { pool, backend })
+        Ok(Database {
+            pool,
+            backend,
+            clock: Arc::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The clock the work run through this pool reads.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Runs blocking database work on actix's blocking thread pool, never on the event loop.
@@ -168,9 +180,12 @@ impl Database {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let clock = self.clock.clone();
         actix_web::web::block(move || {
-            let mut conn = pool.get()?;
-            work(&mut conn)
+            clock.within(|| {
+                let mut conn = pool.get()?;
+                work(&mut conn)
+            })
         })
         .await
         .map_err(|e| Error::Internal(format!("blocking task failed: {e}")))?

@@ -126,15 +126,16 @@ fn load_people(conn: &mut DbConnection, password: &str, outcome: &mut Outcome) -
         add_login(conn, login, None, password, outcome)?;
     }
     let admin = acting_as(conn, "admin@opcc.example")?;
-    for (name, area, lead) in [
-        (PLYMOUTH, "Plymouth", "Plymouth City Council"),
-        (TORBAY, "Torbay", "Torbay Council"),
+    for (name, area, lead, org_id) in [
+        (PLYMOUTH, "Plymouth", "Plymouth City Council", "GB-LAE-PLY"),
+        (TORBAY, "Torbay", "Torbay Council", "GB-LAE-TOB"),
     ] {
         if partnership_id(conn, name)?.is_none() {
             let new = NewPartnership {
                 name: name.into(),
                 area: area.into(),
                 lead_authority: lead.into(),
+                org_id: Some(org_id.into()),
             };
             partnerships::create(conn, &admin, new)?;
             outcome.note(format!("partnership {name}"));
@@ -209,15 +210,16 @@ fn load_reference_data(conn: &mut DbConnection, outcome: &mut Outcome) -> Result
             priority_sets::create(conn, &admin, &input)?.id
         }
     };
-    for (label, plan_due, half_due, final_due) in [
-        ("2017-18", "2017-05-31", "2017-11-03", "2018-06-29"),
-        ("2021-22", "2021-05-28", "2021-11-05", "2022-06-30"),
+    for (label, plan_due, first_half_due, second_half_due, final_due) in [
+        ("2017-18", "2017-05-31", "2017-11-03", "2018-05-04", "2018-06-29"),
+        ("2021-22", "2021-05-28", "2021-11-05", "2022-05-06", "2022-06-30"),
     ] {
         if fund_years::find_by_label(conn, label)?.is_none() {
             let new = NewFundYear {
                 label: label.into(),
                 plan_due: date(plan_due)?,
-                half_year_return_due: date(half_due)?,
+                first_half_return_due: date(first_half_due)?,
+                second_half_return_due: date(second_half_due)?,
                 final_report_due: date(final_due)?,
                 priority_set_id: set_id,
                 amendment_threshold: Some(Money::pounds(5_000)),

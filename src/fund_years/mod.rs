@@ -23,8 +23,8 @@ const FINAL_REPORT_GRACE_DAYS: i64 = 183;
 #[derive(Queryable, Selectable, Serialize, ToSchema, Debug, Clone)]
 #[diesel(table_name = fund_years, check_for_backend(crate::db::MultiBackend))]
 #[schema(example = json!({"id": 2, "label": "2021-22", "starts_on": "2021-04-01", "ends_on": "2022-03-31",
-    "plan_due": "2021-05-28", "half_year_return_due": "2021-11-05", "final_report_due": "2022-06-30",
-    "priority_set_id": 1, "created_at": "2026-11-22T09:00:00Z", "updated_at": "2026-11-22T09:00:00Z",
+    "plan_due": "2021-05-28", "first_half_return_due": "2021-11-05", "second_half_return_due": "2022-05-06",
+    "final_report_due": "2022-06-30", "priority_set_id": 1, "created_at": "2026-11-22T09:00:00Z", "updated_at": "2026-11-22T09:00:00Z",
     "amendment_threshold": "5000.00", "amendment_threshold_percent": 10}))]
 pub struct FundYear {
     pub id: i64,
@@ -36,8 +36,10 @@ pub struct FundYear {
     pub ends_on: NaiveDate,
     /// Spending Intentions Plans are due.
     pub plan_due: NaiveDate,
-    /// Half-year returns are due (e.g. Friday 3 November).
-    pub half_year_return_due: NaiveDate,
+    /// First-half returns (April to September) are due (e.g. Friday 3 November).
+    pub first_half_return_due: NaiveDate,
+    /// Second-half returns (October to March) are due, at most six months after the year ends.
+    pub second_half_return_due: NaiveDate,
     /// Final evaluation reports are due (up to six months after the year ends).
     pub final_report_due: NaiveDate,
     /// The Police & Crime Plan priorities plan lines cite this year.
@@ -58,13 +60,14 @@ pub struct FundYear {
 
 #[derive(Deserialize, ToSchema, Debug, Clone)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"label": "2021-22", "plan_due": "2021-05-28", "half_year_return_due": "2021-11-05",
-    "final_report_due": "2022-06-30", "priority_set_id": 1}))]
+#[schema(example = json!({"label": "2021-22", "plan_due": "2021-05-28", "first_half_return_due": "2021-11-05",
+    "second_half_return_due": "2022-05-06", "final_report_due": "2022-06-30", "priority_set_id": 1}))]
 pub struct NewFundYear {
     /// "YYYY-YY": the year starting 1 April YYYY.
     pub label: String,
     pub plan_due: NaiveDate,
-    pub half_year_return_due: NaiveDate,
+    pub first_half_return_due: NaiveDate,
+    pub second_half_return_due: NaiveDate,
     pub final_report_due: NaiveDate,
     pub priority_set_id: i64,
     /// Plan amendments moving at most this much per line take effect without review.
@@ -78,7 +81,8 @@ pub struct NewFundYear {
 #[serde(deny_unknown_fields)]
 pub struct FundYearChanges {
     pub plan_due: Option<NaiveDate>,
-    pub half_year_return_due: Option<NaiveDate>,
+    pub first_half_return_due: Option<NaiveDate>,
+    pub second_half_return_due: Option<NaiveDate>,
     pub final_report_due: Option<NaiveDate>,
     /// Cannot change once a plan of the year exists (its lines cite the current set).
     pub priority_set_id: Option<i64>,
@@ -118,45 +122,54 @@ pub fn period_of(label: &str) -> Option<(NaiveDate, NaiveDate)> {
     ))
 }
 
-/// The deadline rules: plan and half-year return due within the year, in that order; the final
-/// report due after the half-year return and at most six months after the year ends.
-fn check_deadlines(
-    v: &mut Violations,
-    starts_on: NaiveDate,
-    ends_on: NaiveDate,
-    plan: NaiveDate,
-    half: NaiveDate,
-    last: NaiveDate,
-) {
+/// A fund year's due dates, one per document.
+#[derive(Debug, Clone, Copy)]
+pub struct DueDates {
+    pub plan: NaiveDate,
+    pub first_half: NaiveDate,
+    pub second_half: NaiveDate,
+    pub final_report: NaiveDate,
+}
+
+/// The deadline rules: the plan and the first half's return due within the year, in that order;
+/// the second half's return after the first, and the final report no earlier than it, at most
+/// six months after the year ends.
+fn check_deadlines(v: &mut Violations, starts_on: NaiveDate, ends_on: NaiveDate, due: DueDates) {
     let within = |d: NaiveDate| (starts_on..=ends_on).contains(&d);
     let year = format!("{starts_on} to {ends_on}");
     v.check(
-        within(plan),
+        within(due.plan),
         "plan_due",
         "within_fund_year",
         format!("must fall within the fund year ({year})"),
     );
     v.check(
-        within(half),
-        "half_year_return_due",
+        within(due.first_half),
+        "first_half_return_due",
         "within_fund_year",
         format!("must fall within the fund year ({year})"),
     );
     v.check(
-        half > plan,
-        "half_year_return_due",
+        due.first_half > due.plan,
+        "first_half_return_due",
         "after_plan_due",
         "must be after plan_due",
     );
     v.check(
-        last > half,
+        due.second_half > due.first_half,
+        "second_half_return_due",
+        "after_first_half_return_due",
+        "must be after first_half_return_due",
+    );
+    v.check(
+        due.final_report >= due.second_half,
         "final_report_due",
-        "after_half_year_return_due",
-        "must be after half_year_return_due",
+        "not_before_second_half_return_due",
+        "must be on or after second_half_return_due",
     );
     let latest = ends_on + chrono::TimeDelta::days(FINAL_REPORT_GRACE_DAYS);
     v.check(
-        last <= latest,
+        due.final_report <= latest,
         "final_report_due",
         "within_grace_period",
         format!("must be no later than {latest}"),
@@ -208,9 +221,12 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: &NewFundYear) -> Re
             &mut v,
             starts_on,
             ends_on,
-            new.plan_due,
-            new.half_year_return_due,
-            new.final_report_due,
+            DueDates {
+                plan: new.plan_due,
+                first_half: new.first_half_return_due,
+                second_half: new.second_half_return_due,
+                final_report: new.final_report_due,
+            },
         );
     }
     v.finish()?;
@@ -242,7 +258,8 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: &NewFundYear) -> Re
                 fund_years::starts_on.eq(starts_on),
                 fund_years::ends_on.eq(ends_on),
                 fund_years::plan_due.eq(new.plan_due),
-                fund_years::half_year_return_due.eq(new.half_year_return_due),
+                fund_years::first_half_return_due.eq(new.first_half_return_due),
+                fund_years::second_half_return_due.eq(new.second_half_return_due),
                 fund_years::final_report_due.eq(new.final_report_due),
                 fund_years::priority_set_id.eq(new.priority_set_id),
                 fund_years::created_at.eq(now),
@@ -269,11 +286,14 @@ pub fn update(conn: &mut DbConnection, caller: &Caller, id: i64, changes: &FundY
     caller.require_admin()?;
     write_transaction(conn, |conn| {
         let current = get(conn, id)?;
-        let plan_due = changes.plan_due.unwrap_or(current.plan_due);
-        let half = changes.half_year_return_due.unwrap_or(current.half_year_return_due);
-        let last = changes.final_report_due.unwrap_or(current.final_report_due);
+        let due = DueDates {
+            plan: changes.plan_due.unwrap_or(current.plan_due),
+            first_half: changes.first_half_return_due.unwrap_or(current.first_half_return_due),
+            second_half: changes.second_half_return_due.unwrap_or(current.second_half_return_due),
+            final_report: changes.final_report_due.unwrap_or(current.final_report_due),
+        };
         let mut v = Violations::new();
-        check_deadlines(&mut v, current.starts_on, current.ends_on, plan_due, half, last);
+        check_deadlines(&mut v, current.starts_on, current.ends_on, due);
         let threshold = changes.amendment_threshold.unwrap_or(current.amendment_threshold);
         let threshold_percent = changes
             .amendment_threshold_percent
@@ -301,9 +321,10 @@ pub fn update(conn: &mut DbConnection, caller: &Caller, id: i64, changes: &FundY
         v.finish()?;
         let updated: FundYear = diesel::update(fund_years::table.find(id))
             .set((
-                fund_years::plan_due.eq(plan_due),
-                fund_years::half_year_return_due.eq(half),
-                fund_years::final_report_due.eq(last),
+                fund_years::plan_due.eq(due.plan),
+                fund_years::first_half_return_due.eq(due.first_half),
+                fund_years::second_half_return_due.eq(due.second_half),
+                fund_years::final_report_due.eq(due.final_report),
                 fund_years::priority_set_id.eq(changes.priority_set_id.unwrap_or(current.priority_set_id)),
                 fund_years::updated_at.eq(timestamps::now()),
                 fund_years::amendment_threshold_pence.eq(threshold),
@@ -336,10 +357,26 @@ mod tests {
     fn deadlines_fall_in_order_within_the_year() {
         let (start, end) = (d("2017-04-01"), d("2018-03-31"));
         let mut ok = Violations::new();
-        check_deadlines(&mut ok, start, end, d("2017-05-31"), d("2017-11-03"), d("2018-06-29"));
+        let due = |plan, first_half, second_half, final_report| DueDates {
+            plan: d(plan),
+            first_half: d(first_half),
+            second_half: d(second_half),
+            final_report: d(final_report),
+        };
+        check_deadlines(
+            &mut ok,
+            start,
+            end,
+            due("2017-05-31", "2017-11-03", "2018-05-04", "2018-06-29"),
+        );
         assert!(ok.is_empty());
         let mut bad = Violations::new();
-        check_deadlines(&mut bad, start, end, d("2017-03-01"), d("2017-02-01"), d("2019-01-01"));
+        check_deadlines(
+            &mut bad,
+            start,
+            end,
+            due("2017-03-01", "2017-02-01", "2017-01-01", "2019-01-01"),
+        );
         let rules: Vec<String> = match bad.finish() {
             Err(Error::Invalid(errors)) => errors.into_iter().map(|e| format!("{}:{}", e.field, e.rule)).collect(),
             _ => Vec::new(),
@@ -348,8 +385,9 @@ mod tests {
             rules,
             [
                 "plan_due:within_fund_year",
-                "half_year_return_due:within_fund_year",
-                "half_year_return_due:after_plan_due",
+                "first_half_return_due:within_fund_year",
+                "first_half_return_due:after_plan_due",
+                "second_half_return_due:after_first_half_return_due",
                 "final_report_due:within_grace_period"
             ]
         );

@@ -61,6 +61,8 @@ crate::stored_enum! {
         PasswordReset => "password-reset",
         PasswordChanged => "password-changed",
         SecretRotated => "secret-rotated",
+        /// A payment of an approved claim.
+        PaymentRecorded => "payment-recorded",
     }
 }
 

@@ -68,6 +68,9 @@ impl AppState {
     /// prepares keys and the API document.
     pub fn start(config: Config) -> Result<web::Data<AppState>, StartupError> {
         let db = Database::open(&config.database_url, config.db_pool_size)?;
+        if let Some(at) = config.clock {
+            db.clock().set(at);
+        }
         if let Some(admin) = &config.bootstrap_admin {
             let mut conn = db.connection()?;
             bootstrap::ensure_admin(&mut conn, admin)?;

@@ -21,13 +21,16 @@ const MAX_TEXT: usize = 200;
 #[derive(Queryable, Selectable, Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = partnerships, check_for_backend(crate::db::MultiBackend))]
 #[schema(example = json!({"id": 1, "name": "Safer Plymouth", "area": "Plymouth",
-    "lead_authority": "Plymouth City Council", "created_at": "2026-11-22T09:00:00Z",
+    "lead_authority": "Plymouth City Council", "org_id": "GB-LAE-PLY", "created_at": "2026-11-22T09:00:00Z",
     "updated_at": "2026-11-22T09:00:00Z"}))]
 pub struct Partnership {
     pub id: i64,
     pub name: String,
     pub area: String,
     pub lead_authority: String,
+    /// The lead authority's organisation identifier (org-id.guide), e.g. "GB-LAE-PLY": the
+    /// recipient of the OPCC's grants in 360Giving data.
+    pub org_id: Option<String>,
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: NaiveDateTime,
@@ -39,7 +42,7 @@ pub struct Partnership {
 #[derive(Deserialize, ToSchema, Debug, Clone)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Safer Plymouth", "area": "Plymouth",
-    "lead_authority": "Plymouth City Council"}))]
+    "lead_authority": "Plymouth City Council", "org_id": "GB-LAE-PLY"}))]
 pub struct NewPartnership {
     /// Unique name, e.g. "Safer Plymouth".
     pub name: String,
@@ -47,6 +50,9 @@ pub struct NewPartnership {
     pub area: String,
     /// The council that leads it.
     pub lead_authority: String,
+    /// The lead authority's organisation identifier, e.g. "GB-LAE-PLY".
+    #[serde(default)]
+    pub org_id: Option<String>,
 }
 
 /// Fields to change; absent fields keep their value.
@@ -56,6 +62,34 @@ pub struct PartnershipChanges {
     pub name: Option<String>,
     pub area: Option<String>,
     pub lead_authority: Option<String>,
+    #[serde(default, deserialize_with = "crate::patch::present")]
+    #[schema(value_type = Option<String>)]
+    pub org_id: Option<Option<String>>,
+}
+
+/// An organisation identifier as org-id.guide writes them: a list code such as "GB-LAE" (country,
+/// register) and the identifier in that list.
+fn check_org_id(v: &mut Violations, org_id: Option<&str>) {
+    if let Some(org_id) = org_id {
+        let mut parts = org_id.splitn(3, '-');
+        let country = parts.next().unwrap_or("");
+        let register = parts.next().unwrap_or("");
+        let identifier = parts.next().unwrap_or("");
+        let well_formed = country.len() == 2
+            && country.bytes().all(|b| b.is_ascii_uppercase())
+            && (2..=8).contains(&register.len())
+            && register.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            && (1..=80).contains(&identifier.len())
+            && identifier
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
+        v.check(
+            well_formed,
+            "org_id",
+            "org_id",
+            "must be an organisation identifier like \"GB-LAE-PLY\" (list code, then the identifier)",
+        );
+    }
 }
 
 fn record(partnership: &Partnership) -> history::Record<'static> {
@@ -117,6 +151,7 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: NewPartnership) -> 
     violations.text("name", &new.name, MAX_TEXT);
     violations.text("area", &new.area, MAX_TEXT);
     violations.text("lead_authority", &new.lead_authority, MAX_TEXT);
+    check_org_id(&mut violations, new.org_id.as_deref());
     violations.finish()?;
     write_transaction(conn, |conn| {
         let name = new.name.trim();
@@ -127,6 +162,7 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: NewPartnership) -> 
                 partnerships::name.eq(name),
                 partnerships::area.eq(new.area.trim()),
                 partnerships::lead_authority.eq(new.lead_authority.trim()),
+                partnerships::org_id.eq(&new.org_id),
                 partnerships::created_at.eq(now),
                 partnerships::updated_at.eq(now),
             ))
@@ -154,6 +190,9 @@ pub fn update(
             violations.text(field, value, MAX_TEXT);
         }
     }
+    if let Some(org_id) = &changes.org_id {
+        check_org_id(&mut violations, org_id.as_deref());
+    }
     violations.finish()?;
     write_transaction(conn, |conn| {
         let current = get(conn, caller, id)?;
@@ -167,6 +206,7 @@ pub fn update(
                 partnerships::name.eq(trimmed(&changes.name, &current.name)),
                 partnerships::area.eq(trimmed(&changes.area, &current.area)),
                 partnerships::lead_authority.eq(trimmed(&changes.lead_authority, &current.lead_authority)),
+                partnerships::org_id.eq(changes.org_id.clone().unwrap_or_else(|| current.org_id.clone())),
                 partnerships::updated_at.eq(timestamps::now()),
             ))
             .returning(partnerships::all_columns)

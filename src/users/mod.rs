@@ -55,7 +55,7 @@ pub struct NewUser {
     pub display_name: String,
     pub job_title: String,
     pub role: Role,
-    /// Required for csp_manager and treasurer, absent for admin and opcc_reviewer.
+    /// Required for csp_manager and treasurer, absent for admin, opcc_reviewer and opcc_finance.
     pub partnership_id: Option<i64>,
     /// Initial password, at least 12 characters.
     #[schema(format = Password)]

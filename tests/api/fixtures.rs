@@ -54,18 +54,21 @@ pub async fn cycle_with(options: Options) -> Cycle {
         .await
         .expect(201)
         .id();
-    let year = |label: &str, plan: &str, half: &str, last: &str| json!({"label": label, "plan_due": plan, "half_year_return_due": half, "final_report_due": last, "priority_set_id": set});
+    let year = |label: &str, plan: &str, first_half: &str, second_half: &str, last: &str| {
+        json!({"label": label, "plan_due": plan, "first_half_return_due": first_half,
+               "second_half_return_due": second_half, "final_report_due": last, "priority_set_id": set})
+    };
     let year_2017 = app
         .post("/api/v1/fund-years")
         .token(&admin)
-        .json(&year("2017-18", "2017-05-31", "2017-11-03", "2018-06-29"))
+        .json(&year("2017-18", "2017-05-31", "2017-11-03", "2018-05-04", "2018-06-29"))
         .await
         .expect(201)
         .id();
     let year_2021 = app
         .post("/api/v1/fund-years")
         .token(&admin)
-        .json(&year("2021-22", "2021-05-28", "2021-11-05", "2022-06-30"))
+        .json(&year("2021-22", "2021-05-28", "2021-11-05", "2022-05-06", "2022-06-30"))
         .await
         .expect(201)
         .id();

@@ -26,11 +26,16 @@ async fn fund_years_are_april_to_march_with_deadlines_in_order() {
         ),
         (Some("2017-18"), Some("2017-04-01"), Some("2018-03-31"))
     );
-    assert_eq!(first["half_year_return_due"], "2017-11-03");
+    assert_eq!(first["first_half_return_due"], "2017-11-03");
+    assert_eq!(first["second_half_return_due"], "2018-05-04");
 
     let set = years["items"][0]["priority_set_id"].clone();
     let open = || c.app.post("/api/v1/fund-years").token(admin);
-    let year = |label: &str, plan: &str, half: &str, last: &str| json!({"label": label, "plan_due": plan, "half_year_return_due": half, "final_report_due": last, "priority_set_id": set});
+    // The second half's return falls due with the final report unless a case says otherwise.
+    let year = |label: &str, plan: &str, half: &str, last: &str| {
+        json!({"label": label, "plan_due": plan, "first_half_return_due": half, "second_half_return_due": last,
+               "final_report_due": last, "priority_set_id": set})
+    };
     let cases: Vec<(Value, Vec<&str>)> = vec![
         (
             year("2019-21", "2019-05-01", "2019-11-01", "2020-06-01"),
@@ -42,7 +47,7 @@ async fn fund_years_are_april_to_march_with_deadlines_in_order() {
         ),
         (
             year("2019-20", "2019-05-01", "2020-04-02", "2020-06-01"),
-            vec!["half_year_return_due:within_fund_year"],
+            vec!["first_half_return_due:within_fund_year"],
         ),
         (
             year("2019-20", "2019-05-01", "2019-11-01", "2021-01-01"),
@@ -50,11 +55,21 @@ async fn fund_years_are_april_to_march_with_deadlines_in_order() {
         ),
         (
             year("2019-20", "2019-12-01", "2019-11-01", "2020-06-01"),
-            vec!["half_year_return_due:after_plan_due"],
+            vec!["first_half_return_due:after_plan_due"],
         ),
         (
-            json!({"label": "2019-20", "plan_due": "2019-05-01", "half_year_return_due": "2019-11-01",
-                "final_report_due": "2020-06-01", "priority_set_id": 999}),
+            json!({"label": "2019-20", "plan_due": "2019-05-01", "first_half_return_due": "2019-11-01",
+                "second_half_return_due": "2019-10-01", "final_report_due": "2020-06-01", "priority_set_id": set}),
+            vec!["second_half_return_due:after_first_half_return_due"],
+        ),
+        (
+            json!({"label": "2019-20", "plan_due": "2019-05-01", "first_half_return_due": "2019-11-01",
+                "second_half_return_due": "2020-06-02", "final_report_due": "2020-06-01", "priority_set_id": set}),
+            vec!["final_report_due:not_before_second_half_return_due"],
+        ),
+        (
+            json!({"label": "2019-20", "plan_due": "2019-05-01", "first_half_return_due": "2019-11-01",
+                "second_half_return_due": "2020-05-01", "final_report_due": "2020-06-01", "priority_set_id": 999}),
             vec!["priority_set_id:exists"],
         ),
     ];

@@ -495,7 +495,8 @@ async fn the_2017_18_final_report_is_accepted_and_an_unspent_balance_carried_for
         .post("/api/v1/fund-years")
         .token(admin)
         .json(
-            &json!({"label": "2018-19", "plan_due": "2018-05-31", "half_year_return_due": "2018-11-02",
+            &json!({"label": "2018-19", "plan_due": "2018-05-31", "first_half_return_due": "2018-11-02",
+                      "second_half_return_due": "2019-05-03",
                       "final_report_due": "2019-06-28", "priority_set_id": set}),
         )
         .await

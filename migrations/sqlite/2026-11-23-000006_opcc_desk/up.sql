@@ -1,0 +1,97 @@
+-- The OPCC's desk: a due date for each half's return, the finance role and its payments, claims
+-- approved in part, unspent money offset against the next year, year-end indicator actuals, and
+-- the identifiers 360Giving publishing needs.
+ALTER TABLE fund_years RENAME COLUMN half_year_return_due TO first_half_return_due;
+ALTER TABLE fund_years ADD COLUMN second_half_return_due DATE NOT NULL DEFAULT '1970-01-01';
+UPDATE fund_years SET second_half_return_due = final_report_due;
+
+ALTER TABLE half_year_returns ADD COLUMN claim_approval_reason TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE payments (
+    id INTEGER PRIMARY KEY,
+    half_year_return_id BIGINT NOT NULL REFERENCES half_year_returns (id),
+    amount_pence BIGINT NOT NULL CHECK (amount_pence > 0),
+    paid_on DATE NOT NULL,
+    remittance_reference TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    recorded_at TIMESTAMP NOT NULL
+);
+CREATE INDEX payments_half_year_return_id ON payments (half_year_return_id);
+
+ALTER TABLE final_reports ADD COLUMN offset_against BIGINT REFERENCES allocations (id);
+
+CREATE TABLE final_report_indicator_actuals (
+    id INTEGER PRIMARY KEY,
+    final_report_line_id BIGINT NOT NULL REFERENCES final_report_lines (id),
+    plan_line_indicator_id BIGINT NOT NULL REFERENCES plan_line_indicators (id),
+    actual TEXT NOT NULL,
+    CONSTRAINT final_report_indicator_actuals_key UNIQUE (final_report_line_id, plan_line_indicator_id)
+);
+CREATE INDEX final_report_indicator_actuals_indicator ON final_report_indicator_actuals (plan_line_indicator_id);
+
+ALTER TABLE partnerships ADD COLUMN org_id TEXT;
+
+CREATE TABLE grant_publishing (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    funder_name TEXT NOT NULL,
+    funder_org_id TEXT NOT NULL,
+    grant_id_prefix TEXT NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+
+-- SQLite cannot alter a CHECK: rebuild the two tables under their own names, so the tables that
+-- refer to them are untouched; references are checked at commit (defer_foreign_keys), when every
+-- row is back.
+PRAGMA defer_foreign_keys = ON;
+CREATE TABLE users_before AS SELECT * FROM users;
+DROP TABLE users;
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    job_title TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'opcc_reviewer', 'opcc_finance', 'csp_manager', 'treasurer')),
+    partnership_id BIGINT REFERENCES partnerships (id),
+    active BOOLEAN NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    CONSTRAINT users_email_key UNIQUE (email),
+    -- partnership roles belong to exactly one partnership; OPCC roles to none
+    CHECK ((role IN ('csp_manager', 'treasurer')) = (partnership_id IS NOT NULL))
+);
+CREATE INDEX users_partnership_id ON users (partnership_id);
+INSERT INTO users SELECT * FROM users_before;
+DROP TABLE users_before;
+CREATE TABLE api_clients_before AS SELECT * FROM api_clients;
+DROP TABLE api_clients;
+CREATE TABLE api_clients (
+    id INTEGER PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('opcc_reviewer', 'opcc_finance', 'csp_manager', 'treasurer')),
+    partnership_id BIGINT REFERENCES partnerships (id),
+    secret_hash TEXT NOT NULL,
+    active BOOLEAN NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    CONSTRAINT api_clients_client_id_key UNIQUE (client_id),
+    CHECK ((role IN ('csp_manager', 'treasurer')) = (partnership_id IS NOT NULL))
+);
+CREATE INDEX api_clients_partnership_id ON api_clients (partnership_id);
+INSERT INTO api_clients SELECT * FROM api_clients_before;
+DROP TABLE api_clients_before;
+
+DROP TRIGGER history_action_insert_check;
+CREATE TRIGGER history_action_insert_check BEFORE INSERT ON history
+    WHEN NEW.action IS NOT NULL AND NEW.action NOT IN ('created', 'edited', 'attachment-added', 'attachment-removed', 'submit', 'sign', 'countersign', 'withdraw', 'start-review', 'decisions', 'request-changes', 'approve', 'accept', 'revise', 'amendment-proposed', 'amendment-applied', 'amendment-declined', 'carry-forward-received', 'password-reset', 'password-changed', 'secret-rotated', 'payment-recorded')
+BEGIN
+    SELECT RAISE(ABORT, 'CHECK constraint failed: action');
+END;
+
+DROP TRIGGER history_actor_role_insert_check;
+CREATE TRIGGER history_actor_role_insert_check BEFORE INSERT ON history
+    WHEN NEW.actor_role IS NOT NULL AND NEW.actor_role NOT IN ('admin', 'opcc_reviewer', 'opcc_finance', 'csp_manager', 'treasurer')
+BEGIN
+    SELECT RAISE(ABORT, 'CHECK constraint failed: actor_role');
+END;
