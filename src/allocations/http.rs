@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{Allocation, AllocationChanges, AllocationFilter, NewAllocation};
+use super::{AllocationChanges, AllocationFilter, AllocationView, NewAllocation};
 use crate::auth::Caller;
 use crate::http::State;
 use crate::http::extract::{JsonBody, QueryParams};
@@ -20,7 +20,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 /// List allocations visible to you, by fund year and partnership.
 #[utoipa::path(tag = "reference-data", security(("bearer" = [])), params(PageParams, AllocationFilter),
-    responses((status = 200, description = "A page of allocations", body = Page<Allocation>)))]
+    responses((status = 200, description = "A page of allocations", body = Page<AllocationView>)))]
 #[get("/allocations")]
 pub async fn list_allocations(
     state: State,
@@ -32,14 +32,20 @@ pub async fn list_allocations(
     Ok(HttpResponse::Ok().json(
         state
             .db
-            .run(move |conn| super::list(conn, &caller, &filter, &page))
+            .run(move |conn| {
+                let page = super::list(conn, &caller, &filter, &page)?;
+                Ok(Page {
+                    items: super::with_deadlines(conn, page.items)?,
+                    next_cursor: page.next_cursor,
+                })
+            })
             .await?,
     ))
 }
 
 /// Set a partnership's allocation for a fund year (admin).
 #[utoipa::path(tag = "reference-data", security(("bearer" = [])), request_body = NewAllocation, responses(
-    (status = 201, description = "Created", body = Allocation),
+    (status = 201, description = "Created", body = AllocationView),
     (status = 403, description = "Only the admin sets allocations"),
 ))]
 #[post("/allocations")]
@@ -49,26 +55,43 @@ pub async fn create_allocation(
     body: JsonBody<NewAllocation>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner();
-    let created = state.db.run(move |conn| super::create(conn, &caller, &new)).await?;
+    let created = state
+        .db
+        .run(move |conn| {
+            let created = super::create(conn, &caller, &new)?;
+            super::with_deadline(conn, created)
+        })
+        .await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/allocations/{}", created.id)))
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/allocations/{}", created.allocation.id),
+        ))
         .json(created))
 }
 
 /// Read an allocation.
 #[utoipa::path(tag = "reference-data", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, description = "The allocation", body = Allocation)))]
+    responses((status = 200, description = "The allocation", body = AllocationView)))]
 #[get("/allocations/{id}")]
 pub async fn get_allocation(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    Ok(HttpResponse::Ok().json(state.db.run(move |conn| super::get(conn, &caller, id)).await?))
+    Ok(HttpResponse::Ok().json(
+        state
+            .db
+            .run(move |conn| {
+                let allocation = super::get(conn, &caller, id)?;
+                super::with_deadline(conn, allocation)
+            })
+            .await?,
+    ))
 }
 
 /// Change an allocation's grant or carry-forward (admin). It must still cover the plan lines
 /// and the claims made against it.
 #[utoipa::path(tag = "reference-data", security(("bearer" = [])), params(("id" = i64, Path)),
     request_body = AllocationChanges, responses(
-    (status = 200, description = "Updated", body = Allocation),
+    (status = 200, description = "Updated", body = AllocationView),
     (status = 403, description = "Only the admin sets allocations"),
 ))]
 #[patch("/allocations/{id}")]
@@ -82,7 +105,10 @@ pub async fn update_allocation(
     Ok(HttpResponse::Ok().json(
         state
             .db
-            .run(move |conn| super::update(conn, &caller, id, &changes))
+            .run(move |conn| {
+                let updated = super::update(conn, &caller, id, &changes)?;
+                super::with_deadline(conn, updated)
+            })
             .await?,
     ))
 }

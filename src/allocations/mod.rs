@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::db::{DbConnection, write_transaction};
+use crate::deadlines::{self, DueDocument};
 use crate::error::{Error, Violations};
 use crate::history::Action;
 use crate::money::Money;
@@ -57,6 +58,34 @@ pub struct Allocation {
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub updated_at: NaiveDateTime,
+}
+
+/// An allocation with the four documents it owes (plan, both halves' returns, final report),
+/// started or not, and how each stands against its due date.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct AllocationView {
+    #[serde(flatten)]
+    pub allocation: Allocation,
+    pub deadlines: Vec<DueDocument>,
+}
+
+/// Adds to each allocation what it owes.
+pub fn with_deadlines(conn: &mut DbConnection, allocations: Vec<Allocation>) -> Result<Vec<AllocationView>, Error> {
+    let mut owed = deadlines::of_allocations(conn, &allocations)?;
+    Ok(allocations
+        .into_iter()
+        .map(|allocation| AllocationView {
+            deadlines: owed.remove(&allocation.id).unwrap_or_default(),
+            allocation,
+        })
+        .collect())
+}
+
+/// One allocation with what it owes.
+pub fn with_deadline(conn: &mut DbConnection, allocation: Allocation) -> Result<AllocationView, Error> {
+    with_deadlines(conn, vec![allocation])?
+        .pop()
+        .ok_or_else(|| Error::internal("an allocation went missing"))
 }
 
 #[derive(Deserialize, ToSchema, Debug, Clone)]

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::deadlines::Deadline;
 use crate::money::Money;
 use crate::timestamps;
 use crate::workflow::{Status, Transition};
@@ -117,6 +118,7 @@ pub struct VirementInput {
         "treatment_notes": "",
         "unspent_treatment": null,
         "updated_at": "2026-11-22T09:00:00Z",
+        "deadline": {"due_on": "2022-06-30", "submitted_on": null, "state": "overdue", "overdue": true, "submitted_late": false, "days_late": 2000},
         "version": 1,
         "virements": [
             {
@@ -136,6 +138,8 @@ pub struct FinalReport {
     pub status: Status,
     /// Increases with every change; the ETag. Send it back in If-Match to change the report.
     pub version: i32,
+    /// The due date, and whether the document is overdue or came in late.
+    pub deadline: Deadline,
     /// What you may do to the report now, as POST /final-reports/{id}/<transition>.
     pub allowed_transitions: Vec<Transition>,
     pub lines: Vec<FinalLine>,
@@ -220,6 +224,8 @@ pub struct FinalReportSummary {
     pub partnership: String,
     pub status: Status,
     pub version: i32,
+    /// The due date, and whether the document is overdue or came in late.
+    pub deadline: Deadline,
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub updated_at: NaiveDateTime,

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::allocations::{self, Allocation};
 use crate::auth::{Caller, Role};
 use crate::db::DbConnection;
+use crate::deadlines::{self, Placed};
 use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
 use crate::error::{Error, Violations};
 use crate::money::Money;
@@ -138,6 +139,7 @@ fn assemble(
         fund_year: allocation.fund_year,
         partnership_id: allocation.partnership_id,
         partnership: allocation.partnership,
+        deadline: deadlines::of_document(conn, DocumentKind::FinalReport, placed(&row))?,
         status: row.status,
         version: row.version,
         allowed_transitions: Vec::new(),
@@ -306,11 +308,14 @@ fn list(
         query = query.filter(final_reports::status.eq(status));
     }
     let rows: Vec<(ReportRow, i64, String, String)> = query.load(conn)?;
-    Ok(Page::from_rows(
-        rows,
-        page,
-        |r| r.0.id,
-        |(row, partnership_id, partnership, fund_year)| FinalReportSummary {
+    let placed_rows: Vec<Placed> = rows.iter().map(|r| placed(&r.0)).collect();
+    let mut deadlines = deadlines::of_documents(conn, DocumentKind::FinalReport, &placed_rows)?;
+    let mut summaries = Vec::with_capacity(rows.len());
+    for (row, partnership_id, partnership, fund_year) in rows {
+        summaries.push(FinalReportSummary {
+            deadline: deadlines
+                .remove(&row.id)
+                .ok_or_else(|| Error::internal("a report without a deadline"))?,
             id: row.id,
             allocation_id: row.allocation_id,
             fund_year,
@@ -319,8 +324,18 @@ fn list(
             status: row.status,
             version: row.version,
             updated_at: row.updated_at,
-        },
-    ))
+        });
+    }
+    Ok(Page::from_rows(summaries, page, |s| s.id, |s| s))
+}
+
+fn placed(row: &ReportRow) -> Placed {
+    Placed {
+        id: row.id,
+        allocation_id: row.allocation_id,
+        half: None,
+        status: row.status,
+    }
 }
 
 fn check(input: &FinalReportInput, allocation: &Allocation, lines: Option<&[LineRef]>) -> Violations {

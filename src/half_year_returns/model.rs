@@ -4,6 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::deadlines::Deadline;
 use crate::measures::{Comparison, Measure};
 use crate::money::Money;
 use crate::timestamps;
@@ -179,6 +180,7 @@ pub struct IndicatorActualInput {
             "unclaimed": "227962.00"
         },
         "updated_at": "2026-11-22T09:00:00Z",
+        "deadline": {"due_on": "2021-11-05", "submitted_on": null, "state": "overdue", "overdue": true, "submitted_late": false, "days_late": 2000},
         "version": 1
     }))]
 pub struct HalfYearReturn {
@@ -194,6 +196,8 @@ pub struct HalfYearReturn {
     pub status: Status,
     /// Increases with every change; the ETag. Send it back in If-Match to change the return.
     pub version: i32,
+    /// The due date, and whether the document is overdue or came in late.
+    pub deadline: Deadline,
     /// What you may do to the return now, as POST /half-year-returns/{id}/<transition>.
     pub allowed_transitions: Vec<Transition>,
     pub projects: Vec<Project>,
@@ -286,6 +290,8 @@ pub struct HalfYearReturnSummary {
     pub amount_claimed: Money,
     pub status: Status,
     pub version: i32,
+    /// The due date, and whether the document is overdue or came in late.
+    pub deadline: Deadline,
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub updated_at: NaiveDateTime,

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::allocations::{self, Allocation};
 use crate::auth::{Caller, Role};
 use crate::db::DbConnection;
+use crate::deadlines::{self, Placed};
 use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
 use crate::error::{Error, Violations};
 use crate::measures::{Measure, describe_target};
@@ -196,6 +197,7 @@ fn assemble(
         fund_year: allocation.fund_year,
         partnership_id: allocation.partnership_id,
         partnership: allocation.partnership,
+        deadline: deadlines::of_document(conn, DocumentKind::HalfYearReturn, placed(&row))?,
         half: row.half,
         half_year_end: row.half_year_end,
         amount_claimed: row.amount_claimed_pence,
@@ -391,11 +393,14 @@ fn list(
         query = query.filter(half_year_returns::status.eq(status));
     }
     let rows: Vec<(ReturnRow, i64, String, String)> = query.load(conn)?;
-    Ok(Page::from_rows(
-        rows,
-        page,
-        |r| r.0.id,
-        |(row, partnership_id, partnership, fund_year)| HalfYearReturnSummary {
+    let placed_rows: Vec<Placed> = rows.iter().map(|r| placed(&r.0)).collect();
+    let mut deadlines = deadlines::of_documents(conn, DocumentKind::HalfYearReturn, &placed_rows)?;
+    let mut summaries = Vec::with_capacity(rows.len());
+    for (row, partnership_id, partnership, fund_year) in rows {
+        summaries.push(HalfYearReturnSummary {
+            deadline: deadlines
+                .remove(&row.id)
+                .ok_or_else(|| Error::internal("a return without a deadline"))?,
             id: row.id,
             allocation_id: row.allocation_id,
             fund_year,
@@ -407,8 +412,18 @@ fn list(
             status: row.status,
             version: row.version,
             updated_at: row.updated_at,
-        },
-    ))
+        });
+    }
+    Ok(Page::from_rows(summaries, page, |s| s.id, |s| s))
+}
+
+fn placed(row: &ReturnRow) -> Placed {
+    Placed {
+        id: row.id,
+        allocation_id: row.allocation_id,
+        half: Some(row.half),
+        status: row.status,
+    }
 }
 
 fn check(

@@ -29,8 +29,8 @@ use crate::config::Config;
 use crate::db::Database;
 use crate::error::Error;
 use crate::{
-    allocations, api_clients, attachments, auth, bootstrap, final_reports, fund_years, half_year_returns, history,
-    partnerships, plans, priority_sets, users,
+    allocations, api_clients, attachments, auth, bootstrap, deadlines, final_reports, fund_years, half_year_returns,
+    history, partnerships, plans, priority_sets, users,
 };
 
 /// Everything a request handler may need, shared by all workers.
@@ -117,7 +117,8 @@ fn routes(cfg: &mut ServiceConfig) {
                 .configure(half_year_returns::http::routes)
                 .configure(final_reports::http::routes)
                 .configure(attachments::http::routes)
-                .configure(history::http::routes),
+                .configure(history::http::routes)
+                .configure(deadlines::http::routes),
         );
 }
 

@@ -44,6 +44,7 @@ Money is a decimal string with two places (\"400568.00\"). Every error is \
         (name = "final-reports", description = "Final evaluation reports"),
         (name = "attachments", description = "Evidence files attached to documents"),
         (name = "history", description = "The tamper-evident history of every change"),
+        (name = "opcc-desk", description = "Deadlines, payments, reports and exports for the OPCC, which owns the fund"),
         (name = "health", description = "Probes"),
         (name = "meta", description = "This document and the problem types"),
     )

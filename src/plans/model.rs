@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::deadlines::Deadline;
 use crate::measures::{Comparison, Measure};
 use crate::money::Money;
 use crate::priority_sets::Priority;
@@ -179,6 +180,7 @@ pub struct IndicatorInput {
             "unallocated": "0.00"
         },
         "updated_at": "2026-11-22T09:00:00Z",
+        "deadline": {"due_on": "2021-05-28", "submitted_on": null, "state": "overdue", "overdue": true, "submitted_late": false, "days_late": 2000},
         "version": 1
     }))]
 pub struct Plan {
@@ -190,6 +192,8 @@ pub struct Plan {
     pub status: Status,
     /// Increases with every change; the ETag. Send it back in If-Match to change the plan.
     pub version: i32,
+    /// The due date, and whether the document is overdue or came in late.
+    pub deadline: Deadline,
     /// What you may do to the plan now, as POST /plans/{id}/<transition>.
     pub allowed_transitions: Vec<Transition>,
     pub lines: Vec<PlanLine>,
@@ -284,6 +288,8 @@ pub struct PlanSummary {
     pub partnership: String,
     pub status: Status,
     pub version: i32,
+    /// The due date, and whether the document is overdue or came in late.
+    pub deadline: Deadline,
     pub line_count: usize,
     pub totals: PlanTotals,
     #[serde(serialize_with = "timestamps::as_utc")]

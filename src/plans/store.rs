@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::allocations::{self, Allocation};
 use crate::auth::{Caller, Role};
 use crate::db::DbConnection;
+use crate::deadlines::{self, Placed};
 use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
 use crate::error::{Error, Violations};
 use crate::measures::{Comparison, Measure, describe_target};
@@ -211,6 +212,7 @@ fn assemble(conn: &mut DbConnection, row: PlanRow, allocation: Allocation) -> Re
         fund_year: allocation.fund_year,
         partnership_id: allocation.partnership_id,
         partnership: allocation.partnership,
+        deadline: deadlines::of_document(conn, DocumentKind::Plan, placed(&row))?,
         status: row.status,
         version: row.version,
         allowed_transitions: Vec::new(),
@@ -220,6 +222,15 @@ fn assemble(conn: &mut DbConnection, row: PlanRow, allocation: Allocation) -> Re
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
+}
+
+fn placed(row: &PlanRow) -> Placed {
+    Placed {
+        id: row.id,
+        allocation_id: row.allocation_id,
+        half: None,
+        status: row.status,
+    }
 }
 
 fn find_row(conn: &mut DbConnection, id: i64) -> Result<PlanRow, Error> {
@@ -408,6 +419,8 @@ fn list(
     {
         amounts.entry(plan_id).or_default().push(amount);
     }
+    let placed_rows: Vec<Placed> = rows.iter().map(|r| placed(&r.0)).collect();
+    let mut deadlines = deadlines::of_documents(conn, DocumentKind::Plan, &placed_rows)?;
     let mut summaries = Vec::with_capacity(rows.len());
     for (row, partnership_id, partnership, fund_year, grant, carry_forward) in rows {
         let lines = amounts.remove(&row.id).unwrap_or_default();
@@ -418,6 +431,9 @@ fn list(
             fund_year,
             partnership_id,
             partnership,
+            deadline: deadlines
+                .remove(&row.id)
+                .ok_or_else(|| Error::internal("a plan without a deadline"))?,
             status: row.status,
             version: row.version,
             line_count: lines.len(),

@@ -251,6 +251,12 @@ impl TestApp {
         self.call(Method::PATCH, path)
     }
 
+    /// Sets the service's clock to an instant such as "2017-11-03T12:00:00Z".
+    pub fn set_clock(&self, at: &str) {
+        let at: chrono::DateTime<chrono::Utc> = at.parse().expect("an RFC 3339 instant");
+        self.state.db.clock().set(at.naive_utc());
+    }
+
     /// Runs SQL directly against this test's database, as someone with database access could.
     pub fn execute_sql(&self, sql: &str) -> Result<(), String> {
         let mut conn = Connector::new(&self.database_url)
