@@ -29,6 +29,7 @@ pub mod money;
 pub mod pagination;
 pub mod partnerships;
 pub mod patch;
+pub mod payments;
 pub mod plans;
 pub mod priority_sets;
 pub mod schema;

@@ -168,8 +168,10 @@ pub struct IndicatorActualInput {
         "review": {
             "claim_approved": null,
             "claim_approved_on": null,
+            "claim_approval_reason": "",
             "comment": ""
         },
+        "payment": {"claimed": "200284.00", "approved": null, "paid": "0.00", "outstanding": "0.00"},
         "status": "draft",
         "totals": {
             "allocated": "428246.00",
@@ -204,6 +206,7 @@ pub struct HalfYearReturn {
     pub totals: ReturnTotals,
     /// The OPCC's review: the claim approved for payment, or why changes were requested.
     pub review: ReturnReview,
+    pub payment: ClaimPayment,
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: NaiveDateTime,
@@ -258,8 +261,22 @@ pub struct ReturnReview {
     /// The claim approved for payment when the return was accepted.
     pub claim_approved: Option<Money>,
     pub claim_approved_on: Option<NaiveDate>,
+    /// Why less than the claim was approved; empty when all of it was.
+    pub claim_approval_reason: String,
     /// Why changes were last requested.
     pub comment: String,
+}
+
+/// The claim's way to the bank: claimed, approved for payment, paid by the OPCC's finance team,
+/// and what is still to pay.
+#[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
+pub struct ClaimPayment {
+    pub claimed: Money,
+    /// Null until the return is accepted.
+    pub approved: Option<Money>,
+    pub paid: Money,
+    /// Approved minus paid; zero until approved.
+    pub outstanding: Money,
 }
 
 #[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]

@@ -15,6 +15,7 @@ use crate::error::{Error, Violations};
 use crate::measures::{Measure, describe_target};
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
+use crate::payments;
 use crate::plans::{self, LineRef};
 use crate::schema::{
     allocations as allocation_rows, fund_years, half_year_expenditure_items, half_year_indicator_actuals,
@@ -45,6 +46,7 @@ struct ReturnRow {
     claim_approved_pence: Option<Money>,
     claim_approved_on: Option<NaiveDate>,
     review_comment: String,
+    claim_approval_reason: String,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -210,8 +212,10 @@ fn assemble(
         review: ReturnReview {
             claim_approved: row.claim_approved_pence,
             claim_approved_on: row.claim_approved_on,
+            claim_approval_reason: row.claim_approval_reason.clone(),
             comment: row.review_comment.clone(),
         },
+        payment: payments::of_claim(conn, row.id, row.amount_claimed_pence, row.claim_approved_pence)?,
         created_at: row.created_at,
         updated_at: row.updated_at,
     })

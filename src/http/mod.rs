@@ -30,7 +30,7 @@ use crate::db::Database;
 use crate::error::Error;
 use crate::{
     allocations, api_clients, attachments, auth, bootstrap, deadlines, final_reports, fund_years, half_year_returns,
-    history, partnerships, plans, priority_sets, users,
+    history, partnerships, payments, plans, priority_sets, users,
 };
 
 /// Everything a request handler may need, shared by all workers.
@@ -118,7 +118,8 @@ fn routes(cfg: &mut ServiceConfig) {
                 .configure(final_reports::http::routes)
                 .configure(attachments::http::routes)
                 .configure(history::http::routes)
-                .configure(deadlines::http::routes),
+                .configure(deadlines::http::routes)
+                .configure(payments::http::routes),
         );
 }
 

@@ -19,6 +19,7 @@ mod half_year_returns;
 mod hostile;
 mod integrity;
 mod openapi;
+mod payments;
 mod plans;
 mod races;
 mod reference_data;

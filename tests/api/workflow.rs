@@ -369,7 +369,8 @@ async fn the_2017_18_half_year_return_is_signed_countersigned_reviewed_and_accep
     assert_eq!(accepted["status"], "accepted");
     assert_eq!(
         accepted["review"],
-        json!({"claim_approved": "200284.00", "claim_approved_on": "2017-11-30", "comment": "Project H: give a date for the commissioning"})
+        json!({"claim_approved": "200284.00", "claim_approved_on": "2017-11-30", "claim_approval_reason": "",
+               "comment": "Project H: give a date for the commissioning"})
     );
     assert_eq!(transitions(&accepted), Vec::<String>::new());
     let history = c

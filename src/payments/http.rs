@@ -1,0 +1,84 @@
+//! HTTP for payments: finance records them against an accepted return; everyone who sees the
+//! return sees them.
+
+use actix_web::{HttpResponse, get, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::{NewPayment, Payment, PaymentFilter};
+use crate::auth::Caller;
+use crate::db::write_transaction;
+use crate::documents;
+use crate::half_year_returns::HalfYearReturn;
+use crate::http::State;
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::problem::ApiError;
+use crate::pagination::{Page, PageParams};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(record_payment)
+        .service(list_return_payments)
+        .service(list_payments);
+}
+
+/// Record a payment of an accepted return's approved claim (opcc_finance).
+///
+/// One claim may be paid in several payments; together they never exceed the approved amount.
+#[utoipa::path(tag = "opcc-desk", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = NewPayment, responses(
+    (status = 201, description = "Recorded", body = Payment),
+    (status = 403, description = "Only the OPCC's finance role records payments"),
+    (status = 404, description = "No such return visible to you"),
+    (status = 409, description = "The return is not accepted yet"),
+))]
+#[post("/half-year-returns/{id}/payments")]
+pub async fn record_payment(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: JsonBody<NewPayment>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, new) = (id.into_inner(), body.into_inner());
+    let payment = state
+        .db
+        .run(move |conn| write_transaction(conn, |conn| super::record(conn, &caller, id, &new)))
+        .await?;
+    Ok(HttpResponse::Created().json(payment))
+}
+
+/// The payments of a return's claim, oldest first.
+#[utoipa::path(tag = "opcc-desk", security(("bearer" = [])), params(("id" = i64, Path)), responses(
+    (status = 200, description = "The return's payments", body = Vec<Payment>),
+    (status = 404, description = "No such return visible to you"),
+))]
+#[get("/half-year-returns/{id}/payments")]
+pub async fn list_return_payments(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    Ok(HttpResponse::Ok().json(
+        state
+            .db
+            .run(move |conn| {
+                let claim = documents::locate::<HalfYearReturn>(conn, &caller, id)?;
+                super::of_return(conn, &claim)
+            })
+            .await?,
+    ))
+}
+
+/// Payments visible to you, oldest first, by fund year and partnership.
+#[utoipa::path(tag = "opcc-desk", security(("bearer" = [])), params(PageParams, PaymentFilter),
+    responses((status = 200, description = "A page of payments", body = Page<Payment>)))]
+#[get("/payments")]
+pub async fn list_payments(
+    state: State,
+    caller: Caller,
+    page: QueryParams<PageParams>,
+    filter: QueryParams<PaymentFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let (page, filter) = (page.0.request()?, filter.0);
+    Ok(HttpResponse::Ok().json(
+        state
+            .db
+            .run(move |conn| super::list(conn, &caller, &filter, &page))
+            .await?,
+    ))
+}

@@ -1,0 +1,278 @@
+//! Payments: the OPCC's finance team pays an accepted half-year return's approved claim, in one
+//! payment or several, never more than was approved in total. Only the `opcc_finance` role
+//! records payments; it reads everything and writes nothing else.
+
+pub mod http;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::allocations;
+use crate::auth::{Caller, Role};
+use crate::db::DbConnection;
+use crate::documents::{self, Located};
+use crate::error::{Error, Violations};
+use crate::half_year_returns::{ClaimPayment, HalfYearReturn};
+use crate::history::{self, Action, Event};
+use crate::money::Money;
+use crate::pagination::{Page, PageRequest};
+use crate::schema::{allocations as allocation_rows, fund_years, half_year_returns, partnerships, payments};
+use crate::timestamps;
+use crate::workflow::Status;
+
+/// The longest remittance reference accepted.
+const MAX_REFERENCE: usize = 100;
+
+/// A payment of an approved claim.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+#[schema(example = json!({"id": 1, "half_year_return_id": 1, "partnership_id": 1, "partnership": "Safer Plymouth",
+    "fund_year": "2017-18", "amount": "150000.00", "paid_on": "2017-12-08", "remittance_reference": "BACS 2017-12-08/0412",
+    "recorded_by": "user:7", "recorded_at": "2017-12-08T10:15:00Z"}))]
+pub struct Payment {
+    pub id: i64,
+    pub half_year_return_id: i64,
+    pub partnership_id: i64,
+    pub partnership: String,
+    pub fund_year: String,
+    pub amount: Money,
+    pub paid_on: NaiveDate,
+    /// The finance system's reference, quoted on the remittance advice.
+    pub remittance_reference: String,
+    /// Who recorded it: `user:<id>` or `client:<id>`.
+    pub recorded_by: String,
+    #[serde(serialize_with = "timestamps::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub recorded_at: NaiveDateTime,
+}
+
+/// A payment to record.
+#[derive(Deserialize, ToSchema, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"amount": "150000.00", "paid_on": "2017-12-08", "remittance_reference": "BACS 2017-12-08/0412"}))]
+pub struct NewPayment {
+    pub amount: Money,
+    /// Not later than today.
+    pub paid_on: NaiveDate,
+    pub remittance_reference: String,
+}
+
+/// Which payments to list.
+#[derive(Deserialize, IntoParams, ToSchema, Debug, Clone, Default)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PaymentFilter {
+    /// Fund year label, e.g. "2017-18".
+    pub fund_year: Option<String>,
+    pub partnership_id: Option<i64>,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = payments, check_for_backend(crate::db::MultiBackend))]
+struct PaymentRow {
+    id: i64,
+    half_year_return_id: i64,
+    amount_pence: Money,
+    paid_on: NaiveDate,
+    remittance_reference: String,
+    recorded_by: String,
+    recorded_at: NaiveDateTime,
+}
+
+fn view((row, partnership_id, partnership, fund_year): (PaymentRow, i64, String, String)) -> Payment {
+    Payment {
+        id: row.id,
+        half_year_return_id: row.half_year_return_id,
+        partnership_id,
+        partnership,
+        fund_year,
+        amount: row.amount_pence,
+        paid_on: row.paid_on,
+        remittance_reference: row.remittance_reference,
+        recorded_by: row.recorded_by,
+        recorded_at: row.recorded_at,
+    }
+}
+
+/// What has been paid against a claim.
+fn paid(conn: &mut DbConnection, return_id: i64) -> Result<Money, Error> {
+    let amounts: Vec<Money> = payments::table
+        .filter(payments::half_year_return_id.eq(return_id))
+        .select(payments::amount_pence)
+        .load(conn)?;
+    Money::sum(amounts).ok_or_else(|| Error::internal("payments overflow"))
+}
+
+/// Claimed, approved, paid and outstanding for one return.
+pub fn of_claim(
+    conn: &mut DbConnection,
+    return_id: i64,
+    claimed: Money,
+    approved: Option<Money>,
+) -> Result<ClaimPayment, Error> {
+    let paid = paid(conn, return_id)?;
+    Ok(ClaimPayment {
+        claimed,
+        approved,
+        paid,
+        outstanding: approved.and_then(|a| a.checked_sub(paid)).unwrap_or(Money::ZERO),
+    })
+}
+
+/// The payment rules: a positive amount, paid no later than today, within what is still to pay.
+fn check(v: &mut Violations, new: &NewPayment, outstanding: Money) {
+    v.check(new.amount > Money::ZERO, "amount", "positive", "must be more than 0.00");
+    v.check(
+        new.amount <= outstanding,
+        "amount",
+        "within_approved",
+        format!("only {outstanding} of the approved claim is still to pay"),
+    );
+    v.check(
+        new.paid_on <= timestamps::today(),
+        "paid_on",
+        "not_in_future",
+        "a payment is recorded once made: not later than today",
+    );
+    v.text("remittance_reference", &new.remittance_reference, MAX_REFERENCE);
+}
+
+/// Records a payment against an accepted return's approved claim.
+pub fn record(conn: &mut DbConnection, caller: &Caller, return_id: i64, new: &NewPayment) -> Result<Payment, Error> {
+    let claim = documents::locate::<HalfYearReturn>(conn, caller, return_id)?;
+    caller.require(&[Role::OpccFinance])?;
+    allocations::hold(conn, claim.allocation_id())?;
+    if claim.status() != Status::Accepted {
+        return Err(Error::Conflict {
+            detail: format!(
+                "the return is {}: a claim is paid once the return is accepted",
+                claim.status()
+            ),
+            field: None,
+        });
+    }
+    let (claimed, approved): (Money, Option<Money>) = half_year_returns::table
+        .find(return_id)
+        .select((
+            half_year_returns::amount_claimed_pence,
+            half_year_returns::claim_approved_pence,
+        ))
+        .first(conn)?;
+    let claim_payment = of_claim(conn, return_id, claimed, approved)?;
+    let mut v = Violations::new();
+    check(&mut v, new, claim_payment.outstanding);
+    v.finish()?;
+    let id: i64 = diesel::insert_into(payments::table)
+        .values((
+            payments::half_year_return_id.eq(return_id),
+            payments::amount_pence.eq(new.amount),
+            payments::paid_on.eq(new.paid_on),
+            payments::remittance_reference.eq(new.remittance_reference.trim()),
+            payments::recorded_by.eq(caller.principal.subject()),
+            payments::recorded_at.eq(timestamps::now()),
+        ))
+        .returning(payments::id)
+        .get_result(conn)?;
+    history::append(
+        conn,
+        Event {
+            actor: caller,
+            partnership_id: Some(claim.partnership_id()),
+            entity_kind: "half_year_return",
+            entity_id: return_id,
+            action: Action::PaymentRecorded,
+            from_state: None,
+            to_state: None,
+            changed_fields: vec!["payment".into()],
+            details: json!({"payment_id": id, "amount": new.amount, "paid_on": new.paid_on,
+                            "remittance_reference": new.remittance_reference.trim()}),
+        },
+    )?;
+    get(conn, id)
+}
+
+fn get(conn: &mut DbConnection, id: i64) -> Result<Payment, Error> {
+    payments::table
+        .inner_join(
+            half_year_returns::table.inner_join(
+                allocation_rows::table
+                    .inner_join(partnerships::table)
+                    .inner_join(fund_years::table),
+            ),
+        )
+        .filter(payments::id.eq(id))
+        .select((
+            PaymentRow::as_select(),
+            allocation_rows::partnership_id,
+            partnerships::name,
+            fund_years::label,
+        ))
+        .first(conn)
+        .optional()?
+        .map(view)
+        .ok_or(Error::NotFound("payment"))
+}
+
+/// The payments of one return, oldest first.
+pub fn of_return(conn: &mut DbConnection, claim: &Located) -> Result<Vec<Payment>, Error> {
+    Ok(payments::table
+        .inner_join(
+            half_year_returns::table.inner_join(
+                allocation_rows::table
+                    .inner_join(partnerships::table)
+                    .inner_join(fund_years::table),
+            ),
+        )
+        .filter(payments::half_year_return_id.eq(claim.id()))
+        .order(payments::id)
+        .select((
+            PaymentRow::as_select(),
+            allocation_rows::partnership_id,
+            partnerships::name,
+            fund_years::label,
+        ))
+        .load(conn)?
+        .into_iter()
+        .map(view)
+        .collect())
+}
+
+/// Payments the caller may see, oldest first.
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: &PaymentFilter,
+    page: &PageRequest,
+) -> Result<Page<Payment>, Error> {
+    let mut query = payments::table
+        .inner_join(
+            half_year_returns::table.inner_join(
+                allocation_rows::table
+                    .inner_join(partnerships::table)
+                    .inner_join(fund_years::table),
+            ),
+        )
+        .filter(payments::id.gt(page.after))
+        .order(payments::id)
+        .limit(page.fetch())
+        .select((
+            PaymentRow::as_select(),
+            allocation_rows::partnership_id,
+            partnerships::name,
+            fund_years::label,
+        ))
+        .into_boxed();
+    if let Some(label) = &filter.fund_year {
+        query = query.filter(fund_years::label.eq(label.clone()));
+    }
+    if let Some(id) = filter.partnership_id {
+        query = query.filter(allocation_rows::partnership_id.eq(id));
+    }
+    if let Some(only) = caller.scope().confined_to() {
+        query = query.filter(allocation_rows::partnership_id.eq(only));
+    }
+    let rows = query.load::<(PaymentRow, i64, String, String)>(conn)?;
+    Ok(Page::from_rows(rows, page, |r| r.0.id, view))
+}
