@@ -32,6 +32,7 @@ pub mod patch;
 pub mod payments;
 pub mod plans;
 pub mod priority_sets;
+pub mod reports;
 pub mod schema;
 pub mod signatures;
 pub mod stored_enum;

@@ -30,7 +30,7 @@ use crate::db::Database;
 use crate::error::Error;
 use crate::{
     allocations, api_clients, attachments, auth, bootstrap, deadlines, final_reports, fund_years, half_year_returns,
-    history, partnerships, payments, plans, priority_sets, users,
+    history, partnerships, payments, plans, priority_sets, reports, users,
 };
 
 /// Everything a request handler may need, shared by all workers.
@@ -119,7 +119,8 @@ fn routes(cfg: &mut ServiceConfig) {
                 .configure(attachments::http::routes)
                 .configure(history::http::routes)
                 .configure(deadlines::http::routes)
-                .configure(payments::http::routes),
+                .configure(payments::http::routes)
+                .configure(reports::http::routes),
         );
 }
 

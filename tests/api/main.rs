@@ -23,6 +23,7 @@ mod payments;
 mod plans;
 mod races;
 mod reference_data;
+mod reports;
 mod schema;
 mod scoping;
 mod signatures;

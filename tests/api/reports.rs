@@ -1,0 +1,135 @@
+//! The fund at a glance, from the seed 2017-18 year: every figure to the penny, and each
+//! partnership seeing only its own rows.
+
+use serde_json::{Value, json};
+
+use crate::fixtures::{Cycle, cycle, seed_for};
+
+/// The 2017-18 year carried through: plan approved, first half's return accepted with £195,000
+/// of its claim approved and £150,000 paid, final report countersigned.
+async fn year_2017_carried_through(c: &Cycle) {
+    let finance = c.app.user("finance@opcc.example", "opcc_finance", None).await;
+    let plan = c.plan("plymouth-2017-18-plan", c.plymouth_2017, &c.manager).await;
+    let plan_path = format!("/api/v1/plans/{plan}");
+    c.act(&plan_path, "submit", &c.manager, c.signature()).await.expect(200);
+    c.act(&plan_path, "start-review", &c.reviewer, json!({}))
+        .await
+        .expect(200);
+    let decisions: Vec<Value> = (1..=8)
+        .map(|line| json!({"line": line, "decision": "approved"}))
+        .collect();
+    c.act(&plan_path, "decisions", &c.reviewer, json!({"decisions": decisions}))
+        .await
+        .expect(200);
+    c.act(&plan_path, "approve", &c.reviewer, json!({})).await.expect(200);
+
+    let id = c
+        .app
+        .post("/api/v1/half-year-returns")
+        .token(&c.manager)
+        .json(&seed_for("plymouth-2017-18-half-year-return", c.plymouth_2017))
+        .await
+        .expect(201)
+        .id();
+    let path = format!("/api/v1/half-year-returns/{id}");
+    c.act(&path, "sign", &c.manager, c.signature()).await.expect(200);
+    c.act(&path, "countersign", &c.treasurer, c.signature())
+        .await
+        .expect(200);
+    c.act(&path, "start-review", &c.reviewer, json!({})).await.expect(200);
+    c.act(
+        &path,
+        "accept",
+        &c.reviewer,
+        json!({"approved_amount": "195000.00", "reason": "Project H waits for its commissioning date"}),
+    )
+    .await
+    .expect(200);
+    c.app
+        .post(&format!("{path}/payments"))
+        .token(&finance)
+        .json(&json!({"amount": "150000.00", "paid_on": "2017-12-08", "remittance_reference": "BACS 0412"}))
+        .await
+        .expect(201);
+
+    let id = c
+        .app
+        .post("/api/v1/final-reports")
+        .token(&c.manager)
+        .json(&seed_for("plymouth-2017-18-final-report", c.plymouth_2017))
+        .await
+        .expect(201)
+        .id();
+    let path = format!("/api/v1/final-reports/{id}");
+    c.act(&path, "sign", &c.manager, c.signature()).await.expect(200);
+    c.act(&path, "countersign", &c.treasurer, c.signature())
+        .await
+        .expect(200);
+}
+
+async fn report(c: &Cycle, query: &str, token: &str) -> Value {
+    c.app
+        .get(&format!("/api/v1/reports/fund-by-partnership{query}"))
+        .token(token)
+        .send()
+        .await
+        .expect(200)
+        .body
+}
+
+#[actix_web::test]
+async fn the_2017_18_year_reconciles_to_the_penny() {
+    let c = cycle().await;
+    year_2017_carried_through(&c).await;
+    let r = report(&c, "?fund_year=2017-18", &c.reviewer).await;
+    assert_eq!(
+        r["rows"],
+        json!([{"allocation_id": c.plymouth_2017, "partnership_id": c.plymouth, "partnership": "Safer Plymouth",
+            "fund_year": "2017-18", "grant": "400568.00", "carry_forward": "27678.00", "available": "428246.00",
+            "planned": "428246.00", "claimed": "200284.00", "approved_for_payment": "195000.00",
+            "paid": "150000.00", "outstanding": "45000.00", "spent": "428246.00", "moved_by_virements": "440.00",
+            "variance": "0.00", "unspent": "0.00", "unspent_decision": null, "plan_status": "approved",
+            "first_half_status": "accepted", "second_half_status": null, "final_report_status": "submitted"}])
+    );
+    assert_eq!(r["totals"]["available"], "428246.00");
+    assert_eq!(r["totals"]["outstanding"], "45000.00");
+
+    let all = report(&c, "", &c.reviewer).await;
+    let rows: Vec<(&str, &str, &str)> = all["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["fund_year"].as_str().unwrap(),
+                r["partnership"].as_str().unwrap(),
+                r["available"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("2017-18", "Safer Plymouth", "428246.00"),
+            ("2021-22", "Safer Plymouth", "400568.00"),
+            ("2021-22", "Safer Torbay", "180000.00"),
+        ]
+    );
+    assert_eq!(all["totals"]["available"], "1008814.00");
+    assert_eq!(all["totals"]["paid"], "150000.00");
+}
+
+#[actix_web::test]
+async fn a_partnership_sees_only_its_own_rows() {
+    let c = cycle().await;
+    let torbay = report(&c, "", &c.torbay_manager).await;
+    assert_eq!(torbay["rows"].as_array().map(Vec::len), Some(1));
+    assert_eq!(torbay["rows"][0]["partnership"], "Safer Torbay");
+    assert_eq!(torbay["rows"][0]["planned"], "0.00");
+    assert_eq!(torbay["rows"][0]["plan_status"], Value::Null);
+    let elsewhere = report(&c, &format!("?partnership_id={}", c.plymouth), &c.torbay_manager).await;
+    assert_eq!(elsewhere["rows"], json!([]));
+    assert_eq!(elsewhere["totals"]["available"], "0.00");
+    let plymouth = report(&c, "", &c.treasurer).await;
+    assert_eq!(plymouth["rows"].as_array().map(Vec::len), Some(2));
+}
