@@ -9,24 +9,29 @@ use serde::de::DeserializeOwned;
 use crate::allocations::{self, NewAllocation};
 use crate::auth::{Caller, Principal, Role, passwords};
 use crate::db::{DbConnection, write_transaction};
+use crate::documents::Precondition;
 use crate::documents::lifecycle;
 use crate::error::Error;
 use crate::final_reports::{FinalReport, FinalReportInput};
 use crate::fund_years::{self, NewFundYear};
-use crate::half_year_returns::{Half, HalfYearReturn, HalfYearReturnInput};
+use crate::half_year_returns::review::AcceptReturn;
+use crate::half_year_returns::{self, Half, HalfYearReturn, HalfYearReturnInput};
 use crate::money::Money;
 use crate::partnerships::{self, NewPartnership};
+use crate::payments::{self, NewPayment};
 use crate::plans::{Plan, PlanInput};
 use crate::priority_sets::{self, Priority, PrioritySetInput};
 use crate::schema::{allocations as allocation_rows, final_reports as report_rows, half_year_returns as return_rows};
 use crate::schema::{partnerships as partnership_rows, plans as plan_rows, priority_sets as set_rows};
+use crate::signatures::Signer;
 use crate::users::{self, NewUser};
+use crate::workflow::Transition;
 
 /// The demo logins' password when `CSPFUND_DEMO_PASSWORD` is not set.
 pub const DEFAULT_PASSWORD: &str = "cspfund-demo-password";
 
 /// The demo's people: (e-mail, name, position, role, partnership name).
-pub const LOGINS: [Login; 6] = [
+pub const LOGINS: [Login; 7] = [
     (
         "admin@opcc.example",
         "OPCC administrator",
@@ -39,6 +44,13 @@ pub const LOGINS: [Login; 6] = [
         "OPCC commissioning officer",
         "Commissioning Officer, OPCC",
         Role::OpccReviewer,
+        None,
+    ),
+    (
+        "finance@opcc.example",
+        "OPCC finance officer",
+        "Finance Officer, OPCC",
+        Role::OpccFinance,
         None,
     ),
     (
@@ -257,6 +269,65 @@ fn load_reference_data(conn: &mut DbConnection, outcome: &mut Outcome) -> Result
     Ok(())
 }
 
+/// Plymouth's 2017-18 return is signed, countersigned and accepted with £195,000 of its £200,284
+/// claim approved, of which finance has paid £150,000: a claim part-paid for the OPCC's desk.
+fn pay_in_part(conn: &mut DbConnection, id: i64) -> Result<(), Error> {
+    let manager = acting_as(conn, "manager@safer-plymouth.example")?;
+    let treasurer = acting_as(conn, "treasurer@safer-plymouth.example")?;
+    let reviewer = acting_as(conn, "reviewer@opcc.example")?;
+    let finance = acting_as(conn, "finance@opcc.example")?;
+    let version = |conn: &mut DbConnection| -> Result<Precondition, Error> {
+        Ok(Precondition::Version(
+            return_rows::table.find(id).select(return_rows::version).first(conn)?,
+        ))
+    };
+    let signer = |name: &str, position: &str| Signer {
+        printed_name: name.into(),
+        position: position.into(),
+    };
+    let expected = version(conn)?;
+    lifecycle::sign_as_manager::<HalfYearReturn>(
+        conn,
+        &manager,
+        id,
+        expected,
+        &signer("Matt Garrett", "Service Director, Community Connections"),
+    )?;
+    let expected = version(conn)?;
+    lifecycle::countersign::<HalfYearReturn>(
+        conn,
+        &treasurer,
+        id,
+        expected,
+        &signer("Plymouth treasurer", "Section 151 Officer"),
+    )?;
+    let expected = version(conn)?;
+    lifecycle::step_only::<HalfYearReturn>(conn, &reviewer, id, expected, Transition::StartReview)?;
+    let expected = version(conn)?;
+    half_year_returns::review::accept(
+        conn,
+        &reviewer,
+        id,
+        expected,
+        &AcceptReturn {
+            payment_date: Some(date("2017-11-30")?),
+            approved_amount: Some(Money::pounds(195_000)),
+            reason: Some("Project H's share waits for its commissioning date".into()),
+        },
+    )?;
+    payments::record(
+        conn,
+        &finance,
+        id,
+        &NewPayment {
+            amount: Money::pounds(150_000),
+            paid_on: date("2017-12-08")?,
+            remittance_reference: "BACS 2017-12-08/0412".into(),
+        },
+    )?;
+    Ok(())
+}
+
 fn allocation_id(conn: &mut DbConnection, label: &str, partnership: &str) -> Result<Option<i64>, Error> {
     let Some(year) = fund_years::find_by_label(conn, label)? else {
         return Ok(None);
@@ -344,8 +415,12 @@ fn load_documents(conn: &mut DbConnection, outcome: &mut Outcome) -> Result<(), 
             > 0;
         if !exists {
             input.allocation_id = Some(allocation);
-            lifecycle::create::<HalfYearReturn>(conn, manager, &input)?;
+            let created = lifecycle::create::<HalfYearReturn>(conn, manager, &input)?;
             outcome.note(format!("half-year return {label} {partnership}"));
+            if partnership == PLYMOUTH {
+                pay_in_part(conn, created.id)?;
+                outcome.note(format!("claim {label} {partnership} approved in part and part-paid"));
+            }
         }
     }
     let allocation = allocation_id(conn, "2017-18", PLYMOUTH)?.ok_or(Error::NotFound("allocation"))?;

@@ -173,6 +173,7 @@ fn demo_runs_twice_and_the_second_run_changes_nothing() {
             "half_year_projects",
             "final_report_lines",
             "virements",
+            "payments",
         ]
         .map(|table| {
             diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
@@ -183,7 +184,7 @@ fn demo_runs_twice_and_the_second_run_changes_nothing() {
         })
     };
     let before = counts();
-    assert_eq!(before, [6, 2, 3, 3, 17, 11, 8, 1]);
+    assert_eq!(before, [7, 2, 3, 3, 17, 11, 8, 1, 1]);
     let second = cspfund(&["demo"], &env, "");
     assert!(second.status.success(), "{}", text(&second.stderr));
     assert!(text(&second.stdout).contains("nothing changed"));

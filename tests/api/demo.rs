@@ -69,6 +69,35 @@ async fn the_demo_gives_every_role_a_login_and_the_seed_figures() {
         .body;
     assert_eq!(returns["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(returns["items"][0]["partnership"], "Safer Torbay");
+    assert_eq!(
+        returns["items"][0]["deadline"]["state"], "overdue",
+        "Torbay's 2021-22 return is still a draft, long after 5 November 2021"
+    );
+
+    let finance = app.login("finance@opcc.example", DEMO_PASSWORD).await;
+    let fund = app
+        .get("/api/v1/reports/fund-by-partnership?fund_year=2017-18")
+        .token(&finance)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let plymouth_2017 = &fund["rows"][0];
+    assert_eq!(
+        (
+            &plymouth_2017["claimed"],
+            &plymouth_2017["approved_for_payment"],
+            &plymouth_2017["paid"],
+            &plymouth_2017["outstanding"]
+        ),
+        (
+            &Value::from("200284.00"),
+            &Value::from("195000.00"),
+            &Value::from("150000.00"),
+            &Value::from("45000.00")
+        ),
+        "the demo's 2017-18 claim is approved in part and part-paid"
+    );
 
     let state = app.state.clone();
     let again = actix_web::web::block(move || {
