@@ -40,10 +40,17 @@ impl Clock {
 
     /// Runs `work` with `timestamps::now()` reading this clock.
     pub fn within<T>(&self, work: impl FnOnce() -> T) -> T {
-        let previous = OFFSET.replace(self.offset_micros.load(Ordering::Relaxed));
-        let result = work();
-        OFFSET.set(previous);
-        result
+        let _restore = Restore(OFFSET.replace(self.offset_micros.load(Ordering::Relaxed)));
+        work()
+    }
+}
+
+/// Puts the thread's previous offset back, even if the work panics: blocking threads are reused.
+struct Restore(i64);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        OFFSET.set(self.0);
     }
 }
 

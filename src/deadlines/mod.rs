@@ -341,10 +341,11 @@ fn owed(conn: &mut DbConnection, owing: &[Owing]) -> Result<Vec<DueDocument>, Er
             .collect(),
     );
     let mut submitted = HashMap::new();
+    let mut by_slot: HashMap<(i64, DocumentKind, Option<Half>), Placed> = HashMap::new();
     for (kind, documents) in [
-        (DocumentKind::Plan, &plans),
-        (DocumentKind::HalfYearReturn, &returns),
-        (DocumentKind::FinalReport, &reports),
+        (DocumentKind::Plan, plans),
+        (DocumentKind::HalfYearReturn, returns),
+        (DocumentKind::FinalReport, reports),
     ] {
         let ids: Vec<i64> = documents
             .iter()
@@ -354,6 +355,9 @@ fn owed(conn: &mut DbConnection, owing: &[Owing]) -> Result<Vec<DueDocument>, Er
         for (id, day) in first_submissions(conn, kind, &ids)? {
             submitted.insert((kind, id), day);
         }
+        for document in documents {
+            by_slot.insert((document.allocation_id, kind, document.half), document);
+        }
     }
     let today = timestamps::today();
     let mut items = Vec::with_capacity(owing.len() * 4);
@@ -362,15 +366,13 @@ fn owed(conn: &mut DbConnection, owing: &[Owing]) -> Result<Vec<DueDocument>, Er
             .get(&allocation.allocation_id)
             .ok_or_else(|| Error::internal("an allocation without a fund year"))?;
         let slots = [
-            (DocumentKind::Plan, None, &plans),
-            (DocumentKind::HalfYearReturn, Some(Half::First), &returns),
-            (DocumentKind::HalfYearReturn, Some(Half::Second), &returns),
-            (DocumentKind::FinalReport, None, &reports),
+            (DocumentKind::Plan, None),
+            (DocumentKind::HalfYearReturn, Some(Half::First)),
+            (DocumentKind::HalfYearReturn, Some(Half::Second)),
+            (DocumentKind::FinalReport, None),
         ];
-        for (kind, half, documents) in slots {
-            let document = documents
-                .iter()
-                .find(|d| d.allocation_id == allocation.allocation_id && d.half == half);
+        for (kind, half) in slots {
+            let document = by_slot.get(&(allocation.allocation_id, kind, half));
             let submitted_on = document.and_then(|d| submitted.get(&(kind, d.id)).copied());
             items.push(DueDocument {
                 allocation_id: allocation.allocation_id,

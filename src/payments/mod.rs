@@ -5,6 +5,7 @@
 pub mod http;
 
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -12,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::allocations;
 use crate::auth::{Caller, Role};
-use crate::db::DbConnection;
+use crate::db::{DbConnection, MultiBackend};
 use crate::documents::{self, Located};
 use crate::error::{Error, Violations};
 use crate::half_year_returns::{ClaimPayment, HalfYearReturn};
@@ -94,6 +95,47 @@ fn view((row, partnership_id, partnership, fund_year): (PaymentRow, i64, String,
         recorded_by: row.recorded_by,
         recorded_at: row.recorded_at,
     }
+}
+
+/// A payment joined to its return, allocation, partnership and fund year.
+type Placed = dsl::InnerJoin<
+    payments::table,
+    dsl::InnerJoin<
+        half_year_returns::table,
+        dsl::InnerJoin<dsl::InnerJoin<allocation_rows::table, partnerships::table>, fund_years::table>,
+    >,
+>;
+type PlacedPayments<'a> = dsl::IntoBoxed<
+    'a,
+    dsl::Select<
+        Placed,
+        (
+            dsl::AsSelect<PaymentRow, MultiBackend>,
+            allocation_rows::partnership_id,
+            partnerships::name,
+            fund_years::label,
+        ),
+    >,
+    MultiBackend,
+>;
+
+/// Payments with the partnership and fund year they were paid to.
+fn with_places<'a>() -> PlacedPayments<'a> {
+    payments::table
+        .inner_join(
+            half_year_returns::table.inner_join(
+                allocation_rows::table
+                    .inner_join(partnerships::table)
+                    .inner_join(fund_years::table),
+            ),
+        )
+        .select((
+            PaymentRow::as_select(),
+            allocation_rows::partnership_id,
+            partnerships::name,
+            fund_years::label,
+        ))
+        .into_boxed()
 }
 
 /// What has been paid against a claim.
@@ -194,21 +236,8 @@ pub fn record(conn: &mut DbConnection, caller: &Caller, return_id: i64, new: &Ne
 }
 
 fn get(conn: &mut DbConnection, id: i64) -> Result<Payment, Error> {
-    payments::table
-        .inner_join(
-            half_year_returns::table.inner_join(
-                allocation_rows::table
-                    .inner_join(partnerships::table)
-                    .inner_join(fund_years::table),
-            ),
-        )
+    with_places()
         .filter(payments::id.eq(id))
-        .select((
-            PaymentRow::as_select(),
-            allocation_rows::partnership_id,
-            partnerships::name,
-            fund_years::label,
-        ))
         .first(conn)
         .optional()?
         .map(view)
@@ -217,22 +246,9 @@ fn get(conn: &mut DbConnection, id: i64) -> Result<Payment, Error> {
 
 /// The payments of one return, oldest first.
 pub fn of_return(conn: &mut DbConnection, claim: &Located) -> Result<Vec<Payment>, Error> {
-    Ok(payments::table
-        .inner_join(
-            half_year_returns::table.inner_join(
-                allocation_rows::table
-                    .inner_join(partnerships::table)
-                    .inner_join(fund_years::table),
-            ),
-        )
+    Ok(with_places()
         .filter(payments::half_year_return_id.eq(claim.id()))
         .order(payments::id)
-        .select((
-            PaymentRow::as_select(),
-            allocation_rows::partnership_id,
-            partnerships::name,
-            fund_years::label,
-        ))
         .load(conn)?
         .into_iter()
         .map(view)
@@ -246,24 +262,10 @@ pub fn list(
     filter: &PaymentFilter,
     page: &PageRequest,
 ) -> Result<Page<Payment>, Error> {
-    let mut query = payments::table
-        .inner_join(
-            half_year_returns::table.inner_join(
-                allocation_rows::table
-                    .inner_join(partnerships::table)
-                    .inner_join(fund_years::table),
-            ),
-        )
+    let mut query = with_places()
         .filter(payments::id.gt(page.after))
         .order(payments::id)
-        .limit(page.fetch())
-        .select((
-            PaymentRow::as_select(),
-            allocation_rows::partnership_id,
-            partnerships::name,
-            fund_years::label,
-        ))
-        .into_boxed();
+        .limit(page.fetch());
     if let Some(label) = &filter.fund_year {
         query = query.filter(fund_years::label.eq(label.clone()));
     }
