@@ -89,6 +89,7 @@ declare -A TOKENS=(
     [treasurer]=$(login treasurer@safer-plymouth.example)
     [api_client]=$(token "$CLIENT_LOGIN")
     [opcc_reviewer]=$(login reviewer@opcc.example)
+    [opcc_finance]=$(login finance@opcc.example)
     [admin]=$ADMIN
 )
 
@@ -96,7 +97,7 @@ declare -A TOKENS=(
 # hypothesis parsing lambdas on two threads at once fails with "AST constructor recursion depth
 # mismatch".
 failed=0
-for role in csp_manager treasurer api_client opcc_reviewer admin; do
+for role in csp_manager treasurer api_client opcc_reviewer opcc_finance admin; do
     if schemathesis --config-file tests/contract/schemathesis.toml run "$BASE/api/v1/openapi.json" \
         --url "$BASE" -H "Authorization: Bearer ${TOKENS[$role]}" \
         --checks all --phases examples,coverage,fuzzing,stateful \
