@@ -24,6 +24,7 @@ pub mod fund_years;
 pub mod half_year_returns;
 pub mod history;
 pub mod http;
+pub mod indicators;
 pub mod measures;
 pub mod money;
 pub mod pagination;

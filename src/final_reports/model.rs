@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::deadlines::Deadline;
+use crate::indicators::{IndicatorActual, IndicatorActualInput};
 use crate::money::Money;
 use crate::timestamps;
 use crate::workflow::{Status, Transition};
@@ -59,6 +60,9 @@ pub struct FinalLineInput {
     /// The manager's confirmation that the case study holds no personal data; required with one.
     #[serde(default)]
     pub case_study_anonymised: bool,
+    /// Year-end figures against the plan line's indicators, for the form's outcomes section.
+    #[serde(default)]
+    pub indicator_actuals: Vec<IndicatorActualInput>,
 }
 
 /// Money moved from one line's underspend to another line.
@@ -91,6 +95,18 @@ pub struct VirementInput {
                 "case_study_anonymised": true,
                 "outcomes": "The service supported 2,067 victims of domestic abuse; 440 IDVA clients were reviewed a...",
                 "plan_line": 1,
+                "indicator_actuals": [
+                    {
+                        "actual": "100",
+                        "comparison": "equal_to",
+                        "indicator": 1,
+                        "met": true,
+                        "name": "Victims engaging with the service supported to minimise risk",
+                        "target": "100",
+                        "target_text": "= 100 %",
+                        "unit": "%"
+                    }
+                ],
                 "title": "Plymouth Domestic Abuse Service",
                 "variance": "0.00",
                 "variance_explanation": "",
@@ -173,6 +189,9 @@ pub struct FinalLine {
     /// Allocated plus virements in, minus virements out.
     pub allocated_after_virements: Money,
     pub outcomes: String,
+    /// Year-end figures against the plan line's indicators, each with its target and whether
+    /// it was met.
+    pub indicator_actuals: Vec<IndicatorActual>,
     pub case_study: String,
     pub case_study_anonymised: bool,
 }

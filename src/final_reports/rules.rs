@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{FinalReport, FinalReportInput};
 use crate::error::{Error, Violations};
+use crate::indicators;
 use crate::money::Money;
 use crate::plans::LineRef;
 
@@ -69,6 +70,9 @@ pub fn check(v: &mut Violations, input: &FinalReportInput, context: &Context) {
             "anonymised_confirmation_required",
             "confirm that the case study is anonymised and holds no personal data",
         );
+        indicators::check(v, plan_line, &line.indicator_actuals, |j| {
+            format!("lines[{i}].indicator_actuals[{j}].indicator")
+        });
         if let Some(plan_line) = plan_line {
             allocated_by_line.insert(line.plan_line, plan_line.amount);
             v.check(
@@ -238,6 +242,7 @@ mod tests {
             outcomes: String::new(),
             case_study: String::new(),
             case_study_anonymised: false,
+            indicator_actuals: Vec::new(),
         }
     }
 

@@ -1,5 +1,7 @@
 //! A final report's rows and the queries that read and write them.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{Value, json};
@@ -10,11 +12,13 @@ use crate::db::DbConnection;
 use crate::deadlines::{self, Placed};
 use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
 use crate::error::{Error, Violations};
+use crate::indicators;
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
 use crate::plans::{self, LineRef};
 use crate::schema::{
-    allocations as allocation_rows, final_report_lines, final_reports, fund_years, partnerships, virements,
+    allocations as allocation_rows, final_report_indicator_actuals, final_report_lines, final_reports, fund_years,
+    partnerships, virements,
 };
 use crate::timestamps;
 use crate::workflow::{Status, Transition};
@@ -44,6 +48,7 @@ struct ReportRow {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = final_report_lines, check_for_backend(crate::db::MultiBackend))]
 struct LineRow {
+    id: i64,
     plan_line_id: i64,
     actual_spend_pence: Money,
     variance_explanation: String,
@@ -89,6 +94,20 @@ fn assemble(
             virements::reason,
         ))
         .load(conn)?;
+    let line_ids: Vec<i64> = rows.iter().map(|l| l.id).collect();
+    let mut actuals: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+    for (line_id, indicator_id, actual) in final_report_indicator_actuals::table
+        .filter(final_report_indicator_actuals::final_report_line_id.eq_any(&line_ids))
+        .order(final_report_indicator_actuals::id)
+        .select((
+            final_report_indicator_actuals::final_report_line_id,
+            final_report_indicator_actuals::plan_line_indicator_id,
+            final_report_indicator_actuals::actual,
+        ))
+        .load::<(i64, i64, String)>(conn)?
+    {
+        actuals.entry(line_id).or_default().push((indicator_id, actual));
+    }
     let mut virement_views = Vec::with_capacity(moves.len());
     for (from, to, amount, reason) in moves {
         virement_views.push(VirementInput {
@@ -119,6 +138,7 @@ fn assemble(
             virements_in,
             virements_out,
             outcomes: line.outcomes,
+            indicator_actuals: indicators::view(plan_line, actuals.remove(&line.id).unwrap_or_default()),
             case_study: line.case_study,
             case_study_anonymised: line.case_study_anonymised,
         });
@@ -253,14 +273,24 @@ impl Document for FinalReport {
         json!({
             "allocation_id": self.allocation_id,
             "fund_year": self.fund_year,
-            "lines": self.lines.iter().map(|line| json!({
-                "plan_line": line.plan_line,
-                "actual_spend": line.actual_spend,
-                "variance_explanation": line.variance_explanation,
-                "outcomes": line.outcomes,
-                "case_study": line.case_study,
-                "case_study_anonymised": line.case_study_anonymised,
-            })).collect::<Vec<_>>(),
+            "lines": self.lines.iter().map(|line| {
+                let mut signed = json!({
+                    "plan_line": line.plan_line,
+                    "actual_spend": line.actual_spend,
+                    "variance_explanation": line.variance_explanation,
+                    "outcomes": line.outcomes,
+                    "case_study": line.case_study,
+                    "case_study_anonymised": line.case_study_anonymised,
+                });
+                // Only when given, so reports signed before year-end actuals existed still hold.
+                if !line.indicator_actuals.is_empty() {
+                    signed["indicator_actuals"] = line.indicator_actuals.iter().map(|a| json!({
+                        "indicator": a.indicator,
+                        "actual": a.actual,
+                    })).collect();
+                }
+                signed
+            }).collect::<Vec<_>>(),
             "virements": self.virements,
             "unspent_treatment": self.unspent_treatment,
             "treatment_notes": self.treatment_notes,
@@ -420,22 +450,43 @@ fn write_content(
     input: &FinalReportInput,
     lines: &[LineRef],
 ) -> Result<(), Error> {
+    let old = final_report_lines::table
+        .filter(final_report_lines::final_report_id.eq(report_id))
+        .select(final_report_lines::id);
+    diesel::delete(
+        final_report_indicator_actuals::table.filter(final_report_indicator_actuals::final_report_line_id.eq_any(old)),
+    )
+    .execute(conn)?;
     diesel::delete(final_report_lines::table.filter(final_report_lines::final_report_id.eq(report_id)))
         .execute(conn)?;
     diesel::delete(virements::table.filter(virements::final_report_id.eq(report_id))).execute(conn)?;
     for (position, line) in (0..).zip(&input.lines) {
-        diesel::insert_into(final_report_lines::table)
+        let plan_line = lines
+            .iter()
+            .find(|l| l.number == line.plan_line)
+            .ok_or_else(|| Error::internal("plan line checked above"))?;
+        let report_line_id: i64 = diesel::insert_into(final_report_lines::table)
             .values((
                 final_report_lines::final_report_id.eq(report_id),
                 final_report_lines::position.eq(position),
-                final_report_lines::plan_line_id.eq(line_id(lines, line.plan_line)?),
+                final_report_lines::plan_line_id.eq(plan_line.id),
                 final_report_lines::actual_spend_pence.eq(line.actual_spend),
                 final_report_lines::variance_explanation.eq(line.variance_explanation.trim()),
                 final_report_lines::outcomes.eq(line.outcomes.trim()),
                 final_report_lines::case_study.eq(line.case_study.trim()),
                 final_report_lines::case_study_anonymised.eq(line.case_study_anonymised),
             ))
-            .execute(conn)?;
+            .returning(final_report_lines::id)
+            .get_result(conn)?;
+        for actual in &line.indicator_actuals {
+            diesel::insert_into(final_report_indicator_actuals::table)
+                .values((
+                    final_report_indicator_actuals::final_report_line_id.eq(report_line_id),
+                    final_report_indicator_actuals::plan_line_indicator_id.eq(indicators::named(plan_line, actual)?.id),
+                    final_report_indicator_actuals::actual.eq(actual.actual.to_string()),
+                ))
+                .execute(conn)?;
+        }
     }
     for (position, virement) in (0..).zip(&input.virements) {
         diesel::insert_into(virements::table)

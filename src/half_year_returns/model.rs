@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::deadlines::Deadline;
-use crate::measures::{Comparison, Measure};
+pub use crate::indicators::{IndicatorActual, IndicatorActualInput};
 use crate::money::Money;
 use crate::timestamps;
 use crate::workflow::{Status, Transition};
@@ -101,14 +101,6 @@ pub struct ProjectInput {
 pub struct ExpenditureItem {
     pub description: String,
     pub amount: Money,
-}
-
-#[derive(Deserialize, ToSchema, Debug, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct IndicatorActualInput {
-    /// The indicator's number within the plan line.
-    pub indicator: i32,
-    pub actual: Measure,
 }
 
 // ---- What clients see ----
@@ -240,20 +232,6 @@ pub struct Project {
     pub indicator_actuals: Vec<IndicatorActual>,
     pub actions: String,
     pub rag: Rag,
-}
-
-/// An actual figure against its target, and whether it meets it (null for qualitative
-/// indicators).
-#[derive(Serialize, ToSchema, Debug, Clone)]
-pub struct IndicatorActual {
-    pub indicator: i32,
-    pub name: String,
-    pub comparison: Option<Comparison>,
-    pub target: Option<Measure>,
-    pub unit: String,
-    pub target_text: Option<String>,
-    pub actual: Measure,
-    pub met: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]

@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 
 use super::HalfYearReturnInput;
 use crate::error::Violations;
+use crate::indicators;
 use crate::money::Money;
 use crate::plans::LineRef;
 
@@ -107,19 +108,9 @@ pub fn check(v: &mut Violations, input: &HalfYearReturnInput, context: &Context)
                 format!("cannot be less than the {} this fund gives the project", line.amount),
             );
         }
-        let mut reported = BTreeSet::new();
-        for (j, actual) in project.indicator_actuals.iter().enumerate() {
-            let field = format!("projects[{i}].indicator_actuals[{j}].indicator");
-            if let Some(line) = line {
-                v.check(
-                    line.indicators.iter().any(|ind| ind.number == actual.indicator),
-                    &field,
-                    "not_an_indicator",
-                    format!("plan line {} has no indicator {}", line.number, actual.indicator),
-                );
-            }
-            v.check(reported.insert(actual.indicator), field, "unique", "is reported twice");
-        }
+        indicators::check(v, line, &project.indicator_actuals, |j| {
+            format!("projects[{i}].indicator_actuals[{j}].indicator")
+        });
     }
 }
 

@@ -12,7 +12,7 @@ use crate::db::DbConnection;
 use crate::deadlines::{self, Placed};
 use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
 use crate::error::{Error, Violations};
-use crate::measures::{Measure, describe_target};
+use crate::indicators;
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
 use crate::payments;
@@ -135,31 +135,7 @@ fn assemble(
             .find(|l| l.id == project.plan_line_id)
             .ok_or_else(|| Error::internal("a project cites a line of another plan"))?;
         let expenditure = items.remove(&project.id).unwrap_or_default();
-        let indicator_actuals = actuals
-            .remove(&project.id)
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|(indicator_id, actual)| {
-                let indicator = line.indicators.iter().find(|i| i.id == indicator_id)?;
-                let actual: Measure = actual.parse().ok()?;
-                Some(IndicatorActual {
-                    indicator: indicator.number,
-                    name: indicator.name.clone(),
-                    comparison: indicator.comparison,
-                    target: indicator.target,
-                    unit: indicator.unit.clone(),
-                    target_text: indicator
-                        .comparison
-                        .zip(indicator.target)
-                        .map(|(c, t)| describe_target(c, t, &indicator.unit)),
-                    met: indicator
-                        .comparison
-                        .zip(indicator.target)
-                        .map(|(c, t)| c.met(actual, t)),
-                    actual,
-                })
-            })
-            .collect();
+        let indicator_actuals = indicators::view(line, actuals.remove(&project.id).unwrap_or_default());
         views.push(Project {
             letter: letter(index),
             plan_line: line.number,
@@ -571,11 +547,7 @@ fn write_projects(
                 .execute(conn)?;
         }
         for actual in &project.indicator_actuals {
-            let indicator = line
-                .indicators
-                .iter()
-                .find(|i| i.number == actual.indicator)
-                .ok_or_else(|| Error::internal("indicator checked above"))?;
+            let indicator = indicators::named(line, actual)?;
             diesel::insert_into(half_year_indicator_actuals::table)
                 .values((
                     half_year_indicator_actuals::half_year_project_id.eq(project_id),

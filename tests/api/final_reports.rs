@@ -52,6 +52,13 @@ async fn the_2017_18_final_report_balances_with_its_440_virement() {
         "reason": "Infrastructure underspend meets the ASB overspend"}])
     );
     assert_eq!(r["unspent_treatment"], Value::Null);
+    let engagement = &r["lines"][0]["indicator_actuals"][0];
+    assert_eq!(engagement["name"], "Victims referred to the service who engage with it");
+    assert_eq!(engagement["target_text"], ">= 75 %");
+    assert_eq!(engagement["actual"], "84");
+    assert_eq!(engagement["met"], true);
+    assert_eq!(r["lines"][0]["indicator_actuals"].as_array().map(Vec::len), Some(3));
+    assert_eq!(r["lines"][2]["indicator_actuals"], json!([]));
 }
 
 #[actix_web::test]
@@ -89,6 +96,14 @@ async fn every_report_rule_is_refused_with_its_field() {
                 "virements[0].to_line:same_line",
                 "lines[5].actual_spend:overspend_not_covered",
             ],
+        ),
+        (
+            variant(&|b| b["lines"][0]["indicator_actuals"][0]["indicator"] = json!(9)),
+            vec!["lines[0].indicator_actuals[0].indicator:not_an_indicator"],
+        ),
+        (
+            variant(&|b| b["lines"][0]["indicator_actuals"][1]["indicator"] = json!(2)),
+            vec!["lines[0].indicator_actuals[1].indicator:unique"],
         ),
         (
             variant(&|b| b["lines"][0]["plan_line"] = json!(12)),
