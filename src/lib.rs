@@ -19,6 +19,7 @@ pub mod deadlines;
 pub mod demo;
 pub mod documents;
 pub mod error;
+pub mod exports;
 pub mod final_reports;
 pub mod fund_years;
 pub mod half_year_returns;

@@ -29,8 +29,8 @@ use crate::config::Config;
 use crate::db::Database;
 use crate::error::Error;
 use crate::{
-    allocations, api_clients, attachments, auth, bootstrap, deadlines, final_reports, fund_years, half_year_returns,
-    history, partnerships, payments, plans, priority_sets, reports, users,
+    allocations, api_clients, attachments, auth, bootstrap, deadlines, exports, final_reports, fund_years,
+    half_year_returns, history, partnerships, payments, plans, priority_sets, reports, users,
 };
 
 /// Everything a request handler may need, shared by all workers.
@@ -120,7 +120,8 @@ fn routes(cfg: &mut ServiceConfig) {
                 .configure(history::http::routes)
                 .configure(deadlines::http::routes)
                 .configure(payments::http::routes)
-                .configure(reports::http::routes),
+                .configure(reports::http::routes)
+                .configure(exports::http::routes),
         );
 }
 

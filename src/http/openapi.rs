@@ -219,8 +219,36 @@ fn describe_files(op: &mut Operation) {
         })
         .flatten();
     for (media_type, content) in bodies.chain(answers) {
-        if !media_type.contains("json") {
+        if !media_type.contains("json") && media_type != "text/csv" {
             content.schema = Some(binary());
+        }
+    }
+}
+
+/// CSV is text whose first line names the columns; the document names them too, from the same
+/// lists the server writes its header lines from.
+fn describe_csv(api: &mut OpenApi) {
+    for (path, columns) in crate::exports::http::csv_routes() {
+        let Some(get) = api.paths.paths.get_mut(path).and_then(|item| item.get.as_mut()) else {
+            continue;
+        };
+        for response in get.responses.responses.values_mut() {
+            let RefOr::T(response) = response else { continue };
+            let Some(content) = response.content.get_mut("text/csv") else {
+                continue;
+            };
+            let description = format!(
+                "CSV (RFC 4180) with a header line. Columns: {}. Money is a plain decimal (\"400568.00\"), \
+                 an absent value an empty cell.",
+                columns.join(", ")
+            );
+            content.schema = Some(RefOr::T(Schema::Object(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some(description))
+                    .build(),
+            )));
+            content.example = Some(serde_json::Value::String(format!("{}\r\n", columns.join(","))));
         }
     }
 }
@@ -336,6 +364,7 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
             .filter(|(name, _)| sent.contains(*name))
             .for_each(|(_, schema)| constrain_text(schema));
     }
+    describe_csv(&mut api);
     for (path, item) in api.paths.paths.iter_mut() {
         if let Some(post) = item
             .post

@@ -1,16 +1,23 @@
 //! HTTP for the OPCC's reports.
 
-use actix_web::{HttpResponse, get};
+use actix_web::{HttpRequest, HttpResponse, get};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{FundByPartnership, ReportFilter};
+use super::{
+    FundByPartnership, FundByPriority, IndicatorOutcomes, ProjectsByProviderStatus, ProjectsByRag, ReportFilter,
+};
 use crate::auth::Caller;
+use crate::exports::http::negotiated;
 use crate::http::State;
 use crate::http::extract::QueryParams;
 use crate::http::problem::ApiError;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(fund_by_partnership);
+    cfg.service(fund_by_partnership)
+        .service(fund_by_priority)
+        .service(projects_by_rag)
+        .service(projects_by_provider_status)
+        .service(indicator_outcomes);
 }
 
 /// The fund by partnership: grant to spend, for each partnership and fund year.
@@ -20,18 +27,104 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// variance, unspent and its treatment, and where each document stands; with totals. OPCC roles
 /// see every partnership; a partnership sees its own.
 #[utoipa::path(tag = "opcc-desk", security(("bearer" = [])), params(ReportFilter),
-    responses((status = 200, description = "The fund by partnership", body = FundByPartnership)))]
+    responses((status = 200, description = "The fund by partnership; its rows as CSV with `Accept: text/csv`",
+        content((FundByPartnership = "application/json"), (String = "text/csv")))))]
 #[get("/reports/fund-by-partnership")]
 pub async fn fund_by_partnership(
+    req: HttpRequest,
     state: State,
     caller: Caller,
     filter: QueryParams<ReportFilter>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = filter.0;
-    Ok(HttpResponse::Ok().json(
-        state
-            .db
-            .run(move |conn| super::by_partnership(conn, &caller, &filter))
-            .await?,
-    ))
+    let report = state
+        .db
+        .run(move |conn| super::by_partnership(conn, &caller, &filter))
+        .await?;
+    negotiated(&req, &report, "fund-by-partnership.csv")
+}
+
+/// The fund by Police & Crime Plan priority: planned and spent on the lines serving each.
+///
+/// A row per priority of each fund year's plan, those nothing serves included. A plan line
+/// serving several priorities counts in full under each, so the rows add up to more than the
+/// totals, which count every line once; `note` says so with every answer.
+#[utoipa::path(tag = "opcc-desk", security(("bearer" = [])), params(ReportFilter),
+    responses((status = 200, description = "The fund by priority; its rows as CSV with `Accept: text/csv`",
+        content((FundByPriority = "application/json"), (String = "text/csv")))))]
+#[get("/reports/fund-by-priority")]
+pub async fn fund_by_priority(
+    req: HttpRequest,
+    state: State,
+    caller: Caller,
+    filter: QueryParams<ReportFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = filter.0;
+    let report = state
+        .db
+        .run(move |conn| super::by_priority(conn, &caller, &filter))
+        .await?;
+    negotiated(&req, &report, "fund-by-priority.csv")
+}
+
+/// Half-year projects by RAG rating: how many, their funding and expenditure to date.
+///
+/// From submitted half-year returns, a row per fund year, half and rating.
+#[utoipa::path(tag = "opcc-desk", security(("bearer" = [])), params(ReportFilter),
+    responses((status = 200, description = "Projects by RAG rating; its rows as CSV with `Accept: text/csv`",
+        content((ProjectsByRag = "application/json"), (String = "text/csv")))))]
+#[get("/reports/projects-by-rag")]
+pub async fn projects_by_rag(
+    req: HttpRequest,
+    state: State,
+    caller: Caller,
+    filter: QueryParams<ReportFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = filter.0;
+    let report = state.db.run(move |conn| super::by_rag(conn, &caller, &filter)).await?;
+    negotiated(&req, &report, "projects-by-rag.csv")
+}
+
+/// Half-year projects by provider status (statutory, voluntary, independent).
+///
+/// From submitted half-year returns, a row per fund year, half and status.
+#[utoipa::path(tag = "opcc-desk", security(("bearer" = [])), params(ReportFilter),
+    responses((status = 200, description = "Projects by provider status; its rows as CSV with `Accept: text/csv`",
+        content((ProjectsByProviderStatus = "application/json"), (String = "text/csv")))))]
+#[get("/reports/projects-by-provider-status")]
+pub async fn projects_by_provider_status(
+    req: HttpRequest,
+    state: State,
+    caller: Caller,
+    filter: QueryParams<ReportFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = filter.0;
+    let report = state
+        .db
+        .run(move |conn| super::by_provider_status(conn, &caller, &filter))
+        .await?;
+    negotiated(&req, &report, "projects-by-provider-status.csv")
+}
+
+/// Indicators: each target against the actuals at half year and at year end, met or not.
+///
+/// Every indicator of the approved plans' lines, with the actuals of the submitted half-year
+/// returns and final report. `met` is null for qualitative indicators and actuals not yet
+/// reported.
+#[utoipa::path(tag = "opcc-desk", security(("bearer" = [])), params(ReportFilter),
+    responses((status = 200, description = "Indicator outcomes; its rows as CSV with `Accept: text/csv`",
+        content((IndicatorOutcomes = "application/json"), (String = "text/csv")))))]
+#[get("/reports/indicators")]
+pub async fn indicator_outcomes(
+    req: HttpRequest,
+    state: State,
+    caller: Caller,
+    filter: QueryParams<ReportFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = filter.0;
+    let report = state
+        .db
+        .run(move |conn| super::indicator_outcomes(conn, &caller, &filter))
+        .await?;
+    negotiated(&req, &report, "indicators.csv")
 }

@@ -13,6 +13,7 @@ mod deadlines;
 mod demo;
 mod dry_run;
 mod errors;
+mod exports;
 mod final_reports;
 mod fixtures;
 mod half_year_returns;

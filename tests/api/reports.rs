@@ -7,7 +7,7 @@ use crate::fixtures::{Cycle, cycle, seed_for};
 
 /// The 2017-18 year carried through: plan approved, first half's return accepted with £195,000
 /// of its claim approved and £150,000 paid, final report countersigned.
-async fn year_2017_carried_through(c: &Cycle) {
+pub async fn year_2017_carried_through(c: &Cycle) {
     let finance = c.app.user("finance@opcc.example", "opcc_finance", None).await;
     let plan = c.plan("plymouth-2017-18-plan", c.plymouth_2017, &c.manager).await;
     let plan_path = format!("/api/v1/plans/{plan}");
@@ -132,4 +132,128 @@ async fn a_partnership_sees_only_its_own_rows() {
     assert_eq!(elsewhere["totals"]["available"], "0.00");
     let plymouth = report(&c, "", &c.treasurer).await;
     assert_eq!(plymouth["rows"].as_array().map(Vec::len), Some(2));
+}
+
+async fn named_report(c: &Cycle, name: &str, query: &str, token: &str) -> Value {
+    c.app
+        .get(&format!("/api/v1/reports/{name}{query}"))
+        .token(token)
+        .send()
+        .await
+        .expect(200)
+        .body
+}
+
+#[actix_web::test]
+async fn by_priority_a_line_counts_under_each_priority_it_serves_and_once_in_the_totals() {
+    let c = cycle().await;
+    year_2017_carried_through(&c).await;
+    let r = named_report(&c, "fund-by-priority", "?fund_year=2017-18", &c.reviewer).await;
+    let rows: Vec<(i64, i64, &str, &str)> = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["priority"].as_i64().unwrap(),
+                r["plan_lines"].as_i64().unwrap(),
+                r["planned"].as_str().unwrap(),
+                r["spent"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (1, 4, "101046.00", "101046.00"),
+            (2, 5, "204046.00", "204486.00"),
+            (3, 4, "327200.00", "327200.00"),
+            (4, 3, "283700.00", "283700.00"),
+            (5, 1, "39000.00", "38560.00"),
+        ]
+    );
+    assert_eq!(r["rows"][2]["title"], "Protecting people at risk of abuse");
+    assert_eq!(
+        r["totals"],
+        json!({"plan_lines": 8, "lines_serving_several_priorities": 8, "planned": "428246.00", "spent": "428246.00"})
+    );
+    assert!(r["note"].as_str().unwrap().contains("counts in full under each"));
+
+    let torbay = named_report(&c, "fund-by-priority", "?fund_year=2017-18", &c.torbay_manager).await;
+    assert_eq!(torbay["rows"][0]["plan_lines"], 0);
+    assert_eq!(torbay["totals"]["planned"], "0.00");
+}
+
+#[actix_web::test]
+async fn half_year_projects_by_rag_and_by_provider_status() {
+    let c = cycle().await;
+    year_2017_carried_through(&c).await;
+    let rag = named_report(&c, "projects-by-rag", "?fund_year=2017-18", &c.reviewer).await;
+    assert_eq!(
+        rag["rows"],
+        json!([
+            {"fund_year": "2017-18", "half": "first", "rag": "achieved", "projects": 4,
+             "funding": "327200.00", "expenditure_to_date": "131900.00"},
+            {"fund_year": "2017-18", "half": "first", "rag": "behind", "projects": 1,
+             "funding": "39000.00", "expenditure_to_date": "0.00"},
+            {"fund_year": "2017-18", "half": "first", "rag": "on_track", "projects": 3,
+             "funding": "62046.00", "expenditure_to_date": "1330.06"},
+        ])
+    );
+    assert_eq!(
+        rag["totals"],
+        json!({"projects": 8, "funding": "428246.00", "expenditure_to_date": "133230.06"})
+    );
+    let status = named_report(&c, "projects-by-provider-status", "", &c.reviewer).await;
+    let rows: Vec<(&str, i64, &str)> = status["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["provider_status"].as_str().unwrap(),
+                r["projects"].as_i64().unwrap(),
+                r["funding"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, [("statutory", 3, "65046.00"), ("voluntary", 5, "363200.00")]);
+    let torbay = named_report(&c, "projects-by-rag", "", &c.torbay_manager).await;
+    assert_eq!(torbay["rows"], json!([]));
+}
+
+#[actix_web::test]
+async fn indicators_set_each_target_against_half_year_and_year_end_actuals() {
+    let c = cycle().await;
+    year_2017_carried_through(&c).await;
+    let r = named_report(&c, "indicators", "?fund_year=2017-18", &c.treasurer).await;
+    let engagement = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["plan_line"] == 1 && row["indicator"] == 2)
+        .unwrap();
+    assert_eq!(engagement["target_text"], ">= 75 %");
+    assert_eq!(engagement["year_end_actual"], "84");
+    assert_eq!(engagement["year_end_met"], true);
+    assert_eq!(engagement["second_half_actual"], Value::Null);
+    assert_eq!(engagement["second_half_met"], Value::Null);
+    let supported = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["plan_line"] == 1 && row["indicator"] == 1)
+        .unwrap();
+    assert_eq!(supported["first_half_actual"], "100");
+    assert_eq!(supported["first_half_met"], true);
+    assert_eq!(supported["year_end_actual"], Value::Null);
+    let totals = &r["totals"];
+    assert_eq!(totals["met_at_year_end"], 4);
+    assert_eq!(totals["not_met_at_year_end"], 0);
+    assert_eq!(
+        totals["with_target"].as_i64().unwrap() - 4,
+        totals["awaiting_year_end"].as_i64().unwrap()
+    );
+    let torbay = named_report(&c, "indicators", "?fund_year=2017-18", &c.torbay_manager).await;
+    assert_eq!(torbay["rows"], json!([]));
 }
