@@ -118,6 +118,7 @@ pub struct VirementInput {
         "partnership_id": 1,
         "review": {
             "carried_forward_to": null,
+            "offset_against": null,
             "comment": "",
             "unspent_decided": null,
             "unspent_decision": null
@@ -215,6 +216,8 @@ pub struct ReportReview {
     pub unspent_decided: Option<Money>,
     /// The next year's allocation the balance was carried forward into.
     pub carried_forward_to: Option<i64>,
+    /// The next year's allocation the balance is deducted from, when offset.
+    pub offset_against: Option<i64>,
     /// Why changes were last requested.
     pub comment: String,
 }

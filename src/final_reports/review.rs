@@ -1,6 +1,7 @@
 //! A final report's acceptance by the OPCC, once signed, countersigned and reviewed, with a
 //! decision on the unspent balance: returned, carried forward into the partnership's next
-//! allocation (with its purpose), or offset against next year's grant.
+//! allocation (with its purpose), or offset against next year's grant: deducted from what the
+//! OPCC pays on the partnership's next allocation, which the fund report shows.
 
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -75,21 +76,33 @@ pub fn accept(
         );
     }
     let purpose = input.carry_forward_purpose.as_deref().map(str::trim).unwrap_or("");
-    let mut carried_to = None;
-    if input.unspent_decision == Some(UnspentDecision::CarriedForward) {
-        v.check(
-            !purpose.is_empty(),
-            "carry_forward_purpose",
-            "required",
-            "say what the carried-forward money is for",
-        );
-        carried_to = next_allocation(conn, &report.fund_year, report.partnership_id)?;
-        v.check(
-            carried_to.is_some(),
-            "unspent_decision",
-            "next_allocation_required",
-            "the partnership has no allocation for the next fund year to carry the money into",
-        );
+    let (mut carried_to, mut offset_against) = (None, None);
+    match input.unspent_decision {
+        Some(UnspentDecision::CarriedForward) => {
+            v.check(
+                !purpose.is_empty(),
+                "carry_forward_purpose",
+                "required",
+                "say what the carried-forward money is for",
+            );
+            carried_to = next_allocation(conn, &report.fund_year, report.partnership_id)?;
+            v.check(
+                carried_to.is_some(),
+                "unspent_decision",
+                "next_allocation_required",
+                "the partnership has no allocation for the next fund year to carry the money into",
+            );
+        }
+        Some(UnspentDecision::Offset) => {
+            offset_against = next_allocation(conn, &report.fund_year, report.partnership_id)?;
+            v.check(
+                offset_against.is_some(),
+                "unspent_decision",
+                "next_allocation_required",
+                "the partnership has no allocation for the next fund year to offset the money against",
+            );
+        }
+        Some(UnspentDecision::Returned) | None => {}
     }
     v.finish()?;
     if let Some(next) = carried_to {
@@ -131,12 +144,14 @@ pub fn accept(
             final_reports::unspent_decision.eq(input.unspent_decision),
             final_reports::unspent_decided_pence.eq(Some(unspent)),
             final_reports::carried_forward_to.eq(carried_to),
+            final_reports::offset_against.eq(offset_against),
         ))
         .execute(conn)?;
     lifecycle::finish::<FinalReport>(
         conn,
         caller,
         &step,
-        json!({"unspent": unspent, "unspent_decision": input.unspent_decision, "carried_forward_to": carried_to}),
+        json!({"unspent": unspent, "unspent_decision": input.unspent_decision, "carried_forward_to": carried_to,
+               "offset_against": offset_against}),
     )
 }

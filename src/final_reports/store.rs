@@ -43,6 +43,7 @@ struct ReportRow {
     unspent_decided_pence: Option<Money>,
     carried_forward_to: Option<i64>,
     review_comment: String,
+    offset_against: Option<i64>,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -170,6 +171,7 @@ fn assemble(
             unspent_decision: row.unspent_decision,
             unspent_decided: row.unspent_decided_pence,
             carried_forward_to: row.carried_forward_to,
+            offset_against: row.offset_against,
             comment: row.review_comment.clone(),
         },
         unspent_treatment: row.unspent_treatment,

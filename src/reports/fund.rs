@@ -21,7 +21,8 @@ use crate::workflow::Status;
     "fund_year": "2017-18", "grant": "400568.00", "carry_forward": "27678.00", "available": "428246.00",
     "planned": "428246.00", "claimed": "200284.00", "approved_for_payment": "195000.00", "paid": "150000.00",
     "outstanding": "45000.00", "spent": "428246.00", "moved_by_virements": "440.00", "variance": "0.00",
-    "unspent": "0.00", "unspent_decision": null, "plan_status": "approved", "first_half_status": "accepted",
+    "unspent": "0.00", "unspent_decision": null, "owed_back": "0.00", "offset_to_next_year": "0.00",
+    "offset_from_previous_year": "0.00", "plan_status": "approved", "first_half_status": "accepted",
     "second_half_status": null, "final_report_status": "submitted"}))]
 pub struct PartnershipYear {
     #[diesel(sql_type = BigInt)]
@@ -68,6 +69,15 @@ pub struct PartnershipYear {
     /// What the OPCC decided for the unspent balance on accepting the final report.
     #[diesel(sql_type = Nullable<Text>)]
     pub unspent_decision: Option<UnspentDecision>,
+    /// The unspent balance owed back to the OPCC, when the decision was to return it.
+    #[diesel(sql_type = BigInt)]
+    pub owed_back: Money,
+    /// The unspent balance to deduct from the next year's allocation, when offset.
+    #[diesel(sql_type = BigInt)]
+    pub offset_to_next_year: Money,
+    /// The previous year's unspent balance offset against this allocation: paid this much less.
+    #[diesel(sql_type = BigInt)]
+    pub offset_from_previous_year: Money,
     /// Null while the document has not been started.
     #[diesel(sql_type = Nullable<Text>)]
     pub plan_status: Option<Status>,
@@ -99,6 +109,9 @@ pub struct FundTotals {
     pub outstanding: Money,
     pub spent: Money,
     pub unspent: Money,
+    pub owed_back: Money,
+    pub offset_to_next_year: Money,
+    pub offset_from_previous_year: Money,
 }
 
 impl FundTotals {
@@ -117,6 +130,9 @@ impl FundTotals {
             outstanding: total(|r| r.outstanding)?,
             spent: total(|r| r.spent)?,
             unspent: total(|r| r.unspent)?,
+            owed_back: total(|r| r.owed_back)?,
+            offset_to_next_year: total(|r| r.offset_to_next_year)?,
+            offset_from_previous_year: total(|r| r.offset_from_previous_year)?,
         })
     }
 }
@@ -157,6 +173,14 @@ pub fn by_partnership(
         "SELECT SUM(v.amount_pence) FROM virements v JOIN final_reports f ON f.id = v.final_report_id \
          WHERE f.allocation_id = a.id AND f.status IN {SUBMITTED}"
     ));
+    let decided = |decision: &str| {
+        pence(&format!(
+            "SELECT SUM(f.unspent_decided_pence) FROM final_reports f \
+             WHERE f.allocation_id = a.id AND f.unspent_decision = '{decision}'"
+        ))
+    };
+    let (owed_back, offset_out) = (decided("returned"), decided("offset"));
+    let offset_in = pence("SELECT SUM(f.unspent_decided_pence) FROM final_reports f WHERE f.offset_against = a.id");
     let reported =
         format!("EXISTS (SELECT 1 FROM final_reports f WHERE f.allocation_id = a.id AND f.status IN {SUBMITTED})");
     let sql = format!(
@@ -164,12 +188,14 @@ pub fn by_partnership(
                 planned, claimed, approved_for_payment, paid, approved_for_payment - paid AS outstanding, \
                 spent, moved_by_virements, spent - planned AS variance, \
                 CASE WHEN reported THEN available - spent ELSE 0 END AS unspent, \
-                unspent_decision, plan_status, first_half_status, second_half_status, final_report_status \
+                unspent_decision, owed_back, offset_to_next_year, offset_from_previous_year, plan_status, first_half_status, second_half_status, final_report_status \
          FROM (SELECT a.id AS allocation_id, a.partnership_id, p.name AS partnership, y.label AS fund_year, \
                       y.starts_on, a.grant_pence AS \"grant\", a.carry_forward_pence AS carry_forward, \
                       a.grant_pence + a.carry_forward_pence AS available, \
                       {planned} AS planned, {claimed} AS claimed, {approved} AS approved_for_payment, \
                       {paid} AS paid, {spent} AS spent, {moved} AS moved_by_virements, {reported} AS reported, \
+                      {owed_back} AS owed_back, {offset_out} AS offset_to_next_year, \
+                      {offset_in} AS offset_from_previous_year, \
                       (SELECT f.unspent_decision FROM final_reports f WHERE f.allocation_id = a.id) AS unspent_decision, \
                       (SELECT pl.status FROM plans pl WHERE pl.allocation_id = a.id) AS plan_status, \
                       (SELECT r.status FROM half_year_returns r WHERE r.allocation_id = a.id AND r.half = 'first') \
@@ -210,6 +236,9 @@ impl CsvRow for PartnershipYear {
         "variance",
         "unspent",
         "unspent_decision",
+        "owed_back",
+        "offset_to_next_year",
+        "offset_from_previous_year",
         "plan_status",
         "first_half_status",
         "second_half_status",

@@ -88,7 +88,8 @@ async fn the_2017_18_year_reconciles_to_the_penny() {
             "fund_year": "2017-18", "grant": "400568.00", "carry_forward": "27678.00", "available": "428246.00",
             "planned": "428246.00", "claimed": "200284.00", "approved_for_payment": "195000.00",
             "paid": "150000.00", "outstanding": "45000.00", "spent": "428246.00", "moved_by_virements": "440.00",
-            "variance": "0.00", "unspent": "0.00", "unspent_decision": null, "plan_status": "approved",
+            "variance": "0.00", "unspent": "0.00", "unspent_decision": null, "owed_back": "0.00",
+            "offset_to_next_year": "0.00", "offset_from_previous_year": "0.00", "plan_status": "approved",
             "first_half_status": "accepted", "second_half_status": null, "final_report_status": "submitted"}])
     );
     assert_eq!(r["totals"]["available"], "428246.00");
@@ -256,4 +257,112 @@ async fn indicators_set_each_target_against_half_year_and_year_end_actuals() {
     );
     let torbay = named_report(&c, "indicators", "?fund_year=2017-18", &c.torbay_manager).await;
     assert_eq!(torbay["rows"], json!([]));
+}
+
+/// The 2017-18 final report £10,200 underspent, signed, countersigned and in review.
+async fn underspent_report_in_review(c: &Cycle) -> String {
+    c.plan("plymouth-2017-18-plan", c.plymouth_2017, &c.manager).await;
+    let mut report = seed_for("plymouth-2017-18-final-report", c.plymouth_2017);
+    report["lines"][0]["actual_spend"] = json!("150000.00");
+    report["lines"][0]["variance_explanation"] = json!("IDVA vacancy for four months");
+    report["unspent_treatment"] = json!("return_to_opcc");
+    let id = c
+        .app
+        .post("/api/v1/final-reports")
+        .token(&c.manager)
+        .json(&report)
+        .await
+        .expect(201)
+        .id();
+    let path = format!("/api/v1/final-reports/{id}");
+    c.act(&path, "sign", &c.manager, c.signature()).await.expect(200);
+    c.act(&path, "countersign", &c.treasurer, c.signature())
+        .await
+        .expect(200);
+    c.act(&path, "start-review", &c.reviewer, json!({})).await.expect(200);
+    path
+}
+
+fn row<'a>(report: &'a Value, fund_year: &str) -> &'a Value {
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["fund_year"] == fund_year && r["partnership"] == "Safer Plymouth")
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn an_unspent_balance_returned_is_owed_back() {
+    let c = cycle().await;
+    let path = underspent_report_in_review(&c).await;
+    c.act(&path, "accept", &c.reviewer, json!({"unspent_decision": "returned"}))
+        .await
+        .expect(200);
+    let r = report(&c, "", &c.reviewer).await;
+    let year = row(&r, "2017-18");
+    assert_eq!(year["unspent"], "10200.00");
+    assert_eq!(year["unspent_decision"], "returned");
+    assert_eq!(year["owed_back"], "10200.00");
+    assert_eq!(year["offset_to_next_year"], "0.00");
+    assert_eq!(r["totals"]["owed_back"], "10200.00");
+}
+
+#[actix_web::test]
+async fn an_unspent_balance_offset_is_deducted_from_the_next_years_allocation() {
+    let c = cycle().await;
+    let path = underspent_report_in_review(&c).await;
+    let no_next_year = c
+        .act(&path, "accept", &c.reviewer, json!({"unspent_decision": "offset"}))
+        .await
+        .expect_problem(422, "validation");
+    assert_eq!(no_next_year.violations(), ["unspent_decision:next_allocation_required"]);
+    let admin = &c.app.admin_token;
+    let set = c
+        .app
+        .get("/api/v1/priority-sets")
+        .token(admin)
+        .send()
+        .await
+        .expect(200)
+        .body["items"][0]["id"]
+        .clone();
+    let year = c
+        .app
+        .post("/api/v1/fund-years")
+        .token(admin)
+        .json(
+            &json!({"label": "2018-19", "plan_due": "2018-05-31", "first_half_return_due": "2018-11-02",
+                      "second_half_return_due": "2019-05-03", "final_report_due": "2019-06-28",
+                      "priority_set_id": set}),
+        )
+        .await
+        .expect(201)
+        .id();
+    let next = c
+        .app
+        .post("/api/v1/allocations")
+        .token(admin)
+        .json(&json!({"fund_year_id": year, "partnership_id": c.plymouth, "grant": "400568.00"}))
+        .await
+        .expect(201)
+        .id();
+    let accepted = c
+        .act(&path, "accept", &c.reviewer, json!({"unspent_decision": "offset"}))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(accepted["review"]["offset_against"], next);
+    assert_eq!(accepted["review"]["carried_forward_to"], Value::Null);
+    let r = report(&c, "", &c.reviewer).await;
+    assert_eq!(row(&r, "2017-18")["offset_to_next_year"], "10200.00");
+    assert_eq!(row(&r, "2017-18")["owed_back"], "0.00");
+    let next_year = row(&r, "2018-19");
+    assert_eq!(next_year["offset_from_previous_year"], "10200.00");
+    assert_eq!(next_year["carry_forward"], "0.00");
+    assert_eq!(next_year["grant"], "400568.00");
+    assert_eq!(
+        r["totals"]["offset_to_next_year"],
+        r["totals"]["offset_from_previous_year"]
+    );
 }
