@@ -34,6 +34,7 @@ pub mod patch;
 pub mod payments;
 pub mod plans;
 pub mod priority_sets;
+pub mod publishing;
 pub mod reports;
 pub mod schema;
 pub mod signatures;

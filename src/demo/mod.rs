@@ -21,6 +21,7 @@ use crate::partnerships::{self, NewPartnership};
 use crate::payments::{self, NewPayment};
 use crate::plans::{Plan, PlanInput};
 use crate::priority_sets::{self, Priority, PrioritySetInput};
+use crate::publishing::{self, PublishingInput};
 use crate::schema::{allocations as allocation_rows, final_reports as report_rows, half_year_returns as return_rows};
 use crate::schema::{partnerships as partnership_rows, plans as plan_rows, priority_sets as set_rows};
 use crate::signatures::Signer;
@@ -222,6 +223,17 @@ fn load_reference_data(conn: &mut DbConnection, outcome: &mut Outcome) -> Result
             priority_sets::create(conn, &admin, &input)?.id
         }
     };
+    if publishing::settings(conn)?.is_none() {
+        // Placeholders in the shape of the real identifiers, for the OPCC to replace with its own.
+        let input = PublishingInput {
+            funder_name: "Office of the Police and Crime Commissioner for Devon, Cornwall and the Isles of Scilly"
+                .into(),
+            funder_org_id: "GB-EXAMPLE-DCIOSPCC".into(),
+            grant_id_prefix: "360G-DCIOSPCC".into(),
+        };
+        publishing::set(conn, &admin, &input)?;
+        outcome.note("360Giving publishing settings");
+    }
     for (label, plan_due, first_half_due, second_half_due, final_due) in [
         ("2017-18", "2017-05-31", "2017-11-03", "2018-05-04", "2018-06-29"),
         ("2021-22", "2021-05-28", "2021-11-05", "2022-05-06", "2022-06-30"),

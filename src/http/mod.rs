@@ -30,7 +30,7 @@ use crate::db::Database;
 use crate::error::Error;
 use crate::{
     allocations, api_clients, attachments, auth, bootstrap, deadlines, exports, final_reports, fund_years,
-    half_year_returns, history, partnerships, payments, plans, priority_sets, reports, users,
+    half_year_returns, history, partnerships, payments, plans, priority_sets, publishing, reports, users,
 };
 
 /// Everything a request handler may need, shared by all workers.
@@ -121,7 +121,8 @@ fn routes(cfg: &mut ServiceConfig) {
                 .configure(deadlines::http::routes)
                 .configure(payments::http::routes)
                 .configure(reports::http::routes)
-                .configure(exports::http::routes),
+                .configure(exports::http::routes)
+                .configure(publishing::http::routes),
         );
 }
 

@@ -69,7 +69,7 @@ pub struct PartnershipChanges {
 
 /// An organisation identifier as org-id.guide writes them: a list code such as "GB-LAE" (country,
 /// register) and the identifier in that list.
-fn check_org_id(v: &mut Violations, org_id: Option<&str>) {
+pub fn check_org_id(v: &mut Violations, field: &str, org_id: Option<&str>) {
     if let Some(org_id) = org_id {
         let mut parts = org_id.splitn(3, '-');
         let country = parts.next().unwrap_or("");
@@ -85,7 +85,7 @@ fn check_org_id(v: &mut Violations, org_id: Option<&str>) {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
         v.check(
             well_formed,
-            "org_id",
+            field,
             "org_id",
             "must be an organisation identifier like \"GB-LAE-PLY\" (list code, then the identifier)",
         );
@@ -151,7 +151,7 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: NewPartnership) -> 
     violations.text("name", &new.name, MAX_TEXT);
     violations.text("area", &new.area, MAX_TEXT);
     violations.text("lead_authority", &new.lead_authority, MAX_TEXT);
-    check_org_id(&mut violations, new.org_id.as_deref());
+    check_org_id(&mut violations, "org_id", new.org_id.as_deref());
     violations.finish()?;
     write_transaction(conn, |conn| {
         let name = new.name.trim();
@@ -191,7 +191,7 @@ pub fn update(
         }
     }
     if let Some(org_id) = &changes.org_id {
-        check_org_id(&mut violations, org_id.as_deref());
+        check_org_id(&mut violations, "org_id", org_id.as_deref());
     }
     violations.finish()?;
     write_transaction(conn, |conn| {

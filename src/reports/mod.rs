@@ -17,6 +17,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
+use crate::workflow::Status;
 
 /// Which fund year and partnership a report covers.
 #[derive(Deserialize, IntoParams, ToSchema, Debug, Clone, Default)]
@@ -41,7 +42,27 @@ pub(crate) fn partnership_of(caller: &Caller, filter: &ReportFilter) -> Result<O
 /// Documents counted once submitted: not drafts, nor signed by the manager only.
 pub(crate) const SUBMITTED: &str = "('submitted', 'under_review', 'changes_requested', 'approved', 'accepted')";
 
+/// The same statuses, for queries written with diesel's DSL.
+pub(crate) const SUBMITTED_STATUSES: [Status; 5] = [
+    Status::Submitted,
+    Status::UnderReview,
+    Status::ChangesRequested,
+    Status::Approved,
+    Status::Accepted,
+];
+
 /// A sum of integer pence as BIGINT on both databases (PostgreSQL's SUM of BIGINT is NUMERIC).
 pub(crate) fn pence(sum: &str) -> String {
     format!("CAST(COALESCE(({sum}), 0) AS BIGINT)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sql_list_and_the_statuses_name_the_same_documents() {
+        let listed: Vec<String> = SUBMITTED_STATUSES.iter().map(|s| format!("'{s}'")).collect();
+        assert_eq!(SUBMITTED, format!("({})", listed.join(", ")));
+    }
 }

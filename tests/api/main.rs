@@ -22,6 +22,7 @@ mod integrity;
 mod openapi;
 mod payments;
 mod plans;
+mod publishing;
 mod races;
 mod reference_data;
 mod reports;

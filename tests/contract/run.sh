@@ -2,7 +2,9 @@
 # The published contract, checked against a live server by tools nobody here wrote:
 #   1. a Python client generated afresh from openapi/openapi.json (openapi-python-client), used
 #      unmodified by walk.py to take a plan and a half-year return through the cycle;
-#   2. schemathesis, every check and every phase, authenticated in turn as each role and as an
+#   2. the 360Giving export validated against the 360Giving package schema by jsonschema
+#      (giving.py);
+#   3. schemathesis, every check and every phase, authenticated in turn as each role and as an
 #      API client.
 # The server runs with the demo data on the database given (a SQLite file by default).
 #
@@ -18,14 +20,17 @@ SECONDS_PER_ROLE=${CONTRACT_SECONDS:-60}
 TOOLS=target/contract-tools
 SCHEMATHESIS_VERSION=4.32.5
 GENERATOR_VERSION=0.29.1
+JSONSCHEMA_VERSION=4.23.0
+RFC3339_VALIDATOR_VERSION=0.1.4
 
 say() { printf 'contract: %s\n' "$*"; }
 
-if ! "$TOOLS/bin/python" -c "import schemathesis, openapi_python_client" 2>/dev/null \
+if ! "$TOOLS/bin/python" -c "import schemathesis, openapi_python_client, jsonschema, rfc3339_validator" 2>/dev/null \
     || [ "$("$TOOLS/bin/schemathesis" --version 2>/dev/null | grep -o '[0-9][0-9.]*')" != "$SCHEMATHESIS_VERSION" ]; then
     python3 -m venv "$TOOLS"
     "$TOOLS/bin/pip" install --quiet --disable-pip-version-check \
-        "schemathesis==$SCHEMATHESIS_VERSION" "openapi-python-client==$GENERATOR_VERSION"
+        "schemathesis==$SCHEMATHESIS_VERSION" "openapi-python-client==$GENERATOR_VERSION" \
+        "jsonschema==$JSONSCHEMA_VERSION" "rfc3339-validator==$RFC3339_VALIDATOR_VERSION"
 fi
 export PATH="$PWD/$TOOLS/bin:$PATH"
 
@@ -92,6 +97,8 @@ declare -A TOKENS=(
     [opcc_finance]=$(login finance@opcc.example)
     [admin]=$ADMIN
 )
+
+python "$(dirname "$0")/giving.py" "$BASE" "$ADMIN" "${TOKENS[csp_manager]}"
 
 # One worker: CPython 3.11 keeps the AST parser's recursion count per interpreter, and
 # hypothesis parsing lambdas on two threads at once fails with "AST constructor recursion depth
