@@ -3,10 +3,15 @@
 use actix_web::{HttpRequest, HttpResponse, get};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use serde::Serialize;
+
 use super::{
     FundByPartnership, FundByPriority, IndicatorOutcomes, ProjectsByProviderStatus, ProjectsByRag, ReportFilter,
 };
 use crate::auth::Caller;
+use crate::db::DbConnection;
+use crate::error::Error;
+use crate::exports::Table;
 use crate::exports::http::negotiated;
 use crate::http::State;
 use crate::http::extract::QueryParams;
@@ -18,6 +23,20 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(projects_by_rag)
         .service(projects_by_provider_status)
         .service(indicator_outcomes);
+}
+
+/// Computes a report for the caller and answers it as JSON, or CSV when asked.
+async fn answer<T: Table + Serialize + Send + 'static>(
+    req: HttpRequest,
+    state: State,
+    caller: Caller,
+    filter: QueryParams<ReportFilter>,
+    compute: fn(&mut DbConnection, &Caller, &ReportFilter) -> Result<T, Error>,
+    file_name: &str,
+) -> Result<HttpResponse, ApiError> {
+    let filter = filter.0;
+    let report = state.db.run(move |conn| compute(conn, &caller, &filter)).await?;
+    negotiated(&req, &report, file_name)
 }
 
 /// The fund by partnership: grant to spend, for each partnership and fund year.
@@ -36,12 +55,15 @@ pub async fn fund_by_partnership(
     caller: Caller,
     filter: QueryParams<ReportFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = filter.0;
-    let report = state
-        .db
-        .run(move |conn| super::by_partnership(conn, &caller, &filter))
-        .await?;
-    negotiated(&req, &report, "fund-by-partnership.csv")
+    answer(
+        req,
+        state,
+        caller,
+        filter,
+        super::by_partnership,
+        "fund-by-partnership.csv",
+    )
+    .await
 }
 
 /// The fund by Police & Crime Plan priority: planned and spent on the lines serving each.
@@ -59,12 +81,7 @@ pub async fn fund_by_priority(
     caller: Caller,
     filter: QueryParams<ReportFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = filter.0;
-    let report = state
-        .db
-        .run(move |conn| super::by_priority(conn, &caller, &filter))
-        .await?;
-    negotiated(&req, &report, "fund-by-priority.csv")
+    answer(req, state, caller, filter, super::by_priority, "fund-by-priority.csv").await
 }
 
 /// Half-year projects by RAG rating: how many, their funding and expenditure to date.
@@ -80,9 +97,7 @@ pub async fn projects_by_rag(
     caller: Caller,
     filter: QueryParams<ReportFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = filter.0;
-    let report = state.db.run(move |conn| super::by_rag(conn, &caller, &filter)).await?;
-    negotiated(&req, &report, "projects-by-rag.csv")
+    answer(req, state, caller, filter, super::by_rag, "projects-by-rag.csv").await
 }
 
 /// Half-year projects by provider status (statutory, voluntary, independent).
@@ -98,12 +113,15 @@ pub async fn projects_by_provider_status(
     caller: Caller,
     filter: QueryParams<ReportFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = filter.0;
-    let report = state
-        .db
-        .run(move |conn| super::by_provider_status(conn, &caller, &filter))
-        .await?;
-    negotiated(&req, &report, "projects-by-provider-status.csv")
+    answer(
+        req,
+        state,
+        caller,
+        filter,
+        super::by_provider_status,
+        "projects-by-provider-status.csv",
+    )
+    .await
 }
 
 /// Indicators: each target against the actuals at half year and at year end, met or not.
@@ -121,10 +139,5 @@ pub async fn indicator_outcomes(
     caller: Caller,
     filter: QueryParams<ReportFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = filter.0;
-    let report = state
-        .db
-        .run(move |conn| super::indicator_outcomes(conn, &caller, &filter))
-        .await?;
-    negotiated(&req, &report, "indicators.csv")
+    answer(req, state, caller, filter, super::indicator_outcomes, "indicators.csv").await
 }

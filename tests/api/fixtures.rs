@@ -170,6 +170,38 @@ impl Cycle {
         format!("/api/v1/half-year-returns/{id}")
     }
 
+    /// The 2018-19 fund year and Safer Plymouth's allocation in it, the year after the seed's;
+    /// returns the allocation's id.
+    pub async fn plymouth_2018_19(&self) -> i64 {
+        let admin = &self.app.admin_token;
+        let set = self
+            .app
+            .get("/api/v1/priority-sets")
+            .token(admin)
+            .send()
+            .await
+            .expect(200)
+            .body["items"][0]["id"]
+            .clone();
+        let year = self
+            .app
+            .post("/api/v1/fund-years")
+            .token(admin)
+            .json(&serde_json::json!({"label": "2018-19", "plan_due": "2018-05-31",
+                "first_half_return_due": "2018-11-02", "second_half_return_due": "2019-05-03",
+                "final_report_due": "2019-06-28", "priority_set_id": set}))
+            .await
+            .expect(201)
+            .id();
+        self.app
+            .post("/api/v1/allocations")
+            .token(admin)
+            .json(&serde_json::json!({"fund_year_id": year, "partnership_id": self.plymouth, "grant": "400568.00"}))
+            .await
+            .expect(201)
+            .id()
+    }
+
     /// A signature body with the test password.
     pub fn signature(&self) -> Value {
         serde_json::json!({"password": crate::support::PASSWORD})

@@ -481,36 +481,7 @@ async fn the_2017_18_final_report_is_accepted_and_an_unspent_balance_carried_for
         .expect_problem(422, "validation");
     assert_eq!(no_next_year.violations(), ["unspent_decision:next_allocation_required"]);
 
-    let admin = &c.app.admin_token;
-    let set = c
-        .app
-        .get("/api/v1/priority-sets")
-        .token(admin)
-        .send()
-        .await
-        .expect(200)
-        .body["items"][0]["id"]
-        .clone();
-    let year = c
-        .app
-        .post("/api/v1/fund-years")
-        .token(admin)
-        .json(
-            &json!({"label": "2018-19", "plan_due": "2018-05-31", "first_half_return_due": "2018-11-02",
-                      "second_half_return_due": "2019-05-03",
-                      "final_report_due": "2019-06-28", "priority_set_id": set}),
-        )
-        .await
-        .expect(201)
-        .id();
-    let next = c
-        .app
-        .post("/api/v1/allocations")
-        .token(admin)
-        .json(&json!({"fund_year_id": year, "partnership_id": c.plymouth, "grant": "400568.00"}))
-        .await
-        .expect(201)
-        .id();
+    let next = c.plymouth_2018_19().await;
     let accepted = c
         .act(
             &path,
