@@ -249,7 +249,7 @@ pub fn package(conn: &mut DbConnection, caller: &Caller, filter: &ReportFilter) 
         ))
         .into_boxed();
     match partnership_of(caller, filter) {
-        Err(()) => query = query.filter(allocations::id.eq(-1)),
+        Err(()) => return Ok(Package::of(settings, filter, Vec::new())),
         Ok(Some(partnership)) => query = query.filter(allocations::partnership_id.eq(partnership)),
         Ok(None) => {}
     }
@@ -376,23 +376,28 @@ pub fn package(conn: &mut DbConnection, caller: &Caller, filter: &ReportFilter) 
             });
         }
     }
-    let now = timestamps::now();
-    Ok(Package {
-        title: match &filter.fund_year {
-            Some(label) => format!(
-                "{}: Community Safety Partnership Fund grants {label}",
-                settings.funder_name
-            ),
-            None => format!("{}: Community Safety Partnership Fund grants", settings.funder_name),
-        },
-        version: STANDARD_VERSION,
-        issued: date_time(now),
-        publisher: Publisher {
-            name: settings.funder_name,
-            identifier: settings.funder_org_id,
-        },
-        grants,
-    })
+    Ok(Package::of(settings, filter, grants))
+}
+
+impl Package {
+    fn of(settings: PublishingSettings, filter: &ReportFilter, grants: Vec<Grant>) -> Package {
+        Package {
+            title: match &filter.fund_year {
+                Some(label) => format!(
+                    "{}: Community Safety Partnership Fund grants {label}",
+                    settings.funder_name
+                ),
+                None => format!("{}: Community Safety Partnership Fund grants", settings.funder_name),
+            },
+            version: STANDARD_VERSION,
+            issued: date_time(timestamps::now()),
+            publisher: Publisher {
+                name: settings.funder_name,
+                identifier: settings.funder_org_id,
+            },
+            grants,
+        }
+    }
 }
 
 #[cfg(test)]
