@@ -32,8 +32,14 @@ pub enum Command {
     },
     /// Print the OpenAPI document as JSON.
     Openapi,
-    /// Check the history's hash chain: exit 0 when intact, 1 naming the first broken entry.
-    VerifyHistory,
+    /// Check the history: its hash chain, every stored checkpoint's signature, and checkpoints
+    /// kept outside. Exit 0 when intact, 1 naming the first broken entry.
+    VerifyHistory {
+        /// A checkpoint kept outside the database: a file (or an http(s) URL) holding one, a
+        /// page of the history feed, a webhook payload, or a list of them. May be repeated.
+        #[arg(long = "checkpoint", value_name = "FILE_OR_URL")]
+        checkpoints: Vec<String>,
+    },
     /// Load the demo partnerships, logins and seed documents (running it again changes nothing).
     Demo {
         /// The password of every demo login.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::db::Backend;
+use crate::service_key::ServiceKey;
 
 /// Settings as given. See the README's configuration table.
 #[derive(clap::Args, Debug, Clone)]
@@ -31,6 +32,37 @@ pub struct Settings {
     /// File holding the token signing secret (e.g. a mounted secret).
     #[arg(long, env = "CSPFUND_JWT_SECRET_FILE", global = true)]
     pub jwt_secret_file: Option<PathBuf>,
+
+    /// The service's Ed25519 key (PKCS#8 PEM), which signs history checkpoints and attests
+    /// document signatures. Required with PostgreSQL unless CSPFUND_SIGNING_KEY_FILE is set.
+    #[arg(long, env = "CSPFUND_SIGNING_KEY", hide_env_values = true, global = true)]
+    pub signing_key: Option<String>,
+
+    /// File holding that key, as `openssl genpkey -algorithm ed25519` writes it.
+    #[arg(long, env = "CSPFUND_SIGNING_KEY_FILE", global = true)]
+    pub signing_key_file: Option<PathBuf>,
+
+    /// The address clients reach the service at, for the links in webhook payloads.
+    /// Default: `http://<CSPFUND_BIND>`.
+    #[arg(long, env = "CSPFUND_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Let webhook endpoints be plain http and on private, loopback or link-local addresses
+    /// (for a receiver on the same host or network; never on a service facing the internet).
+    #[arg(long, env = "CSPFUND_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, global = true)]
+    pub webhook_allow_private: bool,
+
+    /// Seconds a webhook endpoint has to answer a delivery.
+    #[arg(long, env = "CSPFUND_WEBHOOK_TIMEOUT", default_value_t = 10, global = true)]
+    pub webhook_timeout: u64,
+
+    /// Milliseconds between looks at the webhook outbox when it is idle.
+    #[arg(long, env = "CSPFUND_WEBHOOK_POLL_MS", default_value_t = 1000, global = true)]
+    pub webhook_poll_ms: u64,
+
+    /// Seconds between signed checkpoints of the history, when it has grown.
+    #[arg(long, env = "CSPFUND_CHECKPOINT_INTERVAL", default_value_t = 5, global = true)]
+    pub checkpoint_interval: u64,
 
     /// Access token lifetime in seconds.
     #[arg(long, env = "CSPFUND_ACCESS_TOKEN_TTL", default_value_t = 900, global = true)]
@@ -145,6 +177,14 @@ pub struct BootstrapAdmin {
     pub password: String,
 }
 
+/// How webhooks are delivered.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    pub allow_private: bool,
+    pub timeout: Duration,
+    pub poll: Duration,
+}
+
 /// Settings checked and resolved.
 pub struct Config {
     pub database_url: String,
@@ -152,6 +192,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub bind: String,
     pub jwt_secret: Vec<u8>,
+    pub service_key: ServiceKey,
+    pub public_url: String,
+    pub webhooks: WebhookSettings,
+    pub checkpoint_interval: Duration,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub cors_origins: Vec<String>,
@@ -192,6 +236,7 @@ fn invalid(variable: &'static str, problem: impl Into<String>) -> ConfigError {
 
 const MIN_SECRET_BYTES: usize = 32;
 const GENERATED_SECRET_FILE: &str = "jwt-secret";
+const GENERATED_KEY_FILE: &str = "signing-key.pem";
 
 impl Settings {
     /// Checks every setting; creates the data directory (and, for the embedded default, the
@@ -283,7 +328,7 @@ impl Settings {
                 ));
             }
         };
-        if backend == Backend::Sqlite || self.jwt_secret.is_none() {
+        if backend == Backend::Sqlite || self.jwt_secret.is_none() || self.signing_key.is_none() {
             std::fs::create_dir_all(&self.data_dir).map_err(|source| ConfigError::File {
                 path: self.data_dir.clone(),
                 source,
@@ -303,8 +348,37 @@ impl Settings {
             backend,
             &self.data_dir,
         )?;
+        let service_key = service_key(
+            self.signing_key.as_deref(),
+            self.signing_key_file.as_deref(),
+            backend,
+            &self.data_dir,
+        )?;
+        let public_url = match self.public_url.map(|u| u.trim().trim_end_matches('/').to_owned()) {
+            Some(url) if url.starts_with("https://") || url.starts_with("http://") => url,
+            Some(url) => {
+                return Err(invalid(
+                    "CSPFUND_PUBLIC_URL",
+                    format!("{url:?} is not an address like https://cspfund.example.gov.uk"),
+                ));
+            }
+            None => format!("http://{}", self.bind),
+        };
+        let webhook_timeout = ttl("CSPFUND_WEBHOOK_TIMEOUT", self.webhook_timeout, 60)?;
+        let checkpoint_interval = ttl("CSPFUND_CHECKPOINT_INTERVAL", self.checkpoint_interval, 3_600)?;
+        if !(10..=60_000).contains(&self.webhook_poll_ms) {
+            return Err(invalid("CSPFUND_WEBHOOK_POLL_MS", "must be between 10 and 60000"));
+        }
         Ok(Config {
             database_url,
+            service_key,
+            public_url,
+            webhooks: WebhookSettings {
+                allow_private: self.webhook_allow_private,
+                timeout: webhook_timeout,
+                poll: Duration::from_millis(self.webhook_poll_ms),
+            },
+            checkpoint_interval,
             backend,
             data_dir: self.data_dir,
             bind: self.bind,
@@ -373,6 +447,43 @@ fn signing_secret(
         return Err(invalid(variable, format!("must be at least {MIN_SECRET_BYTES} bytes")));
     }
     Ok(secret)
+}
+
+/// The service's Ed25519 key: given, read from a file, or (embedded SQLite only) generated once
+/// and kept in the data directory, so checkpoints and attestations stay verifiable.
+fn service_key(
+    given: Option<&str>,
+    file: Option<&Path>,
+    backend: Backend,
+    data_dir: &Path,
+) -> Result<ServiceKey, ConfigError> {
+    let read = |path: &Path, variable| {
+        ServiceKey::read(path)
+            .map_err(|source| ConfigError::File {
+                path: path.to_owned(),
+                source,
+            })?
+            .map_err(|e| invalid(variable, e.to_string()))
+    };
+    match (given, file) {
+        (Some(pem), _) => ServiceKey::from_pem(pem).map_err(|e| invalid("CSPFUND_SIGNING_KEY", e.to_string())),
+        (None, Some(path)) => read(path, "CSPFUND_SIGNING_KEY_FILE"),
+        (None, None) if backend == Backend::Postgres => Err(invalid(
+            "CSPFUND_SIGNING_KEY",
+            "is required with PostgreSQL (or set CSPFUND_SIGNING_KEY_FILE), the same key on every instance; \
+             generate one with: openssl genpkey -algorithm ed25519",
+        )),
+        (None, None) => {
+            let path = data_dir.join(GENERATED_KEY_FILE);
+            if !path.exists() {
+                let pem = ServiceKey::generate()
+                    .to_pem()
+                    .map_err(|e| invalid("CSPFUND_SIGNING_KEY_FILE", e.to_string()))?;
+                write_private(&path, &pem)?;
+            }
+            read(&path, "CSPFUND_SIGNING_KEY_FILE")
+        }
+    }
 }
 
 /// Creates a file readable by its owner only.

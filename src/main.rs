@@ -6,6 +6,7 @@ use clap::Parser;
 use cspfund::cli::{AdminCommand, Cli, Command};
 use cspfund::config::{Config, LogFormat, Settings};
 use cspfund::db::Database;
+use cspfund::history::Checkpoint;
 use cspfund::http::{self, AppState};
 use tracing_subscriber::EnvFilter;
 
@@ -31,7 +32,9 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Some(Command::Openapi) => print_openapi(),
         Some(Command::Admin { command }) => resolve(cli.settings).and_then(|config| admin(config, command)),
-        Some(Command::VerifyHistory) => resolve(cli.settings).and_then(verify_history),
+        Some(Command::VerifyHistory { checkpoints }) => {
+            resolve(cli.settings).and_then(|config| verify_history(config, &checkpoints))
+        }
         Some(Command::Demo { password }) => resolve(cli.settings).and_then(|config| demo(config, &password)),
         Some(Command::Serve) | None => resolve(cli.settings).and_then(serve),
     };
@@ -49,7 +52,9 @@ fn resolve(settings: Settings) -> Result<Config, String> {
 }
 
 fn print_openapi() -> Result<(), String> {
-    let document = serde_json::to_string_pretty(&http::api_document()).map_err(|e| e.to_string())?;
+    let document = http::api_document()
+        .and_then(|document| serde_json::to_string_pretty(&document))
+        .map_err(|e| e.to_string())?;
     println!("{document}");
     Ok(())
 }
@@ -68,23 +73,51 @@ fn admin(config: Config, command: AdminCommand) -> Result<(), String> {
     }
 }
 
-fn verify_history(config: Config) -> Result<(), String> {
+fn verify_history(config: Config, sources: &[String]) -> Result<(), String> {
+    let mut kept = Vec::new();
+    for source in sources {
+        let text = read_kept(source)?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{source} is not JSON: {e}"))?;
+        let found = Checkpoint::all_in(&value);
+        if found.is_empty() {
+            return Err(format!("{source} holds no checkpoint"));
+        }
+        kept.extend(found);
+    }
     let db = Database::open(&config.database_url, 1).map_err(|e| e.to_string())?;
     let mut conn = db.connection().map_err(|e| e.to_string())?;
-    let verification = cspfund::history::verify(&mut conn).map_err(|e| e.to_string())?;
+    let verification = cspfund::history::verify(&mut conn, &config.service_key, &kept).map_err(|e| e.to_string())?;
     match verification.first_broken {
         None => {
-            println!("history intact: {} entries", verification.entries);
+            println!(
+                "history intact: {} entries, {} signed checkpoints, {} kept checkpoints",
+                verification.entries, verification.checkpoints, verification.kept_checkpoints
+            );
             Ok(())
         }
         Some(broken) => Err(format!("history broken at entry {}: {}", broken.id, broken.reason)),
     }
 }
 
+/// The text of a kept checkpoint: a file, or what an http(s) URL answers.
+fn read_kept(source: &str) -> Result<String, String> {
+    if source.starts_with("https://") || source.starts_with("http://") {
+        let url = source.to_owned();
+        return actix_web::rt::System::new()
+            .block_on(async move {
+                let response = reqwest::get(&url).await?.error_for_status()?;
+                response.text().await
+            })
+            .map_err(|e| format!("cannot fetch {source}: {e}"));
+    }
+    std::fs::read_to_string(source).map_err(|e| format!("cannot read {source}: {e}"))
+}
+
 fn demo(config: Config, password: &str) -> Result<(), String> {
     let db = Database::open(&config.database_url, 1).map_err(|e| e.to_string())?;
     let mut conn = db.connection().map_err(|e| e.to_string())?;
-    let outcome = cspfund::demo::load(&mut conn, password).map_err(|e| cspfund::cli::describe(&e))?;
+    let outcome =
+        cspfund::demo::load(&mut conn, password, &config.service_key).map_err(|e| cspfund::cli::describe(&e))?;
     if outcome.created.is_empty() {
         println!("The demo data is already loaded; nothing changed.");
     } else {

@@ -328,6 +328,9 @@ diesel::table! {
         voided_at -> Nullable<Timestamp>,
         void_reason -> Nullable<Text>,
         content -> Text,
+        version_number -> Nullable<Integer>,
+        attestation_key_id -> Nullable<Text>,
+        attestation -> Nullable<Text>,
     }
 }
 
@@ -394,6 +397,77 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    history_checkpoints (id) {
+        id -> BigInt,
+        entry_id -> BigInt,
+        entry_hash -> Text,
+        signed_at -> Timestamp,
+        key_id -> Text,
+        signature -> Text,
+    }
+}
+
+diesel::table! {
+    webhook_subscriptions (id) {
+        id -> BigInt,
+        url -> Text,
+        description -> Text,
+        event_types -> Text,
+        partnership_id -> Nullable<BigInt>,
+        active -> Bool,
+        disabled_reason -> Nullable<Text>,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_messages (id) {
+        id -> BigInt,
+        subscription_id -> BigInt,
+        webhook_id -> Text,
+        event_type -> Text,
+        history_entry_id -> Nullable<BigInt>,
+        payload -> Text,
+        body -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        leased_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> BigInt,
+        message_id -> BigInt,
+        subscription_id -> BigInt,
+        attempted_at -> Timestamp,
+        duration_ms -> BigInt,
+        response_status -> Nullable<Integer>,
+        delivered -> Bool,
+        error -> Nullable<Text>,
+        response_excerpt -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    deadline_notices (id) {
+        id -> BigInt,
+        allocation_id -> BigInt,
+        document_kind -> Text,
+        half -> Text,
+        announced_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> partnerships (partnership_id));
 diesel::joinable!(api_clients -> partnerships (partnership_id));
 
@@ -423,9 +497,16 @@ diesel::joinable!(plan_amendments -> plans (plan_id));
 diesel::joinable!(final_report_indicator_actuals -> final_report_lines (final_report_line_id));
 diesel::joinable!(final_report_indicator_actuals -> plan_line_indicators (plan_line_indicator_id));
 diesel::joinable!(payments -> half_year_returns (half_year_return_id));
+diesel::joinable!(webhook_messages -> webhook_subscriptions (subscription_id));
+diesel::joinable!(webhook_attempts -> webhook_messages (message_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     partnerships,
+    history_checkpoints,
+    webhook_subscriptions,
+    webhook_messages,
+    webhook_attempts,
+    deadline_notices,
     users,
     api_clients,
     refresh_tokens,

@@ -22,7 +22,8 @@ use crate::timestamps;
 pub struct VersionSummary {
     /// 1, 2, ... per document.
     pub number: i32,
-    /// Why it was taken: submitted, approved, accepted, amended.
+    /// Why it was taken: signed (exactly the content a signature covers), submitted, approved,
+    /// accepted, amended.
     pub reason: String,
     /// SHA-256 of the canonical JSON of `content`.
     pub content_sha256: String,
@@ -39,6 +40,8 @@ pub struct Version {
     pub summary: VersionSummary,
     #[schema(value_type = Object)]
     pub content: Value,
+    /// `content` exactly as hashed: its UTF-8 bytes have the SHA-256 `content_sha256`.
+    pub canonical_content: String,
 }
 
 /// Takes a snapshot of `content`, numbered after the document's previous ones.
@@ -93,6 +96,9 @@ pub fn get(conn: &mut DbConnection, document: &Located, number: i32) -> Result<V
         .first(conn)
         .optional()?
         .ok_or(Error::NotFound("version"))?;
-    let content = serde_json::from_str(&content).map_err(Error::internal)?;
-    Ok(Version { summary, content })
+    Ok(Version {
+        summary,
+        content: serde_json::from_str(&content).map_err(Error::internal)?,
+        canonical_content: content,
+    })
 }

@@ -252,6 +252,20 @@ pub fn list(conn: &mut DbConnection, caller: &Caller, filter: &DeadlineFilter) -
         "must be a partnership id",
     );
     v.finish()?;
+    due_documents(conn, caller.scope().confined_to(), filter)
+}
+
+/// Every document past its due date and not submitted, of every partnership.
+pub fn overdue(conn: &mut DbConnection) -> Result<Vec<DueDocument>, Error> {
+    let filter = DeadlineFilter {
+        state: Some(DeadlineState::Overdue),
+        ..DeadlineFilter::default()
+    };
+    Ok(due_documents(conn, None, &filter)?.items)
+}
+
+/// What the allocations of one partnership (`only`) or all owe, filtered.
+fn due_documents(conn: &mut DbConnection, only: Option<i64>, filter: &DeadlineFilter) -> Result<DueDocuments, Error> {
     let mut query = allocations::table
         .inner_join(fund_years::table)
         .inner_join(partnerships::table)
@@ -269,7 +283,7 @@ pub fn list(conn: &mut DbConnection, caller: &Caller, filter: &DeadlineFilter) -
     if let Some(id) = filter.partnership_id {
         query = query.filter(allocations::partnership_id.eq(id));
     }
-    if let Some(only) = caller.scope().confined_to() {
+    if let Some(only) = only {
         query = query.filter(allocations::partnership_id.eq(only));
     }
     let owing: Vec<Owing> = query

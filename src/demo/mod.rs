@@ -3,6 +3,7 @@
 //! domain operations the API uses, with a login for every role. Each object is looked up by its
 //! natural key first, so running the demo again changes nothing.
 
+use crate::service_key::ServiceKey;
 use diesel::prelude::*;
 use serde::de::DeserializeOwned;
 
@@ -122,12 +123,13 @@ fn partnership_id(conn: &mut DbConnection, name: &str) -> Result<Option<i64>, Er
 }
 
 /// Loads everything missing, as one all-or-nothing write.
-pub fn load(conn: &mut DbConnection, password: &str) -> Result<Outcome, Error> {
+/// `key` is the service's, which attests the demo's signatures as it would anyone's.
+pub fn load(conn: &mut DbConnection, password: &str, key: &ServiceKey) -> Result<Outcome, Error> {
     write_transaction(conn, |conn| {
         let mut outcome = Outcome::default();
         load_people(conn, password, &mut outcome)?;
         load_reference_data(conn, &mut outcome)?;
-        load_documents(conn, &mut outcome)?;
+        load_documents(conn, &mut outcome, key)?;
         Ok(outcome)
     })
 }
@@ -283,7 +285,7 @@ fn load_reference_data(conn: &mut DbConnection, outcome: &mut Outcome) -> Result
 
 /// Plymouth's 2017-18 return is signed, countersigned and accepted with £195,000 of its £200,284
 /// claim approved, of which finance has paid £150,000: a claim part-paid for the OPCC's desk.
-fn pay_in_part(conn: &mut DbConnection, id: i64) -> Result<(), Error> {
+fn pay_in_part(conn: &mut DbConnection, id: i64, key: &ServiceKey) -> Result<(), Error> {
     let manager = acting_as(conn, "manager@safer-plymouth.example")?;
     let treasurer = acting_as(conn, "treasurer@safer-plymouth.example")?;
     let reviewer = acting_as(conn, "reviewer@opcc.example")?;
@@ -296,6 +298,7 @@ fn pay_in_part(conn: &mut DbConnection, id: i64) -> Result<(), Error> {
     let signer = |name: &str, position: &str| Signer {
         printed_name: name.into(),
         position: position.into(),
+        attested_by: key.clone(),
     };
     let expected = version(conn)?;
     lifecycle::sign_as_manager::<HalfYearReturn>(
@@ -359,7 +362,7 @@ fn date(text: &str) -> Result<chrono::NaiveDate, Error> {
     text.parse().map_err(Error::internal)
 }
 
-fn load_documents(conn: &mut DbConnection, outcome: &mut Outcome) -> Result<(), Error> {
+fn load_documents(conn: &mut DbConnection, outcome: &mut Outcome, key: &ServiceKey) -> Result<(), Error> {
     let plymouth = acting_as(conn, "manager@safer-plymouth.example")?;
     let torbay = acting_as(conn, "manager@torbay.example")?;
     let plans_to_load = [
@@ -430,7 +433,7 @@ fn load_documents(conn: &mut DbConnection, outcome: &mut Outcome) -> Result<(), 
             let created = lifecycle::create::<HalfYearReturn>(conn, manager, &input)?;
             outcome.note(format!("half-year return {label} {partnership}"));
             if partnership == PLYMOUTH {
-                pay_in_part(conn, created.id)?;
+                pay_in_part(conn, created.id, key)?;
                 outcome.note(format!("claim {label} {partnership} approved in part and part-paid"));
             }
         }

@@ -174,6 +174,7 @@ pub async fn confirm_signer<D: Document>(
         &input,
         account.display_name.as_deref(),
         account.job_title.as_deref(),
+        state.config.service_key.clone(),
     )?)
 }
 

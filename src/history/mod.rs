@@ -7,6 +7,7 @@
 //! the table. Entries are appended in id order under a lock held until commit, so ids follow
 //! commit order and the list doubles as a feed of what happened since a cursor.
 
+pub mod checkpoints;
 pub mod diff;
 pub mod http;
 
@@ -23,8 +24,11 @@ use crate::documents::Located;
 use crate::error::Error;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::history;
+use crate::service_key::ServiceKey;
 use crate::timestamps;
 use crate::workflow::{Status, Transition};
+
+pub use checkpoints::Checkpoint;
 
 /// The `previous_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -222,7 +226,7 @@ pub fn append(conn: &mut DbConnection, event: Event) -> Result<(), Error> {
         hash: String::new(),
     };
     row.hash = row.expected_hash();
-    diesel::insert_into(history::table)
+    row.id = diesel::insert_into(history::table)
         .values((
             history::occurred_at.eq(row.occurred_at),
             history::actor.eq(&row.actor),
@@ -238,16 +242,21 @@ pub fn append(conn: &mut DbConnection, event: Event) -> Result<(), Error> {
             history::previous_hash.eq(&row.previous_hash),
             history::hash.eq(&row.hash),
         ))
-        .execute(conn)?;
-    Ok(())
+        .returning(history::id)
+        .get_result(conn)?;
+    crate::webhooks::outbox::enqueue(conn, &row.into_entry()?)
 }
 
-/// The outcome of checking the chain.
+/// The outcome of checking the chain and the checkpoints.
 #[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
 pub struct Verification {
     pub intact: bool,
     /// Entries checked.
     pub entries: i64,
+    /// Stored checkpoints whose signature and hash were checked.
+    pub checkpoints: i64,
+    /// Checkpoints kept outside the database that were checked.
+    pub kept_checkpoints: i64,
     /// The first entry that does not check out, if any.
     pub first_broken: Option<BrokenEntry>,
 }
@@ -258,11 +267,27 @@ pub struct BrokenEntry {
     pub reason: String,
 }
 
-/// Walks the chain from the start, recomputing every hash.
-pub fn verify(conn: &mut DbConnection) -> Result<Verification, Error> {
+/// Records a broken entry, keeping the earliest.
+fn broken(outcome: &mut Verification, id: i64, reason: String) {
+    outcome.intact = false;
+    if outcome.first_broken.as_ref().is_none_or(|first| id < first.id) {
+        outcome.first_broken = Some(BrokenEntry { id, reason });
+    }
+}
+
+/// Walks the chain from the start, recomputing every hash, checking every stored checkpoint's
+/// signature and hash, and then each checkpoint kept outside (`kept`) against the entry it names.
+pub fn verify(conn: &mut DbConnection, key: &ServiceKey, kept: &[Checkpoint]) -> Result<Verification, Error> {
+    let mut outcome = Verification {
+        intact: true,
+        entries: 0,
+        checkpoints: 0,
+        kept_checkpoints: 0,
+        first_broken: None,
+    };
+    let mut kept_hashes: Vec<(&Checkpoint, Option<String>)> = kept.iter().map(|c| (c, None)).collect();
     let mut previous = GENESIS.to_owned();
     let mut after = 0;
-    let mut entries = 0;
     loop {
         let batch: Vec<EntryRow> = history::table
             .filter(history::id.gt(after))
@@ -271,34 +296,57 @@ pub fn verify(conn: &mut DbConnection) -> Result<Verification, Error> {
             .select(EntryRow::as_select())
             .load(conn)?;
         let Some(last) = batch.last() else { break };
+        let stored = checkpoints::between(conn, after, last.id)?;
         after = last.id;
-        for row in batch {
-            entries += 1;
-            let reason = if row.previous_hash != previous {
-                Some("its previous_hash does not match the entry before it (an entry was removed, inserted or altered)")
+        for row in &batch {
+            outcome.entries += 1;
+            if row.previous_hash != previous {
+                broken(
+                    &mut outcome,
+                    row.id,
+                    "its previous_hash does not match the entry before it (an entry was removed, inserted or altered)"
+                        .into(),
+                );
             } else if row.expected_hash() != row.hash {
-                Some("its hash does not match its content (the entry was altered)")
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
-                return Ok(Verification {
-                    intact: false,
-                    entries,
-                    first_broken: Some(BrokenEntry {
-                        id: row.id,
-                        reason: reason.to_owned(),
-                    }),
-                });
+                broken(
+                    &mut outcome,
+                    row.id,
+                    "its hash does not match its content (the entry was altered)".into(),
+                );
             }
-            previous = row.hash;
+            for (_, hash) in kept_hashes.iter_mut().filter(|(c, _)| c.entry_id == row.id) {
+                *hash = Some(row.hash.clone());
+            }
+            previous = row.hash.clone();
+        }
+        for checkpoint in stored {
+            outcome.checkpoints += 1;
+            let entry = batch.iter().find(|row| row.id == checkpoint.entry_id);
+            if !checkpoint.verifies_with(key) {
+                broken(&mut outcome, checkpoint.entry_id, "its stored checkpoint's signature does not verify with the service's key (the checkpoint was forged or altered)".into());
+            } else if entry.is_none_or(|row| row.hash != checkpoint.entry_hash) {
+                broken(&mut outcome, checkpoint.entry_id, "its hash differs from the one its signed checkpoint holds (the entry was rewritten and the chain recomputed)".into());
+            }
+        }
+        if outcome.first_broken.is_some() {
+            break;
         }
     }
-    Ok(Verification {
-        intact: true,
-        entries,
-        first_broken: None,
-    })
+    for (checkpoint, hash) in kept_hashes {
+        outcome.kept_checkpoints += 1;
+        let reason = if !checkpoint.verifies_with(key) {
+            "the checkpoint kept outside does not verify with the service's key, so it proves nothing".to_owned()
+        } else {
+            match hash {
+                Some(hash) if hash == checkpoint.entry_hash => continue,
+                Some(_) => "its hash differs from the one a checkpoint kept outside holds (the entry, or one before it, was rewritten and the chain recomputed)".to_owned(),
+                None if outcome.first_broken.is_some() => continue,
+                None => "a checkpoint kept outside names it, but it is no longer in the history (entries were removed)".to_owned(),
+            }
+        };
+        broken(&mut outcome, checkpoint.entry_id, reason);
+    }
+    Ok(outcome)
 }
 
 #[derive(Deserialize, IntoParams, Debug, Default)]
@@ -309,6 +357,16 @@ pub struct HistoryFilter {
     pub entity_id: Option<i64>,
 }
 
+/// A page of the feed, with the newest signed checkpoint.
+#[derive(Serialize, ToSchema, Debug)]
+pub struct Feed {
+    pub items: Vec<Entry>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+    /// The newest signed checkpoint of the whole history (null before the first is signed).
+    pub checkpoint: Option<Checkpoint>,
+}
+
 /// Entries after the cursor, oldest first: the feed of what happened. A partnership's people see
 /// their partnership's entries; OPCC roles see all.
 pub fn list(
@@ -316,8 +374,13 @@ pub fn list(
     caller: &Caller,
     filter: &HistoryFilter,
     page: &PageRequest,
-) -> Result<Page<Entry>, Error> {
-    entries(conn, caller.scope().confined_to(), filter, page)
+) -> Result<Feed, Error> {
+    let page = entries(conn, caller.scope().confined_to(), filter, page)?;
+    Ok(Feed {
+        items: page.items,
+        next_cursor: page.next_cursor,
+        checkpoint: checkpoints::latest(conn)?,
+    })
 }
 
 /// Entries after the cursor, of one partnership if `only` says so.
@@ -360,9 +423,9 @@ pub fn of_document(conn: &mut DbConnection, document: &Located, page: &PageReque
 }
 
 /// Only the admin checks the whole chain.
-pub fn verify_as(conn: &mut DbConnection, caller: &Caller) -> Result<Verification, Error> {
+pub fn verify_as(conn: &mut DbConnection, caller: &Caller, key: &ServiceKey) -> Result<Verification, Error> {
     caller.require(&[Role::Admin])?;
-    verify(conn)
+    verify(conn, key, &[])
 }
 
 /// A record kept outside the documents: an allocation, a user, a fund year...

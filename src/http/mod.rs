@@ -30,7 +30,7 @@ use crate::db::Database;
 use crate::error::Error;
 use crate::{
     allocations, api_clients, attachments, auth, bootstrap, deadlines, exports, final_reports, fund_years,
-    half_year_returns, history, partnerships, payments, plans, priority_sets, publishing, reports, users,
+    half_year_returns, history, partnerships, payments, plans, priority_sets, publishing, reports, users, webhooks,
 };
 
 /// Everything a request handler may need, shared by all workers.
@@ -75,7 +75,7 @@ impl AppState {
             let mut conn = db.connection()?;
             bootstrap::ensure_admin(&mut conn, admin)?;
         }
-        let document = serde_json::to_value(api_document())?;
+        let document = api_document()?;
         Ok(web::Data::new(AppState {
             tokens: TokenKeys::new(&config.jwt_secret, config.access_token_ttl),
             throttle: LoginThrottle::new(Limits {
@@ -122,18 +122,19 @@ fn routes(cfg: &mut ServiceConfig) {
                 .configure(payments::http::routes)
                 .configure(reports::http::routes)
                 .configure(exports::http::routes)
-                .configure(publishing::http::routes),
+                .configure(publishing::http::routes)
+                .configure(webhooks::http::routes),
         );
 }
 
 /// The finished OpenAPI document, as served at `/api/v1/openapi.json`.
-pub fn api_document() -> utoipa::openapi::OpenApi {
+pub fn api_document() -> Result<serde_json::Value, serde_json::Error> {
     let (_, api) = App::new()
         .into_utoipa_app()
         .openapi(openapi::ApiDoc::openapi())
         .configure(routes)
         .split_for_parts();
-    openapi::finish(api)
+    openapi::with_webhooks(openapi::finish(api))
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -192,8 +193,11 @@ pub fn build_app(
         .wrap(from_fn(request_id::tag_request))
 }
 
-/// The HTTP server on an already bound listener (so tests can bind port 0).
+/// The HTTP server on an already bound listener (so tests can bind port 0), and beside it the
+/// worker that delivers webhooks and signs checkpoints. Call it within the actix system that
+/// will run the server.
 pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
+    actix_web::rt::spawn(webhooks::worker::run(state.clone()));
     let workers = state.config.workers;
     let server = HttpServer::new(move || build_app(state.clone()))
         .workers(workers)

@@ -31,7 +31,7 @@ Authenticate with `POST /api/v1/auth/token` and send `Authorization: Bearer <acc
 Money is a decimal string with two places (\"400568.00\"). Every error is \
 `application/problem+json` (RFC 9457). Collections are paginated with `limit` and `cursor`.",
     ),
-    components(schemas(super::problem::Problem, super::problem::FieldProblem)),
+    components(schemas(super::problem::Problem, super::problem::FieldProblem, crate::webhooks::events::Payload)),
     modifiers(&Completion),
     tags(
         (name = "auth", description = "Tokens, sessions, and the caller's own account"),
@@ -44,6 +44,7 @@ Money is a decimal string with two places (\"400568.00\"). Every error is \
         (name = "final-reports", description = "Final evaluation reports"),
         (name = "attachments", description = "Evidence files attached to documents"),
         (name = "history", description = "The tamper-evident history of every change"),
+        (name = "webhooks", description = "Events pushed to partner systems (Standard Webhooks 1.0), the delivery log; the events and their payloads are under `webhooks`"),
         (name = "opcc-desk", description = "Deadlines, payments, reports and exports for the OPCC, which owns the fund"),
         (name = "health", description = "Probes"),
         (name = "meta", description = "This document and the problem types"),
@@ -497,4 +498,52 @@ pub async fn no_route(req: actix_web::HttpRequest, state: web::Data<AppState>) -
         Some(methods) if !methods.is_empty() => ApiError::MethodNotAllowed(methods.to_vec()),
         _ => ApiError::NoRoute(req.path().to_owned()),
     })
+}
+
+/// How a receiver checks a delivery, said once for every event.
+const WEBHOOK_RECIPE: &str = "Delivered as Standard Webhooks 1.0 describes: POST with a JSON body and the \
+headers `webhook-id`, `webhook-timestamp` (Unix seconds) and `webhook-signature`. To verify, take the \
+subscription's secret, base64-decode what follows `whsec_`, compute HMAC-SHA256 over \
+`{webhook-id}.{webhook-timestamp}.{body}` with the body exactly as received, base64 it, and compare it \
+in constant time with each space-separated `v1,` signature (two while a secret rotation overlaps). Refuse \
+a timestamp more than 5 minutes from your clock. The `standardwebhooks` libraries do all of this. Answer \
+2xx within the timeout; anything else is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, with \
+the same `webhook-id`, so drop a `webhook-id` already seen. Each subscription's messages arrive in order.";
+
+/// The document as served, with OpenAPI 3.1's `webhooks`: one entry per event type, its payload
+/// the shared schema with `type` fixed. utoipa does not write this section, so it is added here.
+pub fn with_webhooks(api: OpenApi) -> Result<serde_json::Value, serde_json::Error> {
+    use crate::webhooks::events::EventType;
+    use serde_json::json;
+    let mut document = serde_json::to_value(api)?;
+    let header = |name: &str, description: &str| json!({"name": name, "in": "header", "required": true, "description": description, "schema": {"type": "string"}});
+    let webhooks: serde_json::Map<String, serde_json::Value> = EventType::ALL
+        .iter()
+        .map(|event| {
+            let operation = json!({
+                "tags": ["webhooks"],
+                "summary": event.summary(),
+                "description": WEBHOOK_RECIPE,
+                "operationId": format!("webhook_{}", event.as_str().replace('.', "_")),
+                "parameters": [
+                    header("webhook-id", "The message's id, the same on every retry, e.g. msg_2f1c0d9e8b7a4c3d2e1f0a9b8c7d6e5f"),
+                    header("webhook-timestamp", "When this attempt was signed, in Unix seconds"),
+                    header("webhook-signature", "`v1,` and the base64 HMAC-SHA256; several separated by spaces"),
+                ],
+                "requestBody": {
+                    "required": true,
+                    "content": {"application/json": {"schema": {"allOf": [
+                        {"$ref": "#/components/schemas/WebhookPayload"},
+                        {"type": "object", "properties": {"type": {"const": event.as_str()}}},
+                    ]}}},
+                },
+                "responses": {"2XX": {"description": "Received. Any other answer, or none within the timeout, is retried."}},
+            });
+            (event.as_str().to_owned(), json!({"post": operation}))
+        })
+        .collect();
+    if let Some(fields) = document.as_object_mut() {
+        fields.insert("webhooks".into(), serde_json::Value::Object(webhooks));
+    }
+    Ok(document)
 }

@@ -18,7 +18,8 @@ use crate::documents::{DocumentKind, Located};
 use crate::error::{Error, Violations};
 use crate::history::diff;
 use crate::schema::signatures;
-use crate::timestamps;
+use crate::service_key::ServiceKey;
+use crate::{timestamps, versions};
 
 crate::stored_enum! {
     /// In what capacity someone signs.
@@ -44,6 +45,43 @@ pub struct SignatureRow {
     pub voided_at: Option<NaiveDateTime>,
     pub void_reason: Option<String>,
     pub content: String,
+    pub version_number: Option<i32>,
+    pub attestation_key_id: Option<String>,
+    pub attestation: Option<String>,
+}
+
+/// The service's Ed25519 signature over what a signature says: which document, the SHA-256 of
+/// the content signed, who, in what capacity, when. Anyone with the key from
+/// `GET /api/v1/signing-key` can check it without trusting the database.
+#[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
+pub struct Attestation {
+    pub key_id: String,
+    /// The exact bytes signed (UTF-8): canonical JSON of `capacity`, `content_sha256`,
+    /// `document_id`, `document_kind`, `purpose`, `signed_at` and `signer`.
+    pub message: String,
+    /// Ed25519 signature of `message`, base64.
+    pub signature: String,
+}
+
+/// What an attestation's message says of a signature.
+const ATTESTATION_PURPOSE: &str = "cspfund signature attestation";
+
+fn attestation_message(
+    document: &Located,
+    content_sha256: &str,
+    signer: &str,
+    capacity: Capacity,
+    signed_at: NaiveDateTime,
+) -> String {
+    canonical::canonical_json(&serde_json::json!({
+        "purpose": ATTESTATION_PURPOSE,
+        "document_kind": document.kind(),
+        "document_id": document.id(),
+        "content_sha256": content_sha256,
+        "signer": signer,
+        "capacity": capacity,
+        "signed_at": timestamps::utc(signed_at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+    }))
 }
 
 #[derive(Serialize, ToSchema, Debug, Clone)]
@@ -73,6 +111,12 @@ pub struct Signature {
     pub changed_fields: Vec<String>,
     /// Not voided, and the document's current content still has the signed hash.
     pub valid: bool,
+    /// The document's version holding exactly the canonical content signed: its SHA-256 is
+    /// `content_sha256`. Null for signatures made before versions kept it.
+    pub version: Option<i32>,
+    /// The service's attestation of this signature; null for signatures made before the
+    /// service attested them.
+    pub attestation: Option<Attestation>,
 }
 
 /// What a signer sends: their password again (an API client: its secret), and optionally the
@@ -88,11 +132,12 @@ pub struct SignatureInput {
     pub position: Option<String>,
 }
 
-/// A signer whose identity has been confirmed.
+/// A signer whose identity has been confirmed, and the service's key that attests the signature.
 #[derive(Debug, Clone)]
 pub struct Signer {
     pub printed_name: String,
     pub position: String,
+    pub attested_by: ServiceKey,
 }
 
 impl Signer {
@@ -101,6 +146,7 @@ impl Signer {
         input: &SignatureInput,
         display_name: Option<&str>,
         job_title: Option<&str>,
+        attested_by: ServiceKey,
     ) -> Result<Signer, Error> {
         let printed_name = input
             .printed_name
@@ -114,7 +160,11 @@ impl Signer {
         v.text("printed_name", &printed_name, 200);
         v.text("position", &position, 200);
         v.finish()?;
-        Ok(Signer { printed_name, position })
+        Ok(Signer {
+            printed_name,
+            position,
+            attested_by,
+        })
     }
 }
 
@@ -139,7 +189,8 @@ pub fn declaration(kind: DocumentKind, capacity: Capacity) -> String {
     }
 }
 
-/// Records a signature on `content`, the document's signed content now.
+/// Records a signature on `content`, the document's signed content now: a version holding
+/// exactly that content, and the service's attestation.
 pub fn record(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -148,18 +199,32 @@ pub fn record(
     signer: &Signer,
     content: &Value,
 ) -> Result<(), Error> {
+    let content_sha256 = canonical::digest(content);
+    let signed_at = timestamps::now();
+    let subject = caller.principal.subject();
+    let version = versions::record(conn, caller, document, "signed", content)?;
+    let attestation = signer.attested_by.sign(&attestation_message(
+        document,
+        &content_sha256,
+        &subject,
+        capacity,
+        signed_at,
+    ));
     diesel::insert_into(signatures::table)
         .values((
             signatures::document_kind.eq(document.kind().as_str()),
             signatures::document_id.eq(document.id()),
             signatures::capacity.eq(capacity),
-            signatures::signer.eq(caller.principal.subject()),
+            signatures::signer.eq(&subject),
             signatures::printed_name.eq(&signer.printed_name),
             signatures::position.eq(&signer.position),
             signatures::declaration.eq(declaration(document.kind(), capacity)),
-            signatures::content_sha256.eq(canonical::digest(content)),
+            signatures::content_sha256.eq(&content_sha256),
             signatures::content.eq(canonical::canonical_json(content)),
-            signatures::signed_at.eq(timestamps::now()),
+            signatures::signed_at.eq(signed_at),
+            signatures::version_number.eq(version),
+            signatures::attestation_key_id.eq(signer.attested_by.key_id()),
+            signatures::attestation.eq(&attestation),
         ))
         .execute(conn)?;
     Ok(())
@@ -190,7 +255,15 @@ pub fn void_all(conn: &mut DbConnection, document: &Located, reason: &str) -> Re
 }
 
 /// Judges a signature against the document's signed content now.
-fn judge(row: SignatureRow, current: &Value, current_sha256: &str) -> Signature {
+fn judge(document: &Located, row: SignatureRow, current: &Value, current_sha256: &str) -> Signature {
+    let attestation = match (row.attestation_key_id, row.attestation) {
+        (Some(key_id), Some(signature)) => Some(Attestation {
+            key_id,
+            message: attestation_message(document, &row.content_sha256, &row.signer, row.capacity, row.signed_at),
+            signature,
+        }),
+        _ => None,
+    };
     let content_holds = row.content_sha256 == current_sha256;
     // A signature made before content was stored with it can say that, not what, changed.
     let signed: Option<Value> = serde_json::from_str(&row.content).ok();
@@ -220,6 +293,8 @@ fn judge(row: SignatureRow, current: &Value, current_sha256: &str) -> Signature 
         voided_at: row.voided_at,
         void_reason,
         changed_fields,
+        version: row.version_number,
+        attestation,
     }
 }
 
@@ -235,6 +310,6 @@ pub fn list(conn: &mut DbConnection, document: &Located, current: &Value) -> Res
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|row| judge(row, current, &current_sha256))
+        .map(|row| judge(document, row, current, &current_sha256))
         .collect())
 }

@@ -173,6 +173,7 @@ async fn evidence_attaches_to_returns_and_reports_too() {
 async fn uploads_are_limited_in_type_size_and_name() {
     let c = crate::fixtures::cycle_with(Options {
         flags: vec!["--attachment-max-bytes".into(), "64".into()],
+        ..Options::default()
     })
     .await;
     let plan = c.plan("plymouth-2021-22-plan", c.plymouth_2021, &c.manager).await;

@@ -106,6 +106,7 @@ async fn credentials_must_be_one_complete_pair() {
 async fn repeated_failures_for_an_account_are_refused_with_retry_after() {
     let app = TestApp::spawn_with(Options {
         flags: vec!["--login-max-failures".into(), "3".into()],
+        ..Options::default()
     })
     .await;
     for _ in 0..3 {
@@ -131,6 +132,7 @@ async fn repeated_failures_for_an_account_are_refused_with_retry_after() {
 async fn repeated_failures_from_one_address_are_refused_across_accounts() {
     let app = TestApp::spawn_with(Options {
         flags: vec!["--login-max-failures-per-address".into(), "4".into()],
+        ..Options::default()
     })
     .await;
     for i in 0..4 {

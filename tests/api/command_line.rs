@@ -101,7 +101,7 @@ fn openapi_prints_the_committed_document() {
 fn bad_settings_stop_the_server_with_a_message_naming_the_variable() {
     let dir = tempfile::tempdir().expect("a directory");
     let data_dir = dir.path().to_string_lossy().into_owned();
-    let cases: [(&[(&str, &str)], &str); 5] = [
+    let cases: [(&[(&str, &str)], &str); 8] = [
         (
             &[("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")],
             "CSPFUND_JWT_SECRET: is required with PostgreSQL",
@@ -116,6 +116,18 @@ fn bad_settings_stop_the_server_with_a_message_naming_the_variable() {
             "CSPFUND_CORS_ORIGINS",
         ),
         (&[("CSPFUND_ADMIN_EMAIL", "a@opcc.example")], "CSPFUND_ADMIN_PASSWORD"),
+        (
+            &[
+                ("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none"),
+                ("CSPFUND_JWT_SECRET", "a-secret-that-is-long-enough-32-bytes"),
+            ],
+            "CSPFUND_SIGNING_KEY: is required with PostgreSQL",
+        ),
+        (
+            &[("CSPFUND_SIGNING_KEY", "not-a-key")],
+            "CSPFUND_SIGNING_KEY: not an Ed25519 private key",
+        ),
+        (&[("CSPFUND_PUBLIC_URL", "cspfund.example.gov.uk")], "CSPFUND_PUBLIC_URL"),
     ];
     for (env, expected) in cases {
         let mut env = env.to_vec();
@@ -133,6 +145,7 @@ fn bad_settings_stop_the_server_with_a_message_naming_the_variable() {
         &[
             ("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none"),
             ("CSPFUND_JWT_SECRET", "a-secret-that-is-long-enough-32-bytes"),
+            ("CSPFUND_SIGNING_KEY", crate::support::SIGNING_KEY),
         ],
         "",
     );

@@ -12,7 +12,7 @@ async fn the_demo_gives_every_role_a_login_and_the_seed_figures() {
     let state = app.state.clone();
     let loaded = actix_web::web::block(move || {
         let mut conn = state.db.connection()?;
-        cspfund::demo::load(&mut conn, DEMO_PASSWORD)
+        cspfund::demo::load(&mut conn, DEMO_PASSWORD, &state.config.service_key)
     })
     .await
     .expect("the demo ran")
@@ -102,7 +102,7 @@ async fn the_demo_gives_every_role_a_login_and_the_seed_figures() {
     let state = app.state.clone();
     let again = actix_web::web::block(move || {
         let mut conn = state.db.connection()?;
-        cspfund::demo::load(&mut conn, DEMO_PASSWORD)
+        cspfund::demo::load(&mut conn, DEMO_PASSWORD, &state.config.service_key)
     })
     .await
     .expect("the demo ran")

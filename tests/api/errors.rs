@@ -37,6 +37,7 @@ async fn unknown_routes_and_wrong_methods() {
 async fn bodies_must_be_json_of_bounded_size() {
     let app = TestApp::spawn_with(Options {
         flags: vec!["--max-body-bytes".into(), "2048".into()],
+        ..Options::default()
     })
     .await;
     let post = || app.post("/api/v1/partnerships").token(&app.admin_token);

@@ -379,7 +379,7 @@ async fn small_amendments_apply_at_once_and_large_ones_wait_for_review() {
         .flatten()
         .filter_map(|v| v["reason"].as_str())
         .collect();
-    assert_eq!(reasons, ["submitted", "approved", "amended", "amended"]);
+    assert_eq!(reasons, ["signed", "submitted", "approved", "amended", "amended"]);
     let listed = c
         .app
         .get(&format!("{path}/amendments"))

@@ -19,6 +19,8 @@ use serde_json::{Value, json};
 pub const JWT_SECRET: &str = "test-signing-secret-of-at-least-32-bytes";
 pub const ADMIN_EMAIL: &str = "admin@opcc.example";
 pub const PASSWORD: &str = "a-long-test-password";
+/// The service's Ed25519 key in every test (PKCS#8, the base64 line of its PEM).
+pub const SIGNING_KEY: &str = "MC4CAQAwBQYDK2VwBCIEIHASsooUFreAfFlz5FgVmG5RRzwkNtrlIsHBNjI5O2/s";
 
 /// A running service and a client for it.
 pub struct TestApp {
@@ -35,7 +37,12 @@ pub struct TestApp {
 
 enum TestDatabase {
     Sqlite,
-    Postgres { server_url: String, schema: String },
+    Postgres {
+        server_url: String,
+        schema: String,
+    },
+    /// Another test service's database, which that service cleans up.
+    Shared,
 }
 
 /// A response as a client sees it.
@@ -159,6 +166,11 @@ where
 #[derive(Default)]
 pub struct Options {
     pub flags: Vec<String>,
+    /// Refuse webhook endpoints on private addresses, as a service does by default (tests
+    /// otherwise allow them, to receive on loopback).
+    pub refuse_private_webhooks: bool,
+    /// Share this database (another instance of the same service) instead of a fresh one.
+    pub database_url: Option<String>,
 }
 
 impl TestApp {
@@ -166,9 +178,20 @@ impl TestApp {
         TestApp::spawn_with(Options::default()).await
     }
 
+    /// A second instance of this service, on the same database.
+    pub async fn spawn_beside(&self) -> TestApp {
+        TestApp::spawn_with(Options {
+            database_url: Some(self.database_url.clone()),
+            ..Options::default()
+        })
+        .await
+    }
+
     pub async fn spawn_with(options: Options) -> TestApp {
         let data_dir = tempfile::tempdir().expect("a temporary directory");
+        let shared = options.database_url.clone();
         let (database_url, database) = match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+            _ if shared.is_some() => (shared.unwrap_or_default(), TestDatabase::Shared),
             Some(server_url) => {
                 let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
                 let mut conn = Connector::new(&server_url)
@@ -197,11 +220,18 @@ impl TestApp {
             "1".into(),
             "--db-pool-size".into(),
             "4".into(),
+            "--signing-key".into(),
+            SIGNING_KEY.into(),
+            "--webhook-poll-ms".into(),
+            "50".into(),
             "--admin-email".into(),
             ADMIN_EMAIL.into(),
             "--admin-password".into(),
             PASSWORD.into(),
         ];
+        if !options.refuse_private_webhooks {
+            args.push("--webhook-allow-private".into());
+        }
         args.extend(options.flags);
         let database_url = args[2].clone();
         let cli = Cli::try_parse_from(args).expect("valid test flags");

@@ -175,10 +175,10 @@ async fn the_2021_22_plan_is_submitted_reviewed_line_by_line_and_approved() {
         .flatten()
         .filter_map(|v| v["reason"].as_str())
         .collect();
-    assert_eq!(reasons, ["submitted", "submitted", "approved"]);
+    assert_eq!(reasons, ["signed", "submitted", "signed", "submitted", "approved"]);
     let first = c
         .app
-        .get(&format!("{path}/versions/1"))
+        .get(&format!("{path}/versions/2"))
         .token(&c.manager)
         .send()
         .await

@@ -1,0 +1,193 @@
+//! Signed checkpoints of the history: the service's Ed25519 signature over the latest entry's id
+//! and hash and the time. The chain alone proves order, not authenticity: someone who can write
+//! to the database can rewrite an entry and recompute every hash after it. They cannot sign a
+//! checkpoint without the service's key, so a rewrite at or before any checkpoint kept (in the
+//! database, or better by an outside system from the feed or a webhook) no longer checks out.
+
+use chrono::{NaiveDateTime, SecondsFormat};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::canonical;
+use crate::db::DbConnection;
+use crate::error::Error;
+use crate::schema::{history, history_checkpoints};
+use crate::service_key::ServiceKey;
+use crate::timestamps;
+
+/// What a checkpoint's message says it is, so a signature made for one purpose cannot pass for
+/// another.
+const PURPOSE: &str = "cspfund history checkpoint";
+
+/// A signed statement that the history's entry `entry_id` has hash `entry_hash`.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq, Eq)]
+#[schema(example = json!({"entry_id": 140, "entry_hash": "7f1e9b0c2d3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e",
+    "signed_at": "2026-11-23T10:15:00.123456Z", "key_id": "5f0c6d1e2a3b4c5d",
+    "message": "{\"entry_hash\":\"7f1e9b0c2d3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e\",\"entry_id\":140,\"purpose\":\"cspfund history checkpoint\",\"signed_at\":\"2026-11-23T10:15:00.123456Z\"}",
+    "signature": "q9v0mZ...base64...=="}))]
+pub struct Checkpoint {
+    pub entry_id: i64,
+    pub entry_hash: String,
+    /// When it was signed, RFC 3339 UTC to the microsecond, exactly as in `message`.
+    pub signed_at: String,
+    /// Which key signed it (see `GET /api/v1/signing-key`).
+    pub key_id: String,
+    /// The exact bytes signed (UTF-8): canonical JSON of `entry_hash`, `entry_id`, `purpose` and
+    /// `signed_at`. Rebuild it from the fields rather than trusting it.
+    #[serde(default)]
+    pub message: String,
+    /// Ed25519 signature of `message`, base64.
+    pub signature: String,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = history_checkpoints, check_for_backend(crate::db::MultiBackend))]
+struct CheckpointRow {
+    entry_id: i64,
+    entry_hash: String,
+    signed_at: NaiveDateTime,
+    key_id: String,
+    signature: String,
+}
+
+/// The message a checkpoint of these fields signs.
+pub fn message(entry_id: i64, entry_hash: &str, signed_at: &str) -> String {
+    canonical::canonical_json(&json!({
+        "purpose": PURPOSE,
+        "entry_id": entry_id,
+        "entry_hash": entry_hash,
+        "signed_at": signed_at,
+    }))
+}
+
+fn rfc3339(at: NaiveDateTime) -> String {
+    timestamps::utc(at).to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+impl CheckpointRow {
+    fn into_checkpoint(self) -> Checkpoint {
+        let signed_at = rfc3339(self.signed_at);
+        Checkpoint {
+            message: message(self.entry_id, &self.entry_hash, &signed_at),
+            entry_id: self.entry_id,
+            entry_hash: self.entry_hash,
+            signed_at,
+            key_id: self.key_id,
+            signature: self.signature,
+        }
+    }
+}
+
+impl Checkpoint {
+    /// Whether `key` signed exactly these fields.
+    pub fn verifies_with(&self, key: &ServiceKey) -> bool {
+        self.key_id == key.key_id()
+            && key.verifies(
+                &message(self.entry_id, &self.entry_hash, &self.signed_at),
+                &self.signature,
+            )
+    }
+
+    /// Finds a checkpoint in what an outside system kept: a checkpoint itself, a page of the
+    /// feed, a webhook payload, or a list of any of these.
+    pub fn all_in(kept: &Value) -> Vec<Checkpoint> {
+        match kept {
+            Value::Array(items) => items.iter().flat_map(Checkpoint::all_in).collect(),
+            Value::Object(fields) if fields.contains_key("entry_id") && fields.contains_key("signature") => {
+                serde_json::from_value(kept.clone()).into_iter().collect()
+            }
+            Value::Object(fields) => ["checkpoint", "data"]
+                .iter()
+                .filter_map(|name| fields.get(*name))
+                .flat_map(Checkpoint::all_in)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The newest stored checkpoint.
+pub fn latest(conn: &mut DbConnection) -> Result<Option<Checkpoint>, Error> {
+    Ok(history_checkpoints::table
+        .order(history_checkpoints::entry_id.desc())
+        .select(CheckpointRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(CheckpointRow::into_checkpoint))
+}
+
+/// Signs a checkpoint of the latest entry unless one exists, and answers the newest. Several
+/// instances may sign the same entry at once; one row is kept.
+pub fn take(conn: &mut DbConnection, key: &ServiceKey) -> Result<Option<Checkpoint>, Error> {
+    let head: Option<(i64, String)> = history::table
+        .order(history::id.desc())
+        .select((history::id, history::hash))
+        .first(conn)
+        .optional()?;
+    let Some((entry_id, entry_hash)) = head else {
+        return Ok(None);
+    };
+    let newest = latest(conn)?;
+    if newest.as_ref().is_some_and(|c| c.entry_id >= entry_id) {
+        return Ok(newest);
+    }
+    let signed_at = timestamps::now();
+    let signature = key.sign(&message(entry_id, &entry_hash, &rfc3339(signed_at)));
+    diesel::sql_query(
+        "INSERT INTO history_checkpoints (entry_id, entry_hash, signed_at, key_id, signature) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (entry_id) DO NOTHING",
+    )
+    .bind::<BigInt, _>(entry_id)
+    .bind::<Text, _>(&entry_hash)
+    .bind::<Timestamp, _>(signed_at)
+    .bind::<Text, _>(key.key_id())
+    .bind::<Text, _>(&signature)
+    .execute(conn)?;
+    latest(conn)
+}
+
+/// The stored checkpoints of entries in `(after, up_to]`, oldest first.
+pub fn between(conn: &mut DbConnection, after: i64, up_to: i64) -> Result<Vec<Checkpoint>, Error> {
+    Ok(history_checkpoints::table
+        .filter(history_checkpoints::entry_id.gt(after))
+        .filter(history_checkpoints::entry_id.le(up_to))
+        .order(history_checkpoints::entry_id)
+        .select(CheckpointRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(CheckpointRow::into_checkpoint)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checkpoint_verifies_only_as_signed_and_is_found_in_what_was_kept() {
+        let key = ServiceKey::generate();
+        let signed_at = "2026-11-23T10:15:00.123456Z";
+        let checkpoint = Checkpoint {
+            entry_id: 140,
+            entry_hash: "ab".repeat(32),
+            signed_at: signed_at.into(),
+            key_id: key.key_id(),
+            message: String::new(),
+            signature: key.sign(&message(140, &"ab".repeat(32), signed_at)),
+        };
+        assert!(checkpoint.verifies_with(&key));
+        let mut moved = checkpoint.clone();
+        moved.entry_hash = "cd".repeat(32);
+        assert!(!moved.verifies_with(&key));
+        assert!(!checkpoint.verifies_with(&ServiceKey::generate()));
+        let page = json!({"items": [], "next_cursor": null, "checkpoint": checkpoint});
+        let webhook = json!({"type": "plan.approved", "data": {"checkpoint": checkpoint}});
+        assert_eq!(
+            Checkpoint::all_in(&json!([page, webhook])),
+            vec![checkpoint.clone(), checkpoint]
+        );
+    }
+}

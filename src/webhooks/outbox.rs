@@ -1,0 +1,501 @@
+//! The outbox: a message per subscription for every event, written in the transaction that made
+//! the change (so a rolled-back change is never announced and a committed one never lost), and
+//! claimed by the delivery worker of whichever instance comes first. Each subscription's
+//! messages go out in order, one at a time; a failed attempt is retried on a schedule that
+//! lasts over a day, with the same `webhook-id`.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Timestamp};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::delivery::{Attempt, Outgoing};
+use super::events::{self, EventType, Payload};
+use super::subscriptions::{self, SubscriptionRow};
+use crate::auth::Caller;
+use crate::db::{DbConnection, write_transaction};
+use crate::deadlines::DueDocument;
+use crate::error::Error;
+use crate::history::{Entry, checkpoints};
+use crate::pagination::{Page, PageRequest};
+use crate::schema::{deadline_notices, webhook_attempts, webhook_messages, webhook_subscriptions};
+use crate::service_key::ServiceKey;
+use crate::timestamps;
+
+/// Waits after each failed attempt: the first retry after 5 seconds, the last some 27 hours
+/// after the first attempt. A message failing them all is given up and its subscription
+/// disabled.
+const RETRY_AFTER_SECONDS: &[i64] = &[5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600];
+
+crate::stored_enum! {
+    /// Where a message stands.
+    pub enum MessageStatus {
+        /// Waiting to be sent, or to be retried.
+        Pending => "pending",
+        /// An attempt was answered with 2xx.
+        Delivered => "delivered",
+        /// Every attempt failed; redeliver it to try again.
+        Failed => "failed",
+    }
+}
+
+/// One message of a subscription's delivery log.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+#[schema(example = json!({"webhook_id": "msg_2f1c0d9e8b7a4c3d2e1f0a9b8c7d6e5f", "event_type": "claim.approved",
+    "status": "delivered", "attempts": 1, "next_attempt_at": null, "history_entry_id": 42,
+    "created_at": "2026-11-23T10:15:00Z", "delivered_at": "2026-11-23T10:15:01Z"}))]
+pub struct Message {
+    /// The `webhook-id` every attempt of it carries: receivers drop repeats by it.
+    pub webhook_id: String,
+    pub event_type: EventType,
+    pub status: MessageStatus,
+    pub attempts: i32,
+    /// When it is next tried, while pending.
+    #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
+    pub next_attempt_at: Option<NaiveDateTime>,
+    pub history_entry_id: Option<i64>,
+    #[serde(serialize_with = "timestamps::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub created_at: NaiveDateTime,
+    #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
+    pub delivered_at: Option<NaiveDateTime>,
+}
+
+/// One attempt to deliver a message.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+#[schema(example = json!({"id": 7, "webhook_id": "msg_2f1c0d9e8b7a4c3d2e1f0a9b8c7d6e5f",
+    "attempted_at": "2026-11-23T10:15:01Z", "duration_ms": 84, "response_status": 503, "delivered": false,
+    "error": "the endpoint answered 503 Service Unavailable", "response_excerpt": "upstream unavailable"}))]
+pub struct DeliveryAttempt {
+    pub id: i64,
+    pub webhook_id: String,
+    #[serde(serialize_with = "timestamps::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub attempted_at: NaiveDateTime,
+    /// How long the endpoint took to answer (or to fail).
+    pub duration_ms: i64,
+    /// The endpoint's HTTP status, if it answered.
+    pub response_status: Option<i32>,
+    pub delivered: bool,
+    pub error: Option<String>,
+    /// The first 200 characters of the endpoint's answer.
+    pub response_excerpt: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams, Debug, Default)]
+#[into_params(parameter_in = Query)]
+pub struct MessageFilter {
+    pub status: Option<MessageStatus>,
+}
+
+fn insert(
+    conn: &mut DbConnection,
+    subscription_id: i64,
+    payload: &Payload,
+    history_entry_id: Option<i64>,
+) -> Result<(), Error> {
+    let now = timestamps::now();
+    diesel::insert_into(webhook_messages::table)
+        .values((
+            webhook_messages::subscription_id.eq(subscription_id),
+            webhook_messages::webhook_id.eq(format!("msg_{}", uuid::Uuid::new_v4().simple())),
+            webhook_messages::event_type.eq(payload.event_type.as_str()),
+            webhook_messages::history_entry_id.eq(history_entry_id),
+            webhook_messages::payload.eq(serde_json::to_string(payload).map_err(Error::internal)?),
+            webhook_messages::status.eq(MessageStatus::Pending.as_str()),
+            webhook_messages::attempts.eq(0),
+            webhook_messages::next_attempt_at.eq(now),
+            webhook_messages::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The active subscriptions that receive a partnership's events (or the OPCC's, for events of
+/// no partnership).
+fn subscribers(conn: &mut DbConnection, partnership_id: Option<i64>) -> Result<Vec<SubscriptionRow>, Error> {
+    let mut query = webhook_subscriptions::table
+        .filter(webhook_subscriptions::active.eq(true))
+        .order(webhook_subscriptions::id)
+        .select(SubscriptionRow::as_select())
+        .into_boxed();
+    query = match partnership_id {
+        Some(id) => query.filter(
+            webhook_subscriptions::partnership_id
+                .is_null()
+                .or(webhook_subscriptions::partnership_id.eq(id)),
+        ),
+        None => query.filter(webhook_subscriptions::partnership_id.is_null()),
+    };
+    Ok(query.load(conn)?)
+}
+
+/// Queues the events a history entry raises, for every subscription that wants them; runs in
+/// the transaction that appended the entry.
+pub fn enqueue(conn: &mut DbConnection, entry: &Entry) -> Result<(), Error> {
+    let raised = events::raised_by(&entry.entity_kind, entry.action);
+    if raised.is_empty() {
+        return Ok(());
+    }
+    let subscribers = subscribers(conn, entry.partnership_id)?;
+    for event_type in raised {
+        let payload = Payload::of_entry(*event_type, entry);
+        for subscription in subscribers.iter().filter(|s| s.event_types().contains(event_type)) {
+            insert(conn, subscription.id, &payload, Some(entry.id))?;
+        }
+    }
+    Ok(())
+}
+
+/// Announces each overdue deadline once, to the subscriptions that want `deadline.overdue`.
+pub fn announce_overdue(conn: &mut DbConnection, overdue: &[DueDocument]) -> Result<usize, Error> {
+    write_transaction(conn, |conn| {
+        let mut announced = 0;
+        for due in overdue {
+            let half = due.half.map(|h| h.as_str()).unwrap_or("");
+            let fresh = diesel::sql_query(
+                "INSERT INTO deadline_notices (allocation_id, document_kind, half, announced_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (allocation_id, document_kind, half) DO NOTHING",
+            )
+            .bind::<BigInt, _>(due.allocation_id)
+            .bind::<diesel::sql_types::Text, _>(due.kind.as_str())
+            .bind::<diesel::sql_types::Text, _>(half)
+            .bind::<Timestamp, _>(timestamps::now())
+            .execute(conn)?;
+            if fresh == 0 {
+                continue;
+            }
+            announced += 1;
+            let payload = Payload::of_overdue(due);
+            for subscription in subscribers(conn, Some(due.partnership_id))?
+                .iter()
+                .filter(|s| s.event_types().contains(&EventType::DeadlineOverdue))
+            {
+                insert(conn, subscription.id, &payload, None)?;
+            }
+        }
+        Ok(announced)
+    })
+}
+
+/// Whether any deadline was ever announced: the first look records what is already overdue.
+pub fn announced_before(conn: &mut DbConnection) -> Result<bool, Error> {
+    Ok(deadline_notices::table
+        .select(deadline_notices::id)
+        .first::<i64>(conn)
+        .optional()?
+        .is_some())
+}
+
+#[derive(QueryableByName)]
+struct Claimable {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// Leases up to `limit` messages due now, each the oldest pending of its subscription, and
+/// fixes the body of those never sent. On PostgreSQL, rows another instance is claiming are
+/// skipped (`FOR UPDATE SKIP LOCKED`); the lease keeps them from being sent twice at once, and
+/// lets another instance retry them if this one dies mid-delivery.
+pub fn claim(
+    conn: &mut DbConnection,
+    limit: i64,
+    lease: Duration,
+    key: &ServiceKey,
+    public_url: &str,
+) -> Result<Vec<Outgoing>, Error> {
+    write_transaction(conn, |conn| {
+        let now = timestamps::now();
+        let lock = match conn {
+            DbConnection::Pg(_) => " FOR UPDATE OF m SKIP LOCKED",
+            DbConnection::Sqlite(_) => "",
+        };
+        let ids: Vec<i64> = diesel::sql_query(format!(
+            "SELECT m.id FROM webhook_messages m \
+             JOIN webhook_subscriptions s ON s.id = m.subscription_id \
+             WHERE m.status = 'pending' AND s.active AND m.next_attempt_at <= $1 \
+             AND (m.leased_until IS NULL OR m.leased_until <= $1) \
+             AND NOT EXISTS (SELECT 1 FROM webhook_messages e \
+                 WHERE e.subscription_id = m.subscription_id AND e.status = 'pending' AND e.id < m.id) \
+             ORDER BY m.id LIMIT $2{lock}"
+        ))
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load::<Claimable>(conn)?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        diesel::update(webhook_messages::table.filter(webhook_messages::id.eq_any(&ids)))
+            .set(webhook_messages::leased_until.eq(now + lease))
+            .execute(conn)?;
+        let claimed: Vec<(i64, String, String, Option<String>, SubscriptionRow)> = webhook_messages::table
+            .inner_join(webhook_subscriptions::table)
+            .filter(webhook_messages::id.eq_any(&ids))
+            .order(webhook_messages::id)
+            .select((
+                webhook_messages::id,
+                webhook_messages::webhook_id,
+                webhook_messages::payload,
+                webhook_messages::body,
+                SubscriptionRow::as_select(),
+            ))
+            .load(conn)?;
+        let mut checkpoint = None;
+        let mut outgoing = Vec::with_capacity(claimed.len());
+        for (message_id, webhook_id, payload, body, subscription) in claimed {
+            let body = match body {
+                Some(body) => body,
+                None => {
+                    if checkpoint.is_none() {
+                        checkpoint = checkpoints::take(conn, key)?;
+                    }
+                    let body = events::body(&payload, public_url, checkpoint.as_ref())?;
+                    diesel::update(webhook_messages::table.find(message_id))
+                        .set(webhook_messages::body.eq(&body))
+                        .execute(conn)?;
+                    body
+                }
+            };
+            outgoing.push(Outgoing {
+                message_id,
+                subscription_id: subscription.id,
+                webhook_id,
+                url: subscription.url.clone(),
+                body,
+                secrets: subscription.signing_secrets(now),
+            });
+        }
+        Ok(outgoing)
+    })
+}
+
+/// Records how an attempt went: delivered, scheduled for retry, or given up, which disables the
+/// subscription until someone switches it on again.
+pub fn record(conn: &mut DbConnection, outgoing: &Outgoing, attempt: &Attempt) -> Result<(), Error> {
+    write_transaction(conn, |conn| {
+        let now = timestamps::now();
+        diesel::insert_into(webhook_attempts::table)
+            .values((
+                webhook_attempts::message_id.eq(outgoing.message_id),
+                webhook_attempts::subscription_id.eq(outgoing.subscription_id),
+                webhook_attempts::attempted_at.eq(now),
+                webhook_attempts::duration_ms.eq(attempt.duration_ms),
+                webhook_attempts::response_status.eq(attempt.response_status),
+                webhook_attempts::delivered.eq(attempt.delivered),
+                webhook_attempts::error.eq(&attempt.error),
+                webhook_attempts::response_excerpt.eq(&attempt.response_excerpt),
+            ))
+            .execute(conn)?;
+        let attempts: i32 = webhook_messages::table
+            .find(outgoing.message_id)
+            .select(webhook_messages::attempts)
+            .first::<i32>(conn)?
+            + 1;
+        let retry_after = usize::try_from(attempts - 1)
+            .ok()
+            .and_then(|i| RETRY_AFTER_SECONDS.get(i));
+        let status = match (attempt.delivered, retry_after) {
+            (true, _) => MessageStatus::Delivered,
+            (false, Some(_)) => MessageStatus::Pending,
+            (false, None) => MessageStatus::Failed,
+        };
+        diesel::update(webhook_messages::table.find(outgoing.message_id))
+            .set((
+                webhook_messages::attempts.eq(attempts),
+                webhook_messages::status.eq(status.as_str()),
+                webhook_messages::leased_until.eq(None::<NaiveDateTime>),
+                webhook_messages::next_attempt_at.eq(now + Duration::seconds(*retry_after.unwrap_or(&0))),
+                webhook_messages::delivered_at.eq(attempt.delivered.then_some(now)),
+            ))
+            .execute(conn)?;
+        if status == MessageStatus::Failed {
+            let reason = format!(
+                "disabled at {}: every attempt to deliver {} failed for over a day; the last: {}",
+                timestamps::utc(now).format("%Y-%m-%dT%H:%M:%SZ"),
+                outgoing.webhook_id,
+                attempt.error.as_deref().unwrap_or("no answer")
+            );
+            diesel::update(webhook_subscriptions::table.find(outgoing.subscription_id))
+                .set((
+                    webhook_subscriptions::active.eq(false),
+                    webhook_subscriptions::disabled_reason.eq(reason),
+                    webhook_subscriptions::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+type MessageRow = (
+    String,
+    String,
+    String,
+    i32,
+    NaiveDateTime,
+    Option<i64>,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+);
+
+fn message_view(
+    (webhook_id, event_type, status, attempts, next_attempt_at, history_entry_id, created_at, delivered_at): MessageRow,
+) -> Result<Message, Error> {
+    let status: MessageStatus = status.parse().map_err(Error::internal)?;
+    Ok(Message {
+        webhook_id,
+        event_type: event_type.parse().map_err(Error::internal)?,
+        next_attempt_at: (status == MessageStatus::Pending).then_some(next_attempt_at),
+        status,
+        attempts,
+        history_entry_id,
+        created_at,
+        delivered_at,
+    })
+}
+
+const MESSAGE_COLUMNS: (
+    webhook_messages::webhook_id,
+    webhook_messages::event_type,
+    webhook_messages::status,
+    webhook_messages::attempts,
+    webhook_messages::next_attempt_at,
+    webhook_messages::history_entry_id,
+    webhook_messages::created_at,
+    webhook_messages::delivered_at,
+) = (
+    webhook_messages::webhook_id,
+    webhook_messages::event_type,
+    webhook_messages::status,
+    webhook_messages::attempts,
+    webhook_messages::next_attempt_at,
+    webhook_messages::history_entry_id,
+    webhook_messages::created_at,
+    webhook_messages::delivered_at,
+);
+
+/// A subscription's messages, oldest first.
+pub fn messages(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    subscription_id: i64,
+    filter: &MessageFilter,
+    page: &PageRequest,
+) -> Result<Page<Message>, Error> {
+    subscriptions::locate(conn, caller, subscription_id)?;
+    let mut query = webhook_messages::table
+        .filter(webhook_messages::subscription_id.eq(subscription_id))
+        .filter(webhook_messages::id.gt(page.after))
+        .order(webhook_messages::id)
+        .limit(page.fetch())
+        .select((webhook_messages::id, MESSAGE_COLUMNS))
+        .into_boxed();
+    if let Some(status) = filter.status {
+        query = query.filter(webhook_messages::status.eq(status.as_str()));
+    }
+    let rows: Vec<(i64, MessageRow)> = query.load(conn)?;
+    let page = Page::from_rows(rows, page, |(id, _)| *id, |(_, row)| row);
+    Ok(Page {
+        items: page.items.into_iter().map(message_view).collect::<Result<_, _>>()?,
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// A subscription's delivery attempts, oldest first.
+pub fn attempts(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    subscription_id: i64,
+    page: &PageRequest,
+) -> Result<Page<DeliveryAttempt>, Error> {
+    subscriptions::locate(conn, caller, subscription_id)?;
+    type Row = (
+        i64,
+        String,
+        NaiveDateTime,
+        i64,
+        Option<i32>,
+        bool,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = webhook_attempts::table
+        .inner_join(webhook_messages::table)
+        .filter(webhook_attempts::subscription_id.eq(subscription_id))
+        .filter(webhook_attempts::id.gt(page.after))
+        .order(webhook_attempts::id)
+        .limit(page.fetch())
+        .select((
+            webhook_attempts::id,
+            webhook_messages::webhook_id,
+            webhook_attempts::attempted_at,
+            webhook_attempts::duration_ms,
+            webhook_attempts::response_status,
+            webhook_attempts::delivered,
+            webhook_attempts::error,
+            webhook_attempts::response_excerpt,
+        ))
+        .load(conn)?;
+    Ok(Page::from_rows(
+        rows,
+        page,
+        |row| row.0,
+        |(id, webhook_id, attempted_at, duration_ms, response_status, delivered, error, response_excerpt)| {
+            DeliveryAttempt {
+                id,
+                webhook_id,
+                attempted_at,
+                duration_ms,
+                response_status,
+                delivered,
+                error,
+                response_excerpt,
+            }
+        },
+    ))
+}
+
+/// Sends a delivered or failed message again, with the same `webhook-id` and body, before the
+/// subscription's later messages.
+pub fn redeliver(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    subscription_id: i64,
+    webhook_id: &str,
+) -> Result<Message, Error> {
+    write_transaction(conn, |conn| {
+        subscriptions::locate(conn, caller, subscription_id)?;
+        let found = webhook_messages::table
+            .filter(webhook_messages::subscription_id.eq(subscription_id))
+            .filter(webhook_messages::webhook_id.eq(webhook_id))
+            .select((webhook_messages::id, MESSAGE_COLUMNS))
+            .first::<(i64, MessageRow)>(conn)
+            .optional()?;
+        let Some((id, row)) = found else {
+            return Err(Error::NotFound("webhook message"));
+        };
+        if row.2 == MessageStatus::Pending.as_str() {
+            return Err(Error::Conflict {
+                detail: "the message is still waiting to be delivered".into(),
+                field: None,
+            });
+        }
+        diesel::update(webhook_messages::table.find(id))
+            .set((
+                webhook_messages::status.eq(MessageStatus::Pending.as_str()),
+                webhook_messages::attempts.eq(0),
+                webhook_messages::next_attempt_at.eq(timestamps::now()),
+                webhook_messages::leased_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+        let row = webhook_messages::table
+            .find(id)
+            .select(MESSAGE_COLUMNS)
+            .first::<MessageRow>(conn)?;
+        message_view(row)
+    })
+}

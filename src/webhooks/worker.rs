@@ -1,0 +1,84 @@
+//! The delivery worker inside every instance of the service: it signs a history checkpoint when
+//! the history has grown, announces deadlines that have passed, and sends what the outbox holds,
+//! each subscription's messages in order and different subscriptions' side by side.
+
+use std::time::{Duration, Instant};
+
+use actix_web::web;
+use futures_util::future::join_all;
+
+use super::{delivery, outbox};
+use crate::deadlines;
+use crate::history::checkpoints;
+use crate::http::AppState;
+
+/// Messages claimed per round: as many endpoints are called at once.
+const BATCH: i64 = 16;
+/// How often overdue deadlines are looked for.
+const DEADLINE_SCAN: Duration = Duration::from_secs(60);
+
+/// Runs until the server stops.
+pub async fn run(state: web::Data<AppState>) {
+    let settings = state.config.webhooks.clone();
+    let client = match delivery::client(&settings) {
+        Ok(client) => client,
+        Err(error) => {
+            tracing::error!(%error, "cannot build the webhook client; webhooks will not be delivered");
+            return;
+        }
+    };
+    let lease =
+        chrono::Duration::from_std(settings.timeout + Duration::from_secs(30)).unwrap_or(chrono::Duration::minutes(1));
+    let mut last_checkpoint: Option<Instant> = None;
+    let mut last_deadline_scan: Option<Instant> = None;
+    loop {
+        if last_checkpoint.is_none_or(|at| at.elapsed() >= state.config.checkpoint_interval) {
+            last_checkpoint = Some(Instant::now());
+            let key = state.config.service_key.clone();
+            if let Err(error) = state.db.run(move |conn| checkpoints::take(conn, &key)).await {
+                tracing::warn!(%error, "cannot sign a history checkpoint");
+            }
+        }
+        if last_deadline_scan.is_none_or(|at| at.elapsed() >= DEADLINE_SCAN) {
+            last_deadline_scan = Some(Instant::now());
+            let scanned = state
+                .db
+                .run(|conn| {
+                    let overdue = deadlines::overdue(conn)?;
+                    outbox::announce_overdue(conn, &overdue)
+                })
+                .await;
+            if let Err(error) = scanned {
+                tracing::warn!(%error, "cannot look for overdue deadlines");
+            }
+        }
+        let key = state.config.service_key.clone();
+        let public_url = state.config.public_url.clone();
+        let claimed = state
+            .db
+            .run(move |conn| outbox::claim(conn, BATCH, lease, &key, &public_url))
+            .await;
+        let outgoing = match claimed {
+            Ok(outgoing) if !outgoing.is_empty() => outgoing,
+            Ok(_) => {
+                actix_web::rt::time::sleep(settings.poll).await;
+                continue;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the webhook outbox");
+                actix_web::rt::time::sleep(settings.poll).await;
+                continue;
+            }
+        };
+        let attempts = join_all(outgoing.iter().map(|o| delivery::send(&client, &settings, o))).await;
+        for (sent, attempt) in outgoing.into_iter().zip(attempts) {
+            if !attempt.delivered {
+                tracing::info!(webhook_id = %sent.webhook_id, subscription = sent.subscription_id,
+                    error = attempt.error.as_deref().unwrap_or(""), "webhook delivery failed; it will be retried");
+            }
+            if let Err(error) = state.db.run(move |conn| outbox::record(conn, &sent, &attempt)).await {
+                tracing::warn!(%error, "cannot record a webhook delivery; its lease will lapse and it will be sent again");
+            }
+        }
+    }
+}
