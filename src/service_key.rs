@@ -63,7 +63,10 @@ impl ServiceKey {
             // PEM wants the base64 in lines of 64.
             let base64: Vec<char> = pem.chars().filter(|c| !c.is_whitespace()).collect();
             let lines: Vec<String> = base64.chunks(64).map(|line| line.iter().collect()).collect();
-            format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", lines.join("\n"))
+            format!(
+                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+                lines.join("\n")
+            )
         };
         SigningKey::from_pkcs8_pem(&pem)
             .map(|key| ServiceKey { signing: Arc::new(key) })

@@ -15,11 +15,11 @@ use super::events::{self, EventType, Payload};
 use super::subscriptions::{self, SubscriptionRow};
 use crate::auth::Caller;
 use crate::db::{DbConnection, write_transaction};
-use crate::deadlines::DueDocument;
+use crate::deadlines;
 use crate::error::Error;
 use crate::history::{Entry, checkpoints};
 use crate::pagination::{Page, PageRequest};
-use crate::schema::{deadline_notices, webhook_attempts, webhook_messages, webhook_subscriptions};
+use crate::schema::{webhook_attempts, webhook_messages, webhook_subscriptions};
 use crate::service_key::ServiceKey;
 use crate::timestamps;
 
@@ -148,11 +148,12 @@ pub fn enqueue(conn: &mut DbConnection, entry: &Entry) -> Result<(), Error> {
     Ok(())
 }
 
-/// Announces each overdue deadline once, to the subscriptions that want `deadline.overdue`.
-pub fn announce_overdue(conn: &mut DbConnection, overdue: &[DueDocument]) -> Result<usize, Error> {
+/// Announces each deadline passed since the last look, once, to the subscriptions that want
+/// `deadline.overdue`; answers how many were new.
+pub fn announce_overdue(conn: &mut DbConnection) -> Result<usize, Error> {
     write_transaction(conn, |conn| {
         let mut announced = 0;
-        for due in overdue {
+        for due in &deadlines::overdue(conn)? {
             let half = due.half.map(|h| h.as_str()).unwrap_or("");
             let fresh = diesel::sql_query(
                 "INSERT INTO deadline_notices (allocation_id, document_kind, half, announced_at) \
@@ -177,15 +178,6 @@ pub fn announce_overdue(conn: &mut DbConnection, overdue: &[DueDocument]) -> Res
         }
         Ok(announced)
     })
-}
-
-/// Whether any deadline was ever announced: the first look records what is already overdue.
-pub fn announced_before(conn: &mut DbConnection) -> Result<bool, Error> {
-    Ok(deadline_notices::table
-        .select(deadline_notices::id)
-        .first::<i64>(conn)
-        .optional()?
-        .is_some())
 }
 
 #[derive(QueryableByName)]

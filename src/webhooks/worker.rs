@@ -8,7 +8,6 @@ use actix_web::web;
 use futures_util::future::join_all;
 
 use super::{delivery, outbox};
-use crate::deadlines;
 use crate::history::checkpoints;
 use crate::http::AppState;
 
@@ -41,13 +40,7 @@ pub async fn run(state: web::Data<AppState>) {
         }
         if last_deadline_scan.is_none_or(|at| at.elapsed() >= DEADLINE_SCAN) {
             last_deadline_scan = Some(Instant::now());
-            let scanned = state
-                .db
-                .run(|conn| {
-                    let overdue = deadlines::overdue(conn)?;
-                    outbox::announce_overdue(conn, &overdue)
-                })
-                .await;
+            let scanned = state.db.run(outbox::announce_overdue).await;
             if let Err(error) = scanned {
                 tracing::warn!(%error, "cannot look for overdue deadlines");
             }

@@ -127,7 +127,10 @@ fn bad_settings_stop_the_server_with_a_message_naming_the_variable() {
             &[("CSPFUND_SIGNING_KEY", "not-a-key")],
             "CSPFUND_SIGNING_KEY: not an Ed25519 private key",
         ),
-        (&[("CSPFUND_PUBLIC_URL", "cspfund.example.gov.uk")], "CSPFUND_PUBLIC_URL"),
+        (
+            &[("CSPFUND_PUBLIC_URL", "cspfund.example.gov.uk")],
+            "CSPFUND_PUBLIC_URL",
+        ),
     ];
     for (env, expected) in cases {
         let mut env = env.to_vec();

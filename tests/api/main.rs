@@ -30,4 +30,5 @@ mod schema;
 mod scoping;
 mod signatures;
 mod support;
+mod webhooks;
 mod workflow;
