@@ -17,10 +17,16 @@ async fn some_history(c: &Cycle) -> String {
 }
 
 fn verify_history_command(c: &Cycle) -> std::process::Output {
+    verify_history_with(c, &[])
+}
+
+fn verify_history_with(c: &Cycle, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_cspfund"))
         .arg("verify-history")
+        .args(args)
         .env("DATABASE_URL", &c.app.database_url)
         .env("CSPFUND_JWT_SECRET", crate::support::JWT_SECRET)
+        .env("CSPFUND_SIGNING_KEY", crate::support::SIGNING_KEY)
         .env("CSPFUND_DATA_DIR", std::env::temp_dir())
         .output()
         .expect("the binary runs")
@@ -112,6 +118,223 @@ async fn the_history_chain_detects_an_entry_altered_in_the_database() {
     assert!(
         stderr.contains(&format!("history broken at entry {submit_id}")),
         "{stderr}"
+    );
+}
+
+/// Whether an Ed25519 signature (base64) of `message` verifies with the published key.
+async fn verifies_with_published_key(c: &Cycle, message: &str, signature: &str) -> bool {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use ed25519_dalek::Verifier;
+    let published = c.app.get("/api/v1/signing-key").send().await.expect(200).body;
+    assert_eq!(published["algorithm"], "Ed25519");
+    let raw: [u8; 32] = STANDARD
+        .decode(published["public_key"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&raw).unwrap();
+    let signature = ed25519_dalek::Signature::from_slice(&STANDARD.decode(signature).unwrap()).unwrap();
+    key.verify(message.as_bytes(), &signature).is_ok()
+}
+
+/// What an attacker with write access to the database does: rewrite one entry's actor and
+/// recompute the hash of it and of every entry after it, so the chain checks out again.
+async fn rewrite_and_rechain(c: &Cycle, target: i64) {
+    let postgres = std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty());
+    if postgres {
+        c.app.execute_sql("DROP TRIGGER history_no_change ON history").unwrap();
+    } else {
+        c.app.execute_sql("DROP TRIGGER history_no_update").unwrap();
+    }
+    let feed = c
+        .app
+        .get("/api/v1/history?limit=200")
+        .token(&c.app.admin_token)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let mut previous = String::new();
+    let mut statements = Vec::new();
+    for entry in feed["items"].as_array().unwrap() {
+        let id = entry["id"].as_i64().unwrap();
+        if id < target {
+            previous = entry["hash"].as_str().unwrap().to_owned();
+            continue;
+        }
+        let actor = if id == target {
+            "user:999"
+        } else {
+            entry["actor"].as_str().unwrap()
+        };
+        let occurred_at: chrono::DateTime<chrono::Utc> = entry["occurred_at"].as_str().unwrap().parse().unwrap();
+        let content = json!({
+            "occurred_at": occurred_at.naive_utc().format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+            "actor": actor,
+            "actor_role": entry["actor_role"],
+            "partnership_id": entry["partnership_id"],
+            "entity_kind": entry["entity_kind"],
+            "entity_id": entry["entity_id"],
+            "action": entry["action"],
+            "from_state": entry["from_state"],
+            "to_state": entry["to_state"],
+            "changed_fields": entry["changed_fields"].to_string(),
+            "details": cspfund::canonical::canonical_json(&entry["details"]),
+        });
+        let hash = cspfund::canonical::digest(&json!({"previous_hash": previous, "entry": content}));
+        statements.push(format!(
+            "UPDATE history SET actor = '{actor}', previous_hash = '{previous}', hash = '{hash}' WHERE id = {id};"
+        ));
+        previous = hash;
+    }
+    c.app.execute_sql(&statements.join("\n")).unwrap();
+}
+
+#[actix_web::test]
+async fn a_rewritten_and_rechained_history_is_caught_by_a_signed_checkpoint() {
+    let c = cycle().await;
+    let path = some_history(&c).await;
+    // An outside system keeps the checkpoint the service signs...
+    let kept = c
+        .app
+        .post("/api/v1/history/checkpoints")
+        .token(&c.reviewer)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let message = kept["message"].as_str().unwrap();
+    assert!(verifies_with_published_key(&c, message, kept["signature"].as_str().unwrap()).await);
+    assert!(
+        !verifies_with_published_key(
+            &c,
+            &message.replace("\"entry_id\":", "\"entry_id\":1"),
+            kept["signature"].as_str().unwrap()
+        )
+        .await
+    );
+    let kept_id = kept["entry_id"].as_i64().unwrap();
+    let feed = c
+        .app
+        .get("/api/v1/history?limit=200")
+        .token(&c.reviewer)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(feed["checkpoint"], kept, "the feed carries the newest checkpoint");
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), feed.to_string()).unwrap();
+    let kept_file = file.path().to_string_lossy().into_owned();
+    let output = verify_history_with(&c, &["--checkpoint", &kept_file]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("1 kept checkpoints"));
+
+    // ...the history goes on, and then someone rewrites who submitted the plan.
+    c.act(
+        &path,
+        "request-changes",
+        &c.reviewer,
+        json!({"reason": "Please split line 3"}),
+    )
+    .await
+    .expect(200);
+    let submit_id = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "submit")
+        .and_then(|e| e["id"].as_i64())
+        .unwrap();
+    assert!(submit_id < kept_id);
+    rewrite_and_rechain(&c, submit_id).await;
+
+    // The chain alone checks out, but the stored checkpoint's hash no longer matches.
+    let verified = c
+        .app
+        .get("/api/v1/history/verification")
+        .token(&c.app.admin_token)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(verified["intact"], false, "{verified}");
+    assert_eq!(verified["first_broken"]["id"], kept_id);
+
+    // Removing the stored checkpoints hides it from the service's own check, but not from the
+    // checkpoint kept outside.
+    let postgres = std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty());
+    if postgres {
+        c.app
+            .execute_sql("DROP TRIGGER history_checkpoints_no_change ON history_checkpoints")
+            .unwrap();
+    } else {
+        c.app.execute_sql("DROP TRIGGER history_checkpoints_no_delete").unwrap();
+    }
+    c.app.execute_sql("DELETE FROM history_checkpoints").unwrap();
+    let output = verify_history_command(&c);
+    assert!(
+        output.status.success(),
+        "with nothing kept, the rewrite passes: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = verify_history_with(&c, &["--checkpoint", &kept_file]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("history broken at entry {kept_id}")) && stderr.contains("kept outside"),
+        "{stderr}"
+    );
+    // A forged checkpoint proves nothing.
+    let mut forged = kept.clone();
+    forged["entry_hash"] = json!("0".repeat(64));
+    std::fs::write(file.path(), forged.to_string()).unwrap();
+    let output = verify_history_with(&c, &["--checkpoint", &kept_file]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("does not verify"));
+}
+
+#[actix_web::test]
+async fn a_signature_carries_the_service_s_attestation_over_the_exact_content_signed() {
+    let c = cycle().await;
+    let path = some_history(&c).await;
+    let signatures = c
+        .app
+        .get(&format!("{path}/signatures"))
+        .token(&c.treasurer)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let signature = &signatures[0];
+    let attestation = &signature["attestation"];
+    let message: Value = serde_json::from_str(attestation["message"].as_str().unwrap()).unwrap();
+    assert_eq!(message["document_kind"], "plan");
+    assert_eq!(message["content_sha256"], signature["content_sha256"]);
+    assert_eq!(message["signer"], signature["signer"]);
+    assert_eq!(message["capacity"], "csp_manager");
+    assert!(
+        verifies_with_published_key(
+            &c,
+            attestation["message"].as_str().unwrap(),
+            attestation["signature"].as_str().unwrap()
+        )
+        .await
+    );
+    let version = c
+        .app
+        .get(&format!("{path}/versions/{}", signature["version"]))
+        .token(&c.treasurer)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(version["reason"], "signed");
+    let canonical = version["canonical_content"].as_str().unwrap();
+    use sha2::Digest;
+    assert_eq!(
+        hex::encode(sha2::Sha256::digest(canonical.as_bytes())),
+        signature["content_sha256"].as_str().unwrap()
     );
 }
 
