@@ -4,7 +4,10 @@
 #      unmodified by walk.py to take a plan and a half-year return through the cycle;
 #   2. the 360Giving export validated against the 360Giving package schema by jsonschema
 #      (giving.py);
-#   3. schemathesis, every check and every phase, authenticated in turn as each role and as an
+#   3. the webhooks the walk set off, each verified by the `standardwebhooks` library and its
+#      payload by the document's schema, and the history checkpoints and signature attestations
+#      verified by `cryptography` against the published Ed25519 key (webhooks.py);
+#   4. schemathesis, every check and every phase, authenticated in turn as each role and as an
 #      API client.
 # The server runs with the demo data on the database given (a SQLite file by default).
 #
@@ -22,22 +25,27 @@ SCHEMATHESIS_VERSION=4.32.5
 GENERATOR_VERSION=0.29.1
 JSONSCHEMA_VERSION=4.23.0
 RFC3339_VALIDATOR_VERSION=0.1.4
+STANDARDWEBHOOKS_VERSION=1.1.0
+CRYPTOGRAPHY_VERSION=50.0.2
 
 say() { printf 'contract: %s\n' "$*"; }
 
-if ! "$TOOLS/bin/python" -c "import schemathesis, openapi_python_client, jsonschema, rfc3339_validator" 2>/dev/null \
+if ! "$TOOLS/bin/python" -c "import schemathesis, openapi_python_client, jsonschema, rfc3339_validator, standardwebhooks, cryptography" 2>/dev/null \
     || [ "$("$TOOLS/bin/schemathesis" --version 2>/dev/null | grep -o '[0-9][0-9.]*')" != "$SCHEMATHESIS_VERSION" ]; then
     python3 -m venv "$TOOLS"
     "$TOOLS/bin/pip" install --quiet --disable-pip-version-check \
         "schemathesis==$SCHEMATHESIS_VERSION" "openapi-python-client==$GENERATOR_VERSION" \
-        "jsonschema==$JSONSCHEMA_VERSION" "rfc3339-validator==$RFC3339_VALIDATOR_VERSION"
+        "jsonschema==$JSONSCHEMA_VERSION" "rfc3339-validator==$RFC3339_VALIDATOR_VERSION" \
+        "standardwebhooks==$STANDARDWEBHOOKS_VERSION" "cryptography==$CRYPTOGRAPHY_VERSION"
 fi
 export PATH="$PWD/$TOOLS/bin:$PATH"
 
 WORK=$(mktemp -d)
 SERVER_PID=
+RECEIVER_PID=
 cleanup() {
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    [ -n "$RECEIVER_PID" ] && kill "$RECEIVER_PID" 2>/dev/null && wait "$RECEIVER_PID" 2>/dev/null
     if [ -n "$POSTGRES_SERVER" ] && [ -n "${SCRATCH:-}" ]; then
         psql -q "$POSTGRES_SERVER" -c "DROP DATABASE IF EXISTS $SCRATCH" >/dev/null 2>&1 || true
     fi
@@ -51,6 +59,8 @@ if [ -n "$POSTGRES_SERVER" ]; then
     psql -q "$POSTGRES_SERVER" -c "CREATE DATABASE $SCRATCH" >/dev/null
     export DATABASE_URL="${POSTGRES_SERVER%/*}/$SCRATCH"
     export CSPFUND_JWT_SECRET="contract-test-signing-secret-of-at-least-32-bytes"
+    CSPFUND_SIGNING_KEY=$(openssl genpkey -algorithm ed25519)
+    export CSPFUND_SIGNING_KEY
     DATABASE=PostgreSQL
 else
     unset DATABASE_URL
@@ -67,9 +77,12 @@ fi
 say "client generated from openapi/openapi.json by openapi-python-client $GENERATOR_VERSION"
 
 "$BINARY" demo >"$WORK/demo.log" 2>&1 || { cat "$WORK/demo.log"; exit 1; }
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PORT=$(free_port)
 BASE="http://127.0.0.1:$PORT"
-CSPFUND_BIND="127.0.0.1:$PORT" CSPFUND_LOG=warn "$BINARY" >"$WORK/server.log" 2>&1 &
+# The webhook receiver runs on loopback, which only this allowance lets the service reach.
+CSPFUND_BIND="127.0.0.1:$PORT" CSPFUND_LOG=warn CSPFUND_WEBHOOK_ALLOW_PRIVATE=true CSPFUND_WEBHOOK_POLL_MS=100 \
+    "$BINARY" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 50); do
     curl -sf "$BASE/health/ready" >/dev/null && break
@@ -77,15 +90,22 @@ for _ in $(seq 1 50); do
 done
 curl -sf "$BASE/health/ready" >/dev/null || { cat "$WORK/server.log"; exit 1; }
 
-python "$(dirname "$0")/walk.py" "$BASE" "$WORK/client"
-
-# Every token first: the admin's fuzzing may deactivate or re-role the other accounts.
 token() {
     curl -sf "$BASE/api/v1/auth/token" -H 'content-type: application/json' -d "$1" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
 }
 login() { token "{\"email\": \"$1\", \"password\": \"${CSPFUND_DEMO_PASSWORD:-cspfund-demo-password}\"}"; }
 ADMIN=$(login admin@opcc.example)
+
+RECEIVER_PORT=$(free_port)
+python "$(dirname "$0")/webhooks.py" receive "$RECEIVER_PORT" "$WORK/deliveries.jsonl" &
+RECEIVER_PID=$!
+SUBSCRIPTION=$(python "$(dirname "$0")/webhooks.py" subscribe "$BASE" "$ADMIN" "$RECEIVER_PORT")
+
+python "$(dirname "$0")/walk.py" "$BASE" "$WORK/client"
+python "$(dirname "$0")/webhooks.py" check "$BASE" "$ADMIN" "$SUBSCRIPTION" "$WORK/deliveries.jsonl"
+
+# Every token first: the admin's fuzzing may deactivate or re-role the other accounts.
 CLIENT=$(curl -sf "$BASE/api/v1/api-clients" -H "authorization: Bearer $ADMIN" -H 'content-type: application/json' \
     -d '{"name": "Plymouth grants system", "role": "csp_manager", "partnership_id": 1}')
 CLIENT_LOGIN=$(python3 -c 'import json, sys; c = json.loads(sys.argv[1]); print(json.dumps({"client_id": c["client_id"], "client_secret": c["client_secret"]}))' "$CLIENT")
