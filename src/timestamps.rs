@@ -20,3 +20,8 @@ pub fn utc(stored: NaiveDateTime) -> DateTime<Utc> {
 pub fn as_utc<S: serde::Serializer>(stored: &NaiveDateTime, serializer: S) -> Result<S::Ok, S::Error> {
     serde::Serialize::serialize(&utc(*stored), serializer)
 }
+
+/// Serializes an optional stored timestamp as RFC 3339 UTC, or null.
+pub fn optional_as_utc<S: serde::Serializer>(stored: &Option<NaiveDateTime>, serializer: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&stored.map(utc), serializer)
+}

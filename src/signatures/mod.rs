@@ -102,6 +102,7 @@ pub struct Signature {
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub signed_at: NaiveDateTime,
+    #[serde(serialize_with = "timestamps::optional_as_utc")]
     #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     pub voided_at: Option<NaiveDateTime>,
     /// Why the signature no longer holds: the reason it was voided, or that signed content has

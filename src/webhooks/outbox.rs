@@ -52,12 +52,14 @@ pub struct Message {
     pub status: MessageStatus,
     pub attempts: i32,
     /// When it is next tried, while pending.
+    #[serde(serialize_with = "timestamps::optional_as_utc")]
     #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     pub next_attempt_at: Option<NaiveDateTime>,
     pub history_entry_id: Option<i64>,
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "timestamps::optional_as_utc")]
     #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     pub delivered_at: Option<NaiveDateTime>,
 }

@@ -64,6 +64,7 @@ pub struct Subscription {
     /// Why the service disabled it.
     pub disabled_reason: Option<String>,
     /// While set, deliveries are signed with the previous secret too, until this time.
+    #[serde(serialize_with = "timestamps::optional_as_utc")]
     #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     pub previous_secret_expires_at: Option<NaiveDateTime>,
     pub created_by: String,

@@ -359,6 +359,11 @@ async fn a_receiver_failing_three_times_gets_the_same_message_until_it_succeeds(
         .expect(200)
         .body;
     let new_secret = rotated["secret"].as_str().unwrap().to_owned();
+    let overlap_ends = rotated["previous_secret_expires_at"].as_str().unwrap();
+    assert!(
+        overlap_ends.starts_with("2030-01-01T11:00") && overlap_ends.ends_with('Z'),
+        "{overlap_ends}"
+    );
     assert_ne!(new_secret, old_secret);
     let webhook_id = got[0].webhook_id.clone();
     c.app
