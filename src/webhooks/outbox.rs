@@ -199,6 +199,16 @@ pub fn claim(
     key: &ServiceKey,
     public_url: &str,
 ) -> Result<Vec<Outgoing>, Error> {
+    // A read first, so an idle outbox never takes the write lock.
+    let due: Option<i64> = webhook_messages::table
+        .filter(webhook_messages::status.eq(MessageStatus::Pending.as_str()))
+        .filter(webhook_messages::next_attempt_at.le(timestamps::now()))
+        .select(webhook_messages::id)
+        .first(conn)
+        .optional()?;
+    if due.is_none() {
+        return Ok(Vec::new());
+    }
     write_transaction(conn, |conn| {
         let now = timestamps::now();
         let lock = match conn {
@@ -325,52 +335,35 @@ pub fn record(conn: &mut DbConnection, outgoing: &Outgoing, attempt: &Attempt) -
     })
 }
 
-type MessageRow = (
-    String,
-    String,
-    String,
-    i32,
-    NaiveDateTime,
-    Option<i64>,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-);
-
-fn message_view(
-    (webhook_id, event_type, status, attempts, next_attempt_at, history_entry_id, created_at, delivered_at): MessageRow,
-) -> Result<Message, Error> {
-    let status: MessageStatus = status.parse().map_err(Error::internal)?;
-    Ok(Message {
-        webhook_id,
-        event_type: event_type.parse().map_err(Error::internal)?,
-        next_attempt_at: (status == MessageStatus::Pending).then_some(next_attempt_at),
-        status,
-        attempts,
-        history_entry_id,
-        created_at,
-        delivered_at,
-    })
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = webhook_messages, check_for_backend(crate::db::MultiBackend))]
+struct MessageRow {
+    id: i64,
+    webhook_id: String,
+    event_type: String,
+    status: String,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+    history_entry_id: Option<i64>,
+    created_at: NaiveDateTime,
+    delivered_at: Option<NaiveDateTime>,
 }
 
-const MESSAGE_COLUMNS: (
-    webhook_messages::webhook_id,
-    webhook_messages::event_type,
-    webhook_messages::status,
-    webhook_messages::attempts,
-    webhook_messages::next_attempt_at,
-    webhook_messages::history_entry_id,
-    webhook_messages::created_at,
-    webhook_messages::delivered_at,
-) = (
-    webhook_messages::webhook_id,
-    webhook_messages::event_type,
-    webhook_messages::status,
-    webhook_messages::attempts,
-    webhook_messages::next_attempt_at,
-    webhook_messages::history_entry_id,
-    webhook_messages::created_at,
-    webhook_messages::delivered_at,
-);
+impl MessageRow {
+    fn view(self) -> Result<Message, Error> {
+        let status: MessageStatus = self.status.parse().map_err(Error::internal)?;
+        Ok(Message {
+            webhook_id: self.webhook_id,
+            event_type: self.event_type.parse().map_err(Error::internal)?,
+            next_attempt_at: (status == MessageStatus::Pending).then_some(self.next_attempt_at),
+            status,
+            attempts: self.attempts,
+            history_entry_id: self.history_entry_id,
+            created_at: self.created_at,
+            delivered_at: self.delivered_at,
+        })
+    }
+}
 
 /// A subscription's messages, oldest first.
 pub fn messages(
@@ -386,15 +379,15 @@ pub fn messages(
         .filter(webhook_messages::id.gt(page.after))
         .order(webhook_messages::id)
         .limit(page.fetch())
-        .select((webhook_messages::id, MESSAGE_COLUMNS))
+        .select(MessageRow::as_select())
         .into_boxed();
     if let Some(status) = filter.status {
         query = query.filter(webhook_messages::status.eq(status.as_str()));
     }
-    let rows: Vec<(i64, MessageRow)> = query.load(conn)?;
-    let page = Page::from_rows(rows, page, |(id, _)| *id, |(_, row)| row);
+    let rows: Vec<MessageRow> = query.load(conn)?;
+    let page = Page::from_rows(rows, page, |row| row.id, |row| row);
     Ok(Page {
-        items: page.items.into_iter().map(message_view).collect::<Result<_, _>>()?,
+        items: page.items.into_iter().map(MessageRow::view).collect::<Result<_, _>>()?,
         next_cursor: page.next_cursor,
     })
 }
@@ -463,16 +456,16 @@ pub fn redeliver(
 ) -> Result<Message, Error> {
     write_transaction(conn, |conn| {
         subscriptions::locate(conn, caller, subscription_id)?;
-        let found = webhook_messages::table
+        let found: Option<MessageRow> = webhook_messages::table
             .filter(webhook_messages::subscription_id.eq(subscription_id))
             .filter(webhook_messages::webhook_id.eq(webhook_id))
-            .select((webhook_messages::id, MESSAGE_COLUMNS))
-            .first::<(i64, MessageRow)>(conn)
+            .select(MessageRow::as_select())
+            .first(conn)
             .optional()?;
-        let Some((id, row)) = found else {
+        let Some(MessageRow { id, status, .. }) = found else {
             return Err(Error::NotFound("webhook message"));
         };
-        if row.2 == MessageStatus::Pending.as_str() {
+        if status == MessageStatus::Pending.as_str() {
             return Err(Error::Conflict {
                 detail: "the message is still waiting to be delivered".into(),
                 field: None,
@@ -486,10 +479,10 @@ pub fn redeliver(
                 webhook_messages::leased_until.eq(None::<NaiveDateTime>),
             ))
             .execute(conn)?;
-        let row = webhook_messages::table
+        webhook_messages::table
             .find(id)
-            .select(MESSAGE_COLUMNS)
-            .first::<MessageRow>(conn)?;
-        message_view(row)
+            .select(MessageRow::as_select())
+            .first::<MessageRow>(conn)?
+            .view()
     })
 }

@@ -57,6 +57,7 @@ CREATE TABLE webhook_messages (
     CONSTRAINT webhook_messages_webhook_id UNIQUE (webhook_id)
 );
 CREATE INDEX webhook_messages_pending ON webhook_messages (subscription_id, id) WHERE status = 'pending';
+CREATE INDEX webhook_messages_due ON webhook_messages (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX webhook_messages_subscription ON webhook_messages (subscription_id, id);
 
 CREATE TABLE webhook_attempts (
