@@ -552,3 +552,77 @@ async fn a_deadline_passed_is_announced_once_to_its_partnership() {
         assert!(payload["data"]["history_entry"].is_null());
     }
 }
+
+#[actix_web::test]
+async fn an_endpoint_failing_for_over_a_day_is_disabled_and_says_so() {
+    let c = cycle().await;
+    let receiver = Receiver::start(usize::MAX);
+    let admin = c.app.admin_token.clone();
+    let (subscription, _) = subscribe(
+        &c.app,
+        &admin,
+        json!({"url": format!("{}/opcc", receiver.base), "event_types": ["plan.submitted"]}),
+    )
+    .await;
+    c.app.set_clock("2030-01-01T00:00:00Z");
+    submitted_plan(&c).await;
+    receiver.wait_for("/opcc", 1).await;
+    // Each retry once its wait (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h) has passed.
+    for (at, count) in [
+        ("2030-01-01T00:01:00Z", 2),
+        ("2030-01-01T00:10:00Z", 3),
+        ("2030-01-01T01:00:00Z", 4),
+        ("2030-01-01T03:30:00Z", 5),
+        ("2030-01-01T09:00:00Z", 6),
+        ("2030-01-01T19:30:00Z", 7),
+        ("2030-01-02T06:00:00Z", 8),
+    ] {
+        c.app.set_clock(at);
+        receiver.wait_for("/opcc", count).await;
+    }
+    let mut disabled = Value::Null;
+    for _ in 0..100 {
+        disabled = c
+            .app
+            .get(&format!("/api/v1/webhook-subscriptions/{subscription}"))
+            .token(&admin)
+            .send()
+            .await
+            .expect(200)
+            .body;
+        if disabled["active"] == false {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(disabled["active"], false);
+    let reason = disabled["disabled_reason"].as_str().unwrap_or("");
+    assert!(
+        reason.contains("failed for over a day") && reason.contains("500"),
+        "{reason}"
+    );
+    let messages = c
+        .app
+        .get(&format!(
+            "/api/v1/webhook-subscriptions/{subscription}/messages?status=failed"
+        ))
+        .token(&admin)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(messages["items"][0]["attempts"], 8);
+    c.app.set_clock("2030-01-10T00:00:00Z");
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.at("/opcc").len(), 8, "a disabled endpoint is left alone");
+    let enabled = c
+        .app
+        .patch(&format!("/api/v1/webhook-subscriptions/{subscription}"))
+        .token(&admin)
+        .json(&json!({"active": true}))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(enabled["active"], true);
+    assert!(enabled["disabled_reason"].is_null());
+}
