@@ -5,7 +5,9 @@
 //! and that link, so altering, inserting or deleting an entry anywhere but at the very end
 //! breaks the chain at a point `verify` names. The database also refuses UPDATE and DELETE on
 //! the table. Entries are appended in id order under a lock held until commit, so ids follow
-//! commit order and the list doubles as a feed of what happened since a cursor.
+//! commit order and the list doubles as a feed of what happened since a cursor. The chain
+//! proves order; the service's signed `checkpoints` prove that what they cover was not rewritten,
+//! and each entry's events are queued for webhooks in the transaction that appends it.
 
 pub mod checkpoints;
 pub mod diff;
