@@ -398,6 +398,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_failures (key) {
+        key -> Text,
+        failures -> Integer,
+        window_started_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     history_checkpoints (id) {
         id -> BigInt,
         entry_id -> BigInt,

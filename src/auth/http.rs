@@ -228,13 +228,15 @@ pub async fn issue_token(
     let account_key = credentials.throttle_key();
     let mut keys = vec![account_key.clone()];
     keys.extend(client_address(&req, state.config.trust_proxy).map(ThrottleKey::Address));
-    state.throttle.check(&keys)?;
     // Before anything else costs: a storm of logins is refused here at no database work.
     let slot = state.hasher.reserve()?;
 
+    let throttle = state.clone();
+    let checked = keys.clone();
     let (credentials, candidate) = state
         .db
         .run(move |conn| {
+            throttle.throttle.check(conn, &checked)?;
             let candidate = login::find_candidate(conn, &credentials)?;
             Ok((credentials, candidate))
         })
@@ -244,11 +246,18 @@ pub async fn issue_token(
         .verify(&state.hasher, slot, &credentials, candidate)
         .await?;
 
+    let throttle = state.clone();
     let Some(account) = authenticated else {
-        state.throttle.record_failure(&keys);
+        state
+            .db
+            .run(move |conn| throttle.throttle.record_failure(conn, &keys))
+            .await?;
         return Err(Error::Unauthenticated(AuthFailure::InvalidCredentials).into());
     };
-    state.throttle.record_success(&account_key);
+    state
+        .db
+        .run(move |conn| throttle.throttle.record_success(conn, &account_key))
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(token_pair(&state, account).await?))
@@ -385,12 +394,14 @@ pub async fn confirm_identity(
     field: &'static str,
 ) -> Result<Confirmed, ApiError> {
     let key = [ThrottleKey::Account(caller.principal.subject())];
-    state.throttle.check(&key)?;
     let slot = state.hasher.reserve()?;
     let principal = caller.principal;
+    let throttle = state.clone();
+    let checked = key.clone();
     let (hash, confirmed) = state
         .db
         .run(move |conn| {
+            throttle.throttle.check(conn, &checked)?;
             Ok(match principal {
                 Principal::User(id) => {
                     let user = users::find(conn, id)?.ok_or(Error::NotFound("user"))?;
@@ -417,7 +428,11 @@ pub async fn confirm_identity(
         .await?;
     let matches = state.hasher.verify(slot, secret, hash).await?;
     if !matches {
-        state.throttle.record_failure(&key);
+        let throttle = state.clone();
+        state
+            .db
+            .run(move |conn| throttle.throttle.record_failure(conn, &key))
+            .await?;
         return Err(Error::invalid(
             field,
             "password_mismatch",

@@ -145,6 +145,38 @@ async fn repeated_failures_from_one_address_are_refused_across_accounts() {
         .expect_problem(429, "too-many-requests");
 }
 
+#[actix_web::test]
+async fn the_login_throttle_counts_the_same_failures_on_every_instance() {
+    let limit = || vec!["--login-max-failures".into(), "3".into()];
+    let first = TestApp::spawn_with(Options {
+        flags: limit(),
+        ..Options::default()
+    })
+    .await;
+    let second = TestApp::spawn_with(Options {
+        flags: limit(),
+        database_url: Some(first.database_url.clone()),
+        ..Options::default()
+    })
+    .await;
+    first.token_reply(ADMIN_EMAIL, "wrong-password-guess").await.expect(401);
+    second
+        .token_reply(ADMIN_EMAIL, "wrong-password-guess")
+        .await
+        .expect(401);
+    first.token_reply(ADMIN_EMAIL, "wrong-password-guess").await.expect(401);
+    for app in [&first, &second] {
+        app.token_reply(ADMIN_EMAIL, PASSWORD)
+            .await
+            .expect_problem(429, "too-many-requests");
+    }
+    // Once the window has passed, either instance lets the right password in.
+    for app in [&first, &second] {
+        app.set_clock("2099-01-01T00:00:00Z");
+    }
+    second.token_reply(ADMIN_EMAIL, PASSWORD).await.expect(200);
+}
+
 fn mint(claims: &Value, secret: &str, algorithm: Algorithm) -> String {
     jsonwebtoken::encode(
         &Header::new(algorithm),
