@@ -394,6 +394,8 @@ diesel::table! {
         response_headers -> Nullable<Text>,
         response_body -> Nullable<Binary>,
         created_at -> Timestamp,
+        claimed_at -> Nullable<Timestamp>,
+        committed_at -> Nullable<Timestamp>,
     }
 }
 

@@ -174,6 +174,8 @@ impl Database {
     }
 
     /// Runs blocking database work on actix's blocking thread pool, never on the event loop.
+    /// Work done for a request under an `Idempotency-Key` marks the key as carried out in each
+    /// transaction it commits (see [`write_transaction`]).
     pub async fn run<T, F>(&self, work: F) -> Result<T, Error>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, Error> + Send + 'static,
@@ -181,8 +183,10 @@ impl Database {
     {
         let pool = self.pool.clone();
         let clock = self.clock.clone();
+        let claim = IDEMPOTENCY_CLAIM.try_with(|claim| *claim).ok();
         actix_web::web::block(move || {
             clock.within(|| {
+                let _restore = ClaimRestore(WORKING_FOR.replace(claim));
                 let mut conn = pool.get()?;
                 work(&mut conn)
             })
@@ -195,6 +199,41 @@ impl Database {
     pub fn connection(&self) -> Result<r2d2::PooledConnection<Connector>, Error> {
         Ok(self.pool.get()?)
     }
+}
+
+tokio::task_local! {
+    /// The idempotency key (its row) the request being served was claimed under.
+    pub static IDEMPOTENCY_CLAIM: i64;
+}
+
+thread_local! {
+    /// The claim the database work on this thread is done for.
+    static WORKING_FOR: std::cell::Cell<Option<i64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Puts the thread's previous claim back: blocking threads are reused.
+struct ClaimRestore(Option<i64>);
+
+impl Drop for ClaimRestore {
+    fn drop(&mut self) {
+        WORKING_FOR.set(self.0);
+    }
+}
+
+/// Marks the claimed idempotency key as carried out, inside the transaction about to commit, so
+/// the mark and the work commit or roll back together: a retry then never runs the work twice.
+fn mark_carried_out(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
+    let Some(claim) = WORKING_FOR.get() else {
+        return Ok(());
+    };
+    diesel::update(
+        crate::schema::idempotency_keys::table
+            .find(claim)
+            .filter(crate::schema::idempotency_keys::committed_at.is_null()),
+    )
+    .set(crate::schema::idempotency_keys::committed_at.eq(crate::timestamps::now()))
+    .execute(conn)?;
+    Ok(())
 }
 
 fn migrate(conn: &mut DbConnection) -> Result<(), SetupError> {
@@ -231,17 +270,28 @@ where
     E: From<diesel::result::Error>,
 {
     type Manager = AnsiTransactionManager;
-    let nested = match conn {
+    let outermost = match conn {
         DbConnection::Sqlite(sqlite) => {
             <Manager as TransactionManager<diesel::SqliteConnection>>::transaction_manager_status_mut(sqlite)
                 .transaction_depth()?
-                .is_some()
+                .is_none()
         }
-        DbConnection::Pg(_) => true,
+        DbConnection::Pg(pg) => {
+            <Manager as TransactionManager<diesel::PgConnection>>::transaction_manager_status_mut(pg)
+                .transaction_depth()?
+                .is_none()
+        }
+    };
+    let work = |conn: &mut DbConnection| {
+        let value = work(conn)?;
+        if outermost {
+            mark_carried_out(conn)?;
+        }
+        Ok(value)
     };
     // Inside a transaction (or on PostgreSQL, where no special BEGIN is needed) diesel's own
     // transaction, a savepoint when nested, is right.
-    if nested {
+    if !outermost || matches!(conn, DbConnection::Pg(_)) {
         return conn.transaction(work);
     }
     on_sqlite(conn, |c| Manager::begin_transaction_sql(c, "BEGIN IMMEDIATE"))?;

@@ -1,8 +1,13 @@
 //! `Idempotency-Key` on POST: a partner system retrying a request (after a timeout, say) gets
 //! the original answer again instead of creating or submitting twice. The key is scoped to the
 //! caller; the same key with a different request is refused (422); a key whose first request is
-//! still running answers 409. Answers are kept for a day; server errors are not kept, so a retry
-//! after one runs the request again.
+//! still running answers 409. Answers are kept for a day.
+//!
+//! The work's own transaction marks the key as carried out (`db::write_transaction`), so the mark
+//! commits exactly when the work does. A retry of a request whose work committed but whose answer
+//! was never stored (the connection dropped between the two) is told so (409) and not run again;
+//! a request that failed before committing, or was abandoned mid-way (its claim older than
+//! `CLAIM_LEASE_SECONDS`), leaves the key free to run again.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -11,13 +16,14 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::{HttpMessage, HttpResponse, ResponseError};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use super::State;
 use super::problem::ApiError;
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, IDEMPOTENCY_CLAIM, write_transaction};
 use crate::error::{Error, FieldError};
 use crate::schema::idempotency_keys;
 use crate::timestamps;
@@ -29,6 +35,9 @@ pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
 
 const RETENTION_HOURS: i64 = 24;
+/// How long a claimed key with no answer and no committed work counts as still running: longer
+/// than any request takes (the connection pool gives up waiting after 10 seconds).
+const CLAIM_LEASE_SECONDS: i64 = 30;
 
 enum Claim {
     /// First use: run the request and keep its answer.
@@ -41,6 +50,8 @@ enum Claim {
     },
     Mismatch,
     InProgress,
+    /// The work committed, but its answer was never stored.
+    CarriedOut,
 }
 
 /// What identifies a request: method, target and media type (`head`) and body.
@@ -51,28 +62,62 @@ fn request_digest(head: &str, body: &[u8]) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// A remembered request: its digest, and its answer once there is one.
-type StoredRequest = (String, Option<i32>, Option<String>, Option<Vec<u8>>);
+/// A remembered request.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = idempotency_keys, check_for_backend(crate::db::MultiBackend))]
+struct StoredRequest {
+    id: i64,
+    request_sha256: String,
+    response_status: Option<i32>,
+    response_headers: Option<String>,
+    response_body: Option<Vec<u8>>,
+    created_at: NaiveDateTime,
+    claimed_at: Option<NaiveDateTime>,
+    committed_at: Option<NaiveDateTime>,
+}
 
 fn claim(conn: &mut DbConnection, principal: &str, key: &str, digest: &str) -> Result<Claim, Error> {
     write_transaction(conn, |conn| {
-        let expired = timestamps::now() - chrono::TimeDelta::hours(RETENTION_HOURS);
+        let now = timestamps::now();
+        let expired = now - chrono::TimeDelta::hours(RETENTION_HOURS);
         diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(expired))).execute(conn)?;
         let found: Option<StoredRequest> = idempotency_keys::table
             .filter(idempotency_keys::principal.eq(principal))
             .filter(idempotency_keys::idempotency_key.eq(key))
-            .select((
-                idempotency_keys::request_sha256,
-                idempotency_keys::response_status,
-                idempotency_keys::response_headers,
-                idempotency_keys::response_body,
-            ))
+            .select(StoredRequest::as_select())
             .first(conn)
             .optional()?;
+        let abandoned_before = now - chrono::TimeDelta::seconds(CLAIM_LEASE_SECONDS);
         Ok(match found {
-            Some((stored, _, _, _)) if stored != digest => Claim::Mismatch,
-            Some((_, None, _, _)) => Claim::InProgress,
-            Some((_, Some(status), headers, body)) => Claim::Replay {
+            Some(stored) if stored.request_sha256 != digest => Claim::Mismatch,
+            Some(StoredRequest {
+                response_status: None,
+                committed_at: Some(_),
+                ..
+            }) => Claim::CarriedOut,
+            Some(StoredRequest {
+                id,
+                response_status: None,
+                created_at,
+                claimed_at,
+                ..
+            }) => {
+                if claimed_at.unwrap_or(created_at) > abandoned_before {
+                    Claim::InProgress
+                } else {
+                    // Its first request died before its work committed: run it now.
+                    diesel::update(idempotency_keys::table.find(id))
+                        .set(idempotency_keys::claimed_at.eq(now))
+                        .execute(conn)?;
+                    Claim::Fresh(id)
+                }
+            }
+            Some(StoredRequest {
+                response_status: Some(status),
+                response_headers: headers,
+                response_body: body,
+                ..
+            }) => Claim::Replay {
                 status: u16::try_from(status).unwrap_or(500),
                 headers: headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default(),
                 body: body.unwrap_or_default(),
@@ -83,7 +128,8 @@ fn claim(conn: &mut DbConnection, principal: &str, key: &str, digest: &str) -> R
                         idempotency_keys::principal.eq(principal),
                         idempotency_keys::idempotency_key.eq(key),
                         idempotency_keys::request_sha256.eq(digest),
-                        idempotency_keys::created_at.eq(timestamps::now()),
+                        idempotency_keys::created_at.eq(now),
+                        idempotency_keys::claimed_at.eq(now),
                     ))
                     .returning(idempotency_keys::id)
                     .get_result(conn)?,
@@ -196,6 +242,18 @@ pub async fn replay_or_record(
                 .into(),
             ));
         }
+        Ok(Claim::CarriedOut) => {
+            return Ok(problem(
+                req,
+                Error::Conflict {
+                    detail: "the request with this Idempotency-Key was carried out, but its answer was lost; \
+                             read the result instead of sending it again"
+                        .into(),
+                    field: None,
+                }
+                .into(),
+            ));
+        }
         Ok(Claim::Replay { status, headers, body }) => {
             let mut response = HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
             for (name, value) in headers {
@@ -207,7 +265,7 @@ pub async fn replay_or_record(
         Ok(Claim::Fresh(id)) => id,
     };
 
-    let response = next.call(req).await?;
+    let response = IDEMPOTENCY_CLAIM.scope(reservation, next.call(req)).await?;
     let (request, response) = response.into_parts();
     let status = response.status();
     let kept: Vec<(String, String)> = KEPT_HEADERS
@@ -228,7 +286,13 @@ pub async fn replay_or_record(
         .db
         .run(move |conn| {
             if status.is_server_error() {
-                diesel::delete(idempotency_keys::table.find(reservation)).execute(conn)?;
+                // Free the key for a retry, unless the work committed before the error.
+                diesel::delete(
+                    idempotency_keys::table
+                        .find(reservation)
+                        .filter(idempotency_keys::committed_at.is_null()),
+                )
+                .execute(conn)?;
             } else {
                 diesel::update(idempotency_keys::table.find(reservation))
                     .set((

@@ -380,6 +380,70 @@ async fn the_history_is_a_feed_scoped_to_the_partnership() {
 }
 
 #[actix_web::test]
+async fn a_key_whose_answer_was_lost_after_its_work_committed_is_not_run_again() {
+    let c = cycle().await;
+    let admin = c.app.admin_token.clone();
+    let body = json!({"name": "Plymouth grants system", "role": "csp_manager", "partnership_id": c.plymouth});
+    let post = |key: &'static str| {
+        c.app
+            .post("/api/v1/api-clients")
+            .token(&admin)
+            .header("idempotency-key", key)
+    };
+    let clients = || async {
+        let listed = c
+            .app
+            .get("/api/v1/api-clients")
+            .token(&admin)
+            .send()
+            .await
+            .expect(200)
+            .body;
+        listed["items"].as_array().map(Vec::len).unwrap_or(0)
+    };
+    post("client-attempt-1").json(&body).await.expect(201);
+    // The connection drops between the work's commit and the answer being kept.
+    c.app
+        .execute_sql(
+            "UPDATE idempotency_keys SET response_status = NULL, response_headers = NULL, response_body = NULL \
+             WHERE idempotency_key = 'client-attempt-1'",
+        )
+        .unwrap();
+    let retried = post("client-attempt-1")
+        .json(&body)
+        .await
+        .expect_problem(409, "conflict");
+    assert!(retried.body["detail"].as_str().unwrap().contains("carried out"));
+    assert_eq!(clients().await, 1, "one API client, not two");
+
+    // A first attempt that died before its work committed leaves its key free, once its claim
+    // has lapsed; until then the key is taken.
+    use sha2::Digest;
+    let mut digest = sha2::Sha256::new();
+    digest.update(b"POST /api/v1/api-clients\napplication/json\n");
+    digest.update(serde_json::to_vec(&body).unwrap());
+    let digest = hex::encode(digest.finalize());
+    for (key, claimed) in [
+        ("client-attempt-2", chrono::Duration::minutes(10)),
+        ("client-attempt-3", chrono::Duration::zero()),
+    ] {
+        let at = (chrono::Utc::now() - claimed).format("%Y-%m-%d %H:%M:%S");
+        c.app
+            .execute_sql(&format!(
+                "INSERT INTO idempotency_keys (principal, idempotency_key, request_sha256, created_at, claimed_at) \
+                 VALUES ('user:1', '{key}', '{digest}', '{at}', '{at}')"
+            ))
+            .unwrap();
+    }
+    post("client-attempt-2").json(&body).await.expect(201);
+    post("client-attempt-3")
+        .json(&body)
+        .await
+        .expect_problem(409, "conflict");
+    assert_eq!(clients().await, 2);
+}
+
+#[actix_web::test]
 async fn a_retried_request_with_the_same_idempotency_key_is_answered_once() {
     let c = cycle().await;
     let body = seed_for("plymouth-2021-22-plan", c.plymouth_2021);
