@@ -96,6 +96,11 @@ pub struct Settings {
     #[arg(long, env = "CSPFUND_ATTACHMENT_DIR", global = true)]
     pub attachment_dir: Option<PathBuf>,
 
+    /// Where evidence files are kept: `folder` (CSPFUND_ATTACHMENT_DIR) or `database`, which
+    /// every instance of the service shares.
+    #[arg(long, env = "CSPFUND_ATTACHMENT_STORAGE", value_enum, default_value_t = AttachmentStorage::Folder, global = true)]
+    pub attachment_storage: AttachmentStorage,
+
     /// Largest evidence file accepted, in bytes.
     #[arg(long, env = "CSPFUND_ATTACHMENT_MAX_BYTES", default_value_t = 20 * 1024 * 1024, global = true)]
     pub attachment_max_bytes: usize,
@@ -159,6 +164,12 @@ pub struct Settings {
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachmentStorage {
+    Folder,
+    Database,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
     Json,
@@ -205,6 +216,7 @@ pub struct Config {
     pub hashing_threads: usize,
     pub hashing_queue: usize,
     pub attachment_dir: PathBuf,
+    pub attachment_storage: AttachmentStorage,
     pub attachment_max_bytes: usize,
     pub attachment_types: Vec<String>,
     pub login_max_failures_per_account: u32,
@@ -397,6 +409,7 @@ impl Settings {
             }),
             hashing_queue: self.hashing_queue,
             attachment_dir,
+            attachment_storage: self.attachment_storage,
             attachment_max_bytes: self.attachment_max_bytes,
             attachment_types,
             login_max_failures_per_account: self.login_max_failures,

@@ -400,6 +400,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    evidence_files (sha256) {
+        sha256 -> Text,
+        content -> Binary,
+        size_bytes -> BigInt,
+        stored_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     login_failures (key) {
         key -> Text,
         failures -> Integer,
@@ -513,6 +522,8 @@ diesel::joinable!(webhook_attempts -> webhook_messages (message_id));
 diesel::allow_tables_to_appear_in_same_query!(
     partnerships,
     history_checkpoints,
+    login_failures,
+    evidence_files,
     webhook_subscriptions,
     webhook_messages,
     webhook_attempts,

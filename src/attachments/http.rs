@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use futures_util::StreamExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::store::FileStore;
+use super::store::EvidenceStore;
 use super::{Attachment, StoredFile, UploadParams};
 use crate::auth::Caller;
 use crate::documents::Document;
@@ -71,12 +71,8 @@ async fn upload<D: Document>(
     if content.is_empty() {
         return Err(Error::invalid("file", "required", "the request body (the file) is empty").into());
     }
-    let store = FileStore::new(config.attachment_dir.clone());
     let size_bytes = i64::try_from(content.len()).map_err(Error::internal)?;
-    let sha256 = web::block(move || store.put(&content))
-        .await
-        .map_err(Error::internal)?
-        .map_err(|e| Error::internal(format!("storing an attachment failed: {e}")))?;
+    let sha256 = EvidenceStore::of(config, &state.db).put(content.to_vec()).await?;
     let file = StoredFile {
         filename: params.filename,
         content_type,
@@ -240,12 +236,9 @@ types are listed; an operator may allow others with CSPFUND_ATTACHMENT_TYPES)", 
 pub async fn download_attachment(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let attachment = state.db.run(move |conn| super::get(conn, &caller, id)).await?;
-    let store = FileStore::new(state.config.attachment_dir.clone());
-    let sha256 = attachment.sha256.clone();
-    let content = web::block(move || store.read(&sha256))
-        .await
-        .map_err(Error::internal)?
-        .map_err(|e| Error::internal(format!("attachment {id}'s file is unreadable: {e}")))?;
+    let content = EvidenceStore::of(&state.config, &state.db)
+        .read(attachment.sha256.clone())
+        .await?;
     let disposition = ContentDisposition {
         disposition: DispositionType::Attachment,
         parameters: vec![DispositionParam::Filename(attachment.filename.clone())],

@@ -266,3 +266,47 @@ async fn a_generic_upload_takes_its_type_from_the_file_name() {
         .expect(200);
     assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1));
 }
+
+#[actix_web::test]
+async fn evidence_kept_in_the_database_is_read_through_any_instance() {
+    let in_database = || vec!["--attachment-storage".into(), "database".into()];
+    let c = crate::fixtures::cycle_with(Options {
+        flags: in_database(),
+        ..Options::default()
+    })
+    .await;
+    // Another instance, with its own (empty) data directory, on the same database.
+    let beside = crate::support::TestApp::spawn_with(Options {
+        flags: in_database(),
+        database_url: Some(c.app.database_url.clone()),
+        ..Options::default()
+    })
+    .await;
+    let plan = c.plan("plymouth-2021-22-plan", c.plymouth_2021, &c.manager).await;
+    let id = c
+        .app
+        .post(&format!("/api/v1/plans/{plan}/attachments?filename=form.pdf"))
+        .token(&c.manager)
+        .raw("application/pdf", FORM)
+        .await
+        .expect(201)
+        .id();
+    let again = beside
+        .post(&format!("/api/v1/plans/{plan}/attachments?filename=copy.pdf"))
+        .token(&c.manager)
+        .raw("application/pdf", FORM)
+        .await
+        .expect(201);
+    assert_eq!(
+        again.body["sha256"],
+        hex::encode(Sha256::digest(FORM)),
+        "stored once, shared"
+    );
+    let downloaded = beside
+        .get(&format!("/api/v1/attachments/{id}/content"))
+        .token(&c.reviewer)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(downloaded.body, json!(String::from_utf8_lossy(FORM)));
+}
