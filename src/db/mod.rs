@@ -4,6 +4,7 @@
 //! (connection set-up, migrations, how a write transaction begins) match on the variant here.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -21,6 +22,13 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migration
 /// Key of the PostgreSQL advisory lock held while migrating, so that several instances starting
 /// together apply each migration once.
 const MIGRATION_LOCK_KEY: i64 = 0x0063_7370_6675_6e64;
+
+/// How long a request waits for a pooled connection; and while the database is unreachable.
+const CONNECTION_WAIT: Duration = Duration::from_secs(10);
+const FAIL_FAST_WAIT: Duration = Duration::from_millis(250);
+
+/// How long a readiness probe waits for a connection.
+const PING_TIMEOUT: Duration = Duration::from_millis(900);
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -59,6 +67,8 @@ impl Backend {
 pub struct Connector {
     url: String,
     backend: Backend,
+    /// When a connection last failed to open (milliseconds since the epoch; 0 since one opened).
+    refused_at: Arc<AtomicI64>,
 }
 
 impl Connector {
@@ -66,10 +76,22 @@ impl Connector {
         Connector {
             url: url.to_owned(),
             backend: Backend::of_url(url),
+            refused_at: Arc::default(),
         }
     }
 
     pub fn connect(&self) -> Result<DbConnection, ConnectionError> {
+        let opened = self.open();
+        let at = if opened.is_ok() {
+            0
+        } else {
+            chrono::Utc::now().timestamp_millis()
+        };
+        self.refused_at.store(at, Ordering::Relaxed);
+        opened
+    }
+
+    fn open(&self) -> Result<DbConnection, ConnectionError> {
         match self.backend {
             Backend::Postgres => Ok(DbConnection::Pg(diesel::PgConnection::establish(&self.url)?)),
             Backend::Sqlite => {
@@ -125,6 +147,7 @@ pub struct Database {
     pool: Pool<Connector>,
     backend: Backend,
     clock: Arc<Clock>,
+    refused_at: Arc<AtomicI64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +169,7 @@ impl Database {
     pub fn open(url: &str, pool_size: u32) -> Result<Self, SetupError> {
         let connector = Connector::new(url);
         let backend = connector.backend;
+        let refused_at = connector.refused_at.clone();
         let mut conn = connector.connect().map_err(|source| SetupError::Connect {
             backend: backend.name(),
             source,
@@ -154,13 +178,14 @@ impl Database {
         drop(conn);
         let pool = Pool::builder()
             .max_size(pool_size)
-            .connection_timeout(Duration::from_secs(10))
+            .connection_timeout(CONNECTION_WAIT)
             .connection_customizer(Box::new(NoCustomization))
             .build(connector)?;
         Ok(Database {
             pool,
             backend,
             clock: Arc::default(),
+            refused_at,
         })
     }
 
@@ -184,15 +209,30 @@ impl Database {
         let pool = self.pool.clone();
         let clock = self.clock.clone();
         let claim = IDEMPOTENCY_CLAIM.try_with(|claim| *claim).ok();
+        let wait = self.connection_wait();
         actix_web::web::block(move || {
             clock.within(|| {
                 let _restore = ClaimRestore(WORKING_FOR.replace(claim));
-                let mut conn = pool.get()?;
+                let mut conn = pool.get_timeout(wait)?;
                 work(&mut conn)
             })
         })
         .await
         .map_err(|e| Error::Internal(format!("blocking task failed: {e}")))?
+    }
+
+    /// How long to wait for a connection: the pool's full timeout, but hardly at all while the
+    /// database was just found unreachable and no connection is idle, so requests are answered
+    /// 503 at once instead of queueing for seconds. Each such request still tries to connect,
+    /// so service resumes as soon as the database is back.
+    fn connection_wait(&self) -> Duration {
+        let refused_at = self.refused_at.load(Ordering::Relaxed);
+        let recently = refused_at != 0 && chrono::Utc::now().timestamp_millis() - refused_at < 5_000;
+        if recently && self.pool.state().idle_connections == 0 {
+            FAIL_FAST_WAIT
+        } else {
+            CONNECTION_WAIT
+        }
     }
 
     /// A connection for work outside a request (command line, start-up).
@@ -353,7 +393,14 @@ diesel::define_sql_function! {
 
 impl Database {
     /// Succeeds when a pooled connection answers a trivial query.
+    /// Whether the database answers, within about a second: readiness probes must not hang.
     pub async fn ping(&self) -> Result<(), Error> {
-        self.run(|conn| Ok(conn.batch_execute("SELECT 1")?)).await
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get_timeout(PING_TIMEOUT)?;
+            Ok(conn.batch_execute("SELECT 1")?)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("blocking task failed: {e}")))?
     }
 }

@@ -246,6 +246,7 @@ impl ApiError {
                     _,
                 )) => ProblemType::Conflict,
                 Error::Unavailable(_) | Error::Overloaded { .. } => ProblemType::Unavailable,
+                Error::Database(e) if connection_lost(e) => ProblemType::Unavailable,
                 Error::Database(_) | Error::Internal(_) => ProblemType::Internal,
             },
             ApiError::NoRoute(_) => ProblemType::NotFound,
@@ -276,6 +277,10 @@ impl ApiError {
                 "the request conflicts with existing records or their integrity rules".into()
             }
             ApiError::Domain(Error::Database(diesel::result::Error::NotFound)) => "not found".into(),
+            ApiError::Domain(Error::Database(e)) if connection_lost(e) => {
+                "the connection to the database was lost and nothing was changed; retry after the seconds in Retry-After"
+                    .into()
+            }
             ApiError::Domain(Error::NotFound(what)) => format!("{what} not found"),
             ApiError::Domain(Error::Invalid(errors)) => format!("The request breaks {} rule(s).", errors.len()),
             ApiError::Domain(Error::Database(_) | Error::Internal(_)) => {
@@ -343,6 +348,9 @@ impl ResponseError for ApiError {
             ApiError::Domain(Error::Unavailable(_)) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             }
+            ApiError::Domain(Error::Database(e)) if connection_lost(e) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
             ApiError::Domain(Error::StaleVersion { current: Some(version) }) => {
                 if let Ok(value) = HeaderValue::from_str(&crate::documents::http::etag(*version)) {
                     headers.insert(header::ETAG, value);
@@ -404,4 +412,17 @@ pub fn ensure_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHand
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(request, replacement).map_into_right_body::<B>(),
     ))
+}
+
+/// Whether a database error means the connection went away mid-request (the server restarted or
+/// the network dropped): the transaction did not commit, and a retry may well succeed.
+fn connection_lost(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+    matches!(
+        error,
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _
+        ) | DieselError::BrokenTransactionManager
+    )
 }
