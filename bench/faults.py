@@ -1,0 +1,182 @@
+"""Faults under a write load: PostgreSQL stopped for 5 s, then restarted with `-m immediate`, while
+8 clients create partnerships, each with its own Idempotency-Key, retrying the same key on any
+failure, as a careful partner system would.
+
+    bench/faults.py BINARY postgres://postgres@127.0.0.1:5432/test
+
+Needs: Python 3, and `pg_ctlcluster` for the local PostgreSQL (it stops and starts the cluster).
+Passes when no acknowledged write is lost, no partnership is created twice, no key is left stuck,
+the service answered again within 2 s of the database's return, and the history is intact.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+CLIENTS = 8
+ADMIN = ("admin@faults.example", "a-long-fault-test-password")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request(base, path, token=None, body=None, key=None, timeout=15):
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    if key:
+        headers["idempotency-key"] = key
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data, headers=headers, method="GET" if data is None else "POST")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+    except (urllib.error.URLError, OSError, ValueError):
+        return None, None
+
+
+def cluster(action, *flags):
+    version = sorted(os.listdir("/etc/postgresql"))[0]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action, *flags],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class Load:
+    def __init__(self, base, token):
+        self.base, self.token = base, token
+        self.running = True
+        self.lock = threading.Lock()
+        self.acknowledged = set()
+        self.carried_out = set()
+        self.stuck = []
+        self.last_success = 0.0
+
+    def client(self, number):
+        attempt = 0
+        while self.running:
+            attempt += 1
+            name = f"Fault partnership {number}-{attempt}"
+            body = {"name": name, "area": name, "lead_authority": f"{name} Council"}
+            key = f"faults-{number}-{attempt}"
+            deadline = time.monotonic() + 60
+            while True:
+                status, answer = request(self.base, "/api/v1/partnerships", self.token, body, key)
+                if status == 201:
+                    with self.lock:
+                        self.acknowledged.add(name)
+                        self.last_success = time.monotonic()
+                    break
+                if status == 409 and answer and "carried out" in answer.get("detail", ""):
+                    with self.lock:
+                        self.carried_out.add(name)
+                    break
+                if time.monotonic() > deadline:
+                    with self.lock:
+                        self.stuck.append((key, status, answer))
+                    break
+                time.sleep(0.1)
+
+
+def wait_for_success(load, after, limit=30):
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        if load.last_success > after:
+            return load.last_success - after
+        time.sleep(0.02)
+    return None
+
+
+def main(binary, server_url):
+    scratch = f"faults_{int(time.time())}_{os.getpid()}"
+    subprocess.run(["psql", "-q", server_url, "-c", f"CREATE DATABASE {scratch}"], check=True, stdout=subprocess.DEVNULL)
+    data_dir = tempfile.mkdtemp()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, DATABASE_URL=server_url.rsplit("/", 1)[0] + "/" + scratch,
+               CSPFUND_JWT_SECRET="fault-test-signing-secret-of-at-least-32-bytes",
+               CSPFUND_SIGNING_KEY="MC4CAQAwBQYDK2VwBCIEIHASsooUFreAfFlz5FgVmG5RRzwkNtrlIsHBNjI5O2/s",
+               CSPFUND_DATA_DIR=data_dir, CSPFUND_BIND=f"127.0.0.1:{port}", CSPFUND_LOG="error",
+               CSPFUND_ADMIN_EMAIL=ADMIN[0], CSPFUND_ADMIN_PASSWORD=ADMIN[1])
+    server = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    failures = []
+    try:
+        for _ in range(100):
+            if request(base, "/health/ready")[0] == 200:
+                break
+            time.sleep(0.1)
+        status, answer = request(base, "/api/v1/auth/token", body={"email": ADMIN[0], "password": ADMIN[1]})
+        if status != 200:
+            sys.exit(f"faults: cannot log in: {status} {answer}")
+        load = Load(base, answer["access_token"])
+        threads = [threading.Thread(target=load.client, args=(n,)) for n in range(CLIENTS)]
+        for thread in threads:
+            thread.start()
+        recoveries = []
+        time.sleep(3)
+        for label, stop_flags, down in (("stopped 5 s", ("-m", "fast"), 5), ("restarted -m immediate", ("-m", "immediate"), 0)):
+            cluster("stop", *stop_flags)
+            time.sleep(down)
+            cluster("start")
+            back = time.monotonic()
+            recovered = wait_for_success(load, back)
+            recoveries.append((label, recovered))
+            if recovered is None or recovered > 2:
+                failures.append(f"after PostgreSQL was {label}, the first write succeeded after {recovered} s")
+            time.sleep(3)
+        load.running = False
+        for thread in threads:
+            thread.join()
+
+        names = []
+        cursor = ""
+        token = load.token
+        while True:
+            status, page = request(base, f"/api/v1/partnerships?limit=200&cursor={cursor}", token)
+            if status != 200:
+                failures.append(f"cannot list partnerships: {status} {page}")
+                break
+            names += [p["name"] for p in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        lost = load.acknowledged - set(names)
+        duplicates = {n for n in names if names.count(n) > 1}
+        if lost:
+            failures.append(f"{len(lost)} acknowledged writes lost: {sorted(lost)[:5]}")
+        if duplicates:
+            failures.append(f"{len(duplicates)} partnerships created twice: {sorted(duplicates)[:5]}")
+        if load.stuck:
+            failures.append(f"{len(load.stuck)} keys stuck: {load.stuck[:3]}")
+        verified = subprocess.run([binary, "verify-history"], env=env, capture_output=True, text=True)
+        if verified.returncode != 0:
+            failures.append(f"verify-history: {verified.stderr.strip()}")
+        summary = ", ".join(f"{label}: writing again {recovered:.2f} s after" if recovered is not None else f"{label}: never"
+                            for label, recovered in recoveries)
+        print(f"faults: {len(load.acknowledged)} writes acknowledged, {len(load.carried_out)} answered 'carried out', "
+              f"{len(lost)} lost, {len(duplicates)} duplicated, {len(load.stuck)} keys stuck; {summary}; "
+              f"{verified.stdout.strip() or 'history not verified'}")
+    finally:
+        server.terminate()
+        server.wait()
+        subprocess.run(["psql", "-q", server_url, "-c", f"DROP DATABASE IF EXISTS {scratch}"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if failures:
+        for failure in failures:
+            print(f"faults: FAILED: {failure}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
