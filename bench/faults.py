@@ -1,6 +1,8 @@
-"""Faults under a write load: PostgreSQL stopped for 5 s, then restarted with `-m immediate`, while
-8 clients create partnerships, each with its own Idempotency-Key, retrying the same key on any
-failure, as a careful partner system would.
+"""Faults under a write load: PostgreSQL stopped for 5 s, then restarted with `-m immediate`, then
+connections cut just after COMMIT was sent (the database commits, the service never hears so),
+while 8 clients create partnerships, each with its own Idempotency-Key, retrying the same key on
+any failure, as a careful partner system would. The service reaches PostgreSQL through a TCP
+proxy here, which is what cuts the connections.
 
     bench/faults.py BINARY postgres://postgres@127.0.0.1:5432/test
 
@@ -51,6 +53,60 @@ def cluster(action, *flags):
     version = sorted(os.listdir("/etc/postgresql"))[0]
     subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action, *flags],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class Proxy:
+    """Forwards TCP to PostgreSQL; while `cutting`, every tenth COMMIT is passed on and then the
+    connection is closed before the answer comes back."""
+
+    def __init__(self, upstream):
+        self.upstream = upstream
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.cutting = False
+        self.commits = 0
+        self.cut = 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            client, _ = self.listener.accept()
+            try:
+                server = socket.create_connection(self.upstream)
+            except OSError:
+                client.close()
+                continue
+            # Set when the database's answers to this connection are to be dropped.
+            deaf = threading.Event()
+            threading.Thread(target=self.pump, args=(client, server, True, deaf), daemon=True).start()
+            threading.Thread(target=self.pump, args=(server, client, False, deaf), daemon=True).start()
+
+    def pump(self, source, target, towards_database, deaf):
+        try:
+            while data := source.recv(65536):
+                cut = False
+                if towards_database and b"COMMIT" in data and self.cutting:
+                    with self.lock:
+                        self.commits += 1
+                        cut = self.commits % 10 == 0
+                        self.cut += cut
+                if cut:
+                    deaf.set()
+                if not towards_database and deaf.is_set():
+                    continue
+                target.sendall(data)
+                if cut:
+                    time.sleep(0.1)  # the database commits, its answer is dropped
+                    break
+        except OSError:
+            pass
+        for end in (source, target):
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            end.close()
 
 
 class Load:
@@ -104,7 +160,8 @@ def main(binary, server_url):
     data_dir = tempfile.mkdtemp()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, DATABASE_URL=server_url.rsplit("/", 1)[0] + "/" + scratch,
+    proxy = Proxy(("127.0.0.1", 5432))
+    env = dict(os.environ, DATABASE_URL=f"postgres://postgres@127.0.0.1:{proxy.port}/{scratch}?sslmode=disable",
                CSPFUND_JWT_SECRET="fault-test-signing-secret-of-at-least-32-bytes",
                CSPFUND_SIGNING_KEY="MC4CAQAwBQYDK2VwBCIEIHASsooUFreAfFlz5FgVmG5RRzwkNtrlIsHBNjI5O2/s",
                CSPFUND_DATA_DIR=data_dir, CSPFUND_BIND=f"127.0.0.1:{port}", CSPFUND_LOG="error",
@@ -135,6 +192,10 @@ def main(binary, server_url):
             if recovered is None or recovered > 2:
                 failures.append(f"after PostgreSQL was {label}, the first write succeeded after {recovered} s")
             time.sleep(3)
+        proxy.cutting = True
+        time.sleep(3)
+        proxy.cutting = False
+        time.sleep(2)
         load.running = False
         for thread in threads:
             thread.join()
@@ -162,7 +223,8 @@ def main(binary, server_url):
         verified = subprocess.run([binary, "verify-history"], env=env, capture_output=True, text=True)
         if verified.returncode != 0:
             failures.append(f"verify-history: {verified.stderr.strip()}")
-        summary = ", ".join(f"{label}: writing again {recovered:.2f} s after" if recovered is not None else f"{label}: never"
+        recoveries.append((f"{proxy.cut} connections cut after COMMIT", None))
+        summary = ", ".join(f"{label}: writing again {recovered:.2f} s after" if recovered is not None else label
                             for label, recovered in recoveries)
         print(f"faults: {len(load.acknowledged)} writes acknowledged, {len(load.carried_out)} answered 'carried out', "
               f"{len(lost)} lost, {len(duplicates)} duplicated, {len(load.stuck)} keys stuck; {summary}; "
