@@ -145,9 +145,10 @@ pub struct Settings {
     #[arg(long, env = "CSPFUND_LOGIN_LOCKOUT", default_value_t = 900, global = true)]
     pub login_lockout: u64,
 
-    /// Take the client address from X-Forwarded-For / Forwarded (only behind a trusted proxy).
-    #[arg(long, env = "CSPFUND_TRUST_PROXY", default_value_t = false, global = true)]
-    pub trust_proxy: bool,
+    /// Comma-separated addresses of the reverse proxies in front of the service: from them alone,
+    /// X-Forwarded-For is believed for the client's address. Empty: the peer's address is used.
+    #[arg(long, env = "CSPFUND_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    pub trusted_proxies: Vec<String>,
 
     /// Start the service's clock at this instant (RFC 3339), for a demonstration or training:
     /// deadlines and timestamps then run on from it. Default: the system clock.
@@ -222,7 +223,7 @@ pub struct Config {
     pub login_max_failures_per_account: u32,
     pub login_max_failures_per_address: u32,
     pub login_lockout: Duration,
-    pub trust_proxy: bool,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub clock: Option<chrono::NaiveDateTime>,
     pub bootstrap_admin: Option<BootstrapAdmin>,
 }
@@ -360,6 +361,15 @@ impl Settings {
             backend,
             &self.data_dir,
         )?;
+        let mut trusted_proxies = Vec::new();
+        for proxy in self.trusted_proxies.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+            trusted_proxies.push(proxy.parse().map_err(|_| {
+                invalid(
+                    "CSPFUND_TRUSTED_PROXIES",
+                    format!("{proxy:?} is not an IP address like 127.0.0.1"),
+                )
+            })?);
+        }
         let service_key = service_key(
             self.signing_key.as_deref(),
             self.signing_key_file.as_deref(),
@@ -415,7 +425,7 @@ impl Settings {
             login_max_failures_per_account: self.login_max_failures,
             login_max_failures_per_address: self.login_max_failures_per_address,
             login_lockout,
-            trust_proxy: self.trust_proxy,
+            trusted_proxies,
             clock: self.clock.map(|at| at.naive_utc()),
             bootstrap_admin,
         })

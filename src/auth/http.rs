@@ -185,14 +185,39 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-fn client_address(req: &HttpRequest, trust_proxy: bool) -> Option<IpAddr> {
-    if trust_proxy {
-        let info = req.connection_info();
-        if let Some(ip) = info.realip_remote_addr().and_then(|a| a.parse::<IpAddr>().ok()) {
-            return Some(ip);
+fn client_address(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> Option<IpAddr> {
+    let forwarded_for = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    address_of_client(req.peer_addr().map(|a| a.ip()), &forwarded_for, trusted_proxies)
+}
+
+/// The client's address: the peer's, unless the peer is a trusted proxy, in which case the
+/// nearest address in `X-Forwarded-For` that is not itself a trusted proxy. Anyone else can
+/// write that header, so it is believed from the proxies alone.
+fn address_of_client(peer: Option<IpAddr>, forwarded_for: &str, trusted_proxies: &[IpAddr]) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted_proxies.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<Option<IpAddr>> = forwarded_for
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| a.parse().ok())
+        .collect();
+    for hop in forwarded.iter().rev() {
+        match hop {
+            Some(address) if trusted_proxies.contains(address) => continue,
+            Some(address) => return Some(*address),
+            // An address the proxy did not write: stop believing the header there.
+            None => break,
         }
     }
-    req.peer_addr().map(|a| a.ip())
+    Some(peer)
 }
 
 async fn token_pair(state: &AppState, account: Account) -> Result<TokenResponse, ApiError> {
@@ -227,7 +252,7 @@ pub async fn issue_token(
     let credentials = body.into_inner().credentials()?;
     let account_key = credentials.throttle_key();
     let mut keys = vec![account_key.clone()];
-    keys.extend(client_address(&req, state.config.trust_proxy).map(ThrottleKey::Address));
+    keys.extend(client_address(&req, &state.config.trusted_proxies).map(ThrottleKey::Address));
     // Before anything else costs: a storm of logins is refused here at no database work.
     let slot = state.hasher.reserve()?;
 
@@ -441,4 +466,31 @@ pub async fn confirm_identity(
         .into());
     }
     Ok(confirmed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn x_forwarded_for_is_believed_from_the_trusted_proxy_alone() {
+        let proxy = IpAddr::from([127, 0, 0, 1]);
+        let stranger = IpAddr::from([81, 2, 69, 160]);
+        let client = IpAddr::from([203, 0, 113, 7]);
+        // Through the proxy: the address it saw, not what the client claimed before it.
+        assert_eq!(
+            address_of_client(Some(proxy), "10.9.9.9, 203.0.113.7", &[proxy]),
+            Some(client)
+        );
+        // Straight from a stranger, the header is ignored.
+        assert_eq!(
+            address_of_client(Some(stranger), "203.0.113.7", &[proxy]),
+            Some(stranger)
+        );
+        // With no proxies configured, nobody's header counts.
+        assert_eq!(address_of_client(Some(proxy), "203.0.113.7", &[]), Some(proxy));
+        // A proxy that forwards no client, or garbage, is the client itself.
+        assert_eq!(address_of_client(Some(proxy), "", &[proxy]), Some(proxy));
+        assert_eq!(address_of_client(Some(proxy), "not-an-address", &[proxy]), Some(proxy));
+    }
 }
