@@ -68,6 +68,9 @@ pub enum Error {
     Database(#[from] diesel::result::Error),
     #[error("no database connection available: {0}")]
     Unavailable(#[from] r2d2::Error),
+    /// Every pooled connection stayed busy for as long as a request waits for one.
+    #[error("no database connection came free in time")]
+    NoConnectionInTime,
     #[error("{0}")]
     Internal(String),
 }

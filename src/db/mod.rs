@@ -148,6 +148,10 @@ pub struct Database {
     backend: Backend,
     clock: Arc<Clock>,
     refused_at: Arc<AtomicI64>,
+    /// One per pooled connection, handed out first come, first served: work waits for a
+    /// connection here, in order, rather than on a blocking thread inside the pool, whose
+    /// waiters wake in no particular order.
+    turns: Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -186,6 +190,7 @@ impl Database {
             backend,
             clock: Arc::default(),
             refused_at,
+            turns: Arc::new(tokio::sync::Semaphore::new(usize::try_from(pool_size).unwrap_or(1))),
         })
     }
 
@@ -210,7 +215,12 @@ impl Database {
         let clock = self.clock.clone();
         let claim = IDEMPOTENCY_CLAIM.try_with(|claim| *claim).ok();
         let wait = self.connection_wait();
+        let turn = match tokio::time::timeout(wait, self.turns.clone().acquire_owned()).await {
+            Ok(Ok(turn)) => turn,
+            _ => return Err(Error::NoConnectionInTime),
+        };
         actix_web::web::block(move || {
+            let _turn = turn;
             clock.within(|| {
                 let _restore = ClaimRestore(WORKING_FOR.replace(claim));
                 let mut conn = pool.get_timeout(wait)?;

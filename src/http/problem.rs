@@ -245,7 +245,9 @@ impl ApiError {
                     | diesel::result::DatabaseErrorKind::CheckViolation,
                     _,
                 )) => ProblemType::Conflict,
-                Error::Unavailable(_) | Error::Overloaded { .. } => ProblemType::Unavailable,
+                Error::Unavailable(_) | Error::NoConnectionInTime | Error::Overloaded { .. } => {
+                    ProblemType::Unavailable
+                }
                 Error::Database(e) if connection_lost(e) => ProblemType::Unavailable,
                 Error::Database(_) | Error::Internal(_) => ProblemType::Internal,
             },
@@ -287,6 +289,9 @@ impl ApiError {
                 "the service failed to handle this request".into()
             }
             ApiError::Domain(Error::Unavailable(_)) => "the database is not reachable right now".into(),
+            ApiError::Domain(Error::NoConnectionInTime) => {
+                "every database connection stayed busy; retry after the seconds in Retry-After".into()
+            }
             ApiError::Domain(Error::Overloaded { .. }) => {
                 "the service is checking as many passwords as it can; retry after the seconds in Retry-After".into()
             }
@@ -347,6 +352,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Domain(Error::Unavailable(_)) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            ApiError::Domain(Error::NoConnectionInTime) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             ApiError::Domain(Error::Database(e)) if connection_lost(e) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

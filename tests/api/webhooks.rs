@@ -137,6 +137,25 @@ async fn subscribe(app: &TestApp, token: &str, body: Value) -> (i64, String) {
     (created["id"].as_i64().expect("an id"), secret)
 }
 
+/// Waits until the subscription's first message has `attempts` recorded: the clock must not move
+/// on before the worker has scheduled the next attempt by it.
+async fn wait_recorded(app: &TestApp, subscription: i64, attempts: usize) {
+    for _ in 0..400 {
+        let messages = app
+            .get(&format!("/api/v1/webhook-subscriptions/{subscription}/messages"))
+            .token(&app.admin_token)
+            .send()
+            .await
+            .expect(200)
+            .body;
+        if messages["items"][0]["attempts"].as_u64() >= u64::try_from(attempts).ok() {
+            return;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("attempt {attempts} was never recorded");
+}
+
 async fn submitted_plan(c: &Cycle) -> (i64, String) {
     let id = c.plan("plymouth-2021-22-plan", c.plymouth_2021, &c.manager).await;
     let path = format!("/api/v1/plans/{id}");
@@ -309,9 +328,11 @@ async fn a_receiver_failing_three_times_gets_the_same_message_until_it_succeeds(
         ("2030-01-01T09:10:00Z", 3),
         ("2030-01-01T10:00:00Z", 4),
     ] {
+        wait_recorded(&c.app, subscription, count - 1).await;
         c.app.set_clock(at);
         receiver.wait_for("/opcc", count).await;
     }
+    wait_recorded(&c.app, subscription, 4).await;
     let got = receiver.at("/opcc");
     assert_eq!(got.len(), 4);
     assert!(
@@ -577,6 +598,7 @@ async fn an_endpoint_failing_for_over_a_day_is_disabled_and_says_so() {
         ("2030-01-01T19:30:00Z", 7),
         ("2030-01-02T06:00:00Z", 8),
     ] {
+        wait_recorded(&c.app, subscription, count - 1).await;
         c.app.set_clock(at);
         receiver.wait_for("/opcc", count).await;
     }
