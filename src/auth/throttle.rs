@@ -11,7 +11,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{Text, Timestamp};
 
-use crate::db::{DbConnection, write_transaction};
+use crate::db::DbConnection;
 use crate::error::Error;
 use crate::schema::login_failures;
 use crate::timestamps;
@@ -93,7 +93,9 @@ impl LoginThrottle {
     pub fn record_failure(&self, conn: &mut DbConnection, keys: &[ThrottleKey]) -> Result<(), Error> {
         let now = timestamps::now();
         let window_start = now - self.window();
-        write_transaction(conn, |conn| {
+        // Not `write_transaction`: a failed login is not the work an Idempotency-Key stands for.
+        // Its first statement writes, so SQLite takes the write lock at once.
+        conn.transaction(|conn| {
             diesel::delete(login_failures::table.filter(login_failures::window_started_at.le(window_start)))
                 .execute(conn)?;
             for key in keys {
