@@ -27,6 +27,9 @@ const MIGRATION_LOCK_KEY: i64 = 0x0063_7370_6675_6e64;
 const CONNECTION_WAIT: Duration = Duration::from_secs(10);
 const FAIL_FAST_WAIT: Duration = Duration::from_millis(250);
 
+/// The turn of this process's SQLite write transactions.
+static SQLITE_WRITERS: parking_lot::FairMutex<()> = parking_lot::const_fair_mutex(());
+
 /// How long a readiness probe waits for a connection.
 const PING_TIMEOUT: Duration = Duration::from_millis(900);
 
@@ -344,6 +347,9 @@ where
     if !outermost || matches!(conn, DbConnection::Pg(_)) {
         return conn.transaction(work);
     }
+    // SQLite lets one writer in at a time, and its busy handler retries the others with growing
+    // sleeps, in no order: writers of this process take turns here first, in order.
+    let _turn = SQLITE_WRITERS.lock();
     on_sqlite(conn, |c| Manager::begin_transaction_sql(c, "BEGIN IMMEDIATE"))?;
     match work(conn) {
         Ok(value) => {
