@@ -4,6 +4,8 @@
 //! messages go out in order, one at a time; a failed attempt is retried on a schedule that
 //! lasts over a day, with the same `webhook-id`.
 
+use std::collections::HashSet;
+
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamp};
@@ -19,7 +21,7 @@ use crate::deadlines;
 use crate::error::Error;
 use crate::history::{Entry, checkpoints};
 use crate::pagination::{Page, PageRequest};
-use crate::schema::{webhook_attempts, webhook_messages, webhook_subscriptions};
+use crate::schema::{deadline_notices, webhook_attempts, webhook_messages, webhook_subscriptions};
 use crate::service_key::ServiceKey;
 use crate::timestamps;
 
@@ -154,9 +156,30 @@ pub fn enqueue(conn: &mut DbConnection, entry: &Entry) -> Result<(), Error> {
 /// `deadline.overdue`; answers how many were new.
 pub fn announce_overdue(conn: &mut DbConnection) -> Result<usize, Error> {
     write_transaction(conn, |conn| {
+        let known: HashSet<(i64, String, String)> = deadline_notices::table
+            .select((
+                deadline_notices::allocation_id,
+                deadline_notices::document_kind,
+                deadline_notices::half,
+            ))
+            .load(conn)?
+            .into_iter()
+            .collect();
+        let listening: Vec<SubscriptionRow> = webhook_subscriptions::table
+            .filter(webhook_subscriptions::active.eq(true))
+            .order(webhook_subscriptions::id)
+            .select(SubscriptionRow::as_select())
+            .load::<SubscriptionRow>(conn)?
+            .into_iter()
+            .filter(|s| s.event_types().contains(&EventType::DeadlineOverdue))
+            .collect();
         let mut announced = 0;
         for due in &deadlines::overdue(conn)? {
             let half = due.half.map(|h| h.as_str()).unwrap_or("");
+            if known.contains(&(due.allocation_id, due.kind.as_str().to_owned(), half.to_owned())) {
+                continue;
+            }
+            // Another instance may announce it at the same moment: one of the two inserts wins.
             let fresh = diesel::sql_query(
                 "INSERT INTO deadline_notices (allocation_id, document_kind, half, announced_at) \
                  VALUES ($1, $2, $3, $4) ON CONFLICT (allocation_id, document_kind, half) DO NOTHING",
@@ -171,9 +194,9 @@ pub fn announce_overdue(conn: &mut DbConnection) -> Result<usize, Error> {
             }
             announced += 1;
             let payload = Payload::of_overdue(due);
-            for subscription in subscribers(conn, Some(due.partnership_id))?
+            for subscription in listening
                 .iter()
-                .filter(|s| s.event_types().contains(&EventType::DeadlineOverdue))
+                .filter(|s| s.partnership_id.is_none_or(|id| id == due.partnership_id))
             {
                 insert(conn, subscription.id, &payload, None)?;
             }

@@ -240,7 +240,9 @@ fn scope_of(conn: &mut DbConnection, caller: &Caller, asked: Option<i64>) -> Res
     }
 }
 
-fn find_row(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<SubscriptionRow, Error> {
+/// A subscription the caller may manage: the admin any; a partnership's people and clients
+/// their own partnership's.
+pub fn locate(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<SubscriptionRow, Error> {
     caller.require(SUBSCRIBERS)?;
     let row: SubscriptionRow = webhook_subscriptions::table
         .find(id)
@@ -257,13 +259,8 @@ fn find_row(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Subscri
     Ok(row)
 }
 
-/// A subscription the caller may manage, for the delivery log.
-pub fn locate(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<SubscriptionRow, Error> {
-    find_row(conn, caller, id)
-}
-
 pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Subscription, Error> {
-    Ok(find_row(conn, caller, id)?.view())
+    Ok(locate(conn, caller, id)?.view())
 }
 
 pub fn list(
@@ -342,7 +339,7 @@ pub fn update(
     v.optional_text("description", changes.description.as_deref(), MAX_DESCRIPTION);
     v.finish()?;
     write_transaction(conn, |conn| {
-        let current = find_row(conn, caller, id)?;
+        let current = locate(conn, caller, id)?;
         let active = changes.active.unwrap_or(current.active);
         let event_types = changes
             .event_types
@@ -395,7 +392,7 @@ pub fn rotate_secret(
     );
     v.finish()?;
     write_transaction(conn, |conn| {
-        let current = find_row(conn, caller, id)?;
+        let current = locate(conn, caller, id)?;
         let now = timestamps::now();
         let secret = delivery::new_secret();
         let row: SubscriptionRow = diesel::update(webhook_subscriptions::table.find(id))
