@@ -99,8 +99,9 @@ fn postgres_schema(conn: &mut PgConnection) -> Schema {
          FROM pg_constraint WHERE connamespace = current_schema()::regnamespace \
          UNION ALL SELECT tablename::text || ' ' || indexname::text || ': ' || indexdef FROM pg_indexes \
          WHERE schemaname = current_schema() \
-         UNION ALL SELECT tgrelid::regclass::text || ' ' || tgname::text || ': ' || pg_get_triggerdef(oid) \
-         FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1",
+         UNION ALL SELECT tgrelid::regclass::text || ' ' || tgname::text || ': ' || pg_get_triggerdef(t.oid) \
+         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
+         WHERE NOT tgisinternal AND c.relnamespace = current_schema()::regnamespace ORDER BY 1",
     )
     .load::<Rule>(conn)
     .expect("PostgreSQL rules");
