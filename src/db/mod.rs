@@ -33,6 +33,12 @@ static SQLITE_WRITERS: parking_lot::FairMutex<()> = parking_lot::const_fair_mute
 /// How long a readiness probe waits for a connection.
 const PING_TIMEOUT: Duration = Duration::from_millis(900);
 
+/// For how long after the database refused a connection or dropped one, pooled connections are
+/// checked (`SELECT 1`) before they are handed out: its other connections were likely lost with
+/// it. Otherwise they are handed out unchecked, saving a round trip per request; one that turns
+/// out dead fails its request with 503 and `Retry-After`, and is discarded.
+const SUSPECT_WINDOW_MS: i64 = 30_000;
+
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     Pg(diesel::PgConnection),
@@ -72,6 +78,8 @@ pub struct Connector {
     backend: Backend,
     /// When a connection last failed to open (milliseconds since the epoch; 0 since one opened).
     refused_at: Arc<AtomicI64>,
+    /// When a connection last failed to open or was found lost (milliseconds since the epoch).
+    failed_at: Arc<AtomicI64>,
 }
 
 impl Connector {
@@ -80,6 +88,7 @@ impl Connector {
             url: url.to_owned(),
             backend: Backend::of_url(url),
             refused_at: Arc::default(),
+            failed_at: Arc::default(),
         }
     }
 
@@ -88,7 +97,9 @@ impl Connector {
         let at = if opened.is_ok() {
             0
         } else {
-            chrono::Utc::now().timestamp_millis()
+            let now = chrono::Utc::now().timestamp_millis();
+            self.failed_at.store(now, Ordering::Relaxed);
+            now
         };
         self.refused_at.store(at, Ordering::Relaxed);
         opened
@@ -121,6 +132,10 @@ impl ManageConnection for Connector {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        let failed_at = self.failed_at.load(Ordering::Relaxed);
+        if failed_at == 0 || chrono::Utc::now().timestamp_millis() - failed_at >= SUSPECT_WINDOW_MS {
+            return Ok(());
+        }
         conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
     }
 
@@ -139,6 +154,34 @@ where
     AnsiTransactionManager::is_broken_transaction_manager(conn)
 }
 
+/// Whether an error means the connection to the database is gone (the server went away, the
+/// network dropped it), rather than that the statement failed.
+pub fn connection_lost(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+    matches!(
+        error,
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _
+        ) | DieselError::BrokenTransactionManager
+    )
+}
+
+/// Marks a connection that was found lost as broken, so the pool discards it on its return
+/// instead of handing it out again.
+fn discard(conn: &mut DbConnection) {
+    type Manager = AnsiTransactionManager;
+    match conn {
+        DbConnection::Pg(pg) => {
+            <Manager as TransactionManager<diesel::PgConnection>>::transaction_manager_status_mut(pg).set_in_error()
+        }
+        DbConnection::Sqlite(sqlite) => {
+            <Manager as TransactionManager<diesel::SqliteConnection>>::transaction_manager_status_mut(sqlite)
+                .set_in_error()
+        }
+    }
+}
+
 #[derive(Debug)]
 struct NoCustomization;
 
@@ -151,6 +194,7 @@ pub struct Database {
     backend: Backend,
     clock: Arc<Clock>,
     refused_at: Arc<AtomicI64>,
+    failed_at: Arc<AtomicI64>,
     /// One per pooled connection, handed out first come, first served: work waits for a
     /// connection here, in order, rather than on a blocking thread inside the pool, whose
     /// waiters wake in no particular order.
@@ -177,6 +221,7 @@ impl Database {
         let connector = Connector::new(url);
         let backend = connector.backend;
         let refused_at = connector.refused_at.clone();
+        let failed_at = connector.failed_at.clone();
         let mut conn = connector.connect().map_err(|source| SetupError::Connect {
             backend: backend.name(),
             source,
@@ -193,6 +238,7 @@ impl Database {
             backend,
             clock: Arc::default(),
             refused_at,
+            failed_at,
             turns: Arc::new(tokio::sync::Semaphore::new(usize::try_from(pool_size).unwrap_or(1))),
         })
     }
@@ -216,6 +262,7 @@ impl Database {
     {
         let pool = self.pool.clone();
         let clock = self.clock.clone();
+        let failed_at = self.failed_at.clone();
         let claim = IDEMPOTENCY_CLAIM.try_with(|claim| *claim).ok();
         let wait = self.connection_wait();
         let turn = match tokio::time::timeout(wait, self.turns.clone().acquire_owned()).await {
@@ -227,7 +274,14 @@ impl Database {
             clock.within(|| {
                 let _restore = ClaimRestore(WORKING_FOR.replace(claim));
                 let mut conn = pool.get_timeout(wait)?;
-                work(&mut conn)
+                let done = work(&mut conn);
+                if let Err(Error::Database(e)) = &done
+                    && connection_lost(e)
+                {
+                    failed_at.store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
+                    discard(&mut conn);
+                }
+                done
             })
         })
         .await

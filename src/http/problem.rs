@@ -10,6 +10,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::db::connection_lost;
 use crate::error::{AuthFailure, Error, FieldError};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -420,17 +421,4 @@ pub fn ensure_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHand
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(request, replacement).map_into_right_body::<B>(),
     ))
-}
-
-/// Whether a database error means the connection went away mid-request (the server restarted or
-/// the network dropped): the transaction did not commit, and a retry may well succeed.
-fn connection_lost(error: &diesel::result::Error) -> bool {
-    use diesel::result::{DatabaseErrorKind, Error as DieselError};
-    matches!(
-        error,
-        DieselError::DatabaseError(
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-            _
-        ) | DieselError::BrokenTransactionManager
-    )
 }
