@@ -1,14 +1,16 @@
 """Faults under a write load: PostgreSQL stopped for 5 s, then restarted with `-m immediate`, then
-connections cut just after COMMIT was sent (the database commits, the service never hears so),
-while 8 clients create partnerships, each with its own Idempotency-Key, retrying the same key on
-any failure, as a careful partner system would. The service reaches PostgreSQL through a TCP
-proxy here, which is what cuts the connections.
+connections cut just after COMMIT was sent (the database commits, the service never hears so);
+and on SQLite, the service killed with `kill -9` and started again. All the while 8 clients create
+partnerships, each with its own Idempotency-Key, retrying the same key on any failure, as a
+careful partner system would. The service reaches PostgreSQL through a TCP proxy here, which is
+what cuts the connections.
 
     bench/faults.py BINARY postgres://postgres@127.0.0.1:5432/test
 
 Needs: Python 3, and `pg_ctlcluster` for the local PostgreSQL (it stops and starts the cluster).
 Passes when no acknowledged write is lost, no partnership is created twice, no key is left stuck,
-the service answered again within 2 s of the database's return, and the history is intact.
+the service answered again within 2 s of the database's return (or of its own restart), and the
+history is intact.
 """
 
 import json
@@ -154,86 +156,139 @@ def wait_for_success(load, after, limit=30):
     return None
 
 
-def main(binary, server_url):
+def start(binary, env, base):
+    server = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if request(base, "/health/ready")[0] == 200:
+            break
+        time.sleep(0.1)
+    return server
+
+
+def service_env(database_url, port):
+    return dict(os.environ, DATABASE_URL=database_url,
+                CSPFUND_JWT_SECRET="fault-test-signing-secret-of-at-least-32-bytes",
+                CSPFUND_SIGNING_KEY="MC4CAQAwBQYDK2VwBCIEIHASsooUFreAfFlz5FgVmG5RRzwkNtrlIsHBNjI5O2/s",
+                CSPFUND_DATA_DIR=tempfile.mkdtemp(), CSPFUND_BIND=f"127.0.0.1:{port}", CSPFUND_LOG="error",
+                CSPFUND_ADMIN_EMAIL=ADMIN[0], CSPFUND_ADMIN_PASSWORD=ADMIN[1])
+
+
+def under_load(base, faults):
+    """Runs `faults(load)` while the clients write; returns the load once every client is done."""
+    status, answer = request(base, "/api/v1/auth/token", body={"email": ADMIN[0], "password": ADMIN[1]})
+    if status != 200:
+        sys.exit(f"faults: cannot log in: {status} {answer}")
+    load = Load(base, answer["access_token"])
+    threads = [threading.Thread(target=load.client, args=(n,)) for n in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    time.sleep(3)
+    faults(load)
+    load.running = False
+    for thread in threads:
+        thread.join()
+    return load
+
+
+def outcome(name, binary, env, base, load, recoveries, notes=()):
+    """Counts what was lost, duplicated and stuck, verifies the history, prints one line and
+    returns the failures."""
+    failures = [f"{label}: the first write succeeded after {recovered} s"
+                for label, recovered in recoveries if recovered is None or recovered > 2]
+    names = []
+    cursor = ""
+    while True:
+        status, page = request(base, f"/api/v1/partnerships?limit=200&cursor={cursor}", load.token)
+        if status != 200:
+            failures.append(f"cannot list partnerships: {status} {page}")
+            break
+        names += [p["name"] for p in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    lost = load.acknowledged - set(names)
+    duplicates = {n for n in names if names.count(n) > 1}
+    if lost:
+        failures.append(f"{len(lost)} acknowledged writes lost: {sorted(lost)[:5]}")
+    if duplicates:
+        failures.append(f"{len(duplicates)} partnerships created twice: {sorted(duplicates)[:5]}")
+    if load.stuck:
+        failures.append(f"{len(load.stuck)} keys stuck: {load.stuck[:3]}")
+    verified = subprocess.run([binary, "verify-history"], env=env, capture_output=True, text=True)
+    if verified.returncode != 0:
+        failures.append(f"verify-history: {verified.stderr.strip()}")
+    summary = ", ".join([f"{label}: writing again {recovered} s after" if recovered is None
+                         else f"{label}: writing again {recovered:.2f} s after" for label, recovered in recoveries]
+                        + list(notes))
+    print(f"faults ({name}): {len(load.acknowledged)} writes acknowledged, {len(load.carried_out)} answered "
+          f"'carried out', {len(lost)} lost, {len(duplicates)} duplicated, {len(load.stuck)} keys stuck; "
+          f"{summary}; {verified.stdout.strip() or 'history not verified'}")
+    return [f"{name}: {failure}" for failure in failures]
+
+
+def postgres(binary, server_url):
     scratch = f"faults_{int(time.time())}_{os.getpid()}"
     subprocess.run(["psql", "-q", server_url, "-c", f"CREATE DATABASE {scratch}"], check=True, stdout=subprocess.DEVNULL)
-    data_dir = tempfile.mkdtemp()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proxy = Proxy(("127.0.0.1", 5432))
-    env = dict(os.environ, DATABASE_URL=f"postgres://postgres@127.0.0.1:{proxy.port}/{scratch}?sslmode=disable",
-               CSPFUND_JWT_SECRET="fault-test-signing-secret-of-at-least-32-bytes",
-               CSPFUND_SIGNING_KEY="MC4CAQAwBQYDK2VwBCIEIHASsooUFreAfFlz5FgVmG5RRzwkNtrlIsHBNjI5O2/s",
-               CSPFUND_DATA_DIR=data_dir, CSPFUND_BIND=f"127.0.0.1:{port}", CSPFUND_LOG="error",
-               CSPFUND_ADMIN_EMAIL=ADMIN[0], CSPFUND_ADMIN_PASSWORD=ADMIN[1])
-    server = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    failures = []
-    try:
-        for _ in range(100):
-            if request(base, "/health/ready")[0] == 200:
-                break
-            time.sleep(0.1)
-        status, answer = request(base, "/api/v1/auth/token", body={"email": ADMIN[0], "password": ADMIN[1]})
-        if status != 200:
-            sys.exit(f"faults: cannot log in: {status} {answer}")
-        load = Load(base, answer["access_token"])
-        threads = [threading.Thread(target=load.client, args=(n,)) for n in range(CLIENTS)]
-        for thread in threads:
-            thread.start()
-        recoveries = []
-        time.sleep(3)
+    env = service_env(f"postgres://postgres@127.0.0.1:{proxy.port}/{scratch}?sslmode=disable", port)
+    server = start(binary, env, base)
+    recoveries = []
+
+    def faults(load):
         for label, stop_flags, down in (("stopped 5 s", ("-m", "fast"), 5), ("restarted -m immediate", ("-m", "immediate"), 0)):
             cluster("stop", *stop_flags)
             time.sleep(down)
             cluster("start")
             back = time.monotonic()
-            recovered = wait_for_success(load, back)
-            recoveries.append((label, recovered))
-            if recovered is None or recovered > 2:
-                failures.append(f"after PostgreSQL was {label}, the first write succeeded after {recovered} s")
+            recoveries.append((label, wait_for_success(load, back)))
             time.sleep(3)
         proxy.cutting = True
         time.sleep(3)
         proxy.cutting = False
         time.sleep(2)
-        load.running = False
-        for thread in threads:
-            thread.join()
 
-        names = []
-        cursor = ""
-        token = load.token
-        while True:
-            status, page = request(base, f"/api/v1/partnerships?limit=200&cursor={cursor}", token)
-            if status != 200:
-                failures.append(f"cannot list partnerships: {status} {page}")
-                break
-            names += [p["name"] for p in page["items"]]
-            cursor = page["next_cursor"]
-            if not cursor:
-                break
-        lost = load.acknowledged - set(names)
-        duplicates = {n for n in names if names.count(n) > 1}
-        if lost:
-            failures.append(f"{len(lost)} acknowledged writes lost: {sorted(lost)[:5]}")
-        if duplicates:
-            failures.append(f"{len(duplicates)} partnerships created twice: {sorted(duplicates)[:5]}")
-        if load.stuck:
-            failures.append(f"{len(load.stuck)} keys stuck: {load.stuck[:3]}")
-        verified = subprocess.run([binary, "verify-history"], env=env, capture_output=True, text=True)
-        if verified.returncode != 0:
-            failures.append(f"verify-history: {verified.stderr.strip()}")
-        recoveries.append((f"{proxy.cut} connections cut after COMMIT", None))
-        summary = ", ".join(f"{label}: writing again {recovered:.2f} s after" if recovered is not None else label
-                            for label, recovered in recoveries)
-        print(f"faults: {len(load.acknowledged)} writes acknowledged, {len(load.carried_out)} answered 'carried out', "
-              f"{len(lost)} lost, {len(duplicates)} duplicated, {len(load.stuck)} keys stuck; {summary}; "
-              f"{verified.stdout.strip() or 'history not verified'}")
+    try:
+        load = under_load(base, faults)
+        return outcome("PostgreSQL", binary, env, base, load, recoveries,
+                       [f"{proxy.cut} connections cut after COMMIT"])
     finally:
         server.terminate()
         server.wait()
         subprocess.run(["psql", "-q", server_url, "-c", f"DROP DATABASE IF EXISTS {scratch}"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def sqlite(binary):
+    """The service killed mid-write and started again on the same file: work it was doing either
+    committed (a retry is told "carried out") or did not (the key is taken over once its claim's
+    lease has run out, and the retry does the work)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = service_env(os.path.join(tempfile.mkdtemp(), "faults.sqlite3"), port)
+    servers = [start(binary, env, base)]
+    recoveries = []
+
+    def faults(load):
+        for _ in range(2):
+            servers[-1].kill()
+            servers[-1].wait()
+            back = time.monotonic()
+            servers.append(start(binary, env, base))
+            recoveries.append(("killed -9 and started again", wait_for_success(load, back)))
+            time.sleep(3)
+
+    try:
+        load = under_load(base, faults)
+        return outcome("SQLite", binary, env, base, load, recoveries)
+    finally:
+        servers[-1].terminate()
+        servers[-1].wait()
+
+
+def main(binary, server_url):
+    failures = postgres(binary, server_url) + sqlite(binary)
     if failures:
         for failure in failures:
             print(f"faults: FAILED: {failure}")

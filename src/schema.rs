@@ -396,6 +396,7 @@ diesel::table! {
         created_at -> Timestamp,
         claimed_at -> Nullable<Timestamp>,
         committed_at -> Nullable<Timestamp>,
+        claimed_by -> Nullable<Text>,
     }
 }
 

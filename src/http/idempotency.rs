@@ -7,7 +7,8 @@
 //! commits exactly when the work does. A retry of a request whose work committed but whose answer
 //! was never stored (the connection dropped between the two) is told so (409) and not run again;
 //! a request that failed before committing, or was abandoned mid-way (its claim older than
-//! `CLAIM_LEASE_SECONDS`), leaves the key free to run again.
+//! `CLAIM_LEASE_SECONDS`, or held by an instance that has since started again), leaves the key
+//! free to run again.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -74,9 +75,10 @@ struct StoredRequest {
     created_at: NaiveDateTime,
     claimed_at: Option<NaiveDateTime>,
     committed_at: Option<NaiveDateTime>,
+    claimed_by: Option<String>,
 }
 
-fn claim(conn: &mut DbConnection, principal: &str, key: &str, digest: &str) -> Result<Claim, Error> {
+fn claim(conn: &mut DbConnection, principal: &str, key: &str, digest: &str, instance: &str) -> Result<Claim, Error> {
     write_transaction(conn, |conn| {
         let now = timestamps::now();
         let expired = now - chrono::TimeDelta::hours(RETENTION_HOURS);
@@ -100,14 +102,18 @@ fn claim(conn: &mut DbConnection, principal: &str, key: &str, digest: &str) -> R
                 response_status: None,
                 created_at,
                 claimed_at,
+                claimed_by,
                 ..
             }) => {
-                if claimed_at.unwrap_or(created_at) > abandoned_before {
+                if claimed_by.is_some() && claimed_at.unwrap_or(created_at) > abandoned_before {
                     Claim::InProgress
                 } else {
                     // Its first request died before its work committed: run it now.
                     diesel::update(idempotency_keys::table.find(id))
-                        .set(idempotency_keys::claimed_at.eq(now))
+                        .set((
+                            idempotency_keys::claimed_at.eq(now),
+                            idempotency_keys::claimed_by.eq(instance),
+                        ))
                         .execute(conn)?;
                     Claim::Fresh(id)
                 }
@@ -130,12 +136,26 @@ fn claim(conn: &mut DbConnection, principal: &str, key: &str, digest: &str) -> R
                         idempotency_keys::request_sha256.eq(digest),
                         idempotency_keys::created_at.eq(now),
                         idempotency_keys::claimed_at.eq(now),
+                        idempotency_keys::claimed_by.eq(instance),
                     ))
                     .returning(idempotency_keys::id)
                     .get_result(conn)?,
             ),
         })
     })
+}
+
+/// Frees the claims an earlier run of this instance left neither answered nor committed: that
+/// run was killed mid-request, and its clients' retries need not wait out the lease.
+pub fn release_claims_of(conn: &mut DbConnection, instance: &str) -> Result<usize, Error> {
+    Ok(diesel::update(
+        idempotency_keys::table
+            .filter(idempotency_keys::claimed_by.eq(instance))
+            .filter(idempotency_keys::response_status.is_null())
+            .filter(idempotency_keys::committed_at.is_null()),
+    )
+    .set(idempotency_keys::claimed_by.eq(None::<String>))
+    .execute(conn)?)
 }
 
 fn problem(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
@@ -214,9 +234,10 @@ pub async fn replay_or_record(
     // Hashing a large upload is CPU work: done on the blocking pool, with the lookup.
     let claimed = {
         let (principal, key) = (principal.clone(), key.clone());
+        let instance = state.instance_name().to_owned();
         state
             .db
-            .run(move |conn| claim(conn, &principal, &key, &request_digest(&head, &body)))
+            .run(move |conn| claim(conn, &principal, &key, &request_digest(&head, &body), &instance))
             .await
     };
     let reservation = match claimed {

@@ -9,6 +9,7 @@ pub mod problem;
 pub mod request_id;
 
 use std::net::TcpListener;
+use std::sync::OnceLock;
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub hasher: SecretHasher,
     pub openapi: serde_json::Value,
     pub routes: openapi::RouteTable,
+    /// This instance's name, set when it starts listening: its host and listening address.
+    instance_name: OnceLock<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +92,14 @@ impl AppState {
             openapi: document,
             db,
             config,
+            instance_name: OnceLock::new(),
         }))
+    }
+
+    /// The host and address this instance listens on: the same when it starts again there, so
+    /// what an earlier run left unfinished can be recognised as its own.
+    pub fn instance_name(&self) -> &str {
+        self.instance_name.get().map_or("", String::as_str)
     }
 
     /// Hashes a password or secret on the hashing threads (Argon2 takes tens of milliseconds).
@@ -197,6 +207,21 @@ pub fn build_app(
 /// worker that delivers webhooks and signs checkpoints. Call it within the actix system that
 /// will run the server.
 pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_default();
+    let name = format!("{} {}", host.trim(), listener.local_addr()?);
+    let _ = state.instance_name.set(name.clone());
+    let released = state
+        .db
+        .connection()
+        .and_then(|mut conn| idempotency::release_claims_of(&mut conn, &name));
+    match released {
+        Ok(0) => {}
+        Ok(count) => tracing::info!(count, "freed the Idempotency-Key claims an earlier run left unfinished"),
+        Err(error) => tracing::warn!(%error, "cannot free the Idempotency-Key claims of an earlier run"),
+    }
     actix_web::rt::spawn(webhooks::worker::run(state.clone()));
     let workers = state.config.workers;
     let server = HttpServer::new(move || build_app(state.clone()))

@@ -417,30 +417,55 @@ async fn a_key_whose_answer_was_lost_after_its_work_committed_is_not_run_again()
     assert_eq!(clients().await, 1, "one API client, not two");
 
     // A first attempt that died before its work committed leaves its key free, once its claim
-    // has lapsed; until then the key is taken.
+    // has lapsed or the instance that held it has started again; until then the key is taken.
     use sha2::Digest;
     let mut digest = sha2::Sha256::new();
     digest.update(b"POST /api/v1/api-clients\napplication/json\n");
     digest.update(serde_json::to_vec(&body).unwrap());
     let digest = hex::encode(digest.finalize());
-    for (key, claimed) in [
-        ("client-attempt-2", chrono::Duration::minutes(10)),
-        ("client-attempt-3", chrono::Duration::zero()),
+    let this_instance = c.app.state.instance_name().to_owned();
+    assert!(
+        c.app.base.ends_with(this_instance.rsplit(' ').next().unwrap()),
+        "{this_instance}"
+    );
+    for (key, claimed, by) in [
+        (
+            "client-attempt-2",
+            chrono::Duration::minutes(10),
+            "another-host 10.0.0.7:8080",
+        ),
+        (
+            "client-attempt-3",
+            chrono::Duration::zero(),
+            "another-host 10.0.0.7:8080",
+        ),
+        ("client-attempt-4", chrono::Duration::zero(), this_instance.as_str()),
     ] {
         let at = (chrono::Utc::now() - claimed).format("%Y-%m-%d %H:%M:%S");
         c.app
             .execute_sql(&format!(
-                "INSERT INTO idempotency_keys (principal, idempotency_key, request_sha256, created_at, claimed_at) \
-                 VALUES ('user:1', '{key}', '{digest}', '{at}', '{at}')"
+                "INSERT INTO idempotency_keys (principal, idempotency_key, request_sha256, created_at, claimed_at, \
+                 claimed_by) VALUES ('user:1', '{key}', '{digest}', '{at}', '{at}', '{by}')"
             ))
             .unwrap();
     }
     post("client-attempt-2").json(&body).await.expect(201);
+    for key in ["client-attempt-3", "client-attempt-4"] {
+        post(key).json(&body).await.expect_problem(409, "conflict");
+    }
+    assert_eq!(clients().await, 2);
+    // What an instance does as it starts listening again at the same address after being killed.
+    let mut conn = c.app.state.db.connection().unwrap();
+    assert_eq!(
+        cspfund::http::idempotency::release_claims_of(&mut conn, &this_instance).unwrap(),
+        1
+    );
+    post("client-attempt-4").json(&body).await.expect(201);
     post("client-attempt-3")
         .json(&body)
         .await
         .expect_problem(409, "conflict");
-    assert_eq!(clients().await, 2);
+    assert_eq!(clients().await, 3);
 }
 
 #[actix_web::test]
