@@ -22,7 +22,7 @@ const MAX_PURPOSE: usize = 1000;
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = allocations, check_for_backend(crate::db::MultiBackend))]
-pub struct AllocationRow {
+struct AllocationRow {
     id: i64,
     fund_year_id: i64,
     partnership_id: i64,
@@ -118,25 +118,6 @@ pub struct AllocationFilter {
     /// A fund year label, e.g. 2021-22.
     pub fund_year: Option<String>,
     pub partnership_id: Option<i64>,
-}
-
-/// An allocation's row with its fund year's label and its partnership's name, selectable beside
-/// other tables' columns (a document read takes it in the same statement as the document).
-#[derive(Queryable, Selectable, Debug, Clone)]
-#[diesel(table_name = allocations, check_for_backend(crate::db::MultiBackend))]
-pub struct AllocationRecord {
-    #[diesel(embed)]
-    row: AllocationRow,
-    #[diesel(select_expression = fund_years::label)]
-    fund_year: String,
-    #[diesel(select_expression = partnerships::name)]
-    partnership: String,
-}
-
-impl From<AllocationRecord> for Allocation {
-    fn from(record: AllocationRecord) -> Allocation {
-        view((record.row, record.fund_year, record.partnership))
-    }
 }
 
 fn view((row, fund_year, partnership): (AllocationRow, String, String)) -> Allocation {

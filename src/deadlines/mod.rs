@@ -6,11 +6,9 @@ pub mod http;
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use diesel::dsl::min;
-use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -138,12 +136,12 @@ fn due_dates(conn: &mut DbConnection, allocation_ids: &[i64]) -> Result<HashMap<
         .collect())
 }
 
-/// When each of these documents was first submitted: its first "submitted" snapshot.
+/// The day each of these documents was first submitted: its first "submitted" snapshot.
 fn first_submissions(
     conn: &mut DbConnection,
     kind: DocumentKind,
     ids: &[i64],
-) -> Result<HashMap<i64, NaiveDateTime>, Error> {
+) -> Result<HashMap<i64, NaiveDate>, Error> {
     Ok(document_versions::table
         .filter(document_versions::document_kind.eq(kind.as_str()))
         .filter(document_versions::document_id.eq_any(ids))
@@ -152,7 +150,7 @@ fn first_submissions(
         .select((document_versions::document_id, min(document_versions::created_at)))
         .load::<(i64, Option<chrono::NaiveDateTime>)>(conn)?
         .into_iter()
-        .filter_map(|(id, at)| at.map(|at| (id, at)))
+        .filter_map(|(id, at)| at.map(|at| (id, at.date())))
         .collect())
 }
 
@@ -170,6 +168,7 @@ pub fn of_documents(
         .map(|d| d.id)
         .collect();
     let submitted = first_submissions(conn, kind, &submitted_ids)?;
+    let today = timestamps::today();
     let mut deadlines = HashMap::with_capacity(documents.len());
     for document in documents {
         let dates = due
@@ -177,38 +176,14 @@ pub fn of_documents(
             .ok_or_else(|| Error::internal("a document's allocation has no fund year"))?;
         deadlines.insert(
             document.id,
-            of_read(kind, *document, dates, submitted.get(&document.id).copied()),
+            Deadline::judge(
+                due_on(dates, kind, document.half),
+                submitted.get(&document.id).copied(),
+                today,
+            ),
         );
     }
     Ok(deadlines)
-}
-
-/// The deadline of a document read with its fund year's due dates and [`first_submitted_at`].
-pub fn of_read(
-    kind: DocumentKind,
-    document: Placed,
-    due: &DueDates,
-    first_submitted_at: Option<NaiveDateTime>,
-) -> Deadline {
-    let submitted_on = first_submitted_at
-        .filter(|_| is_submitted(document.status))
-        .map(|at| at.date());
-    Deadline::judge(due_on(due, kind, document.half), submitted_on, timestamps::today())
-}
-
-/// When a document was first submitted, as an expression over its own table's row: read in the
-/// same statement as the document ([`first_submissions`] reads it for many at once).
-pub fn first_submitted_at(kind: DocumentKind) -> SqlLiteral<Nullable<Timestamp>> {
-    let table = match kind {
-        DocumentKind::Plan => "plans",
-        DocumentKind::HalfYearReturn => "half_year_returns",
-        DocumentKind::FinalReport => "final_reports",
-    };
-    diesel::dsl::sql(&format!(
-        "(SELECT MIN(v.created_at) FROM document_versions v WHERE v.document_kind = '{}' \
-         AND v.document_id = {table}.id AND v.reason = 'submitted')",
-        kind.as_str()
-    ))
 }
 
 /// The deadline of one document.
@@ -391,8 +366,8 @@ fn owed(conn: &mut DbConnection, owing: &[Owing]) -> Result<Vec<DueDocument>, Er
             .filter(|d| is_submitted(d.status))
             .map(|d| d.id)
             .collect();
-        for (id, at) in first_submissions(conn, kind, &ids)? {
-            submitted.insert((kind, id), at.date());
+        for (id, day) in first_submissions(conn, kind, &ids)? {
+            submitted.insert((kind, id), day);
         }
         for document in documents {
             by_slot.insert((document.allocation_id, kind, document.half), document);

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Document, Located, Precondition, ensure_editable, locate, read_visible};
+use super::{Document, Located, Precondition, ensure_editable, locate};
 use crate::auth::Caller;
 use crate::db::{DbConnection, write_transaction};
 use crate::error::Error;
@@ -16,18 +16,15 @@ use crate::{allocations, attachments, canonical, versions};
 
 /// The document as `caller` reads it: with the transitions the caller may take now.
 pub fn view_for<D: Document>(conn: &mut DbConnection, caller: &Caller, document: &Located) -> Result<D, Error> {
-    Ok(as_seen_by(caller, document, D::read(conn, document)?))
+    let mut found = D::read(conn, document)?;
+    *found.allowed_transitions() = workflow::allowed(D::KIND, document.status(), caller.role);
+    Ok(found)
 }
 
 /// A document, if the caller may see it.
 pub fn get<D: Document>(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<D, Error> {
-    let (document, found) = read_visible::<D>(conn, caller, id)?;
-    Ok(as_seen_by(caller, &document, found))
-}
-
-fn as_seen_by<D: Document>(caller: &Caller, document: &Located, mut found: D) -> D {
-    *found.allowed_transitions() = workflow::allowed(D::KIND, document.status(), caller.role);
-    found
+    let document = locate::<D>(conn, caller, id)?;
+    view_for(conn, caller, &document)
 }
 
 /// What is signed: the kind's allow-listed content and the evidence attached to it.

@@ -124,23 +124,6 @@ pub trait Document: Serialize + Sized + Send + 'static {
     fn place(conn: &mut DbConnection, id: i64, _: Unlocated) -> Result<Option<Place>, Error>;
     /// The document as clients read it (without `allowed_transitions`, which depend on who asks).
     fn read(conn: &mut DbConnection, document: &Located) -> Result<Self, Error>;
-    /// Where document `id` sits and the document itself, or `None`: what [`read_visible`] needs,
-    /// which a kind may read in fewer statements than [`Document::place`] then
-    /// [`Document::read`].
-    fn read_unlocated(conn: &mut DbConnection, id: i64, unlocated: Unlocated) -> Result<Option<(Place, Self)>, Error> {
-        let Some(place) = Self::place(conn, id, unlocated)? else {
-            return Ok(None);
-        };
-        let document = Self::read(
-            conn,
-            &Located {
-                kind: Self::KIND,
-                id,
-                place,
-            },
-        )?;
-        Ok(Some((place, document)))
-    }
     /// Checks and stores a new draft (the caller's role and allocation are checked here);
     /// returns its id.
     fn insert(conn: &mut DbConnection, caller: &Caller, input: &Self::Input) -> Result<i64, Error>;
@@ -182,20 +165,6 @@ pub fn locate<D: Document>(conn: &mut DbConnection, caller: &Caller, id: i64) ->
         id,
         place,
     })
-}
-
-/// A document of kind `D` and where it sits, if the caller may see it: [`locate`] and
-/// [`Document::read`] in one, answering 404 alike for one that does not exist and for another
-/// partnership's, which is read but never shown.
-pub fn read_visible<D: Document>(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<(Located, D), Error> {
-    let (place, document) = D::read_unlocated(conn, id, Unlocated(()))?.ok_or(Error::NotFound(D::KIND.noun()))?;
-    caller.ensure_visible(place.partnership_id, D::KIND.noun())?;
-    let located = Located {
-        kind: D::KIND,
-        id,
-        place,
-    };
-    Ok((located, document))
 }
 
 /// Work to do on a document whose kind is known only when the program runs (an attachment's).

@@ -123,16 +123,11 @@ pub fn period_of(label: &str) -> Option<(NaiveDate, NaiveDate)> {
 }
 
 /// A fund year's due dates, one per document.
-#[derive(Queryable, Selectable, Debug, Clone, Copy)]
-#[diesel(table_name = fund_years, check_for_backend(crate::db::MultiBackend))]
+#[derive(Debug, Clone, Copy)]
 pub struct DueDates {
-    #[diesel(column_name = plan_due)]
     pub plan: NaiveDate,
-    #[diesel(column_name = first_half_return_due)]
     pub first_half: NaiveDate,
-    #[diesel(column_name = second_half_return_due)]
     pub second_half: NaiveDate,
-    #[diesel(column_name = final_report_due)]
     pub final_report: NaiveDate,
 }
 

@@ -4,13 +4,12 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use serde_json::{Value, json};
 
-use crate::allocations::{self, Allocation, AllocationRecord};
+use crate::allocations::{self, Allocation};
 use crate::auth::{Caller, Role};
 use crate::db::DbConnection;
-use crate::deadlines::{self, Deadline, Placed};
+use crate::deadlines::{self, Placed};
 use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
 use crate::error::{Error, Violations};
 use crate::measures::{Comparison, Measure, describe_target};
@@ -20,11 +19,10 @@ use crate::priority_sets::{self, Priority};
 use crate::schema::{
     allocations as allocation_rows, attachments, final_report_lines, fund_years, half_year_indicator_actuals,
     half_year_projects, partnerships, plan_line_indicators, plan_line_priorities, plan_line_sub_allocations,
-    plan_lines, plans, virements,
+    plan_lines, plans, priorities, virements,
 };
 use crate::workflow::{Status, Transition};
 
-use crate::fund_years::DueDates;
 use crate::{fund_years as years, timestamps};
 
 use super::model::*;
@@ -121,111 +119,40 @@ fn totals(available: Money, amounts: impl IntoIterator<Item = Money>) -> Result<
     })
 }
 
-/// A plan's row and what is read beside it in the same statement: its allocation, the fund
-/// year's due dates and when the plan was first submitted.
-struct Head {
-    row: PlanRow,
-    allocation: Allocation,
-    deadline: Deadline,
-}
-
-fn head(conn: &mut DbConnection, id: i64) -> Result<Option<Head>, Error> {
-    let found = plans::table
-        .inner_join(
-            allocation_rows::table
-                .inner_join(fund_years::table)
-                .inner_join(partnerships::table),
-        )
-        .filter(plans::id.eq(id))
-        .select((
-            PlanRow::as_select(),
-            AllocationRecord::as_select(),
-            DueDates::as_select(),
-            deadlines::first_submitted_at(DocumentKind::Plan),
-        ))
-        .first::<(PlanRow, AllocationRecord, DueDates, Option<NaiveDateTime>)>(conn)
-        .optional()?;
-    Ok(found.map(|(row, allocation, due, first_submitted_at)| Head {
-        deadline: deadlines::of_read(DocumentKind::Plan, placed(&row), &due, first_submitted_at),
-        allocation: allocation.into(),
-        row,
-    }))
-}
-
-/// What hangs under a plan's lines, all read in one statement: sub-allocations, cited
-/// priorities and indicators, each in its order.
-#[derive(QueryableByName, Debug)]
-struct LineDetail {
-    #[diesel(sql_type = Text)]
-    detail: String,
-    #[diesel(sql_type = BigInt)]
-    plan_line_id: i64,
-    #[diesel(sql_type = Text)]
-    text: String,
-    #[diesel(sql_type = Integer)]
-    number: i32,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    amount_pence: Option<Money>,
-    #[diesel(sql_type = Nullable<Text>)]
-    comparison: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    target: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    unit: Option<String>,
-}
-
-const LINE_DETAILS: &str = "\
-    SELECT 'sub_allocation' AS detail, s.plan_line_id, s.label AS text, s.position AS number, \
-           s.amount_pence, CAST(NULL AS TEXT) AS comparison, CAST(NULL AS TEXT) AS target, \
-           CAST(NULL AS TEXT) AS unit \
-      FROM plan_line_sub_allocations s JOIN plan_lines l ON l.id = s.plan_line_id WHERE l.plan_id = $1 \
-    UNION ALL \
-    SELECT 'priority', c.plan_line_id, p.title, p.number, NULL, NULL, NULL, NULL \
-      FROM plan_line_priorities c JOIN priorities p ON p.id = c.priority_id \
-      JOIN plan_lines l ON l.id = c.plan_line_id WHERE l.plan_id = $1 \
-    UNION ALL \
-    SELECT 'indicator', i.plan_line_id, i.name, i.number, NULL, i.comparison, i.target, i.unit \
-      FROM plan_line_indicators i JOIN plan_lines l ON l.id = i.plan_line_id WHERE l.plan_id = $1 \
-    ORDER BY 1, 2, 4";
-
-/// A plan's lines with everything under them, from its head: two statements whatever its size.
-fn assemble(conn: &mut DbConnection, head: Head) -> Result<Plan, Error> {
-    let Head {
-        row,
-        allocation,
-        deadline,
-    } = head;
+fn assemble(conn: &mut DbConnection, row: PlanRow, allocation: Allocation) -> Result<Plan, Error> {
     let lines = load_lines(conn, row.id)?;
+    let ids: Vec<i64> = lines.iter().map(|l| l.id).collect();
     let mut subs: HashMap<i64, Vec<SubAllocation>> = HashMap::new();
-    let mut cited: HashMap<i64, Vec<Priority>> = HashMap::new();
-    let mut indicators: HashMap<i64, Vec<Indicator>> = HashMap::new();
-    let details: Vec<LineDetail> = diesel::sql_query(LINE_DETAILS).bind::<BigInt, _>(row.id).load(conn)?;
-    for detail in details {
-        let line = detail.plan_line_id;
-        match detail.detail.as_str() {
-            "sub_allocation" => subs.entry(line).or_default().push(SubAllocation {
-                label: detail.text,
-                amount: detail.amount_pence.unwrap_or(Money::ZERO),
-            }),
-            "priority" => cited.entry(line).or_default().push(Priority {
-                number: detail.number,
-                title: detail.text,
-            }),
-            _ => {
-                let unit = detail.unit.unwrap_or_default();
-                let comparison = detail.comparison.as_deref().and_then(Comparison::parse);
-                let target: Option<Measure> = detail.target.as_deref().and_then(|t| t.parse().ok());
-                indicators.entry(line).or_default().push(Indicator {
-                    target_text: comparison.zip(target).map(|(c, t)| describe_target(c, t, &unit)),
-                    comparison,
-                    target,
-                    number: detail.number,
-                    name: detail.text,
-                    unit,
-                });
-            }
-        }
+    for (line_id, label, amount) in plan_line_sub_allocations::table
+        .filter(plan_line_sub_allocations::plan_line_id.eq_any(&ids))
+        .order((
+            plan_line_sub_allocations::plan_line_id,
+            plan_line_sub_allocations::position,
+        ))
+        .select((
+            plan_line_sub_allocations::plan_line_id,
+            plan_line_sub_allocations::label,
+            plan_line_sub_allocations::amount_pence,
+        ))
+        .load::<(i64, String, Money)>(conn)?
+    {
+        subs.entry(line_id).or_default().push(SubAllocation { label, amount });
     }
+    let mut cited: HashMap<i64, Vec<Priority>> = HashMap::new();
+    for (line_id, number, title) in plan_line_priorities::table
+        .inner_join(priorities::table)
+        .filter(plan_line_priorities::plan_line_id.eq_any(&ids))
+        .order((plan_line_priorities::plan_line_id, priorities::number))
+        .select((
+            plan_line_priorities::plan_line_id,
+            priorities::number,
+            priorities::title,
+        ))
+        .load::<(i64, i32, String)>(conn)?
+    {
+        cited.entry(line_id).or_default().push(Priority { number, title });
+    }
+    let mut indicators = indicators_by_line(conn, &lines)?;
     let totals = totals(allocation.available, lines.iter().map(|l| l.amount_pence))?;
     let review = PlanReview {
         decisions: lines
@@ -252,7 +179,22 @@ fn assemble(conn: &mut DbConnection, head: Head) -> Result<Plan, Error> {
                     .total_contract_value_pence
                     .and_then(|total| line.amount_pence.percent_of(total)),
                 priorities: cited.remove(&line.id).unwrap_or_default(),
-                indicators: indicators.remove(&line.id).unwrap_or_default(),
+                indicators: indicators
+                    .remove(&line.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|i| Indicator {
+                        target_text: i
+                            .comparison()
+                            .zip(i.target())
+                            .map(|(c, t)| describe_target(c, t, &i.unit)),
+                        comparison: i.comparison(),
+                        target: i.target(),
+                        number: i.number,
+                        name: i.name,
+                        unit: i.unit,
+                    })
+                    .collect(),
                 sub_allocations,
                 number: line.number,
                 title: line.title,
@@ -270,7 +212,7 @@ fn assemble(conn: &mut DbConnection, head: Head) -> Result<Plan, Error> {
         fund_year: allocation.fund_year,
         partnership_id: allocation.partnership_id,
         partnership: allocation.partnership,
-        deadline,
+        deadline: deadlines::of_document(conn, DocumentKind::Plan, placed(&row))?,
         status: row.status,
         version: row.version,
         allowed_transitions: Vec::new(),
@@ -289,6 +231,15 @@ fn placed(row: &PlanRow) -> Placed {
         half: None,
         status: row.status,
     }
+}
+
+fn find_row(conn: &mut DbConnection, id: i64) -> Result<PlanRow, Error> {
+    plans::table
+        .find(id)
+        .select(PlanRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound("plan"))
 }
 
 impl Document for Plan {
@@ -318,21 +269,9 @@ impl Document for Plan {
     }
 
     fn read(conn: &mut DbConnection, document: &Located) -> Result<Plan, Error> {
-        let head = head(conn, document.id())?.ok_or(Error::NotFound("plan"))?;
-        assemble(conn, head)
-    }
-
-    fn read_unlocated(conn: &mut DbConnection, id: i64, _: Unlocated) -> Result<Option<(Place, Plan)>, Error> {
-        let Some(head) = head(conn, id)? else {
-            return Ok(None);
-        };
-        let place = Place {
-            allocation_id: head.row.allocation_id,
-            partnership_id: head.allocation.partnership_id,
-            status: head.row.status,
-            version: head.row.version,
-        };
-        Ok(Some((place, assemble(conn, head)?)))
+        let row = find_row(conn, document.id())?;
+        let allocation = allocations::find(conn, row.allocation_id)?.ok_or(Error::NotFound("plan"))?;
+        assemble(conn, row, allocation)
     }
 
     fn insert(conn: &mut DbConnection, caller: &Caller, input: &PlanInput) -> Result<i64, Error> {
