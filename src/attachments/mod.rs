@@ -265,7 +265,8 @@ impl ForKind for Removal<'_> {
         let (document, before) = lifecycle::begin_edit::<D>(conn, caller, attachment.document_id, None)?;
         diesel::delete(attachments::table.find(attachment.id)).execute(conn)?;
         let details = serde_json::json!({"attachment": attachment.id, "filename": attachment.filename, "sha256": attachment.sha256});
-        lifecycle::finish_edit::<D>(conn, caller, &document, Action::AttachmentRemoved, &before, details)
+        lifecycle::finish_edit::<D>(conn, caller, &document, Action::AttachmentRemoved, &before, details)?;
+        Ok(())
     }
 }
 

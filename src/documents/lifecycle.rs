@@ -16,9 +16,13 @@ use crate::{allocations, attachments, canonical, versions};
 
 /// The document as `caller` reads it: with the transitions the caller may take now.
 pub fn view_for<D: Document>(conn: &mut DbConnection, caller: &Caller, document: &Located) -> Result<D, Error> {
-    let mut found = D::read(conn, document)?;
+    Ok(as_seen_by(D::read(conn, document)?, caller, document))
+}
+
+/// A document read, with the transitions the caller may take now.
+fn as_seen_by<D: Document>(mut found: D, caller: &Caller, document: &Located) -> D {
     *found.allowed_transitions() = workflow::allowed(D::KIND, document.status(), caller.role);
-    Ok(found)
+    found
 }
 
 /// A document, if the caller may see it.
@@ -29,7 +33,13 @@ pub fn get<D: Document>(conn: &mut DbConnection, caller: &Caller, id: i64) -> Re
 
 /// What is signed: the kind's allow-listed content and the evidence attached to it.
 pub fn content<D: Document>(conn: &mut DbConnection, document: &Located) -> Result<Value, Error> {
-    let mut value = D::read(conn, document)?.signed_content();
+    let found = D::read(conn, document)?;
+    content_of(conn, document, &found)
+}
+
+/// What is signed of a document already read.
+fn content_of<D: Document>(conn: &mut DbConnection, document: &Located, found: &D) -> Result<Value, Error> {
+    let mut value = found.signed_content();
     if let Value::Object(fields) = &mut value {
         fields.insert("attachments".into(), attachments::fingerprints(conn, document)?);
     }
@@ -153,7 +163,8 @@ pub fn void_signatures(conn: &mut DbConnection, document: &Located, reason: &str
     Ok(json!({"signatures_voided": voided, "reason": reason}))
 }
 
-/// Records a change of content: the fields that changed between `before` and now.
+/// Records a change of content: the fields that changed between `before` and now. Returns the
+/// document as it now is, read once for both.
 fn record_edit<D: Document>(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -161,8 +172,9 @@ fn record_edit<D: Document>(
     action: Action,
     before: &Value,
     details: Value,
-) -> Result<(), Error> {
-    let after = content::<D>(conn, document)?;
+) -> Result<D, Error> {
+    let found = D::read(conn, document)?;
+    let after = content_of(conn, document, &found)?;
     history::append(
         conn,
         Event {
@@ -176,7 +188,8 @@ fn record_edit<D: Document>(
             changed_fields: diff::changed_fields(before, &after),
             details,
         },
-    )
+    )?;
+    Ok(found)
 }
 
 /// Checks an edit of content: a draft, written by the partnership's manager, at the client's
@@ -199,6 +212,7 @@ pub fn begin_edit<D: Document>(
 }
 
 /// Completes an edit: bumps the version (once, against the version read) and records the change.
+/// Returns the document as it now is.
 pub fn finish_edit<D: Document>(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -206,7 +220,7 @@ pub fn finish_edit<D: Document>(
     action: Action,
     before: &Value,
     details: Value,
-) -> Result<(), Error> {
+) -> Result<D, Error> {
     advance::<D>(conn, document, document.status())?;
     record_edit::<D>(conn, caller, document, action, before, details)
 }
@@ -216,8 +230,8 @@ pub fn create<D: Document>(conn: &mut DbConnection, caller: &Caller, input: &D::
     write_transaction(conn, |conn| {
         let id = D::insert(conn, caller, input)?;
         let document = locate::<D>(conn, caller, id)?;
-        record_edit::<D>(conn, caller, &document, Action::Created, &Value::Null, json!({}))?;
-        view_for(conn, caller, &document)
+        let created = record_edit::<D>(conn, caller, &document, Action::Created, &Value::Null, json!({}))?;
+        Ok(as_seen_by(created, caller, &document))
     })
 }
 
@@ -232,8 +246,8 @@ pub fn replace<D: Document>(
     write_transaction(conn, |conn| {
         let (document, before) = begin_edit::<D>(conn, caller, id, Some(expected))?;
         D::update(conn, &document, input)?;
-        finish_edit::<D>(conn, caller, &document, Action::Edited, &before, json!({}))?;
-        view_for(conn, caller, &document)
+        let replaced = finish_edit::<D>(conn, caller, &document, Action::Edited, &before, json!({}))?;
+        Ok(as_seen_by(replaced, caller, &document))
     })
 }
 

@@ -108,6 +108,51 @@ pub(super) fn indicators_by_line(
     Ok(by_line)
 }
 
+fn sub_allocations_by_line(
+    conn: &mut DbConnection,
+    line_ids: &[i64],
+) -> Result<HashMap<i64, Vec<SubAllocation>>, Error> {
+    let mut by_line: HashMap<i64, Vec<SubAllocation>> = HashMap::new();
+    for (line_id, label, amount) in plan_line_sub_allocations::table
+        .filter(plan_line_sub_allocations::plan_line_id.eq_any(line_ids))
+        .order((
+            plan_line_sub_allocations::plan_line_id,
+            plan_line_sub_allocations::position,
+        ))
+        .select((
+            plan_line_sub_allocations::plan_line_id,
+            plan_line_sub_allocations::label,
+            plan_line_sub_allocations::amount_pence,
+        ))
+        .load::<(i64, String, Money)>(conn)?
+    {
+        by_line
+            .entry(line_id)
+            .or_default()
+            .push(SubAllocation { label, amount });
+    }
+    Ok(by_line)
+}
+
+/// The priorities each line cites, in priority number order.
+fn priorities_by_line(conn: &mut DbConnection, line_ids: &[i64]) -> Result<HashMap<i64, Vec<Priority>>, Error> {
+    let mut by_line: HashMap<i64, Vec<Priority>> = HashMap::new();
+    for (line_id, number, title) in plan_line_priorities::table
+        .inner_join(priorities::table)
+        .filter(plan_line_priorities::plan_line_id.eq_any(line_ids))
+        .order((plan_line_priorities::plan_line_id, priorities::number))
+        .select((
+            plan_line_priorities::plan_line_id,
+            priorities::number,
+            priorities::title,
+        ))
+        .load::<(i64, i32, String)>(conn)?
+    {
+        by_line.entry(line_id).or_default().push(Priority { number, title });
+    }
+    Ok(by_line)
+}
+
 fn totals(available: Money, amounts: impl IntoIterator<Item = Money>) -> Result<PlanTotals, Error> {
     let allocated = Money::sum(amounts).ok_or_else(|| Error::internal("plan total overflow"))?;
     Ok(PlanTotals {
@@ -122,36 +167,8 @@ fn totals(available: Money, amounts: impl IntoIterator<Item = Money>) -> Result<
 fn assemble(conn: &mut DbConnection, row: PlanRow, allocation: Allocation) -> Result<Plan, Error> {
     let lines = load_lines(conn, row.id)?;
     let ids: Vec<i64> = lines.iter().map(|l| l.id).collect();
-    let mut subs: HashMap<i64, Vec<SubAllocation>> = HashMap::new();
-    for (line_id, label, amount) in plan_line_sub_allocations::table
-        .filter(plan_line_sub_allocations::plan_line_id.eq_any(&ids))
-        .order((
-            plan_line_sub_allocations::plan_line_id,
-            plan_line_sub_allocations::position,
-        ))
-        .select((
-            plan_line_sub_allocations::plan_line_id,
-            plan_line_sub_allocations::label,
-            plan_line_sub_allocations::amount_pence,
-        ))
-        .load::<(i64, String, Money)>(conn)?
-    {
-        subs.entry(line_id).or_default().push(SubAllocation { label, amount });
-    }
-    let mut cited: HashMap<i64, Vec<Priority>> = HashMap::new();
-    for (line_id, number, title) in plan_line_priorities::table
-        .inner_join(priorities::table)
-        .filter(plan_line_priorities::plan_line_id.eq_any(&ids))
-        .order((plan_line_priorities::plan_line_id, priorities::number))
-        .select((
-            plan_line_priorities::plan_line_id,
-            priorities::number,
-            priorities::title,
-        ))
-        .load::<(i64, i32, String)>(conn)?
-    {
-        cited.entry(line_id).or_default().push(Priority { number, title });
-    }
+    let mut subs = sub_allocations_by_line(conn, &ids)?;
+    let mut cited = priorities_by_line(conn, &ids)?;
     let mut indicators = indicators_by_line(conn, &lines)?;
     let totals = totals(allocation.available, lines.iter().map(|l| l.amount_pence))?;
     let review = PlanReview {
@@ -553,6 +570,8 @@ fn line_citations(conn: &mut DbConnection, line_id: i64) -> Result<Option<&'stat
     Ok(None)
 }
 
+/// Writes a plan's lines as the input has them, touching only the rows whose content changed:
+/// a save of a long plan that edits one line costs a handful of statements, not hundreds.
 pub(super) fn write_lines(
     conn: &mut DbConnection,
     plan_id: i64,
@@ -560,6 +579,10 @@ pub(super) fn write_lines(
     priorities: &HashMap<i32, i64>,
 ) -> Result<(), Error> {
     let existing = load_lines(conn, plan_id)?;
+    let ids: Vec<i64> = existing.iter().map(|l| l.id).collect();
+    let mut stored_subs = sub_allocations_by_line(conn, &ids)?;
+    let mut stored_priorities = priorities_by_line(conn, &ids)?;
+    let mut stored_indicators = indicators_by_line(conn, &existing)?;
     let mut v = Violations::new();
     for old in existing
         .iter()
@@ -595,9 +618,11 @@ pub(super) fn write_lines(
         );
         let line_id = match existing.iter().find(|old| old.number == line.number) {
             Some(old) => {
-                diesel::update(plan_lines::table.find(old.id))
-                    .set(values)
-                    .execute(conn)?;
+                if !holds(old, line) {
+                    diesel::update(plan_lines::table.find(old.id))
+                        .set(values)
+                        .execute(conn)?;
+                }
                 old.id
             }
             None => diesel::insert_into(plan_lines::table)
@@ -609,35 +634,66 @@ pub(super) fn write_lines(
                 .returning(plan_lines::id)
                 .get_result(conn)?,
         };
-        diesel::delete(plan_line_sub_allocations::table.filter(plan_line_sub_allocations::plan_line_id.eq(line_id)))
+        let sub_allocations: Vec<SubAllocation> = line
+            .sub_allocations
+            .iter()
+            .map(|sub| SubAllocation {
+                label: sub.label.trim().to_owned(),
+                amount: sub.amount,
+            })
+            .collect();
+        if stored_subs.remove(&line_id).unwrap_or_default() != sub_allocations {
+            diesel::delete(
+                plan_line_sub_allocations::table.filter(plan_line_sub_allocations::plan_line_id.eq(line_id)),
+            )
             .execute(conn)?;
-        for (position, sub) in (0..).zip(&line.sub_allocations) {
-            diesel::insert_into(plan_line_sub_allocations::table)
-                .values((
-                    plan_line_sub_allocations::plan_line_id.eq(line_id),
-                    plan_line_sub_allocations::position.eq(position),
-                    plan_line_sub_allocations::label.eq(sub.label.trim()),
-                    plan_line_sub_allocations::amount_pence.eq(sub.amount),
-                ))
-                .execute(conn)?;
+            for (position, sub) in (0..).zip(&sub_allocations) {
+                diesel::insert_into(plan_line_sub_allocations::table)
+                    .values((
+                        plan_line_sub_allocations::plan_line_id.eq(line_id),
+                        plan_line_sub_allocations::position.eq(position),
+                        plan_line_sub_allocations::label.eq(&sub.label),
+                        plan_line_sub_allocations::amount_pence.eq(sub.amount),
+                    ))
+                    .execute(conn)?;
+            }
         }
-        diesel::delete(plan_line_priorities::table.filter(plan_line_priorities::plan_line_id.eq(line_id)))
-            .execute(conn)?;
-        for number in &line.priorities {
-            let priority_id = priorities
-                .get(number)
-                .copied()
-                .ok_or(Error::Internal("priority checked above".into()))?;
-            diesel::insert_into(plan_line_priorities::table)
-                .values((
-                    plan_line_priorities::plan_line_id.eq(line_id),
-                    plan_line_priorities::priority_id.eq(priority_id),
-                ))
+        let cited: BTreeSet<i32> = stored_priorities
+            .remove(&line_id)
+            .unwrap_or_default()
+            .iter()
+            .map(|p| p.number)
+            .collect();
+        if cited != line.priorities.iter().copied().collect() {
+            diesel::delete(plan_line_priorities::table.filter(plan_line_priorities::plan_line_id.eq(line_id)))
                 .execute(conn)?;
+            for number in &line.priorities {
+                let priority_id = priorities
+                    .get(number)
+                    .copied()
+                    .ok_or(Error::Internal("priority checked above".into()))?;
+                diesel::insert_into(plan_line_priorities::table)
+                    .values((
+                        plan_line_priorities::plan_line_id.eq(line_id),
+                        plan_line_priorities::priority_id.eq(priority_id),
+                    ))
+                    .execute(conn)?;
+            }
         }
-        write_indicators(conn, &mut v, i, line_id, line)?;
+        let indicators = stored_indicators.remove(&line_id).unwrap_or_default();
+        write_indicators(conn, &mut v, i, line_id, line, &indicators)?;
     }
     v.finish()
+}
+
+/// Whether a stored line already holds what the input says of it (texts as stored, trimmed).
+fn holds(stored: &LineRow, line: &PlanLineInput) -> bool {
+    stored.title == line.title.trim()
+        && stored.outline == line.outline.trim()
+        && stored.amount_pence == line.amount
+        && stored.provider.as_deref() == line.provider.as_deref().map(str::trim)
+        && stored.total_contract_value_pence == line.total_contract_value
+        && stored.outcome_measures == line.outcome_measures.trim()
 }
 
 fn write_indicators(
@@ -646,27 +702,27 @@ fn write_indicators(
     i: usize,
     line_id: i64,
     line: &PlanLineInput,
+    existing: &[IndicatorRow],
 ) -> Result<(), Error> {
-    let existing: Vec<(i64, i32)> = plan_line_indicators::table
-        .filter(plan_line_indicators::plan_line_id.eq(line_id))
-        .select((plan_line_indicators::id, plan_line_indicators::number))
-        .load(conn)?;
-    for (old_id, old_number) in existing
+    for old in existing
         .iter()
-        .filter(|(_, n)| line.indicators.iter().all(|i| i.number != *n))
+        .filter(|old| line.indicators.iter().all(|i| i.number != old.number))
     {
         let reported = half_year_indicator_actuals::table
-            .filter(half_year_indicator_actuals::plan_line_indicator_id.eq(old_id))
+            .filter(half_year_indicator_actuals::plan_line_indicator_id.eq(old.id))
             .count()
             .get_result::<i64>(conn)?;
         if reported > 0 {
             v.add(
                 format!("lines[{i}].indicators"),
                 "in_use",
-                format!("indicator {old_number} cannot be removed: a half-year return reports an actual against it"),
+                format!(
+                    "indicator {} cannot be removed: a half-year return reports an actual against it",
+                    old.number
+                ),
             );
         } else {
-            diesel::delete(plan_line_indicators::table.find(old_id)).execute(conn)?;
+            diesel::delete(plan_line_indicators::table.find(old.id)).execute(conn)?;
         }
     }
     for indicator in &line.indicators {
@@ -676,11 +732,17 @@ fn write_indicators(
             plan_line_indicators::target.eq(indicator.target.map(|t| t.to_string())),
             plan_line_indicators::unit.eq(indicator.unit.trim()),
         );
-        match existing.iter().find(|(_, n)| *n == indicator.number) {
-            Some((old_id, _)) => {
-                diesel::update(plan_line_indicators::table.find(old_id))
-                    .set(values)
-                    .execute(conn)?;
+        match existing.iter().find(|old| old.number == indicator.number) {
+            Some(old) => {
+                let unchanged = old.name == indicator.name.trim()
+                    && old.comparison.as_deref() == indicator.comparison.map(Comparison::as_str)
+                    && old.target == indicator.target.map(|t| t.to_string())
+                    && old.unit == indicator.unit.trim();
+                if !unchanged {
+                    diesel::update(plan_line_indicators::table.find(old.id))
+                        .set(values)
+                        .execute(conn)?;
+                }
             }
             None => {
                 diesel::insert_into(plan_line_indicators::table)

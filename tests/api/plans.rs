@@ -262,6 +262,82 @@ async fn only_the_partnerships_manager_writes_its_plan() {
 }
 
 #[actix_web::test]
+async fn a_save_changes_what_it_changes_and_keeps_the_rest() {
+    let c = cycle().await;
+    let id = c.plan("plymouth-2021-22-plan", c.plymouth_2021, &c.manager).await;
+    let mut changed = seed("plymouth-2021-22-plan");
+    changed["lines"][0]["sub_allocations"] = json!([
+        {"label": "Plymouth Domestic Abuse Service", "amount": "200000.00"},
+        {"label": "  Perpetrator pilot match funding  ", "amount": "40819.00"},
+    ]);
+    changed["lines"][1]["priorities"] = json!([4, 5]);
+    changed["lines"][2]["indicators"] = json!([
+        {"number": 2, "name": "Successful completions", "comparison": "at_least", "target": "40", "unit": "%"},
+        {"number": 3, "name": "Waiting time under three weeks", "unit": ""},
+    ]);
+    changed["lines"][3]["title"] = json!("Exploitation and lived experience");
+    let saved = c
+        .app
+        .call(actix_web::http::Method::PUT, &format!("/api/v1/plans/{id}"))
+        .token(&c.manager)
+        .if_match(&json!(1))
+        .json(&changed)
+        .await
+        .expect(200)
+        .body;
+    let plan = c
+        .app
+        .get(&format!("/api/v1/plans/{id}"))
+        .token(&c.manager)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(saved["lines"], plan["lines"]);
+    let lines = &plan["lines"];
+    assert_eq!(
+        lines[0]["sub_allocations"],
+        json!([
+            {"label": "Plymouth Domestic Abuse Service", "amount": "200000.00"},
+            {"label": "Perpetrator pilot match funding", "amount": "40819.00"},
+        ])
+    );
+    let cited = |line: &Value| -> Vec<i64> {
+        line["priorities"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["number"].as_i64())
+            .collect()
+    };
+    assert_eq!(cited(&lines[0]), [3, 4]);
+    assert_eq!(cited(&lines[1]), [4, 5]);
+    let indicators: Vec<(i64, &str, Option<&str>)> = lines[2]["indicators"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|i| {
+            (
+                i["number"].as_i64().unwrap_or(0),
+                i["name"].as_str().unwrap_or(""),
+                i["target"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        indicators,
+        [
+            (2, "Successful completions", Some("40")),
+            (3, "Waiting time under three weeks", None)
+        ]
+    );
+    assert_eq!(lines[3]["title"], "Exploitation and lived experience");
+    assert_eq!(lines[3]["sub_allocations"].as_array().map(Vec::len), Some(5));
+    assert_eq!(lines[0]["indicators"].as_array().map(Vec::len), Some(5));
+    assert_eq!(lines[0]["amount"], "240819.00");
+}
+
+#[actix_web::test]
 async fn replacing_a_plan_keeps_lines_by_number_and_counts_versions() {
     let c = cycle().await;
     let id = c.plan("plymouth-2021-22-plan", c.plymouth_2021, &c.manager).await;
