@@ -3,7 +3,7 @@
 
 pub mod http;
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -12,6 +12,7 @@ use crate::auth::Caller;
 use crate::db::{DbConnection, write_transaction};
 use crate::deadlines::{self, DueDocument};
 use crate::error::{Error, Violations};
+use crate::fund_years::DueDates;
 use crate::history::Action;
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
@@ -22,7 +23,7 @@ const MAX_PURPOSE: usize = 1000;
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = allocations, check_for_backend(crate::db::MultiBackend))]
-struct AllocationRow {
+pub struct AllocationRow {
     id: i64,
     fund_year_id: i64,
     partnership_id: i64,
@@ -31,6 +32,40 @@ struct AllocationRow {
     carry_forward_purpose: Option<String>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+}
+
+/// An allocation as a document's own query selects it (joined with its fund year and partnership),
+/// so that reading a document does not take a statement per table.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = allocations, check_for_backend(crate::db::MultiBackend))]
+pub struct AllocationOfDocument {
+    #[diesel(embed)]
+    row: AllocationRow,
+    #[diesel(select_expression = fund_years::label)]
+    fund_year: String,
+    #[diesel(select_expression = partnerships::name)]
+    partnership: String,
+    #[diesel(select_expression = fund_years::plan_due)]
+    plan_due: NaiveDate,
+    #[diesel(select_expression = fund_years::first_half_return_due)]
+    first_half_due: NaiveDate,
+    #[diesel(select_expression = fund_years::second_half_return_due)]
+    second_half_due: NaiveDate,
+    #[diesel(select_expression = fund_years::final_report_due)]
+    final_report_due: NaiveDate,
+}
+
+impl AllocationOfDocument {
+    /// The allocation, and its fund year's due dates.
+    pub fn into_parts(self) -> (Allocation, DueDates) {
+        let due = DueDates {
+            plan: self.plan_due,
+            first_half: self.first_half_due,
+            second_half: self.second_half_due,
+            final_report: self.final_report_due,
+        };
+        (view((self.row, self.fund_year, self.partnership)), due)
+    }
 }
 
 /// A partnership's money for one fund year.

@@ -24,6 +24,9 @@ use crate::schema::{
 use crate::timestamps;
 use crate::workflow::Status;
 
+/// Why a document's snapshot was taken when it reached the OPCC.
+const SUBMITTED: &str = "submitted";
+
 /// A document not yet submitted is "due soon" this many days before its due date.
 pub const DUE_SOON_DAYS: i64 = 14;
 
@@ -136,6 +139,32 @@ fn due_dates(conn: &mut DbConnection, allocation_ids: &[i64]) -> Result<HashMap<
         .collect())
 }
 
+/// The "submitted" snapshots of documents of a kind, as a join condition on `document_versions`:
+/// a document's own query joins them (matching `document_id` too) and the earliest is its first
+/// submission (see [`of_read`]).
+#[diesel::dsl::auto_type]
+pub fn submission_snapshots(kind: &'static str) -> _ {
+    let reason: &'static str = SUBMITTED;
+    document_versions::document_kind
+        .eq(kind)
+        .and(document_versions::reason.eq(reason))
+}
+
+/// The deadline of a document read in one query with its fund year's due dates and the times of
+/// its "submitted" snapshots.
+pub fn of_read(
+    due: &DueDates,
+    kind: DocumentKind,
+    document: Placed,
+    submissions: impl IntoIterator<Item = chrono::NaiveDateTime>,
+) -> Deadline {
+    let submitted_on = is_submitted(document.status)
+        .then(|| submissions.into_iter().min())
+        .flatten()
+        .map(|at| at.date());
+    Deadline::judge(due_on(due, kind, document.half), submitted_on, timestamps::today())
+}
+
 /// The day each of these documents was first submitted: its first "submitted" snapshot.
 fn first_submissions(
     conn: &mut DbConnection,
@@ -145,7 +174,7 @@ fn first_submissions(
     Ok(document_versions::table
         .filter(document_versions::document_kind.eq(kind.as_str()))
         .filter(document_versions::document_id.eq_any(ids))
-        .filter(document_versions::reason.eq("submitted"))
+        .filter(document_versions::reason.eq(SUBMITTED))
         .group_by(document_versions::document_id)
         .select((document_versions::document_id, min(document_versions::created_at)))
         .load::<(i64, Option<chrono::NaiveDateTime>)>(conn)?

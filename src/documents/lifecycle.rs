@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Document, Located, Precondition, ensure_editable, locate};
+use super::{Document, Located, Precondition, ensure_editable, locate, locate_and_read};
 use crate::auth::Caller;
 use crate::db::{DbConnection, write_transaction};
 use crate::error::Error;
@@ -27,8 +27,8 @@ fn as_seen_by<D: Document>(mut found: D, caller: &Caller, document: &Located) ->
 
 /// A document, if the caller may see it.
 pub fn get<D: Document>(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<D, Error> {
-    let document = locate::<D>(conn, caller, id)?;
-    view_for(conn, caller, &document)
+    let (document, found) = locate_and_read::<D>(conn, caller, id)?;
+    Ok(as_seen_by(found, caller, &document))
 }
 
 /// What is signed: the kind's allow-listed content and the evidence attached to it.

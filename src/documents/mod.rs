@@ -58,7 +58,8 @@ pub struct Place {
     pub version: i32,
 }
 
-/// Proof that [`locate`] is the caller of [`Document::place`]: only this module can make one.
+/// Proof that [`locate`] (or [`locate_and_read`]) is the caller of [`Document::place`]: only this
+/// module can make one.
 pub struct Unlocated(());
 
 /// A document the caller has been found allowed to see, and where it stood when found. Only
@@ -120,10 +121,28 @@ pub trait Document: Serialize + Sized + Send + 'static {
     /// Its entry in a list.
     type Summary: Serialize + Send + 'static;
 
-    /// Where document `id` sits, or `None`. Only [`locate`] asks (it alone has an [`Unlocated`]).
+    /// Where document `id` sits, or `None`. Only [`locate`] and [`locate_and_read`] ask (they alone
+    /// have an [`Unlocated`]).
     fn place(conn: &mut DbConnection, id: i64, _: Unlocated) -> Result<Option<Place>, Error>;
     /// The document as clients read it (without `allowed_transitions`, which depend on who asks).
     fn read(conn: &mut DbConnection, document: &Located) -> Result<Self, Error>;
+    /// Where document `id` sits and the document itself, or `None`: what [`locate_and_read`]
+    /// asks, for a read that would otherwise place the document and then read it. A kind that
+    /// can do both in fewer statements overrides it.
+    fn place_and_read(conn: &mut DbConnection, id: i64, unlocated: Unlocated) -> Result<Option<(Place, Self)>, Error> {
+        let Some(place) = Self::place(conn, id, unlocated)? else {
+            return Ok(None);
+        };
+        let found = Self::read(
+            conn,
+            &Located {
+                kind: Self::KIND,
+                id,
+                place,
+            },
+        )?;
+        Ok(Some((place, found)))
+    }
     /// Checks and stores a new draft (the caller's role and allocation are checked here);
     /// returns its id.
     fn insert(conn: &mut DbConnection, caller: &Caller, input: &Self::Input) -> Result<i64, Error>;
@@ -165,6 +184,21 @@ pub fn locate<D: Document>(conn: &mut DbConnection, caller: &Caller, id: i64) ->
         id,
         place,
     })
+}
+
+/// Like [`locate`], reading the document as well: 404 for one that does not exist and for
+/// another partnership's, whose content is then dropped unseen.
+pub fn locate_and_read<D: Document>(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<(Located, D), Error> {
+    let (place, found) = D::place_and_read(conn, id, Unlocated(()))?.ok_or(Error::NotFound(D::KIND.noun()))?;
+    caller.ensure_visible(place.partnership_id, D::KIND.noun())?;
+    Ok((
+        Located {
+            kind: D::KIND,
+            id,
+            place,
+        },
+        found,
+    ))
 }
 
 /// Work to do on a document whose kind is known only when the program runs (an attachment's).

@@ -6,10 +6,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use crate::allocations::{self, Allocation};
+use crate::allocations::{self, Allocation, AllocationOfDocument};
 use crate::auth::{Caller, Role};
 use crate::db::DbConnection;
-use crate::deadlines::{self, Placed};
+use crate::deadlines::{self, Deadline, Placed};
 use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
 use crate::error::{Error, Violations};
 use crate::measures::{Comparison, Measure, describe_target};
@@ -17,9 +17,9 @@ use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
 use crate::priority_sets::{self, Priority};
 use crate::schema::{
-    allocations as allocation_rows, attachments, final_report_lines, fund_years, half_year_indicator_actuals,
-    half_year_projects, partnerships, plan_line_indicators, plan_line_priorities, plan_line_sub_allocations,
-    plan_lines, plans, priorities, virements,
+    allocations as allocation_rows, attachments, document_versions, final_report_lines, fund_years,
+    half_year_indicator_actuals, half_year_projects, partnerships, plan_line_indicators, plan_line_priorities,
+    plan_line_sub_allocations, plan_lines, plans, priorities, virements,
 };
 use crate::workflow::{Status, Transition};
 
@@ -164,12 +164,145 @@ fn totals(available: Money, amounts: impl IntoIterator<Item = Money>) -> Result<
     })
 }
 
-fn assemble(conn: &mut DbConnection, row: PlanRow, allocation: Allocation) -> Result<Plan, Error> {
+/// The plan's row with its allocation and deadline, or `None`: one statement, joining the
+/// allocation, its fund year and partnership, and the plan's "submitted" snapshots (a row each,
+/// the earliest being its first submission).
+fn head(conn: &mut DbConnection, id: i64) -> Result<Option<(PlanRow, Allocation, Deadline)>, Error> {
+    let rows: Vec<(PlanRow, AllocationOfDocument, Option<NaiveDateTime>)> = plans::table
+        .inner_join(
+            allocation_rows::table
+                .inner_join(fund_years::table)
+                .inner_join(partnerships::table),
+        )
+        .left_join(
+            document_versions::table.on(deadlines::submission_snapshots(DocumentKind::Plan.as_str())
+                .and(document_versions::document_id.eq(plans::id))),
+        )
+        .filter(plans::id.eq(id))
+        .select((
+            PlanRow::as_select(),
+            AllocationOfDocument::as_select(),
+            document_versions::created_at.nullable(),
+        ))
+        .load(conn)?;
+    let mut rows = rows.into_iter();
+    let Some((row, allocation, submitted)) = rows.next() else {
+        return Ok(None);
+    };
+    let submissions = submitted.into_iter().chain(rows.filter_map(|(_, _, at)| at));
+    let (allocation, due) = allocation.into_parts();
+    let deadline = deadlines::of_read(&due, DocumentKind::Plan, placed(&row), submissions);
+    Ok(Some((row, allocation, deadline)))
+}
+
+/// What a row under a plan's line is.
+const SUB_ALLOCATION: i32 = 0;
+const PRIORITY: i32 = 1;
+const INDICATOR: i32 = 2;
+
+/// A row under a plan's line, in the one shape of [`plan_details!`]: line id, which kind of row,
+/// its number (a sub-allocation's position), its text (label, title or name), a
+/// sub-allocation's amount, and an indicator's comparison, target and unit.
+type DetailRow = (
+    i64,
+    i32,
+    i32,
+    String,
+    Option<Money>,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
+/// Everything under a plan's lines (sub-allocations, cited priorities, indicators) as one
+/// `UNION ALL`. diesel's multi-backend connection cannot write a UNION, so the query is written
+/// once here and run on the connection underneath, where it is prepared and cached like the rest.
+macro_rules! plan_details {
+    ($plan_id:expr) => {{
+        use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+        plan_line_sub_allocations::table
+            .inner_join(plan_lines::table)
+            .filter(plan_lines::plan_id.eq($plan_id))
+            .select((
+                plan_line_sub_allocations::plan_line_id,
+                SUB_ALLOCATION.into_sql::<Integer>(),
+                plan_line_sub_allocations::position,
+                plan_line_sub_allocations::label,
+                plan_line_sub_allocations::amount_pence.nullable(),
+                None::<String>.into_sql::<Nullable<Text>>(),
+                None::<String>.into_sql::<Nullable<Text>>(),
+                "".into_sql::<Text>(),
+            ))
+            .union_all(
+                plan_line_priorities::table
+                    .inner_join(priorities::table)
+                    .inner_join(plan_lines::table)
+                    .filter(plan_lines::plan_id.eq($plan_id))
+                    .select((
+                        plan_line_priorities::plan_line_id,
+                        PRIORITY.into_sql::<Integer>(),
+                        priorities::number,
+                        priorities::title,
+                        None::<i64>.into_sql::<Nullable<BigInt>>(),
+                        None::<String>.into_sql::<Nullable<Text>>(),
+                        None::<String>.into_sql::<Nullable<Text>>(),
+                        "".into_sql::<Text>(),
+                    ))
+                    .union_all(
+                        plan_line_indicators::table
+                            .inner_join(plan_lines::table)
+                            .filter(plan_lines::plan_id.eq($plan_id))
+                            .select((
+                                plan_line_indicators::plan_line_id,
+                                INDICATOR.into_sql::<Integer>(),
+                                plan_line_indicators::number,
+                                plan_line_indicators::name,
+                                None::<i64>.into_sql::<Nullable<BigInt>>(),
+                                plan_line_indicators::comparison,
+                                plan_line_indicators::target,
+                                plan_line_indicators::unit,
+                            )),
+                    ),
+            )
+    }};
+}
+
+fn details(conn: &mut DbConnection, plan_id: i64) -> Result<Vec<DetailRow>, Error> {
+    let mut rows: Vec<DetailRow> = match conn {
+        DbConnection::Pg(pg) => plan_details!(plan_id).load(pg)?,
+        DbConnection::Sqlite(sqlite) => plan_details!(plan_id).load(sqlite)?,
+    };
+    rows.sort_by_key(|&(line_id, part, number, ..)| (line_id, part, number));
+    Ok(rows)
+}
+
+/// The plan as clients read it, from its head and two more statements: its lines, and
+/// everything under them.
+fn assemble(
+    conn: &mut DbConnection,
+    (row, allocation, deadline): (PlanRow, Allocation, Deadline),
+) -> Result<Plan, Error> {
     let lines = load_lines(conn, row.id)?;
-    let ids: Vec<i64> = lines.iter().map(|l| l.id).collect();
-    let mut subs = sub_allocations_by_line(conn, &ids)?;
-    let mut cited = priorities_by_line(conn, &ids)?;
-    let mut indicators = indicators_by_line(conn, &lines)?;
+    let mut subs: HashMap<i64, Vec<SubAllocation>> = HashMap::new();
+    let mut cited: HashMap<i64, Vec<Priority>> = HashMap::new();
+    let mut indicators: HashMap<i64, Vec<Indicator>> = HashMap::new();
+    for (line_id, part, number, text, amount, comparison, target, unit) in details(conn, row.id)? {
+        match (part, amount) {
+            (SUB_ALLOCATION, Some(amount)) => subs
+                .entry(line_id)
+                .or_default()
+                .push(SubAllocation { label: text, amount }),
+            (PRIORITY, _) => cited.entry(line_id).or_default().push(Priority { number, title: text }),
+            (INDICATOR, _) => indicators.entry(line_id).or_default().push(indicator(
+                number,
+                text,
+                comparison.as_deref(),
+                target.as_deref(),
+                unit,
+            )),
+            _ => return Err(Error::internal("a plan line detail of no known kind")),
+        }
+    }
     let totals = totals(allocation.available, lines.iter().map(|l| l.amount_pence))?;
     let review = PlanReview {
         decisions: lines
@@ -196,22 +329,7 @@ fn assemble(conn: &mut DbConnection, row: PlanRow, allocation: Allocation) -> Re
                     .total_contract_value_pence
                     .and_then(|total| line.amount_pence.percent_of(total)),
                 priorities: cited.remove(&line.id).unwrap_or_default(),
-                indicators: indicators
-                    .remove(&line.id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|i| Indicator {
-                        target_text: i
-                            .comparison()
-                            .zip(i.target())
-                            .map(|(c, t)| describe_target(c, t, &i.unit)),
-                        comparison: i.comparison(),
-                        target: i.target(),
-                        number: i.number,
-                        name: i.name,
-                        unit: i.unit,
-                    })
-                    .collect(),
+                indicators: indicators.remove(&line.id).unwrap_or_default(),
                 sub_allocations,
                 number: line.number,
                 title: line.title,
@@ -229,7 +347,7 @@ fn assemble(conn: &mut DbConnection, row: PlanRow, allocation: Allocation) -> Re
         fund_year: allocation.fund_year,
         partnership_id: allocation.partnership_id,
         partnership: allocation.partnership,
-        deadline: deadlines::of_document(conn, DocumentKind::Plan, placed(&row))?,
+        deadline,
         status: row.status,
         version: row.version,
         allowed_transitions: Vec::new(),
@@ -241,6 +359,20 @@ fn assemble(conn: &mut DbConnection, row: PlanRow, allocation: Allocation) -> Re
     })
 }
 
+/// An indicator as clients read it, with its target in words.
+fn indicator(number: i32, name: String, comparison: Option<&str>, target: Option<&str>, unit: String) -> Indicator {
+    let comparison = comparison.and_then(Comparison::parse);
+    let target = target.and_then(|t| t.parse().ok());
+    Indicator {
+        target_text: comparison.zip(target).map(|(c, t)| describe_target(c, t, &unit)),
+        comparison,
+        target,
+        number,
+        name,
+        unit,
+    }
+}
+
 fn placed(row: &PlanRow) -> Placed {
     Placed {
         id: row.id,
@@ -248,15 +380,6 @@ fn placed(row: &PlanRow) -> Placed {
         half: None,
         status: row.status,
     }
-}
-
-fn find_row(conn: &mut DbConnection, id: i64) -> Result<PlanRow, Error> {
-    plans::table
-        .find(id)
-        .select(PlanRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(Error::NotFound("plan"))
 }
 
 impl Document for Plan {
@@ -286,9 +409,21 @@ impl Document for Plan {
     }
 
     fn read(conn: &mut DbConnection, document: &Located) -> Result<Plan, Error> {
-        let row = find_row(conn, document.id())?;
-        let allocation = allocations::find(conn, row.allocation_id)?.ok_or(Error::NotFound("plan"))?;
-        assemble(conn, row, allocation)
+        let head = head(conn, document.id())?.ok_or(Error::NotFound("plan"))?;
+        assemble(conn, head)
+    }
+
+    fn place_and_read(conn: &mut DbConnection, id: i64, _: Unlocated) -> Result<Option<(Place, Plan)>, Error> {
+        let Some(head) = head(conn, id)? else {
+            return Ok(None);
+        };
+        let place = Place {
+            allocation_id: head.0.allocation_id,
+            partnership_id: head.1.partnership_id,
+            status: head.0.status,
+            version: head.0.version,
+        };
+        Ok(Some((place, assemble(conn, head)?)))
     }
 
     fn insert(conn: &mut DbConnection, caller: &Caller, input: &PlanInput) -> Result<i64, Error> {

@@ -215,6 +215,7 @@ async fn a_plan_sent_back_is_revised_edited_and_resubmitted() {
     let c = cycle().await;
     let id = c.plan("plymouth-2021-22-plan", c.plymouth_2021, &c.manager).await;
     let path = format!("/api/v1/plans/{id}");
+    c.app.set_clock("2021-05-20T10:00:00Z");
     c.act(&path, "submit", &c.manager, c.signature()).await.expect(200);
     c.act(&path, "start-review", &c.reviewer, json!({})).await.expect(200);
     c.act(&path, "request-changes", &c.reviewer, json!({"reason": ""}))
@@ -257,7 +258,13 @@ async fn a_plan_sent_back_is_revised_edited_and_resubmitted() {
         .body;
     assert_eq!(signatures[0]["valid"], false);
     assert_eq!(signatures[0]["void_reason"], "sent back for changes");
+    c.app.set_clock("2021-06-10T10:00:00Z");
     c.act(&path, "submit", &c.manager, c.signature()).await.expect(200);
+    let resubmitted = c.app.get(&path).token(&c.reviewer).send().await.expect(200).body;
+    assert_eq!(
+        resubmitted["deadline"]["submitted_on"], "2021-05-20",
+        "a plan's deadline counts its first submission"
+    );
     let history = c
         .app
         .get(&format!("{path}/history"))
