@@ -220,47 +220,49 @@ type DetailRow = (
 macro_rules! plan_details {
     ($plan_id:expr) => {{
         use diesel::sql_types::{BigInt, Integer, Nullable, Text};
-        plan_line_sub_allocations::table
+        // Sub-allocations come last: their amount column gives the branches' NULLs their type
+        // even when the statement is replayed with its parameters written out (bench/load).
+        plan_line_priorities::table
+            .inner_join(priorities::table)
             .inner_join(plan_lines::table)
             .filter(plan_lines::plan_id.eq($plan_id))
             .select((
-                plan_line_sub_allocations::plan_line_id,
-                SUB_ALLOCATION.into_sql::<Integer>(),
-                plan_line_sub_allocations::position,
-                plan_line_sub_allocations::label,
-                plan_line_sub_allocations::amount_pence.nullable(),
+                plan_line_priorities::plan_line_id,
+                PRIORITY.into_sql::<Integer>(),
+                priorities::number,
+                priorities::title,
+                None::<i64>.into_sql::<Nullable<BigInt>>(),
                 None::<String>.into_sql::<Nullable<Text>>(),
                 None::<String>.into_sql::<Nullable<Text>>(),
                 "".into_sql::<Text>(),
             ))
             .union_all(
-                plan_line_priorities::table
-                    .inner_join(priorities::table)
+                plan_line_indicators::table
                     .inner_join(plan_lines::table)
                     .filter(plan_lines::plan_id.eq($plan_id))
                     .select((
-                        plan_line_priorities::plan_line_id,
-                        PRIORITY.into_sql::<Integer>(),
-                        priorities::number,
-                        priorities::title,
+                        plan_line_indicators::plan_line_id,
+                        INDICATOR.into_sql::<Integer>(),
+                        plan_line_indicators::number,
+                        plan_line_indicators::name,
                         None::<i64>.into_sql::<Nullable<BigInt>>(),
-                        None::<String>.into_sql::<Nullable<Text>>(),
-                        None::<String>.into_sql::<Nullable<Text>>(),
-                        "".into_sql::<Text>(),
+                        plan_line_indicators::comparison,
+                        plan_line_indicators::target,
+                        plan_line_indicators::unit,
                     ))
                     .union_all(
-                        plan_line_indicators::table
+                        plan_line_sub_allocations::table
                             .inner_join(plan_lines::table)
                             .filter(plan_lines::plan_id.eq($plan_id))
                             .select((
-                                plan_line_indicators::plan_line_id,
-                                INDICATOR.into_sql::<Integer>(),
-                                plan_line_indicators::number,
-                                plan_line_indicators::name,
-                                None::<i64>.into_sql::<Nullable<BigInt>>(),
-                                plan_line_indicators::comparison,
-                                plan_line_indicators::target,
-                                plan_line_indicators::unit,
+                                plan_line_sub_allocations::plan_line_id,
+                                SUB_ALLOCATION.into_sql::<Integer>(),
+                                plan_line_sub_allocations::position,
+                                plan_line_sub_allocations::label,
+                                plan_line_sub_allocations::amount_pence.nullable(),
+                                None::<String>.into_sql::<Nullable<Text>>(),
+                                None::<String>.into_sql::<Nullable<Text>>(),
+                                "".into_sql::<Text>(),
                             )),
                     ),
             )
