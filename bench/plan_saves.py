@@ -58,24 +58,34 @@ def fifty_lines():
     return lines
 
 
-def main():
-    base, label = sys.argv[1], sys.argv[2]
-    saves = int(sys.argv[3]) if len(sys.argv) > 3 else 200
+def bench_partnership(base, label, roles):
+    """A new partnership with a 2021-22 allocation of £1,000,000 and one person per role, logged
+    in: returns the allocation and a client per role."""
     admin = Client(base)
     admin.log_in("admin@opcc.example")
-    suffix = f"{label} {int(time.time())}"
+    suffix = f"{label} {time.time_ns()}"
     _, partnership = admin.call("POST", "/api/v1/partnerships", {
         "name": f"Bench {suffix}", "area": f"Bench {suffix}", "lead_authority": f"Bench {suffix}"})
-    email = f"manager-{int(time.time() * 1000)}@bench.example"
-    admin.call("POST", "/api/v1/users", {
-        "email": email, "display_name": "Bench manager", "job_title": "Manager", "role": "csp_manager",
-        "partnership_id": partnership["id"], "password": PASSWORD})
+    people = {}
+    for role in roles:
+        email = f"{role}-{time.time_ns()}@bench.example"
+        admin.call("POST", "/api/v1/users", {
+            "email": email, "display_name": f"Bench {role}", "job_title": role, "role": role,
+            "partnership_id": partnership["id"], "password": PASSWORD})
+        people[role] = Client(base)
+        people[role].log_in(email)
     _, years = admin.call("GET", "/api/v1/fund-years")
     year = next(y for y in years["items"] if y["label"] == "2021-22")
     _, allocation = admin.call("POST", "/api/v1/allocations", {
         "fund_year_id": year["id"], "partnership_id": partnership["id"], "grant": "1000000.00"})
-    manager = Client(base)
-    manager.log_in(email)
+    return allocation, people
+
+
+def main():
+    base, label = sys.argv[1], sys.argv[2]
+    saves = int(sys.argv[3]) if len(sys.argv) > 3 else 200
+    allocation, people = bench_partnership(base, label, ["csp_manager"])
+    manager = people["csp_manager"]
     plan = {"allocation_id": allocation["id"], "lines": fifty_lines()}
     response, created = manager.call("POST", "/api/v1/plans", plan)
     etag = response.getheader("ETag")

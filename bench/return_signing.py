@@ -15,7 +15,7 @@ import statistics
 import sys
 import time
 
-from plan_saves import PASSWORD, Client, fifty_lines
+from plan_saves import PASSWORD, bench_partnership, fifty_lines
 
 SIGNATURE = {"password": PASSWORD}
 
@@ -49,24 +49,8 @@ def percentile(timings, share):
 def main():
     base, label = sys.argv[1], sys.argv[2]
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 50
-    admin = Client(base)
-    admin.log_in("admin@opcc.example")
-    suffix = f"{label} {time.time_ns()}"
-    _, partnership = admin.call("POST", "/api/v1/partnerships", {
-        "name": f"Signing {suffix}", "area": f"Signing {suffix}", "lead_authority": f"Signing {suffix}"})
-    people = {}
-    for role in ("csp_manager", "treasurer"):
-        email = f"{role}-{time.time_ns()}@bench.example"
-        admin.call("POST", "/api/v1/users", {
-            "email": email, "display_name": f"Bench {role}", "job_title": role, "role": role,
-            "partnership_id": partnership["id"], "password": PASSWORD})
-        people[role] = Client(base)
-        people[role].log_in(email)
+    allocation, people = bench_partnership(base, label, ["csp_manager", "treasurer"])
     manager, treasurer = people["csp_manager"], people["treasurer"]
-    _, years = admin.call("GET", "/api/v1/fund-years")
-    year = next(y for y in years["items"] if y["label"] == "2021-22")
-    _, allocation = admin.call("POST", "/api/v1/allocations", {
-        "fund_year_id": year["id"], "partnership_id": partnership["id"], "grant": "1000000.00"})
     _, plan = manager.call("POST", "/api/v1/plans", {"allocation_id": allocation["id"], "lines": fifty_lines()})
     _, created = manager.call("POST", "/api/v1/half-year-returns", {
         "allocation_id": allocation["id"], "half": "first", "half_year_end": "2021-09-30",

@@ -63,12 +63,24 @@ pub struct Place {
 pub struct Unlocated(());
 
 /// A document the caller has been found allowed to see, and where it stood when found. Only
-/// [`locate`] makes one, so holding one means the visibility check was made.
+/// [`locate`] and [`locate_and_read`] make one, so holding one means the visibility check was
+/// made. (The one exception, [`Document::place_and_read`]'s default, reads with one before the
+/// check, and [`locate_and_read`] drops what it read unless the check passes.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Located {
     kind: DocumentKind,
     id: i64,
     place: Place,
+}
+
+impl Located {
+    fn of<D: Document>(id: i64, place: Place) -> Located {
+        Located {
+            kind: D::KIND,
+            id,
+            place,
+        }
+    }
 }
 
 impl Located {
@@ -133,14 +145,7 @@ pub trait Document: Serialize + Sized + Send + 'static {
         let Some(place) = Self::place(conn, id, unlocated)? else {
             return Ok(None);
         };
-        let found = Self::read(
-            conn,
-            &Located {
-                kind: Self::KIND,
-                id,
-                place,
-            },
-        )?;
+        let found = Self::read(conn, &Located::of::<Self>(id, place))?;
         Ok(Some((place, found)))
     }
     /// Checks and stores a new draft (the caller's role and allocation are checked here);
@@ -179,11 +184,7 @@ pub trait Document: Serialize + Sized + Send + 'static {
 pub fn locate<D: Document>(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Located, Error> {
     let place = D::place(conn, id, Unlocated(()))?.ok_or(Error::NotFound(D::KIND.noun()))?;
     caller.ensure_visible(place.partnership_id, D::KIND.noun())?;
-    Ok(Located {
-        kind: D::KIND,
-        id,
-        place,
-    })
+    Ok(Located::of::<D>(id, place))
 }
 
 /// Like [`locate`], reading the document as well: 404 for one that does not exist and for
@@ -191,14 +192,7 @@ pub fn locate<D: Document>(conn: &mut DbConnection, caller: &Caller, id: i64) ->
 pub fn locate_and_read<D: Document>(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<(Located, D), Error> {
     let (place, found) = D::place_and_read(conn, id, Unlocated(()))?.ok_or(Error::NotFound(D::KIND.noun()))?;
     caller.ensure_visible(place.partnership_id, D::KIND.noun())?;
-    Ok((
-        Located {
-            kind: D::KIND,
-            id,
-            place,
-        },
-        found,
-    ))
+    Ok((Located::of::<D>(id, place), found))
 }
 
 /// Work to do on a document whose kind is known only when the program runs (an attachment's).

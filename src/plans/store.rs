@@ -73,12 +73,21 @@ pub(super) struct IndicatorRow {
 
 impl IndicatorRow {
     pub(super) fn comparison(&self) -> Option<Comparison> {
-        self.comparison.as_deref().and_then(Comparison::parse)
+        stored_comparison(self.comparison.as_deref())
     }
 
     pub(super) fn target(&self) -> Option<Measure> {
-        self.target.as_deref().and_then(|t| t.parse().ok())
+        stored_target(self.target.as_deref())
     }
+}
+
+/// An indicator's comparison and target as stored (text columns), read back.
+fn stored_comparison(stored: Option<&str>) -> Option<Comparison> {
+    stored.and_then(Comparison::parse)
+}
+
+fn stored_target(stored: Option<&str>) -> Option<Measure> {
+    stored.and_then(|t| t.parse().ok())
 }
 
 // ---- Reading ----
@@ -363,8 +372,8 @@ fn assemble(
 
 /// An indicator as clients read it, with its target in words.
 fn indicator(number: i32, name: String, comparison: Option<&str>, target: Option<&str>, unit: String) -> Indicator {
-    let comparison = comparison.and_then(Comparison::parse);
-    let target = target.and_then(|t| t.parse().ok());
+    let comparison = stored_comparison(comparison);
+    let target = stored_target(target);
     Indicator {
         target_text: comparison.zip(target).map(|(c, t)| describe_target(c, t, &unit)),
         comparison,
@@ -416,16 +425,16 @@ impl Document for Plan {
     }
 
     fn place_and_read(conn: &mut DbConnection, id: i64, _: Unlocated) -> Result<Option<(Place, Plan)>, Error> {
-        let Some(head) = head(conn, id)? else {
+        let Some((row, allocation, deadline)) = head(conn, id)? else {
             return Ok(None);
         };
         let place = Place {
-            allocation_id: head.0.allocation_id,
-            partnership_id: head.1.partnership_id,
-            status: head.0.status,
-            version: head.0.version,
+            allocation_id: row.allocation_id,
+            partnership_id: allocation.partnership_id,
+            status: row.status,
+            version: row.version,
         };
-        Ok(Some((place, assemble(conn, head)?)))
+        Ok(Some((place, assemble(conn, (row, allocation, deadline))?)))
     }
 
     fn insert(conn: &mut DbConnection, caller: &Caller, input: &PlanInput) -> Result<i64, Error> {
