@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{Error, Violations};
-use crate::measures::{Comparison, Measure, describe_target};
+use crate::measures::{Comparison, Measure, describe_target, stored_comparison, stored_target};
 use crate::plans::{IndicatorRef, LineRef};
 
 #[derive(Deserialize, ToSchema, Debug, Clone)]
@@ -33,31 +33,31 @@ pub struct IndicatorActual {
 }
 
 impl IndicatorActual {
-    pub fn against(indicator: &IndicatorRef, actual: Measure) -> IndicatorActual {
-        let target = indicator.comparison.zip(indicator.target);
-        IndicatorActual {
-            indicator: indicator.number,
-            name: indicator.name.clone(),
-            comparison: indicator.comparison,
-            target: indicator.target,
-            unit: indicator.unit.clone(),
-            target_text: target.map(|(c, t)| describe_target(c, t, &indicator.unit)),
-            met: target.map(|(c, t)| c.met(actual, t)),
+    /// An actual as a document's details read it back, with its indicator's number, name,
+    /// comparison, target and unit as stored; `None` for an actual that no longer parses.
+    pub fn stored(
+        number: i32,
+        name: String,
+        comparison: Option<&str>,
+        target: Option<&str>,
+        unit: String,
+        actual: &str,
+    ) -> Option<IndicatorActual> {
+        let actual: Measure = actual.parse().ok()?;
+        let comparison = stored_comparison(comparison);
+        let target = stored_target(target);
+        let judged = comparison.zip(target);
+        Some(IndicatorActual {
+            indicator: number,
+            name,
+            comparison,
+            target,
+            target_text: judged.map(|(c, t)| describe_target(c, t, &unit)),
+            met: judged.map(|(c, t)| c.met(actual, t)),
+            unit,
             actual,
-        }
-    }
-}
-
-/// The actuals stored for one line, as (indicator id, actual), viewed against the line's
-/// indicators; an actual that no longer parses or names a removed indicator is left out.
-pub fn view(line: &LineRef, stored: Vec<(i64, String)>) -> Vec<IndicatorActual> {
-    stored
-        .into_iter()
-        .filter_map(|(indicator_id, actual)| {
-            let indicator = line.indicators.iter().find(|i| i.id == indicator_id)?;
-            Some(IndicatorActual::against(indicator, actual.parse().ok()?))
         })
-        .collect()
+    }
 }
 
 /// Each actual names one of the line's indicators, once. `field` names the actual at an index.

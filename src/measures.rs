@@ -135,6 +135,16 @@ impl Comparison {
     }
 }
 
+/// An indicator's comparison as stored (a text column), read back.
+pub fn stored_comparison(stored: Option<&str>) -> Option<Comparison> {
+    stored.and_then(Comparison::parse)
+}
+
+/// An indicator's target as stored (a text column), read back.
+pub fn stored_target(stored: Option<&str>) -> Option<Measure> {
+    stored.and_then(|t| t.parse().ok())
+}
+
 /// The target of an indicator, written out: "< 20 %".
 pub fn describe_target(comparison: Comparison, target: Measure, unit: &str) -> String {
     let text = format!("{} {}", comparison.symbol(), target);

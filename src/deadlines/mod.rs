@@ -12,6 +12,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::allocations::{Allocation, AllocationOfDocument};
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::documents::DocumentKind;
@@ -152,7 +153,7 @@ pub fn submission_snapshots(kind: &'static str) -> _ {
 
 /// The deadline of a document read in one query with its fund year's due dates and the times of
 /// its "submitted" snapshots.
-pub fn of_read(
+fn of_read(
     due: &DueDates,
     kind: DocumentKind,
     document: Placed,
@@ -163,6 +164,22 @@ pub fn of_read(
         .flatten()
         .map(|at| at.date());
     Deadline::judge(due_on(due, kind, document.half), submitted_on, timestamps::today())
+}
+
+/// A document read in one statement joined with its allocation (with fund year and
+/// partnership) and left-joined with its "submitted" snapshots, one row each: the document, its
+/// allocation and its deadline, or `None` when there was no row.
+pub fn with_allocation<R>(
+    rows: Vec<(R, AllocationOfDocument, Option<chrono::NaiveDateTime>)>,
+    kind: DocumentKind,
+    placed: impl Fn(&R) -> Placed,
+) -> Option<(R, Allocation, Deadline)> {
+    let mut rows = rows.into_iter();
+    let (row, allocation, submitted) = rows.next()?;
+    let submissions = submitted.into_iter().chain(rows.filter_map(|(_, _, at)| at));
+    let (allocation, due) = allocation.into_parts();
+    let deadline = of_read(&due, kind, placed(&row), submissions);
+    Some((row, allocation, deadline))
 }
 
 /// The day each of these documents was first submitted: its first "submitted" snapshot.

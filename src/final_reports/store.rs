@@ -6,19 +6,19 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use crate::allocations::{self, Allocation};
+use crate::allocations::{self, Allocation, AllocationOfDocument};
 use crate::auth::{Caller, Role};
 use crate::db::DbConnection;
-use crate::deadlines::{self, Placed};
+use crate::deadlines::{self, Deadline, Placed};
 use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
 use crate::error::{Error, Violations};
-use crate::indicators;
+use crate::indicators::{self, IndicatorActual};
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
 use crate::plans::{self, LineRef};
 use crate::schema::{
-    allocations as allocation_rows, final_report_indicator_actuals, final_report_lines, final_reports, fund_years,
-    partnerships, virements,
+    allocations as allocation_rows, document_versions, final_report_indicator_actuals, final_report_lines,
+    final_reports, fund_years, partnerships, plan_line_indicators, plan_lines, plans as plan_rows, virements,
 };
 use crate::timestamps;
 use crate::workflow::{Status, Transition};
@@ -46,11 +46,11 @@ struct ReportRow {
     offset_against: Option<i64>,
 }
 
-#[derive(Queryable, Selectable, Debug, Clone)]
-#[diesel(table_name = final_report_lines, check_for_backend(crate::db::MultiBackend))]
+/// A report line, read beside the plan line it reports on.
+#[derive(Queryable, Debug, Clone)]
 struct LineRow {
     id: i64,
-    plan_line_id: i64,
+    position: i32,
     actual_spend_pence: Money,
     variance_explanation: String,
     outcomes: String,
@@ -66,80 +66,195 @@ fn difference(a: Money, b: Money) -> Result<Money, Error> {
     a.checked_sub(b).ok_or_else(|| Error::internal("difference overflow"))
 }
 
-fn number_of(lines: &[LineRef], id: i64) -> Result<&LineRef, Error> {
+/// The report's row with its allocation and deadline, or `None`: one statement, joining the
+/// allocation, its fund year and partnership, and the report's "submitted" snapshots.
+fn head(conn: &mut DbConnection, id: i64) -> Result<Option<(ReportRow, Allocation, Deadline)>, Error> {
+    let rows: Vec<(ReportRow, AllocationOfDocument, Option<NaiveDateTime>)> = final_reports::table
+        .inner_join(
+            allocation_rows::table
+                .inner_join(fund_years::table)
+                .inner_join(partnerships::table),
+        )
+        .left_join(
+            document_versions::table.on(deadlines::submission_snapshots(DocumentKind::FinalReport.as_str())
+                .and(document_versions::document_id.eq(final_reports::id))),
+        )
+        .filter(final_reports::id.eq(id))
+        .select((
+            ReportRow::as_select(),
+            AllocationOfDocument::as_select(),
+            document_versions::created_at.nullable(),
+        ))
+        .load(conn)?;
+    Ok(deadlines::with_allocation(rows, DocumentKind::FinalReport, placed))
+}
+
+/// A line of the allocation's plan as the report reads it: id, number, title and amount.
+type PlannedLine = (i64, i32, String, Money);
+
+/// What a row of [`report_details!`] is.
+const ACTUAL: i32 = 0;
+const VIREMENT: i32 = 1;
+
+/// A row of [`report_details!`]: the report line of an actual or the plan line a virement moves
+/// from, which kind of row, an actual's id (the order it was reported in) or the plan line a
+/// virement moves to, an indicator's number or a virement's position, an indicator's name or a
+/// virement's reason, a virement's amount, and an indicator's comparison, target and unit with
+/// the actual.
+type DetailRow = (
+    i64,
+    i32,
+    i64,
+    i32,
+    String,
+    Option<Money>,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+);
+
+/// A report's indicator actuals with their indicators, and its virements, as one `UNION ALL`
+/// run on the connection underneath (see `plans::store`).
+macro_rules! report_details {
+    ($report_id:expr) => {{
+        use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+        final_report_indicator_actuals::table
+            .inner_join(final_report_lines::table)
+            .inner_join(plan_line_indicators::table)
+            .filter(final_report_lines::final_report_id.eq($report_id))
+            .select((
+                final_report_indicator_actuals::final_report_line_id,
+                ACTUAL.into_sql::<Integer>(),
+                final_report_indicator_actuals::id,
+                plan_line_indicators::number,
+                plan_line_indicators::name,
+                None::<i64>.into_sql::<Nullable<BigInt>>(),
+                plan_line_indicators::comparison,
+                plan_line_indicators::target,
+                plan_line_indicators::unit,
+                final_report_indicator_actuals::actual,
+            ))
+            .union_all(
+                virements::table
+                    .filter(virements::final_report_id.eq($report_id))
+                    .select((
+                        virements::from_plan_line_id,
+                        VIREMENT.into_sql::<Integer>(),
+                        virements::to_plan_line_id,
+                        virements::position,
+                        virements::reason,
+                        virements::amount_pence.nullable(),
+                        None::<String>.into_sql::<Nullable<Text>>(),
+                        None::<String>.into_sql::<Nullable<Text>>(),
+                        "".into_sql::<Text>(),
+                        "".into_sql::<Text>(),
+                    )),
+            )
+    }};
+}
+
+fn details(conn: &mut DbConnection, report_id: i64) -> Result<Vec<DetailRow>, Error> {
+    let mut rows: Vec<DetailRow> = match conn {
+        DbConnection::Pg(pg) => report_details!(report_id).load(pg)?,
+        DbConnection::Sqlite(sqlite) => report_details!(report_id).load(sqlite)?,
+    };
+    // Actuals in the order they were reported; virements by position.
+    rows.sort_by_key(|&(owner, part, order, number, ..)| match part {
+        VIREMENT => (part, 0, 0, number),
+        _ => (part, owner, order, number),
+    });
+    Ok(rows)
+}
+
+fn number_of(lines: &[PlannedLine], id: i64) -> Result<i32, Error> {
     lines
         .iter()
-        .find(|l| l.id == id)
+        .find(|l| l.0 == id)
+        .map(|l| l.1)
         .ok_or_else(|| Error::internal("a report cites a line of another plan"))
 }
 
+/// The report as clients read it, from its head and two more statements: the plan's lines with
+/// the report's line on each, and the actuals and virements.
 fn assemble(
     conn: &mut DbConnection,
-    document: &Located,
-    row: ReportRow,
-    allocation: Allocation,
+    (row, allocation, deadline): (ReportRow, Allocation, Deadline),
 ) -> Result<FinalReport, Error> {
-    let plan_lines = plans::cited_by(conn, document)?.unwrap_or_default();
-    let rows: Vec<LineRow> = final_report_lines::table
-        .filter(final_report_lines::final_report_id.eq(row.id))
-        .order(final_report_lines::position)
-        .select(LineRow::as_select())
-        .load(conn)?;
-    let moves: Vec<(i64, i64, Money, String)> = virements::table
-        .filter(virements::final_report_id.eq(row.id))
-        .order(virements::position)
+    let planned: Vec<(PlannedLine, Option<LineRow>)> = plan_lines::table
+        .inner_join(plan_rows::table)
+        .left_join(
+            final_report_lines::table.on(final_report_lines::plan_line_id
+                .eq(plan_lines::id)
+                .and(final_report_lines::final_report_id.eq(row.id))),
+        )
+        .filter(plan_rows::allocation_id.eq(row.allocation_id))
         .select((
-            virements::from_plan_line_id,
-            virements::to_plan_line_id,
-            virements::amount_pence,
-            virements::reason,
+            (
+                plan_lines::id,
+                plan_lines::number,
+                plan_lines::title,
+                plan_lines::amount_pence,
+            ),
+            (
+                final_report_lines::id,
+                final_report_lines::position,
+                final_report_lines::actual_spend_pence,
+                final_report_lines::variance_explanation,
+                final_report_lines::outcomes,
+                final_report_lines::case_study,
+                final_report_lines::case_study_anonymised,
+            )
+                .nullable(),
         ))
         .load(conn)?;
-    let line_ids: Vec<i64> = rows.iter().map(|l| l.id).collect();
-    let mut actuals: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
-    for (line_id, indicator_id, actual) in final_report_indicator_actuals::table
-        .filter(final_report_indicator_actuals::final_report_line_id.eq_any(&line_ids))
-        .order(final_report_indicator_actuals::id)
-        .select((
-            final_report_indicator_actuals::final_report_line_id,
-            final_report_indicator_actuals::plan_line_indicator_id,
-            final_report_indicator_actuals::actual,
-        ))
-        .load::<(i64, i64, String)>(conn)?
-    {
-        actuals.entry(line_id).or_default().push((indicator_id, actual));
-    }
-    let mut virement_views = Vec::with_capacity(moves.len());
-    for (from, to, amount, reason) in moves {
-        virement_views.push(VirementInput {
-            from_line: number_of(&plan_lines, from)?.number,
-            to_line: number_of(&plan_lines, to)?.number,
-            amount,
-            reason,
-        });
+    let (plan_lines, report_lines): (Vec<PlannedLine>, Vec<Option<LineRow>>) = planned.into_iter().unzip();
+    let mut rows: Vec<(usize, LineRow)> = report_lines
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, line)| Some((index, line?)))
+        .collect();
+    rows.sort_by_key(|(_, line)| line.position);
+    let mut actuals: HashMap<i64, Vec<IndicatorActual>> = HashMap::new();
+    let mut virement_views = Vec::new();
+    for (owner, part, order, number, text, amount, comparison, target, unit, actual) in details(conn, row.id)? {
+        match (part, amount) {
+            (ACTUAL, None) => actuals.entry(owner).or_default().extend(IndicatorActual::stored(
+                number,
+                text,
+                comparison.as_deref(),
+                target.as_deref(),
+                unit,
+                &actual,
+            )),
+            (VIREMENT, Some(amount)) => virement_views.push(VirementInput {
+                from_line: number_of(&plan_lines, owner)?,
+                to_line: number_of(&plan_lines, order)?,
+                amount,
+                reason: text,
+            }),
+            _ => return Err(Error::internal("a final report detail of no known kind")),
+        }
     }
     let mut lines = Vec::with_capacity(rows.len());
-    for line in rows {
-        let plan_line = number_of(&plan_lines, line.plan_line_id)?;
+    for (index, line) in rows {
+        let (_, number, title, allocated) = &plan_lines[index];
         let moved = |pick: fn(&VirementInput) -> i32| {
-            sum(virement_views
-                .iter()
-                .filter(|v| pick(v) == plan_line.number)
-                .map(|v| v.amount))
+            sum(virement_views.iter().filter(|v| pick(v) == *number).map(|v| v.amount))
         };
         let (virements_in, virements_out) = (moved(|v| v.to_line)?, moved(|v| v.from_line)?);
         lines.push(FinalLine {
-            plan_line: plan_line.number,
-            title: plan_line.title.clone(),
-            allocated: plan_line.amount,
+            plan_line: *number,
+            title: title.clone(),
+            allocated: *allocated,
             actual_spend: line.actual_spend_pence,
-            variance: difference(line.actual_spend_pence, plan_line.amount)?,
+            variance: difference(line.actual_spend_pence, *allocated)?,
             variance_explanation: line.variance_explanation,
-            allocated_after_virements: difference(sum([plan_line.amount, virements_in])?, virements_out)?,
+            allocated_after_virements: difference(sum([*allocated, virements_in])?, virements_out)?,
             virements_in,
             virements_out,
             outcomes: line.outcomes,
-            indicator_actuals: indicators::view(plan_line, actuals.remove(&line.id).unwrap_or_default()),
+            indicator_actuals: actuals.remove(&line.id).unwrap_or_default(),
             case_study: line.case_study,
             case_study_anonymised: line.case_study_anonymised,
         });
@@ -160,7 +275,7 @@ fn assemble(
         fund_year: allocation.fund_year,
         partnership_id: allocation.partnership_id,
         partnership: allocation.partnership,
-        deadline: deadlines::of_document(conn, DocumentKind::FinalReport, placed(&row))?,
+        deadline,
         status: row.status,
         version: row.version,
         allowed_transitions: Vec::new(),
@@ -179,15 +294,6 @@ fn assemble(
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
-}
-
-fn find_row(conn: &mut DbConnection, id: i64) -> Result<ReportRow, Error> {
-    final_reports::table
-        .find(id)
-        .select(ReportRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(Error::NotFound("final report"))
 }
 
 impl Document for FinalReport {
@@ -217,9 +323,21 @@ impl Document for FinalReport {
     }
 
     fn read(conn: &mut DbConnection, document: &Located) -> Result<FinalReport, Error> {
-        let row = find_row(conn, document.id())?;
-        let allocation = allocations::find(conn, row.allocation_id)?.ok_or(Error::NotFound("final report"))?;
-        assemble(conn, document, row, allocation)
+        let head = head(conn, document.id())?.ok_or(Error::NotFound("final report"))?;
+        assemble(conn, head)
+    }
+
+    fn place_and_read(conn: &mut DbConnection, id: i64, _: Unlocated) -> Result<Option<(Place, FinalReport)>, Error> {
+        let Some((row, allocation, deadline)) = head(conn, id)? else {
+            return Ok(None);
+        };
+        let place = Place {
+            allocation_id: row.allocation_id,
+            partnership_id: allocation.partnership_id,
+            status: row.status,
+            version: row.version,
+        };
+        Ok(Some((place, assemble(conn, (row, allocation, deadline))?)))
     }
 
     fn insert(conn: &mut DbConnection, caller: &Caller, input: &FinalReportInput) -> Result<i64, Error> {

@@ -6,20 +6,21 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use crate::allocations::{self, Allocation};
+use crate::allocations::{self, Allocation, AllocationOfDocument};
 use crate::auth::{Caller, Role};
 use crate::db::DbConnection;
-use crate::deadlines::{self, Placed};
+use crate::deadlines::{self, Deadline, Placed};
 use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
 use crate::error::{Error, Violations};
-use crate::indicators;
+use crate::indicators::{self, IndicatorActual};
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
 use crate::payments;
 use crate::plans::{self, LineRef};
 use crate::schema::{
-    allocations as allocation_rows, fund_years, half_year_expenditure_items, half_year_indicator_actuals,
-    half_year_projects, half_year_returns, partnerships,
+    allocations as allocation_rows, document_versions, fund_years, half_year_expenditure_items,
+    half_year_indicator_actuals, half_year_projects, half_year_returns, partnerships, payments as payment_rows,
+    plan_line_indicators, plan_lines,
 };
 use crate::workflow::{Status, Transition};
 
@@ -53,7 +54,6 @@ struct ReturnRow {
 #[diesel(table_name = half_year_projects, check_for_backend(crate::db::MultiBackend))]
 struct ProjectRow {
     id: i64,
-    plan_line_id: i64,
     provider: String,
     provider_status: ProviderStatus,
     commissioning_body: String,
@@ -79,81 +79,214 @@ fn claimed_elsewhere(conn: &mut DbConnection, allocation_id: i64, except: i64) -
     sum(claims)
 }
 
+/// The return's row with its allocation and deadline, or `None`: one statement, joining the
+/// allocation, its fund year and partnership, and the return's "submitted" snapshots.
+fn head(conn: &mut DbConnection, id: i64) -> Result<Option<(ReturnRow, Allocation, Deadline)>, Error> {
+    let rows: Vec<(ReturnRow, AllocationOfDocument, Option<NaiveDateTime>)> = half_year_returns::table
+        .inner_join(
+            allocation_rows::table
+                .inner_join(fund_years::table)
+                .inner_join(partnerships::table),
+        )
+        .left_join(
+            document_versions::table.on(deadlines::submission_snapshots(DocumentKind::HalfYearReturn.as_str())
+                .and(document_versions::document_id.eq(half_year_returns::id))),
+        )
+        .filter(half_year_returns::id.eq(id))
+        .select((
+            ReturnRow::as_select(),
+            AllocationOfDocument::as_select(),
+            document_versions::created_at.nullable(),
+        ))
+        .load(conn)?;
+    Ok(deadlines::with_allocation(rows, DocumentKind::HalfYearReturn, placed))
+}
+
+/// What a row of [`return_details!`] is.
+const ITEM: i32 = 0;
+const ACTUAL: i32 = 1;
+const CLAIM: i32 = 2;
+const PAYMENT: i32 = 3;
+
+/// A row of [`return_details!`]: whose it is (the project of an item or actual, else its own
+/// id), which kind of row, an actual's id (the order it was reported in), an item's position or
+/// an indicator's number, an item's description or an indicator's name, the amount of an item,
+/// claim or payment, and an indicator's comparison, target and unit with the actual.
+type DetailRow = (
+    i64,
+    i32,
+    i64,
+    i32,
+    String,
+    Option<Money>,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+);
+
+/// Everything a return's projects hold beyond themselves (expenditure items, indicator actuals
+/// with their indicators), the claims of every return of its allocation and the payments made
+/// against it, as one `UNION ALL` run on the connection underneath (see `plans::store`).
+macro_rules! return_details {
+    ($return_id:expr, $allocation_id:expr) => {{
+        use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+        half_year_indicator_actuals::table
+            .inner_join(half_year_projects::table)
+            .inner_join(plan_line_indicators::table)
+            .filter(half_year_projects::half_year_return_id.eq($return_id))
+            .select((
+                half_year_indicator_actuals::half_year_project_id,
+                ACTUAL.into_sql::<Integer>(),
+                half_year_indicator_actuals::id,
+                plan_line_indicators::number,
+                plan_line_indicators::name,
+                None::<i64>.into_sql::<Nullable<BigInt>>(),
+                plan_line_indicators::comparison,
+                plan_line_indicators::target,
+                plan_line_indicators::unit,
+                half_year_indicator_actuals::actual,
+            ))
+            .union_all(
+                half_year_expenditure_items::table
+                    .inner_join(half_year_projects::table)
+                    .filter(half_year_projects::half_year_return_id.eq($return_id))
+                    .select((
+                        half_year_expenditure_items::half_year_project_id,
+                        ITEM.into_sql::<Integer>(),
+                        0_i64.into_sql::<BigInt>(),
+                        half_year_expenditure_items::position,
+                        half_year_expenditure_items::description,
+                        half_year_expenditure_items::amount_pence.nullable(),
+                        None::<String>.into_sql::<Nullable<Text>>(),
+                        None::<String>.into_sql::<Nullable<Text>>(),
+                        "".into_sql::<Text>(),
+                        "".into_sql::<Text>(),
+                    ))
+                    .union_all(
+                        half_year_returns::table
+                            .filter(half_year_returns::allocation_id.eq($allocation_id))
+                            .select((
+                                half_year_returns::id,
+                                CLAIM.into_sql::<Integer>(),
+                                0_i64.into_sql::<BigInt>(),
+                                0.into_sql::<Integer>(),
+                                "".into_sql::<Text>(),
+                                half_year_returns::amount_claimed_pence.nullable(),
+                                None::<String>.into_sql::<Nullable<Text>>(),
+                                None::<String>.into_sql::<Nullable<Text>>(),
+                                "".into_sql::<Text>(),
+                                "".into_sql::<Text>(),
+                            ))
+                            .union_all(
+                                payment_rows::table
+                                    .filter(payment_rows::half_year_return_id.eq($return_id))
+                                    .select((
+                                        payment_rows::id,
+                                        PAYMENT.into_sql::<Integer>(),
+                                        0_i64.into_sql::<BigInt>(),
+                                        0.into_sql::<Integer>(),
+                                        "".into_sql::<Text>(),
+                                        payment_rows::amount_pence.nullable(),
+                                        None::<String>.into_sql::<Nullable<Text>>(),
+                                        None::<String>.into_sql::<Nullable<Text>>(),
+                                        "".into_sql::<Text>(),
+                                        "".into_sql::<Text>(),
+                                    )),
+                            ),
+                    ),
+            )
+    }};
+}
+
+fn details(conn: &mut DbConnection, return_id: i64, allocation_id: i64) -> Result<Vec<DetailRow>, Error> {
+    let mut rows: Vec<DetailRow> = match conn {
+        DbConnection::Pg(pg) => return_details!(return_id, allocation_id).load(pg)?,
+        DbConnection::Sqlite(sqlite) => return_details!(return_id, allocation_id).load(sqlite)?,
+    };
+    rows.sort_by_key(|&(owner, part, order, number, ..)| (part, owner, order, number));
+    Ok(rows)
+}
+
+/// What a return's details add up to, by project.
+#[derive(Default)]
+struct Details {
+    items: HashMap<i64, Vec<ExpenditureItem>>,
+    actuals: HashMap<i64, Vec<IndicatorActual>>,
+    claimed_to_date: Vec<Money>,
+    paid: Vec<Money>,
+}
+
+impl Details {
+    fn of(rows: Vec<DetailRow>) -> Result<Details, Error> {
+        let mut details = Details::default();
+        for (owner, part, _, number, text, amount, comparison, target, unit, actual) in rows {
+            match (part, amount) {
+                (ITEM, Some(amount)) => details.items.entry(owner).or_default().push(ExpenditureItem {
+                    description: text,
+                    amount,
+                }),
+                (CLAIM, Some(amount)) => details.claimed_to_date.push(amount),
+                (PAYMENT, Some(amount)) => details.paid.push(amount),
+                (ACTUAL, None) => details
+                    .actuals
+                    .entry(owner)
+                    .or_default()
+                    .extend(IndicatorActual::stored(
+                        number,
+                        text,
+                        comparison.as_deref(),
+                        target.as_deref(),
+                        unit,
+                        &actual,
+                    )),
+                _ => return Err(Error::internal("a return detail of no known kind")),
+            }
+        }
+        Ok(details)
+    }
+}
+
+/// The return as clients read it, from its head and two more statements: its projects with
+/// the plan lines they report on, and everything else under them.
 fn assemble(
     conn: &mut DbConnection,
-    document: &Located,
-    row: ReturnRow,
-    allocation: Allocation,
+    (row, allocation, deadline): (ReturnRow, Allocation, Deadline),
 ) -> Result<HalfYearReturn, Error> {
-    let lines = plans::cited_by(conn, document)?.unwrap_or_default();
-    let projects: Vec<ProjectRow> = half_year_projects::table
+    let projects: Vec<(ProjectRow, i32, String, Money)> = half_year_projects::table
+        .inner_join(plan_lines::table)
         .filter(half_year_projects::half_year_return_id.eq(row.id))
         .order(half_year_projects::position)
-        .select(ProjectRow::as_select())
+        .select((
+            ProjectRow::as_select(),
+            plan_lines::number,
+            plan_lines::title,
+            plan_lines::amount_pence,
+        ))
         .load(conn)?;
-    let ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
-    let mut items: HashMap<i64, Vec<ExpenditureItem>> = HashMap::new();
-    for (project_id, description, amount) in half_year_expenditure_items::table
-        .filter(half_year_expenditure_items::half_year_project_id.eq_any(&ids))
-        .order((
-            half_year_expenditure_items::half_year_project_id,
-            half_year_expenditure_items::position,
-        ))
-        .select((
-            half_year_expenditure_items::half_year_project_id,
-            half_year_expenditure_items::description,
-            half_year_expenditure_items::amount_pence,
-        ))
-        .load::<(i64, String, Money)>(conn)?
-    {
-        items
-            .entry(project_id)
-            .or_default()
-            .push(ExpenditureItem { description, amount });
-    }
-    let mut actuals: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
-    for (project_id, indicator_id, actual) in half_year_indicator_actuals::table
-        .filter(half_year_indicator_actuals::half_year_project_id.eq_any(&ids))
-        .order(half_year_indicator_actuals::id)
-        .select((
-            half_year_indicator_actuals::half_year_project_id,
-            half_year_indicator_actuals::plan_line_indicator_id,
-            half_year_indicator_actuals::actual,
-        ))
-        .load::<(i64, i64, String)>(conn)?
-    {
-        actuals.entry(project_id).or_default().push((indicator_id, actual));
-    }
-    let claimed_to_date = sum([
-        claimed_elsewhere(conn, row.allocation_id, row.id)?,
-        row.amount_claimed_pence,
-    ])?;
+    let mut details = Details::of(details(conn, row.id, row.allocation_id)?)?;
+    let claimed_to_date = sum(details.claimed_to_date)?;
     let mut views = Vec::with_capacity(projects.len());
-    for (index, project) in projects.into_iter().enumerate() {
-        let line = lines
-            .iter()
-            .find(|l| l.id == project.plan_line_id)
-            .ok_or_else(|| Error::internal("a project cites a line of another plan"))?;
-        let expenditure = items.remove(&project.id).unwrap_or_default();
-        let indicator_actuals = indicators::view(line, actuals.remove(&project.id).unwrap_or_default());
+    for (index, (project, plan_line, title, funding)) in projects.into_iter().enumerate() {
+        let expenditure = details.items.remove(&project.id).unwrap_or_default();
         views.push(Project {
             letter: letter(index),
-            plan_line: line.number,
-            title: line.title.clone(),
+            plan_line,
+            title,
             provider: project.provider,
             provider_status: project.provider_status,
             commissioning_body: project.commissioning_body,
-            funding: line.amount,
+            funding,
             share_of_service_percent: project
                 .total_service_funding_pence
-                .and_then(|total| line.amount.percent_of(total)),
+                .and_then(|total| funding.percent_of(total)),
             total_service_funding: project.total_service_funding_pence,
             expenditure_to_date: sum(expenditure.iter().map(|e| e.amount))?,
             expenditure,
             intended_outcomes: project.intended_outcomes,
             how_measured: project.how_measured,
             extent_achieved: project.extent_achieved,
-            indicator_actuals,
+            indicator_actuals: details.actuals.remove(&project.id).unwrap_or_default(),
             actions: project.actions,
             rag: project.rag,
         });
@@ -175,7 +308,7 @@ fn assemble(
         fund_year: allocation.fund_year,
         partnership_id: allocation.partnership_id,
         partnership: allocation.partnership,
-        deadline: deadlines::of_document(conn, DocumentKind::HalfYearReturn, placed(&row))?,
+        deadline,
         half: row.half,
         half_year_end: row.half_year_end,
         amount_claimed: row.amount_claimed_pence,
@@ -191,7 +324,7 @@ fn assemble(
             claim_approval_reason: row.claim_approval_reason.clone(),
             comment: row.review_comment.clone(),
         },
-        payment: payments::of_claim(conn, row.id, row.amount_claimed_pence, row.claim_approved_pence)?,
+        payment: payments::claim_payment(row.amount_claimed_pence, row.claim_approved_pence, sum(details.paid)?),
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
@@ -233,9 +366,25 @@ impl Document for HalfYearReturn {
     }
 
     fn read(conn: &mut DbConnection, document: &Located) -> Result<HalfYearReturn, Error> {
-        let row = find_row(conn, document.id())?;
-        let allocation = allocations::find(conn, row.allocation_id)?.ok_or(Error::NotFound("half-year return"))?;
-        assemble(conn, document, row, allocation)
+        let head = head(conn, document.id())?.ok_or(Error::NotFound("half-year return"))?;
+        assemble(conn, head)
+    }
+
+    fn place_and_read(
+        conn: &mut DbConnection,
+        id: i64,
+        _: Unlocated,
+    ) -> Result<Option<(Place, HalfYearReturn)>, Error> {
+        let Some((row, allocation, deadline)) = head(conn, id)? else {
+            return Ok(None);
+        };
+        let place = Place {
+            allocation_id: row.allocation_id,
+            partnership_id: allocation.partnership_id,
+            status: row.status,
+            version: row.version,
+        };
+        Ok(Some((place, assemble(conn, (row, allocation, deadline))?)))
     }
 
     fn insert(conn: &mut DbConnection, caller: &Caller, input: &HalfYearReturnInput) -> Result<i64, Error> {

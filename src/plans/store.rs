@@ -12,7 +12,7 @@ use crate::db::DbConnection;
 use crate::deadlines::{self, Deadline, Placed};
 use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
 use crate::error::{Error, Violations};
-use crate::measures::{Comparison, Measure, describe_target};
+use crate::measures::{Comparison, Measure, describe_target, stored_comparison, stored_target};
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
 use crate::priority_sets::{self, Priority};
@@ -79,15 +79,6 @@ impl IndicatorRow {
     pub(super) fn target(&self) -> Option<Measure> {
         stored_target(self.target.as_deref())
     }
-}
-
-/// An indicator's comparison and target as stored (text columns), read back.
-fn stored_comparison(stored: Option<&str>) -> Option<Comparison> {
-    stored.and_then(Comparison::parse)
-}
-
-fn stored_target(stored: Option<&str>) -> Option<Measure> {
-    stored.and_then(|t| t.parse().ok())
 }
 
 // ---- Reading ----
@@ -194,14 +185,7 @@ fn head(conn: &mut DbConnection, id: i64) -> Result<Option<(PlanRow, Allocation,
             document_versions::created_at.nullable(),
         ))
         .load(conn)?;
-    let mut rows = rows.into_iter();
-    let Some((row, allocation, submitted)) = rows.next() else {
-        return Ok(None);
-    };
-    let submissions = submitted.into_iter().chain(rows.filter_map(|(_, _, at)| at));
-    let (allocation, due) = allocation.into_parts();
-    let deadline = deadlines::of_read(&due, DocumentKind::Plan, placed(&row), submissions);
-    Ok(Some((row, allocation, deadline)))
+    Ok(deadlines::with_allocation(rows, DocumentKind::Plan, placed))
 }
 
 /// What a row under a plan's line is.

@@ -212,6 +212,7 @@ async fn every_return_rule_is_refused_with_its_field() {
         .await
         .expect(201);
     assert_eq!(rest.body["totals"]["unclaimed"], "0.00");
+    assert_eq!(rest.body["totals"]["claimed_to_date"], "428246.00");
 }
 
 #[actix_web::test]
@@ -265,6 +266,15 @@ async fn replacing_a_return_updates_its_figures() {
     if let Some(projects) = changed["projects"].as_array_mut() {
         projects.truncate(2);
     }
+    // Actuals and spending are read back in the order they were reported.
+    changed["projects"][0]["indicator_actuals"] = json!([
+        {"indicator": 3, "actual": "4"},
+        {"indicator": 1, "actual": "95"}
+    ]);
+    changed["projects"][0]["expenditure"] = json!([
+        {"description": "Quarter two", "amount": "2.50"},
+        {"description": "Quarter one", "amount": "1.25"}
+    ]);
     let path = format!("/api/v1/half-year-returns/{id}");
     let r = c
         .app
@@ -278,6 +288,19 @@ async fn replacing_a_return_updates_its_figures() {
     assert_eq!(r["version"], 2);
     assert_eq!(r["totals"]["allocated"], "185200.00");
     assert_eq!(r["totals"]["unclaimed"], "278246.00");
+    let a = &r["projects"][0];
+    let reported: Vec<(i64, &str)> = a["indicator_actuals"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| Some((x["indicator"].as_i64()?, x["actual"].as_str()?)))
+        .collect();
+    assert_eq!(reported, [(3, "4"), (1, "95")]);
+    assert_eq!(
+        a["expenditure"],
+        json!([{"description": "Quarter two", "amount": "2.50"}, {"description": "Quarter one", "amount": "1.25"}])
+    );
+    assert_eq!(a["expenditure_to_date"], "3.75");
     changed["half"] = json!("second");
     let moved = c
         .app
