@@ -1,5 +1,6 @@
 //! The two databases' schemas: every migration's `down` undoes its `up`; SQLite and PostgreSQL
-//! end with the same tables, columns, types and nullability; and each column of stored words
+//! end with the same tables, columns, types and nullability, and the same views with the same
+//! columns (a view's column types differ by dialect); and each column of stored words
 //! refuses a word outside its set.
 
 use std::collections::BTreeMap;
@@ -10,7 +11,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 use diesel_migrations::MigrationHarness;
 
-/// Per table, per column: its type family and whether it may be null.
+/// Per table or view, per column: its type family ("view" for a view's) and whether it may be null.
 type Columns = BTreeMap<String, BTreeMap<String, (String, bool)>>;
 
 /// A schema as compared: its columns, and its named constraints, indexes and triggers.
@@ -67,10 +68,11 @@ fn collect(rows: Vec<Column>) -> Columns {
 
 fn sqlite_schema(conn: &mut SqliteConnection) -> Schema {
     let columns = diesel::sql_query(
-        "SELECT m.name AS table_name, p.name AS column_name, p.type AS data_type, \
-         (p.\"notnull\" = 0 AND p.pk = 0) AS nullable \
+        "SELECT m.name AS table_name, p.name AS column_name, \
+         CASE WHEN m.type = 'view' THEN 'view' ELSE p.type END AS data_type, \
+         (m.type = 'view' OR (p.\"notnull\" = 0 AND p.pk = 0)) AS nullable \
          FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+         WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite_%'",
     )
     .load::<Column>(conn)
     .expect("SQLite columns");
@@ -88,9 +90,12 @@ fn sqlite_schema(conn: &mut SqliteConnection) -> Schema {
 
 fn postgres_schema(conn: &mut PgConnection) -> Schema {
     let columns = diesel::sql_query(
-        "SELECT table_name::text, column_name::text, data_type::text, \
-         (CASE WHEN is_nullable = 'YES' THEN 1 ELSE 0 END) AS nullable \
-         FROM information_schema.columns WHERE table_schema = current_schema()",
+        "SELECT c.table_name::text, c.column_name::text, \
+         (CASE WHEN t.table_type = 'VIEW' THEN 'view' ELSE c.data_type::text END) AS data_type, \
+         (CASE WHEN c.is_nullable = 'YES' THEN 1 ELSE 0 END) AS nullable \
+         FROM information_schema.columns c \
+         JOIN information_schema.tables t USING (table_schema, table_name) \
+         WHERE c.table_schema = current_schema()",
     )
     .load::<Column>(conn)
     .expect("PostgreSQL columns");

@@ -1,0 +1,1 @@
+DROP VIEW fund_by_partnership;
