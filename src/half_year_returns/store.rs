@@ -131,67 +131,69 @@ type DetailRow = (
 macro_rules! return_details {
     ($return_id:expr, $allocation_id:expr) => {{
         use diesel::sql_types::{BigInt, Integer, Nullable, Text};
-        half_year_indicator_actuals::table
-            .inner_join(half_year_projects::table)
-            .inner_join(plan_line_indicators::table)
-            .filter(half_year_projects::half_year_return_id.eq($return_id))
+        // Actuals come last: their columns give the other branches' constants and NULLs their
+        // types even when the statement is replayed with its parameters written out (bench/load).
+        half_year_returns::table
+            .filter(half_year_returns::allocation_id.eq($allocation_id))
             .select((
-                half_year_indicator_actuals::half_year_project_id,
-                ACTUAL.into_sql::<Integer>(),
-                half_year_indicator_actuals::id,
-                plan_line_indicators::number,
-                plan_line_indicators::name,
-                None::<i64>.into_sql::<Nullable<BigInt>>(),
-                plan_line_indicators::comparison,
-                plan_line_indicators::target,
-                plan_line_indicators::unit,
-                half_year_indicator_actuals::actual,
+                half_year_returns::id,
+                CLAIM.into_sql::<Integer>(),
+                0_i64.into_sql::<BigInt>(),
+                0.into_sql::<Integer>(),
+                "".into_sql::<Text>(),
+                half_year_returns::amount_claimed_pence.nullable(),
+                None::<String>.into_sql::<Nullable<Text>>(),
+                None::<String>.into_sql::<Nullable<Text>>(),
+                "".into_sql::<Text>(),
+                "".into_sql::<Text>(),
             ))
             .union_all(
-                half_year_expenditure_items::table
-                    .inner_join(half_year_projects::table)
-                    .filter(half_year_projects::half_year_return_id.eq($return_id))
+                payment_rows::table
+                    .filter(payment_rows::half_year_return_id.eq($return_id))
                     .select((
-                        half_year_expenditure_items::half_year_project_id,
-                        ITEM.into_sql::<Integer>(),
+                        payment_rows::id,
+                        PAYMENT.into_sql::<Integer>(),
                         0_i64.into_sql::<BigInt>(),
-                        half_year_expenditure_items::position,
-                        half_year_expenditure_items::description,
-                        half_year_expenditure_items::amount_pence.nullable(),
+                        0.into_sql::<Integer>(),
+                        "".into_sql::<Text>(),
+                        payment_rows::amount_pence.nullable(),
                         None::<String>.into_sql::<Nullable<Text>>(),
                         None::<String>.into_sql::<Nullable<Text>>(),
                         "".into_sql::<Text>(),
                         "".into_sql::<Text>(),
                     ))
                     .union_all(
-                        half_year_returns::table
-                            .filter(half_year_returns::allocation_id.eq($allocation_id))
+                        half_year_expenditure_items::table
+                            .inner_join(half_year_projects::table)
+                            .filter(half_year_projects::half_year_return_id.eq($return_id))
                             .select((
-                                half_year_returns::id,
-                                CLAIM.into_sql::<Integer>(),
+                                half_year_expenditure_items::half_year_project_id,
+                                ITEM.into_sql::<Integer>(),
                                 0_i64.into_sql::<BigInt>(),
-                                0.into_sql::<Integer>(),
-                                "".into_sql::<Text>(),
-                                half_year_returns::amount_claimed_pence.nullable(),
+                                half_year_expenditure_items::position,
+                                half_year_expenditure_items::description,
+                                half_year_expenditure_items::amount_pence.nullable(),
                                 None::<String>.into_sql::<Nullable<Text>>(),
                                 None::<String>.into_sql::<Nullable<Text>>(),
                                 "".into_sql::<Text>(),
                                 "".into_sql::<Text>(),
                             ))
                             .union_all(
-                                payment_rows::table
-                                    .filter(payment_rows::half_year_return_id.eq($return_id))
+                                half_year_indicator_actuals::table
+                                    .inner_join(half_year_projects::table)
+                                    .inner_join(plan_line_indicators::table)
+                                    .filter(half_year_projects::half_year_return_id.eq($return_id))
                                     .select((
-                                        payment_rows::id,
-                                        PAYMENT.into_sql::<Integer>(),
-                                        0_i64.into_sql::<BigInt>(),
-                                        0.into_sql::<Integer>(),
-                                        "".into_sql::<Text>(),
-                                        payment_rows::amount_pence.nullable(),
-                                        None::<String>.into_sql::<Nullable<Text>>(),
-                                        None::<String>.into_sql::<Nullable<Text>>(),
-                                        "".into_sql::<Text>(),
-                                        "".into_sql::<Text>(),
+                                        half_year_indicator_actuals::half_year_project_id,
+                                        ACTUAL.into_sql::<Integer>(),
+                                        half_year_indicator_actuals::id,
+                                        plan_line_indicators::number,
+                                        plan_line_indicators::name,
+                                        None::<i64>.into_sql::<Nullable<BigInt>>(),
+                                        plan_line_indicators::comparison,
+                                        plan_line_indicators::target,
+                                        plan_line_indicators::unit,
+                                        half_year_indicator_actuals::actual,
                                     )),
                             ),
                     ),
