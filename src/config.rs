@@ -150,6 +150,12 @@ pub struct Settings {
     #[arg(long, env = "CSPFUND_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
     pub trusted_proxies: Vec<String>,
 
+    /// Answer every request with a `Server-Timing` header: time spent waiting for a database
+    /// connection, working on it, and in all. For measuring; off on a service facing strangers,
+    /// whom timings tell more than the answers do.
+    #[arg(long, env = "CSPFUND_SERVER_TIMING", default_value_t = false, global = true)]
+    pub server_timing: bool,
+
     /// Start the service's clock at this instant (RFC 3339), for a demonstration or training:
     /// deadlines and timestamps then run on from it. Default: the system clock.
     #[arg(long, env = "CSPFUND_CLOCK", global = true)]
@@ -224,6 +230,7 @@ pub struct Config {
     pub login_max_failures_per_address: u32,
     pub login_lockout: Duration,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub server_timing: bool,
     pub clock: Option<chrono::NaiveDateTime>,
     pub bootstrap_admin: Option<BootstrapAdmin>,
 }
@@ -426,6 +433,7 @@ impl Settings {
             login_max_failures_per_address: self.login_max_failures_per_address,
             login_lockout,
             trusted_proxies,
+            server_timing: self.server_timing,
             clock: self.clock.map(|at| at.naive_utc()),
             bootstrap_admin,
         })

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
@@ -265,13 +265,15 @@ impl Database {
         let failed_at = self.failed_at.clone();
         let claim = IDEMPOTENCY_CLAIM.try_with(|claim| *claim).ok();
         let wait = self.connection_wait();
+        let asked = Instant::now();
         let turn = match tokio::time::timeout(wait, self.turns.clone().acquire_owned()).await {
             Ok(Ok(turn)) => turn,
             _ => return Err(Error::NoConnectionInTime),
         };
-        actix_web::web::block(move || {
+        let (began, done) = actix_web::web::block(move || {
             let _turn = turn;
-            clock.within(|| {
+            let began = Instant::now();
+            let done = clock.within(|| {
                 let _restore = ClaimRestore(WORKING_FOR.replace(claim));
                 let mut conn = pool.get_timeout(wait)?;
                 let done = work(&mut conn);
@@ -282,10 +284,13 @@ impl Database {
                     discard(&mut conn);
                 }
                 done
-            })
+            });
+            (began, done)
         })
         .await
-        .map_err(|e| Error::Internal(format!("blocking task failed: {e}")))?
+        .map_err(|e| Error::Internal(format!("blocking task failed: {e}")))?;
+        DatabaseTime::add(began.duration_since(asked), began.elapsed());
+        done
     }
 
     /// How long to wait for a connection: the pool's full timeout, but hardly at all while the
@@ -311,6 +316,30 @@ impl Database {
 tokio::task_local! {
     /// The idempotency key (its row) the request being served was claimed under.
     pub static IDEMPOTENCY_CLAIM: i64;
+
+    /// The database time of the request being served, so far.
+    pub static DATABASE_TIME: std::cell::Cell<DatabaseTime>;
+}
+
+/// Where a request's database work spent its time, summed over its units of work: waiting for a
+/// turn and a blocking thread (the queue in front of the pool), and working on a connection.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DatabaseTime {
+    pub waited: Duration,
+    pub worked: Duration,
+}
+
+impl DatabaseTime {
+    /// Adds a unit of work to the request's time; outside a request, nothing is kept.
+    fn add(waited: Duration, worked: Duration) {
+        let _ = DATABASE_TIME.try_with(|time| {
+            let so_far = time.get();
+            time.set(DatabaseTime {
+                waited: so_far.waited + waited,
+                worked: so_far.worked + worked,
+            });
+        });
+    }
 }
 
 thread_local! {

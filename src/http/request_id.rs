@@ -1,16 +1,39 @@
 //! Tags every request with an id (the caller's `X-Request-Id` if sane, else a new UUID), echoes
 //! it on the response, and logs one line per request inside a span carrying it.
-//! Only method, path, status and timing are logged: never headers, bodies or tokens.
+//! Only method, path, status and timing are logged: never headers, bodies or tokens. The timing
+//! splits the database's share into waiting for a connection and working on one; with
+//! `CSPFUND_SERVER_TIMING` on, the response carries the same in a `Server-Timing` header (off by
+//! default: timings can tell a stranger more than the answer does).
 
-use std::time::Instant;
+use std::cell::Cell;
+use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web;
 use tracing::Instrument;
 
+use super::AppState;
+use crate::db::{DATABASE_TIME, DatabaseTime};
+
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// `Server-Timing`: the queue in front of the database, the database work, and the whole request.
+fn server_timing(database: DatabaseTime, total: Duration) -> String {
+    format!(
+        "db-wait;dur={:.3}, db;dur={:.3}, total;dur={:.3}",
+        ms(database.waited),
+        ms(database.worked),
+        ms(total)
+    )
+}
 
 fn acceptable(id: &str) -> bool {
     (1..=128).contains(&id.len())
@@ -31,15 +54,30 @@ pub async fn tag_request(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    let send_timing = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| state.config.server_timing);
     let started = Instant::now();
-    let mut res = next.call(req).instrument(span.clone()).await?;
+    let handled = next.call(req).instrument(span.clone());
+    let (res, database) = DATABASE_TIME
+        .scope(Cell::default(), async move {
+            (handled.await, DATABASE_TIME.with(Cell::get))
+        })
+        .await;
+    let mut res = res?;
+    let elapsed = started.elapsed();
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, value);
+    }
+    if send_timing && let Ok(value) = HeaderValue::from_str(&server_timing(database, elapsed)) {
+        res.headers_mut().insert(SERVER_TIMING, value);
     }
     span.in_scope(|| {
         tracing::info!(
             status = res.status().as_u16(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
+            elapsed_ms = elapsed.as_millis() as u64,
+            db_wait_ms = database.waited.as_millis() as u64,
+            db_ms = database.worked.as_millis() as u64,
             "handled"
         );
     });

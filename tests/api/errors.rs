@@ -131,6 +131,54 @@ async fn every_response_carries_a_request_id() {
 }
 
 #[actix_web::test]
+async fn server_timing_is_sent_only_when_switched_on() {
+    let quiet = TestApp::spawn().await;
+    let reply = quiet
+        .get("/api/v1/partnerships")
+        .token(&quiet.admin_token)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(reply.header("server-timing"), None);
+
+    let app = TestApp::spawn_with(Options {
+        flags: vec!["--server-timing".into()],
+        ..Options::default()
+    })
+    .await;
+    let reply = app
+        .get("/api/v1/partnerships")
+        .token(&app.admin_token)
+        .send()
+        .await
+        .expect(200);
+    let timing = reply.header("server-timing").expect("a Server-Timing header");
+    let durations: Vec<(&str, f64)> = timing
+        .split(", ")
+        .filter_map(|metric| {
+            let (name, duration) = metric.split_once(";dur=")?;
+            Some((name, duration.parse().ok()?))
+        })
+        .collect();
+    let names: Vec<&str> = durations.iter().map(|(name, _)| *name).collect();
+    assert_eq!(names, ["db-wait", "db", "total"], "{timing}");
+    let (db, total) = (durations[1].1, durations[2].1);
+    assert!(
+        db > 0.0 && db <= total,
+        "the database worked, within the request: {timing}"
+    );
+    let health = app.get("/health/live").send().await.expect(200);
+    assert_eq!(
+        health
+            .header("server-timing")
+            .as_deref()
+            .map(|t| t.starts_with("db-wait;dur=0.000, db;dur=0.000")),
+        Some(true),
+        "no database work for liveness"
+    );
+}
+
+#[actix_web::test]
 async fn health_probes() {
     let app = TestApp::spawn().await;
     app.get("/health/live").send().await.expect(200);
