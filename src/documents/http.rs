@@ -9,7 +9,6 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{Document, DocumentFilter, Precondition, lifecycle, locate};
@@ -52,19 +51,13 @@ impl FromRequest for IfMatch {
     }
 }
 
-/// A document in a response, with its version as the ETag.
-pub fn respond(status: StatusCode, document: Value) -> HttpResponse {
-    let mut response = HttpResponse::build(status);
-    if let Some(version) = document["version"].as_i64().and_then(|v| i32::try_from(v).ok()) {
-        response.insert_header((header::ETAG, etag(version)));
-    }
-    response.json(document)
-}
-
-/// A typed document in a response, with its ETag.
-pub fn respond_with<T: serde::Serialize>(status: StatusCode, document: &T) -> Result<HttpResponse, ApiError> {
-    let value = serde_json::to_value(document).map_err(Error::internal)?;
-    Ok(respond(status, value))
+/// A document in a response, with its version as the ETag; serialized straight from its type.
+pub fn respond_with<D: Document>(status: StatusCode, document: &D) -> Result<HttpResponse, ApiError> {
+    let body = serde_json::to_vec(document).map_err(Error::internal)?;
+    Ok(HttpResponse::build(status)
+        .insert_header((header::ETAG, etag(document.version())))
+        .insert_header(header::ContentType::json())
+        .body(body))
 }
 
 /// A new document: 201 with its Location and ETag.

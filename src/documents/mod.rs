@@ -176,6 +176,8 @@ pub trait Document: Serialize + Sized + Send + 'static {
     fn signed_content(&self) -> Value;
 
     fn id(&self) -> i64;
+    /// The version read, sent as the ETag.
+    fn version(&self) -> i32;
     fn allowed_transitions(&mut self) -> &mut Vec<Transition>;
 }
 

@@ -421,6 +421,10 @@ impl Document for FinalReport {
         self.id
     }
 
+    fn version(&self) -> i32 {
+        self.version
+    }
+
     fn allowed_transitions(&mut self) -> &mut Vec<Transition> {
         &mut self.allowed_transitions
     }

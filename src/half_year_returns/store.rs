@@ -487,6 +487,10 @@ impl Document for HalfYearReturn {
         self.id
     }
 
+    fn version(&self) -> i32 {
+        self.version
+    }
+
     fn allowed_transitions(&mut self) -> &mut Vec<Transition> {
         &mut self.allowed_transitions
     }

@@ -518,6 +518,10 @@ impl Document for Plan {
         self.id
     }
 
+    fn version(&self) -> i32 {
+        self.version
+    }
+
     fn allowed_transitions(&mut self) -> &mut Vec<Transition> {
         &mut self.allowed_transitions
     }
