@@ -10,11 +10,6 @@ use cspfund::history::Checkpoint;
 use cspfund::http::{self, AppState};
 use tracing_subscriber::EnvFilter;
 
-// Many threads allocate and free small buffers for every request; glibc's allocator spent a
-// sixth of the service's time on it under load (bench/README.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn init_logging(settings: &Settings) {
     let filter = EnvFilter::try_new(&settings.log);
     let valid = filter.is_ok();
