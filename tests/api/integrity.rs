@@ -377,6 +377,18 @@ async fn the_history_is_a_feed_scoped_to_the_partnership() {
             .any(|e| e["entity_kind"] == "plan" && e["action"] == "created")
     );
     assert!(seen.len() < entries.len());
+    // Followed a page at a time, the partnership's feed gives the same entries in the same order.
+    let mut followed: Vec<Value> = Vec::new();
+    let mut path = "/api/v1/history?limit=1".to_owned();
+    loop {
+        let page = c.app.get(&path).token(&c.torbay_manager).send().await.expect(200).body;
+        followed.extend(page["items"].as_array().into_iter().flatten().cloned());
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/history?limit=1&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(followed, seen);
 }
 
 #[actix_web::test]
