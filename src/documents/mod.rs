@@ -58,9 +58,54 @@ pub struct Place {
     pub version: i32,
 }
 
+impl Place {
+    /// Where a document read with its allocation sits.
+    pub fn in_allocation(allocation: &crate::allocations::Allocation, status: Status, version: i32) -> Place {
+        Place {
+            allocation_id: allocation.id,
+            partnership_id: allocation.partnership_id,
+            status,
+            version,
+        }
+    }
+}
+
 /// Proof that [`locate`] (or [`locate_and_read`]) is the caller of [`Document::place`]: only this
 /// module can make one.
 pub struct Unlocated(());
+
+/// The statement that opens a document's read: its row (`$row`, from `$table`) joined with its
+/// allocation, fund year and partnership, and left-joined with its "submitted" snapshots, a row
+/// each; answers the row, its allocation and its deadline, or `None`. A macro because the three
+/// documents' tables are three types.
+macro_rules! document_head {
+    ($conn:expr, $table:ident, $row:ty, $kind:expr, $id:expr, $placed:expr) => {{
+        use $crate::schema::{allocations, document_versions, fund_years, partnerships};
+        let rows: Vec<(
+            $row,
+            $crate::allocations::AllocationOfDocument,
+            Option<chrono::NaiveDateTime>,
+        )> = $table::table
+            .inner_join(
+                allocations::table
+                    .inner_join(fund_years::table)
+                    .inner_join(partnerships::table),
+            )
+            .left_join(
+                document_versions::table.on($crate::deadlines::submission_snapshots($kind.as_str())
+                    .and(document_versions::document_id.eq($table::id))),
+            )
+            .filter($table::id.eq($id))
+            .select((
+                <$row>::as_select(),
+                $crate::allocations::AllocationOfDocument::as_select(),
+                document_versions::created_at.nullable(),
+            ))
+            .load($conn)?;
+        $crate::deadlines::with_allocation(rows, $kind, $placed)
+    }};
+}
+pub(crate) use document_head;
 
 /// A document the caller has been found allowed to see, and where it stood when found. Only
 /// [`locate`] and [`locate_and_read`] make one, so holding one means the visibility check was

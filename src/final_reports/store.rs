@@ -6,19 +6,19 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use crate::allocations::{self, Allocation, AllocationOfDocument};
+use crate::allocations::{self, Allocation};
 use crate::auth::{Caller, Role};
 use crate::db::DbConnection;
 use crate::deadlines::{self, Deadline, Placed};
-use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
+use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated, document_head};
 use crate::error::{Error, Violations};
 use crate::indicators::{self, IndicatorActual};
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
 use crate::plans::{self, LineRef};
 use crate::schema::{
-    allocations as allocation_rows, document_versions, final_report_indicator_actuals, final_report_lines,
-    final_reports, fund_years, partnerships, plan_line_indicators, plan_lines, plans as plan_rows, virements,
+    allocations as allocation_rows, final_report_indicator_actuals, final_report_lines, final_reports, fund_years,
+    partnerships, plan_line_indicators, plan_lines, plans as plan_rows, virements,
 };
 use crate::timestamps;
 use crate::workflow::{Status, Transition};
@@ -69,24 +69,14 @@ fn difference(a: Money, b: Money) -> Result<Money, Error> {
 /// The report's row with its allocation and deadline, or `None`: one statement, joining the
 /// allocation, its fund year and partnership, and the report's "submitted" snapshots.
 fn head(conn: &mut DbConnection, id: i64) -> Result<Option<(ReportRow, Allocation, Deadline)>, Error> {
-    let rows: Vec<(ReportRow, AllocationOfDocument, Option<NaiveDateTime>)> = final_reports::table
-        .inner_join(
-            allocation_rows::table
-                .inner_join(fund_years::table)
-                .inner_join(partnerships::table),
-        )
-        .left_join(
-            document_versions::table.on(deadlines::submission_snapshots(DocumentKind::FinalReport.as_str())
-                .and(document_versions::document_id.eq(final_reports::id))),
-        )
-        .filter(final_reports::id.eq(id))
-        .select((
-            ReportRow::as_select(),
-            AllocationOfDocument::as_select(),
-            document_versions::created_at.nullable(),
-        ))
-        .load(conn)?;
-    Ok(deadlines::with_allocation(rows, DocumentKind::FinalReport, placed))
+    Ok(document_head!(
+        conn,
+        final_reports,
+        ReportRow,
+        DocumentKind::FinalReport,
+        id,
+        placed
+    ))
 }
 
 /// A line of the allocation's plan as the report reads it: id, number, title and amount.
@@ -331,12 +321,7 @@ impl Document for FinalReport {
         let Some((row, allocation, deadline)) = head(conn, id)? else {
             return Ok(None);
         };
-        let place = Place {
-            allocation_id: row.allocation_id,
-            partnership_id: allocation.partnership_id,
-            status: row.status,
-            version: row.version,
-        };
+        let place = Place::in_allocation(&allocation, row.status, row.version);
         Ok(Some((place, assemble(conn, (row, allocation, deadline))?)))
     }
 

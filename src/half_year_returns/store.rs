@@ -6,11 +6,11 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use crate::allocations::{self, Allocation, AllocationOfDocument};
+use crate::allocations::{self, Allocation};
 use crate::auth::{Caller, Role};
 use crate::db::DbConnection;
 use crate::deadlines::{self, Deadline, Placed};
-use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
+use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated, document_head};
 use crate::error::{Error, Violations};
 use crate::indicators::{self, IndicatorActual};
 use crate::money::Money;
@@ -18,9 +18,8 @@ use crate::pagination::{Page, PageRequest};
 use crate::payments;
 use crate::plans::{self, LineRef};
 use crate::schema::{
-    allocations as allocation_rows, document_versions, fund_years, half_year_expenditure_items,
-    half_year_indicator_actuals, half_year_projects, half_year_returns, partnerships, payments as payment_rows,
-    plan_line_indicators, plan_lines,
+    allocations as allocation_rows, fund_years, half_year_expenditure_items, half_year_indicator_actuals,
+    half_year_projects, half_year_returns, partnerships, payments as payment_rows, plan_line_indicators, plan_lines,
 };
 use crate::workflow::{Status, Transition};
 
@@ -82,24 +81,14 @@ fn claimed_elsewhere(conn: &mut DbConnection, allocation_id: i64, except: i64) -
 /// The return's row with its allocation and deadline, or `None`: one statement, joining the
 /// allocation, its fund year and partnership, and the return's "submitted" snapshots.
 fn head(conn: &mut DbConnection, id: i64) -> Result<Option<(ReturnRow, Allocation, Deadline)>, Error> {
-    let rows: Vec<(ReturnRow, AllocationOfDocument, Option<NaiveDateTime>)> = half_year_returns::table
-        .inner_join(
-            allocation_rows::table
-                .inner_join(fund_years::table)
-                .inner_join(partnerships::table),
-        )
-        .left_join(
-            document_versions::table.on(deadlines::submission_snapshots(DocumentKind::HalfYearReturn.as_str())
-                .and(document_versions::document_id.eq(half_year_returns::id))),
-        )
-        .filter(half_year_returns::id.eq(id))
-        .select((
-            ReturnRow::as_select(),
-            AllocationOfDocument::as_select(),
-            document_versions::created_at.nullable(),
-        ))
-        .load(conn)?;
-    Ok(deadlines::with_allocation(rows, DocumentKind::HalfYearReturn, placed))
+    Ok(document_head!(
+        conn,
+        half_year_returns,
+        ReturnRow,
+        DocumentKind::HalfYearReturn,
+        id,
+        placed
+    ))
 }
 
 /// What a row of [`return_details!`] is.
@@ -380,12 +369,7 @@ impl Document for HalfYearReturn {
         let Some((row, allocation, deadline)) = head(conn, id)? else {
             return Ok(None);
         };
-        let place = Place {
-            allocation_id: row.allocation_id,
-            partnership_id: allocation.partnership_id,
-            status: row.status,
-            version: row.version,
-        };
+        let place = Place::in_allocation(&allocation, row.status, row.version);
         Ok(Some((place, assemble(conn, (row, allocation, deadline))?)))
     }
 

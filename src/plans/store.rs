@@ -6,20 +6,20 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use crate::allocations::{self, Allocation, AllocationOfDocument};
+use crate::allocations::{self, Allocation};
 use crate::auth::{Caller, Role};
 use crate::db::DbConnection;
 use crate::deadlines::{self, Deadline, Placed};
-use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
+use crate::documents::{self, Document, DocumentFilter, DocumentKind, Located, Place, Unlocated, document_head};
 use crate::error::{Error, Violations};
 use crate::measures::{Comparison, Measure, describe_target, stored_comparison, stored_target};
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
 use crate::priority_sets::{self, Priority};
 use crate::schema::{
-    allocations as allocation_rows, attachments, document_versions, final_report_lines, fund_years,
-    half_year_indicator_actuals, half_year_projects, partnerships, plan_line_indicators, plan_line_priorities,
-    plan_line_sub_allocations, plan_lines, plans, priorities, virements,
+    allocations as allocation_rows, attachments, final_report_lines, fund_years, half_year_indicator_actuals,
+    half_year_projects, partnerships, plan_line_indicators, plan_line_priorities, plan_line_sub_allocations,
+    plan_lines, plans, priorities, virements,
 };
 use crate::workflow::{Status, Transition};
 
@@ -168,24 +168,7 @@ fn totals(available: Money, amounts: impl IntoIterator<Item = Money>) -> Result<
 /// allocation, its fund year and partnership, and the plan's "submitted" snapshots (a row each,
 /// the earliest being its first submission).
 fn head(conn: &mut DbConnection, id: i64) -> Result<Option<(PlanRow, Allocation, Deadline)>, Error> {
-    let rows: Vec<(PlanRow, AllocationOfDocument, Option<NaiveDateTime>)> = plans::table
-        .inner_join(
-            allocation_rows::table
-                .inner_join(fund_years::table)
-                .inner_join(partnerships::table),
-        )
-        .left_join(
-            document_versions::table.on(deadlines::submission_snapshots(DocumentKind::Plan.as_str())
-                .and(document_versions::document_id.eq(plans::id))),
-        )
-        .filter(plans::id.eq(id))
-        .select((
-            PlanRow::as_select(),
-            AllocationOfDocument::as_select(),
-            document_versions::created_at.nullable(),
-        ))
-        .load(conn)?;
-    Ok(deadlines::with_allocation(rows, DocumentKind::Plan, placed))
+    Ok(document_head!(conn, plans, PlanRow, DocumentKind::Plan, id, placed))
 }
 
 /// What a row under a plan's line is.
@@ -412,12 +395,7 @@ impl Document for Plan {
         let Some((row, allocation, deadline)) = head(conn, id)? else {
             return Ok(None);
         };
-        let place = Place {
-            allocation_id: row.allocation_id,
-            partnership_id: allocation.partnership_id,
-            status: row.status,
-            version: row.version,
-        };
+        let place = Place::in_allocation(&allocation, row.status, row.version);
         Ok(Some((place, assemble(conn, (row, allocation, deadline))?)))
     }
 
