@@ -65,4 +65,16 @@ mod tests {
         let listed: Vec<String> = SUBMITTED_STATUSES.iter().map(|s| format!("'{s}'")).collect();
         assert_eq!(SUBMITTED, format!("({})", listed.join(", ")));
     }
+
+    #[test]
+    fn the_fund_view_counts_the_same_documents_as_submitted() {
+        for view in [
+            include_str!("../../migrations/postgres/2026-11-24-000013_fund_by_partnership_view/up.sql"),
+            include_str!("../../migrations/sqlite/2026-11-24-000013_fund_by_partnership_view/up.sql"),
+        ] {
+            // Claimed, spent, moved by virements and "reported" each count submitted documents.
+            assert_eq!(view.matches(SUBMITTED).count(), 4);
+            assert_eq!(view.matches(" IN (").count(), 4, "no other list of statuses");
+        }
+    }
 }
