@@ -15,6 +15,7 @@ history is intact.
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -25,7 +26,11 @@ import urllib.error
 import urllib.request
 
 CLIENTS = 8
-ADMIN = ("admin@faults.example", "a-long-fault-test-password")
+# Generated for each run: every instance of the run shares them, and none is kept anywhere.
+ADMIN = ("admin@faults.example", secrets.token_urlsafe(24))
+JWT_SECRET = secrets.token_urlsafe(48)
+SIGNING_KEY = subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519"], check=True,
+                             capture_output=True, text=True).stdout
 
 
 def free_port():
@@ -167,8 +172,7 @@ def start(binary, env, base):
 
 def service_env(database_url, port):
     return dict(os.environ, DATABASE_URL=database_url,
-                CSPFUND_JWT_SECRET="fault-test-signing-secret-of-at-least-32-bytes",
-                CSPFUND_SIGNING_KEY="MC4CAQAwBQYDK2VwBCIEIHASsooUFreAfFlz5FgVmG5RRzwkNtrlIsHBNjI5O2/s",
+                CSPFUND_JWT_SECRET=JWT_SECRET, CSPFUND_SIGNING_KEY=SIGNING_KEY,
                 CSPFUND_DATA_DIR=tempfile.mkdtemp(), CSPFUND_BIND=f"127.0.0.1:{port}", CSPFUND_LOG="error",
                 CSPFUND_ADMIN_EMAIL=ADMIN[0], CSPFUND_ADMIN_PASSWORD=ADMIN[1])
 

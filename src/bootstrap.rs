@@ -24,12 +24,24 @@ pub fn create_admin(conn: &mut DbConnection, email: &str, display_name: &str, pa
     write_transaction(conn, |conn| users::insert(conn, &new, &hash))
 }
 
-/// Creates the configured admin at start-up, only when no active admin exists yet.
+/// Creates the configured admin at start-up, only when no active admin exists yet. Without a
+/// configured password one is generated and printed this once, so that no default password
+/// ever opens a new deployment.
 pub fn ensure_admin(conn: &mut DbConnection, admin: &BootstrapAdmin) -> Result<Option<User>, Error> {
     if users::any_active_admin(conn)? {
         return Ok(None);
     }
-    let created = create_admin(conn, &admin.email, ADMIN_DISPLAY_NAME, &admin.password)?;
+    let generated = admin.password.is_none().then(crate::auth::tokens::random_secret);
+    let password = admin.password.as_deref().or(generated.as_deref()).unwrap_or_default();
+    let created = create_admin(conn, &admin.email, ADMIN_DISPLAY_NAME, password)?;
     tracing::info!(email = %created.email, "created the first admin from CSPFUND_ADMIN_EMAIL");
+    if let Some(password) = generated {
+        // Standard error rather than the log, which may be shipped elsewhere.
+        eprintln!(
+            "cspfund: the first admin is {} with the generated password {password}\n\
+             cspfund: it is shown only this once; sign in and change it (POST /api/v1/me/password)",
+            created.email
+        );
+    }
     Ok(Some(created))
 }

@@ -40,6 +40,12 @@ pub enum Command {
         #[arg(long = "checkpoint", value_name = "FILE_OR_URL")]
         checkpoints: Vec<String>,
     },
+    /// Apply pending database migrations and exit (for a rolling upgrade, with the service
+    /// started under CSPFUND_MIGRATE=false).
+    Migrate,
+    /// Ask the service listening on CSPFUND_BIND whether it is ready (its database reachable):
+    /// exit 0 when it is, 1 otherwise. For container health checks, where there is no curl.
+    Healthcheck,
     /// Load the demo partnerships, logins and seed documents (running it again changes nothing).
     Demo {
         /// The password of every demo login.

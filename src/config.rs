@@ -16,6 +16,11 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
 
+    /// File holding the database password, put into DATABASE_URL (e.g. a mounted secret), so
+    /// the URL itself holds none.
+    #[arg(long, env = "CSPFUND_DATABASE_PASSWORD_FILE", global = true)]
+    pub database_password_file: Option<PathBuf>,
+
     /// Directory for the SQLite database and the generated signing key.
     #[arg(long, env = "CSPFUND_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
@@ -24,8 +29,8 @@ pub struct Settings {
     #[arg(long, env = "CSPFUND_BIND", default_value = "127.0.0.1:8080", global = true)]
     pub bind: String,
 
-    /// Secret for signing access tokens (at least 32 bytes). Required with PostgreSQL unless
-    /// CSPFUND_JWT_SECRET_FILE is set.
+    /// Secret for signing access tokens (at least 32 bytes). Default: generated once into the
+    /// data directory, which serves one instance; several instances need the same one given.
     #[arg(long, env = "CSPFUND_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
 
@@ -34,7 +39,8 @@ pub struct Settings {
     pub jwt_secret_file: Option<PathBuf>,
 
     /// The service's Ed25519 key (PKCS#8 PEM), which signs history checkpoints and attests
-    /// document signatures. Required with PostgreSQL unless CSPFUND_SIGNING_KEY_FILE is set.
+    /// document signatures. Default: generated once into the data directory, like the token
+    /// secret; several instances need the same one given.
     #[arg(long, env = "CSPFUND_SIGNING_KEY", hide_env_values = true, global = true)]
     pub signing_key: Option<String>,
 
@@ -165,9 +171,15 @@ pub struct Settings {
     #[arg(long, env = "CSPFUND_ADMIN_EMAIL", global = true)]
     pub admin_email: Option<String>,
 
-    /// Password for that admin.
+    /// Password for that admin. Default: generated, and printed once when the admin is created.
     #[arg(long, env = "CSPFUND_ADMIN_PASSWORD", hide_env_values = true, global = true)]
     pub admin_password: Option<String>,
+
+    /// Apply pending database migrations at start-up. `false` for a rolling upgrade, where
+    /// `cspfund migrate` has been run once beforehand: the service then refuses to start while
+    /// migrations are pending rather than changing the schema under running instances.
+    #[arg(long, env = "CSPFUND_MIGRATE", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub migrate: bool,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,11 +200,19 @@ application/vnd.openxmlformats-officedocument.wordprocessingml.document,applicat
 application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,application/vnd.oasis.opendocument.text,\
 application/vnd.oasis.opendocument.spreadsheet,text/csv,text/plain,image/png,image/jpeg";
 
-/// The first admin, from the environment.
+/// The first admin, from the environment; without a password one is generated.
 #[derive(Clone)]
 pub struct BootstrapAdmin {
     pub email: String,
-    pub password: String,
+    pub password: Option<String>,
+}
+
+/// Where a secret came from: given by the operator, or generated into the data directory,
+/// which serves only the instances that share that directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretOrigin {
+    Given,
+    Generated,
 }
 
 /// How webhooks are delivered.
@@ -210,7 +230,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub bind: String,
     pub jwt_secret: Vec<u8>,
+    pub jwt_secret_origin: SecretOrigin,
     pub service_key: ServiceKey,
+    pub service_key_origin: SecretOrigin,
+    pub migrate: bool,
     pub public_url: String,
     pub webhooks: WebhookSettings,
     pub checkpoint_interval: Duration,
@@ -259,14 +282,43 @@ const GENERATED_SECRET_FILE: &str = "jwt-secret";
 const GENERATED_KEY_FILE: &str = "signing-key.pem";
 
 impl Settings {
+    /// DATABASE_URL, with the password from CSPFUND_DATABASE_PASSWORD_FILE put in; the SQLite
+    /// file in the data directory by default.
+    pub fn database_url(&self) -> Result<String, ConfigError> {
+        let url = match self.database_url.as_ref().filter(|u| !u.trim().is_empty()) {
+            Some(url) => url.clone(),
+            None => self.data_dir.join("cspfund.sqlite3").to_string_lossy().into_owned(),
+        };
+        let Some(path) = &self.database_password_file else {
+            return Ok(url);
+        };
+        let mut parsed = url::Url::parse(&url)
+            .ok()
+            .filter(|_| Backend::of_url(&url) == Backend::Postgres)
+            .ok_or_else(|| {
+                invalid(
+                    "CSPFUND_DATABASE_PASSWORD_FILE",
+                    "needs DATABASE_URL to be a postgres:// URL",
+                )
+            })?;
+        let password = std::fs::read_to_string(path).map_err(|source| ConfigError::File {
+            path: path.clone(),
+            source,
+        })?;
+        parsed
+            .set_password(Some(password.trim()))
+            .map_err(|()| invalid("DATABASE_URL", "has no user name to give the password to"))?;
+        Ok(parsed.to_string())
+    }
+
     /// Checks every setting; creates the data directory (and, for the embedded default, the
     /// signing key) when needed.
     pub fn resolve(self) -> Result<Config, ConfigError> {
-        let database_url = match self.database_url.filter(|u| !u.trim().is_empty()) {
-            Some(url) => url,
-            None => self.data_dir.join("cspfund.sqlite3").to_string_lossy().into_owned(),
-        };
+        let database_url = self.database_url()?;
         let backend = Backend::of_url(&database_url);
+        // Compose passes an unset variable as an empty one: that means "not given".
+        let jwt_secret = self.jwt_secret.filter(|s| !s.is_empty());
+        let signing_key = self.signing_key.filter(|s| !s.trim().is_empty());
         if self
             .bind
             .to_socket_addrs()
@@ -338,17 +390,21 @@ impl Settings {
         if self.login_max_failures == 0 || self.login_max_failures_per_address == 0 {
             return Err(invalid("CSPFUND_LOGIN_MAX_FAILURES", "must be at least 1"));
         }
-        let bootstrap_admin = match (self.admin_email, self.admin_password) {
-            (Some(email), Some(password)) => Some(BootstrapAdmin { email, password }),
+        let admin_email = self.admin_email.filter(|e| !e.trim().is_empty());
+        let admin_password = self.admin_password.filter(|p| !p.is_empty());
+        let bootstrap_admin = match (admin_email, admin_password) {
+            (Some(email), password) => Some(BootstrapAdmin { email, password }),
             (None, None) => None,
-            _ => {
+            (None, Some(_)) => {
                 return Err(invalid(
                     "CSPFUND_ADMIN_EMAIL",
-                    "set both CSPFUND_ADMIN_EMAIL and CSPFUND_ADMIN_PASSWORD, or neither",
+                    "is needed with CSPFUND_ADMIN_PASSWORD: the e-mail of the admin to create",
                 ));
             }
         };
-        if backend == Backend::Sqlite || self.jwt_secret.is_none() || self.signing_key.is_none() {
+        let generates = jwt_secret.is_none() && self.jwt_secret_file.is_none()
+            || signing_key.is_none() && self.signing_key_file.is_none();
+        if backend == Backend::Sqlite || generates {
             std::fs::create_dir_all(&self.data_dir).map_err(|source| ConfigError::File {
                 path: self.data_dir.clone(),
                 source,
@@ -362,12 +418,8 @@ impl Settings {
             path: attachment_dir.clone(),
             source,
         })?;
-        let jwt_secret = signing_secret(
-            self.jwt_secret,
-            self.jwt_secret_file.as_deref(),
-            backend,
-            &self.data_dir,
-        )?;
+        let (jwt_secret, jwt_secret_origin) =
+            signing_secret(jwt_secret, self.jwt_secret_file.as_deref(), &self.data_dir)?;
         let mut trusted_proxies = Vec::new();
         for proxy in self.trusted_proxies.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
             trusted_proxies.push(proxy.parse().map_err(|_| {
@@ -377,12 +429,8 @@ impl Settings {
                 )
             })?);
         }
-        let service_key = service_key(
-            self.signing_key.as_deref(),
-            self.signing_key_file.as_deref(),
-            backend,
-            &self.data_dir,
-        )?;
+        let (service_key, service_key_origin) =
+            service_key(signing_key.as_deref(), self.signing_key_file.as_deref(), &self.data_dir)?;
         let public_url = match self.public_url.map(|u| u.trim().trim_end_matches('/').to_owned()) {
             Some(url) if url.starts_with("https://") || url.starts_with("http://") => url,
             Some(url) => {
@@ -401,6 +449,9 @@ impl Settings {
         Ok(Config {
             database_url,
             service_key,
+            service_key_origin,
+            jwt_secret_origin,
+            migrate: self.migrate,
             public_url,
             webhooks: WebhookSettings {
                 allow_private: self.webhook_allow_private,
@@ -440,14 +491,13 @@ impl Settings {
     }
 }
 
-/// The token signing secret: given, read from a file, or (embedded SQLite only) generated once
-/// and kept in the data directory so tokens survive restarts.
+/// The token signing secret: given, read from a file, or generated once and kept in the data
+/// directory so tokens survive restarts.
 fn signing_secret(
     given: Option<String>,
     file: Option<&Path>,
-    backend: Backend,
     data_dir: &Path,
-) -> Result<Vec<u8>, ConfigError> {
+) -> Result<(Vec<u8>, SecretOrigin), ConfigError> {
     let read = |path: &Path| {
         std::fs::read_to_string(path)
             .map(|s| s.trim().as_bytes().to_vec())
@@ -456,38 +506,30 @@ fn signing_secret(
                 source,
             })
     };
-    let (secret, variable) = match (given, file) {
-        (Some(secret), _) => (secret.into_bytes(), "CSPFUND_JWT_SECRET"),
-        (None, Some(path)) => (read(path)?, "CSPFUND_JWT_SECRET_FILE"),
-        (None, None) if backend == Backend::Postgres => {
-            return Err(invalid(
-                "CSPFUND_JWT_SECRET",
-                "is required with PostgreSQL (or set CSPFUND_JWT_SECRET_FILE); \
-                 generate one with: openssl rand -base64 48",
-            ));
-        }
+    let (secret, variable, origin) = match (given, file) {
+        (Some(secret), _) => (secret.into_bytes(), "CSPFUND_JWT_SECRET", SecretOrigin::Given),
+        (None, Some(path)) => (read(path)?, "CSPFUND_JWT_SECRET_FILE", SecretOrigin::Given),
         (None, None) => {
             let path = data_dir.join(GENERATED_SECRET_FILE);
             if !path.exists() {
                 write_private(&path, &crate::auth::tokens::random_secret())?;
             }
-            (read(&path)?, "CSPFUND_JWT_SECRET_FILE")
+            (read(&path)?, "CSPFUND_JWT_SECRET_FILE", SecretOrigin::Generated)
         }
     };
     if secret.len() < MIN_SECRET_BYTES {
         return Err(invalid(variable, format!("must be at least {MIN_SECRET_BYTES} bytes")));
     }
-    Ok(secret)
+    Ok((secret, origin))
 }
 
-/// The service's Ed25519 key: given, read from a file, or (embedded SQLite only) generated once
-/// and kept in the data directory, so checkpoints and attestations stay verifiable.
+/// The service's Ed25519 key: given, read from a file, or generated once and kept in the data
+/// directory, so checkpoints and attestations stay verifiable.
 fn service_key(
     given: Option<&str>,
     file: Option<&Path>,
-    backend: Backend,
     data_dir: &Path,
-) -> Result<ServiceKey, ConfigError> {
+) -> Result<(ServiceKey, SecretOrigin), ConfigError> {
     let read = |path: &Path, variable| {
         ServiceKey::read(path)
             .map_err(|source| ConfigError::File {
@@ -497,13 +539,10 @@ fn service_key(
             .map_err(|e| invalid(variable, e.to_string()))
     };
     match (given, file) {
-        (Some(pem), _) => ServiceKey::from_pem(pem).map_err(|e| invalid("CSPFUND_SIGNING_KEY", e.to_string())),
-        (None, Some(path)) => read(path, "CSPFUND_SIGNING_KEY_FILE"),
-        (None, None) if backend == Backend::Postgres => Err(invalid(
-            "CSPFUND_SIGNING_KEY",
-            "is required with PostgreSQL (or set CSPFUND_SIGNING_KEY_FILE), the same key on every instance; \
-             generate one with: openssl genpkey -algorithm ed25519",
-        )),
+        (Some(pem), _) => ServiceKey::from_pem(pem)
+            .map(|key| (key, SecretOrigin::Given))
+            .map_err(|e| invalid("CSPFUND_SIGNING_KEY", e.to_string())),
+        (None, Some(path)) => read(path, "CSPFUND_SIGNING_KEY_FILE").map(|key| (key, SecretOrigin::Given)),
         (None, None) => {
             let path = data_dir.join(GENERATED_KEY_FILE);
             if !path.exists() {
@@ -512,7 +551,7 @@ fn service_key(
                     .map_err(|e| invalid("CSPFUND_SIGNING_KEY_FILE", e.to_string()))?;
                 write_private(&path, &pem)?;
             }
-            read(&path, "CSPFUND_SIGNING_KEY_FILE")
+            read(&path, "CSPFUND_SIGNING_KEY_FILE").map(|key| (key, SecretOrigin::Generated))
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod half_year_returns;
 pub mod history;
 pub mod http;
 pub mod indicators;
+pub mod instance_secrets;
 pub mod measures;
 pub mod money;
 pub mod pagination;

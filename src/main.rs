@@ -1,11 +1,12 @@
 use std::io::IsTerminal;
-use std::net::TcpListener;
+use std::net::{IpAddr, SocketAddr, TcpListener, ToSocketAddrs};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use cspfund::cli::{AdminCommand, Cli, Command};
 use cspfund::config::{Config, LogFormat, Settings};
-use cspfund::db::Database;
+use cspfund::db::{Backend, Database};
 use cspfund::history::Checkpoint;
 use cspfund::http::{self, AppState};
 use tracing_subscriber::EnvFilter;
@@ -36,6 +37,8 @@ fn main() -> ExitCode {
             resolve(cli.settings).and_then(|config| verify_history(config, &checkpoints))
         }
         Some(Command::Demo { password }) => resolve(cli.settings).and_then(|config| demo(config, &password)),
+        Some(Command::Migrate) => migrate(&cli.settings),
+        Some(Command::Healthcheck) => healthcheck(&cli.settings.bind),
         Some(Command::Serve) | None => resolve(cli.settings).and_then(serve),
     };
     match outcome {
@@ -49,6 +52,49 @@ fn main() -> ExitCode {
 
 fn resolve(settings: Settings) -> Result<Config, String> {
     settings.resolve().map_err(|e| format!("invalid configuration: {e}"))
+}
+
+/// Only the database is needed to migrate: no secrets are read or generated.
+fn migrate(settings: &Settings) -> Result<(), String> {
+    let url = settings
+        .database_url()
+        .map_err(|e| format!("invalid configuration: {e}"))?;
+    if Backend::of_url(&url) == Backend::Sqlite {
+        std::fs::create_dir_all(&settings.data_dir).map_err(|e| format!("{}: {e}", settings.data_dir.display()))?;
+    }
+    let applied = Database::migrate(&url).map_err(|e| e.to_string())?;
+    println!("applied {applied} migration(s); the database schema is current");
+    Ok(())
+}
+
+/// `GET /health/ready` on the bound address, with a short timeout: what a container's health
+/// check runs.
+fn healthcheck(bind: &str) -> Result<(), String> {
+    let address: SocketAddr = bind
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut all| all.next())
+        .ok_or_else(|| format!("CSPFUND_BIND: {bind:?} is not a host:port"))?;
+    // A service listening on every address answers on loopback.
+    let host = match address.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => IpAddr::from([127, 0, 0, 1]),
+        ip if ip.is_unspecified() => IpAddr::from([0, 0, 0, 0, 0, 0, 0, 1]),
+        ip => ip,
+    };
+    let url = format!("http://{}/health/ready", SocketAddr::new(host, address.port()));
+    actix_web::rt::System::new().block_on(async move {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let response = client.get(&url).send().await.map_err(|e| format!("{url}: {e}"))?;
+        if response.status().is_success() {
+            println!("ready: {url}");
+            Ok(())
+        } else {
+            Err(format!("{url} answered {}", response.status()))
+        }
+    })
 }
 
 fn print_openapi() -> Result<(), String> {
@@ -146,7 +192,18 @@ fn serve(config: Config) -> Result<(), String> {
         database = backend.name(),
         "cspfund listening on http://{address}; API docs at http://{address}/docs/ (OpenAPI at /api/v1/openapi.json)"
     );
+    // SIGTERM or Ctrl-C: actix stops accepting, lets requests in flight finish, then the
+    // webhook worker records what it is delivering before the process exits.
     actix_web::rt::System::new()
-        .block_on(async move { http::server(state, listener)?.await })
+        .block_on(async move {
+            http::server(state.clone(), listener)?.await?;
+            let limit = state.config.webhooks.timeout + Duration::from_secs(5);
+            if state.shutdown.stop_worker(limit).await {
+                tracing::info!("stopped: requests in flight finished and webhook deliveries recorded");
+            } else {
+                tracing::warn!("stopped with webhook deliveries still under way; their leases will lapse");
+            }
+            Ok::<(), std::io::Error>(())
+        })
         .map_err(|e| format!("server error: {e}"))
 }

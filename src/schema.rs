@@ -410,6 +410,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    instance_secrets (name) {
+        name -> Text,
+        fingerprint -> Text,
+    }
+}
+
+diesel::table! {
     login_failures (key) {
         key -> Text,
         failures -> Integer,

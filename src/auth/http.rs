@@ -192,7 +192,25 @@ fn client_address(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> Option<IpAdd
         .filter_map(|v| v.to_str().ok())
         .collect::<Vec<_>>()
         .join(",");
-    address_of_client(req.peer_addr().map(|a| a.ip()), &forwarded_for, trusted_proxies)
+    let peer = req.peer_addr().map(|a| a.ip());
+    if let Some(peer) = peer.filter(|p| !forwarded_for.is_empty() && !trusted_proxies.contains(p)) {
+        warn_of_untrusted_proxy(peer);
+    }
+    address_of_client(peer, &forwarded_for, trusted_proxies)
+}
+
+/// Behind a proxy that is not listed, every client shares the proxy's address for the
+/// per-address login limit, so a few strangers' failed logins lock everyone out. Said once.
+fn warn_of_untrusted_proxy(peer: IpAddr) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        tracing::warn!(
+            %peer,
+            "X-Forwarded-For arrived from {peer}, which is not in CSPFUND_TRUSTED_PROXIES, so it is ignored and \
+             every client behind that proxy shares one address for the per-address login limit; if {peer} is \
+             your reverse proxy, set CSPFUND_TRUSTED_PROXIES={peer}"
+        );
+    });
 }
 
 /// The client's address: the peer's, unless the peer is a trusted proxy, in which case the

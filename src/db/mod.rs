@@ -212,12 +212,42 @@ pub enum SetupError {
     Pool(#[from] r2d2::Error),
     #[error("cannot apply database migrations: {0}")]
     Migrate(String),
+    #[error(
+        "{0} database migration(s) are pending and CSPFUND_MIGRATE is false: run `cspfund migrate` once, then start the service"
+    )]
+    Pending(usize),
+}
+
+/// What opening the database does about migrations not yet applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Migrations {
+    /// Apply them (one instance at a time).
+    Apply,
+    /// Refuse to open while any is pending: a rolling upgrade runs `cspfund migrate` first.
+    Expect,
 }
 
 impl Database {
     /// Connects once directly (so a bad URL or an unreachable server is reported as such),
     /// applies pending migrations, then builds the pool.
     pub fn open(url: &str, pool_size: u32) -> Result<Self, SetupError> {
+        Database::open_with(url, pool_size, Migrations::Apply)
+    }
+
+    /// Applies the pending migrations and says how many there were.
+    pub fn migrate(url: &str) -> Result<usize, SetupError> {
+        let connector = Connector::new(url);
+        let mut conn = connector.connect().map_err(|source| SetupError::Connect {
+            backend: connector.backend.name(),
+            source,
+        })?;
+        let pending = pending(&mut conn)?;
+        migrate(&mut conn)?;
+        Ok(pending)
+    }
+
+    /// Like [`Database::open`], applying pending migrations or refusing while any is pending.
+    pub fn open_with(url: &str, pool_size: u32, migrations: Migrations) -> Result<Self, SetupError> {
         let connector = Connector::new(url);
         let backend = connector.backend;
         let refused_at = connector.refused_at.clone();
@@ -226,7 +256,13 @@ impl Database {
             backend: backend.name(),
             source,
         })?;
-        migrate(&mut conn)?;
+        match migrations {
+            Migrations::Apply => migrate(&mut conn)?,
+            Migrations::Expect => match pending(&mut conn)? {
+                0 => {}
+                count => return Err(SetupError::Pending(count)),
+            },
+        }
         drop(conn);
         let pool = Pool::builder()
             .max_size(pool_size)
@@ -370,6 +406,21 @@ fn mark_carried_out(conn: &mut DbConnection) -> Result<(), diesel::result::Error
     .set(crate::schema::idempotency_keys::committed_at.eq(crate::timestamps::now()))
     .execute(conn)?;
     Ok(())
+}
+
+/// How many migrations this build holds that the database has not applied.
+fn pending(conn: &mut DbConnection) -> Result<usize, SetupError> {
+    let failed = |e: Box<dyn std::error::Error + Send + Sync>| SetupError::Migrate(e.to_string());
+    match conn {
+        DbConnection::Pg(pg) => pg
+            .pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|m| m.len())
+            .map_err(failed),
+        DbConnection::Sqlite(sqlite) => sqlite
+            .pending_migrations(SQLITE_MIGRATIONS)
+            .map(|m| m.len())
+            .map_err(failed),
+    }
 }
 
 fn migrate(conn: &mut DbConnection) -> Result<(), SetupError> {

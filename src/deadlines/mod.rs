@@ -162,7 +162,7 @@ fn of_read(
     let submitted_on = is_submitted(document.status)
         .then(|| submissions.into_iter().min())
         .flatten()
-        .map(|at| at.date());
+        .map(timestamps::london_date);
     Deadline::judge(due_on(due, kind, document.half), submitted_on, timestamps::today())
 }
 
@@ -196,7 +196,7 @@ fn first_submissions(
         .select((document_versions::document_id, min(document_versions::created_at)))
         .load::<(i64, Option<chrono::NaiveDateTime>)>(conn)?
         .into_iter()
-        .filter_map(|(id, at)| at.map(|at| (id, at.date())))
+        .filter_map(|(id, at)| at.map(|at| (id, timestamps::london_date(at))))
         .collect())
 }
 

@@ -27,11 +27,12 @@ use crate::auth::login::Authenticator;
 use crate::auth::throttle::{Limits, LoginThrottle};
 use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
-use crate::db::Database;
+use crate::db::{Database, Migrations};
 use crate::error::Error;
 use crate::{
     allocations, api_clients, attachments, auth, bootstrap, deadlines, exports, final_reports, fund_years,
-    half_year_returns, history, partnerships, payments, plans, priority_sets, publishing, reports, users, webhooks,
+    half_year_returns, history, instance_secrets, partnerships, payments, plans, priority_sets, publishing, reports,
+    users, webhooks,
 };
 
 /// Everything a request handler may need, shared by all workers.
@@ -46,6 +47,51 @@ pub struct AppState {
     pub routes: openapi::RouteTable,
     /// This instance's name, set when it starts listening: its host and listening address.
     instance_name: OnceLock<String>,
+    /// Tells the background worker to finish what it holds and stop.
+    pub shutdown: Shutdown,
+}
+
+/// A graceful stop of the background worker: asked for once the server has finished the
+/// requests in flight, answered once the worker has recorded every delivery it had claimed, so
+/// no webhook lease is left to lapse before another instance may send the message.
+#[derive(Default)]
+pub struct Shutdown {
+    asked: std::sync::atomic::AtomicBool,
+    wake: tokio::sync::Notify,
+    stopped: tokio::sync::Notify,
+    done: std::sync::atomic::AtomicBool,
+}
+
+impl Shutdown {
+    pub fn is_asked(&self) -> bool {
+        self.asked.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Sleeps for `period`, or less when a stop is asked for.
+    pub async fn pause(&self, period: std::time::Duration) {
+        let woken = self.wake.notified();
+        if !self.is_asked() {
+            let _ = actix_web::rt::time::timeout(period, woken).await;
+        }
+    }
+
+    /// Called by the worker as it returns.
+    pub fn worker_stopped(&self) {
+        self.done.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.stopped.notify_waiters();
+    }
+
+    /// Asks the worker to stop and waits for it, at most `limit`; false if it had not stopped.
+    pub async fn stop_worker(&self, limit: std::time::Duration) -> bool {
+        let stopped = self.stopped.notified();
+        self.asked.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.wake.notify_waiters();
+        if self.done.load(std::sync::atomic::Ordering::SeqCst) {
+            return true;
+        }
+        actix_web::rt::time::timeout(limit, stopped).await.is_ok()
+            || self.done.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +104,8 @@ pub enum StartupError {
     Threads(std::io::Error),
     #[error("cannot build the OpenAPI document: {0}")]
     Document(#[from] serde_json::Error),
+    #[error("{0}")]
+    Secrets(String),
 }
 
 impl From<Error> for StartupError {
@@ -70,14 +118,24 @@ impl AppState {
     /// Opens the database (applying migrations), creates the first admin if configured, and
     /// prepares keys and the API document.
     pub fn start(config: Config) -> Result<web::Data<AppState>, StartupError> {
-        let db = Database::open(&config.database_url, config.db_pool_size)?;
+        let migrations = if config.migrate {
+            Migrations::Apply
+        } else {
+            Migrations::Expect
+        };
+        let db = Database::open_with(&config.database_url, config.db_pool_size, migrations)?;
         if let Some(at) = config.clock {
             db.clock().set(at);
         }
+        let mut conn = db.connection()?;
+        let missing = instance_secrets::agree(&mut conn, &config)?;
+        if !missing.is_empty() {
+            return Err(StartupError::Secrets(instance_secrets::refusal(&missing)));
+        }
         if let Some(admin) = &config.bootstrap_admin {
-            let mut conn = db.connection()?;
             bootstrap::ensure_admin(&mut conn, admin)?;
         }
+        drop(conn);
         let document = api_document()?;
         Ok(web::Data::new(AppState {
             tokens: TokenKeys::new(&config.jwt_secret, config.access_token_ttl),
@@ -93,6 +151,7 @@ impl AppState {
             db,
             config,
             instance_name: OnceLock::new(),
+            shutdown: Shutdown::default(),
         }))
     }
 
@@ -203,6 +262,9 @@ pub fn build_app(
         .wrap(from_fn(request_id::tag_request))
 }
 
+/// How long a stopping server lets requests in flight finish.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// The HTTP server on an already bound listener (so tests can bind port 0), and beside it the
 /// worker that delivers webhooks and signs checkpoints. Call it within the actix system that
 /// will run the server.
@@ -226,6 +288,7 @@ pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Res
     let workers = state.config.workers;
     let server = HttpServer::new(move || build_app(state.clone()))
         .workers(workers)
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
         .listen(listener)?
         .run();
     Ok(server)

@@ -16,8 +16,14 @@ const BATCH: i64 = 16;
 /// How often overdue deadlines are looked for.
 const DEADLINE_SCAN: Duration = Duration::from_secs(60);
 
-/// Runs until the server stops.
+/// Runs until the server stops, and then, asked to, returns once every delivery it claimed is
+/// recorded.
 pub async fn run(state: web::Data<AppState>) {
+    deliver_until_stopped(&state).await;
+    state.shutdown.worker_stopped();
+}
+
+async fn deliver_until_stopped(state: &web::Data<AppState>) {
     let settings = state.config.webhooks.clone();
     let client = match delivery::client(&settings) {
         Ok(client) => client,
@@ -30,7 +36,7 @@ pub async fn run(state: web::Data<AppState>) {
         chrono::Duration::from_std(settings.timeout + Duration::from_secs(30)).unwrap_or(chrono::Duration::minutes(1));
     let mut last_checkpoint: Option<Instant> = None;
     let mut last_deadline_scan: Option<Instant> = None;
-    loop {
+    while !state.shutdown.is_asked() {
         if last_checkpoint.is_none_or(|at| at.elapsed() >= state.config.checkpoint_interval) {
             last_checkpoint = Some(Instant::now());
             let key = state.config.service_key.clone();
@@ -54,12 +60,12 @@ pub async fn run(state: web::Data<AppState>) {
         let outgoing = match claimed {
             Ok(outgoing) if !outgoing.is_empty() => outgoing,
             Ok(_) => {
-                actix_web::rt::time::sleep(settings.poll).await;
+                state.shutdown.pause(settings.poll).await;
                 continue;
             }
             Err(error) => {
                 tracing::warn!(%error, "cannot read the webhook outbox");
-                actix_web::rt::time::sleep(settings.poll).await;
+                state.shutdown.pause(settings.poll).await;
                 continue;
             }
         };

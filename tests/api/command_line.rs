@@ -8,7 +8,7 @@ use cspfund::db::Database;
 use cspfund::users;
 use diesel::RunQueryDsl;
 
-fn cspfund(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+pub fn cspfund(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cspfund"));
     command
         .args(args)
@@ -31,7 +31,7 @@ fn cspfund(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
     child.wait_with_output().expect("the binary finishes")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
@@ -103,8 +103,8 @@ fn bad_settings_stop_the_server_with_a_message_naming_the_variable() {
     let data_dir = dir.path().to_string_lossy().into_owned();
     let cases: [(&[(&str, &str)], &str); 8] = [
         (
-            &[("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")],
-            "CSPFUND_JWT_SECRET: is required with PostgreSQL",
+            &[("CSPFUND_DATABASE_PASSWORD_FILE", "/nonexistent/db-password")],
+            "CSPFUND_DATABASE_PASSWORD_FILE",
         ),
         (
             &[("CSPFUND_JWT_SECRET", "too-short")],
@@ -115,14 +115,11 @@ fn bad_settings_stop_the_server_with_a_message_naming_the_variable() {
             &[("CSPFUND_CORS_ORIGINS", "grants.example.gov.uk")],
             "CSPFUND_CORS_ORIGINS",
         ),
-        (&[("CSPFUND_ADMIN_EMAIL", "a@opcc.example")], "CSPFUND_ADMIN_PASSWORD"),
         (
-            &[
-                ("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none"),
-                ("CSPFUND_JWT_SECRET", "a-secret-that-is-long-enough-32-bytes"),
-            ],
-            "CSPFUND_SIGNING_KEY: is required with PostgreSQL",
+            &[("CSPFUND_ADMIN_PASSWORD", "a-long-admin-password")],
+            "CSPFUND_ADMIN_EMAIL",
         ),
+        (&[("CSPFUND_MIGRATE", "perhaps")], "'perhaps' for '--migrate"),
         (
             &[("CSPFUND_SIGNING_KEY", "not-a-key")],
             "CSPFUND_SIGNING_KEY: not an Ed25519 private key",

@@ -184,3 +184,39 @@ async fn deadlines_filter_by_kind_and_state_and_a_partnership_sees_its_own() {
         .await
         .expect_problem(422, "validation");
 }
+
+#[actix_web::test]
+async fn deadlines_turn_at_midnight_in_london_in_summer_and_in_winter() {
+    let c = cycle().await;
+    // Summer time: the plan is due on 31 May 2017; 23:30 UTC that day is 00:30 on 1 June in
+    // Plymouth, so it is overdue, and a plan submitted then is a day late.
+    c.app.set_clock("2017-05-31T22:30:00Z");
+    assert_eq!(state_of(&c, "plan", None).await, ("due_soon".into(), 0));
+    c.app.set_clock("2017-05-31T23:30:00Z");
+    assert_eq!(state_of(&c, "plan", None).await, ("overdue".into(), 1));
+    let list = deadlines(&c, "fund_year=2017-18", &c.reviewer).await;
+    assert_eq!(list["as_of"], "2017-06-01");
+    let plan = c.plan("plymouth-2017-18-plan", c.plymouth_2017, &c.manager).await;
+    let submitted = c
+        .act(&format!("/api/v1/plans/{plan}"), "submit", &c.manager, c.signature())
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        submitted["deadline"],
+        json!({"due_on": "2017-05-31", "submitted_on": "2017-06-01", "state": "submitted_late",
+               "overdue": false, "submitted_late": true, "days_late": 1})
+    );
+
+    // Winter: the first half's return is due on 3 November 2017, when London keeps UTC.
+    c.app.set_clock("2017-11-03T23:30:00Z");
+    assert_eq!(
+        state_of(&c, "half_year_return", Some("first")).await,
+        ("due_soon".into(), 0)
+    );
+    c.app.set_clock("2017-11-04T00:00:01Z");
+    assert_eq!(
+        state_of(&c, "half_year_return", Some("first")).await,
+        ("overdue".into(), 1)
+    );
+}

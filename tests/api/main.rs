@@ -11,6 +11,7 @@ mod auth;
 mod command_line;
 mod deadlines;
 mod demo;
+mod deployment;
 mod dry_run;
 mod errors;
 mod exports;

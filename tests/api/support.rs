@@ -31,11 +31,11 @@ pub struct TestApp {
     pub admin_token: String,
     client: awc::Client,
     server: ServerHandle,
-    database: TestDatabase,
+    _database: TestDatabase,
     _data_dir: tempfile::TempDir,
 }
 
-enum TestDatabase {
+pub enum TestDatabase {
     Sqlite,
     Postgres {
         server_url: String,
@@ -43,6 +43,41 @@ enum TestDatabase {
     },
     /// Another test service's database, which that service cleans up.
     Shared,
+}
+
+impl TestDatabase {
+    /// An empty database of its own for one test: a SQLite file in `dir`, or a new schema on
+    /// the server `TEST_DATABASE_URL` names. Answers its URL; dropped with the database.
+    pub fn fresh(dir: &std::path::Path) -> (String, TestDatabase) {
+        match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+            Some(server_url) => {
+                let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = Connector::new(&server_url)
+                    .connect()
+                    .expect("the PostgreSQL test server is reachable");
+                conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
+                    .expect("a test schema");
+                let separator = if server_url.contains('?') { '&' } else { '?' };
+                let url = format!("{server_url}{separator}options=-csearch_path%3D{schema}");
+                (url, TestDatabase::Postgres { server_url, schema })
+            }
+            None => {
+                let path = dir.join("test.sqlite3");
+                (path.to_string_lossy().into_owned(), TestDatabase::Sqlite)
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { server_url, schema } = self
+            && let Ok(mut conn) = Connector::new(server_url).connect()
+        {
+            // Best effort: a schema left behind only costs disk space on a test server.
+            let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+        }
+    }
 }
 
 /// A response as a client sees it.
@@ -190,23 +225,9 @@ impl TestApp {
     pub async fn spawn_with(options: Options) -> TestApp {
         let data_dir = tempfile::tempdir().expect("a temporary directory");
         let shared = options.database_url.clone();
-        let (database_url, database) = match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
-            _ if shared.is_some() => (shared.unwrap_or_default(), TestDatabase::Shared),
-            Some(server_url) => {
-                let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = Connector::new(&server_url)
-                    .connect()
-                    .expect("the PostgreSQL test server is reachable");
-                conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
-                    .expect("a test schema");
-                let separator = if server_url.contains('?') { '&' } else { '?' };
-                let url = format!("{server_url}{separator}options=-csearch_path%3D{schema}");
-                (url, TestDatabase::Postgres { server_url, schema })
-            }
-            None => {
-                let path = data_dir.path().join("test.sqlite3");
-                (path.to_string_lossy().into_owned(), TestDatabase::Sqlite)
-            }
+        let (database_url, database) = match shared {
+            Some(url) => (url, TestDatabase::Shared),
+            None => TestDatabase::fresh(data_dir.path()),
         };
         let mut args = vec![
             "cspfund".to_owned(),
@@ -256,7 +277,7 @@ impl TestApp {
             admin_token: String::new(),
             client,
             server: handle,
-            database,
+            _database: database,
             _data_dir: data_dir,
         };
         app.admin_token = app.login(ADMIN_EMAIL, PASSWORD).await;
@@ -331,12 +352,7 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        // The database's schema goes with the `database` field, after this.
         drop(self.server.stop(false));
-        if let TestDatabase::Postgres { server_url, schema } = &self.database
-            && let Ok(mut conn) = Connector::new(server_url).connect()
-        {
-            // Best effort: a schema left behind only costs disk space on a test server.
-            let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-        }
     }
 }
