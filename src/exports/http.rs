@@ -76,13 +76,14 @@ fn attachment(file_name: &str) -> ContentDisposition {
 pub fn negotiated<T: Table + Serialize>(
     req: &HttpRequest,
     report: &T,
+    bom: bool,
     file_name: &str,
 ) -> Result<HttpResponse, ApiError> {
     if prefers_csv(req) {
         Ok(HttpResponse::Ok()
             .content_type(TEXT_CSV)
             .insert_header(attachment(file_name))
-            .body(super::table(report)?))
+            .body(super::table(report, bom)?))
     } else {
         Ok(HttpResponse::Ok().json(report))
     }
@@ -91,7 +92,7 @@ pub fn negotiated<T: Table + Serialize>(
 /// Streams `E`'s rows as CSV, a chunk per query. A failure after the first bytes can only cut
 /// the body short, which the client sees as a broken transfer rather than a short file.
 fn streamed<E: Export>(db: Database, caller: Caller, filter: ReportFilter) -> Result<HttpResponse, ApiError> {
-    let header = super::header::<E>()?;
+    let header = super::header::<E>(filter.bom.unwrap_or(false))?;
     let chunks = stream::unfold(Some(0_i64), move |after| {
         let (db, caller, filter) = (db.clone(), caller.clone(), filter.clone());
         async move {

@@ -1,7 +1,8 @@
 //! CSV for the office's other systems: every report's rows, and each collection (plan lines,
 //! half-year projects, final-report lines, payments) streamed in keyset-ordered chunks so a
 //! large export never sits in memory. Money is a plain decimal ("400568.00"), an absent value an
-//! empty cell, and the columns are named as the JSON fields are.
+//! empty cell, and the columns are named as the JSON fields are. Text that a spreadsheet would
+//! run as a formula is neutralised (see [`neutralised`]).
 
 mod collections;
 pub mod http;
@@ -42,11 +43,15 @@ pub trait Export: CsvRow + Send + Sized + 'static {
     fn key(&self) -> i64;
 }
 
-/// The header line of `R`'s CSV.
-pub fn header<R: CsvRow>() -> Result<Vec<u8>, Error> {
+/// What Excel needs to read a CSV file as UTF-8.
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+
+/// The header line of `R`'s CSV, after a byte-order mark when asked for.
+pub fn header<R: CsvRow>(bom: bool) -> Result<Vec<u8>, Error> {
+    let start = if bom { BYTE_ORDER_MARK.to_vec() } else { Vec::new() };
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+        .from_writer(start);
     writer.write_record(R::COLUMNS).map_err(csv_failed)?;
     writer.into_inner().map_err(|_| Error::internal("CSV buffer"))
 }
@@ -58,14 +63,56 @@ pub fn lines<R: CsvRow>(rows: &[R]) -> Result<Vec<u8>, Error> {
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
     for row in rows {
-        writer.serialize(row).map_err(csv_failed)?;
+        writer.write_record(cells(row)?).map_err(csv_failed)?;
     }
     writer.into_inner().map_err(|_| Error::internal("CSV buffer"))
 }
 
+/// A row's cells in column order: numbers and money as they are, absent values empty, text
+/// neutralised.
+fn cells<R: CsvRow>(row: &R) -> Result<Vec<String>, Error> {
+    let serde_json::Value::Object(mut fields) = serde_json::to_value(row).map_err(Error::internal)? else {
+        return Err(Error::internal("a CSV row is not a flat record"));
+    };
+    R::COLUMNS
+        .iter()
+        .map(|column| match fields.remove(*column) {
+            Some(serde_json::Value::Null) => Ok(String::new()),
+            Some(serde_json::Value::String(text)) => Ok(neutralised(text)),
+            Some(serde_json::Value::Bool(value)) => Ok(value.to_string()),
+            Some(serde_json::Value::Number(number)) => Ok(number.to_string()),
+            Some(_) => Err(Error::internal(format!("CSV column {column} is not a plain value"))),
+            None => Err(Error::internal(format!(
+                "CSV column {column} is not a field of its row"
+            ))),
+        })
+        .collect()
+}
+
+/// A text cell that a spreadsheet would read as a formula (it begins with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return) gets a leading apostrophe, as OWASP recommends against CSV
+/// injection; a plain number such as a negative amount ("-440.00") stays a number.
+pub fn neutralised(text: String) -> String {
+    let starts_a_formula = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if starts_a_formula && !is_plain_number(&text) {
+        format!("'{text}")
+    } else {
+        text
+    }
+}
+
+fn is_plain_number(text: &str) -> bool {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    !whole.is_empty()
+        && !fraction.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// A whole table: header, then rows.
-pub fn table<T: Table>(report: &T) -> Result<Vec<u8>, Error> {
-    let mut csv = header::<T::Row>()?;
+pub fn table<T: Table>(report: &T, bom: bool) -> Result<Vec<u8>, Error> {
+    let mut csv = header::<T::Row>(bom)?;
     csv.extend(lines(report.rows())?);
     Ok(csv)
 }
@@ -97,12 +144,41 @@ mod tests {
             amount: Money::pounds(16_046),
             provider: None,
         }];
-        let mut csv = header::<Line>()?;
+        let mut csv = header::<Line>(false)?;
         csv.extend(lines(&rows)?);
         assert_eq!(
             String::from_utf8_lossy(&csv),
             "title,amount,provider\r\n\"ASB, low level and \"\"emerging\"\" crime\",16046.00,\r\n"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn text_that_would_run_as_a_formula_is_neutralised_and_numbers_stay_numbers() -> Result<(), Error> {
+        let line = |title: &str, amount: Money, provider: Option<&str>| Line {
+            title: title.into(),
+            amount,
+            provider: provider.map(str::to_owned),
+        };
+        let rows = [
+            line(
+                "=HYPERLINK(\"http://x.example\",\"Click\")",
+                Money::pounds(-440),
+                Some("@SUM(A1:A9)"),
+            ),
+            line("+44 1752 668000", Money::pounds(0), Some("-2+3")),
+            line("\tTabbed", Money::pounds(1), Some("\rReturned")),
+            line("-440.00", Money::pounds(2), Some("Street Pastors - Plymouth")),
+        ];
+        let csv = String::from_utf8(lines(&rows)?).map_err(Error::internal)?;
+        assert_eq!(
+            csv,
+            "\"'=HYPERLINK(\"\"http://x.example\"\",\"\"Click\"\")\",-440.00,'@SUM(A1:A9)\r\n\
+             '+44 1752 668000,0.00,'-2+3\r\n\
+             '\tTabbed,1.00,\"'\rReturned\"\r\n\
+             -440.00,2.00,Street Pastors - Plymouth\r\n"
+        );
+        assert!(header::<Line>(true)?.starts_with(b"\xEF\xBB\xBFtitle,"));
         Ok(())
     }
 }

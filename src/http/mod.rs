@@ -215,10 +215,14 @@ fn cors(origins: &[String]) -> Cors {
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::IF_MATCH,
+            header::IF_NONE_MATCH,
             header::HeaderName::from_static("idempotency-key"),
             request_id::REQUEST_ID,
         ])
         .expose_headers([
+            header::ALLOW,
+            header::CONTENT_DISPOSITION,
+            header::HeaderName::from_static("idempotent-replayed"),
             header::ETAG,
             header::LOCATION,
             header::RETRY_AFTER,

@@ -35,8 +35,9 @@ async fn answer<T: Table + Serialize + Send + 'static>(
     file_name: &str,
 ) -> Result<HttpResponse, ApiError> {
     let filter = filter.0;
+    let bom = filter.bom.unwrap_or(false);
     let report = state.db.run(move |conn| compute(conn, &caller, &filter)).await?;
-    negotiated(&req, &report, file_name)
+    negotiated(&req, &report, bom, file_name)
 }
 
 /// The fund by partnership: grant to spend, for each partnership and fund year.

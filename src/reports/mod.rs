@@ -27,6 +27,9 @@ pub struct ReportFilter {
     /// Fund year label, e.g. "2017-18"; every year if absent.
     pub fund_year: Option<String>,
     pub partnership_id: Option<i64>,
+    /// With CSV: `true` starts the file with a UTF-8 byte-order mark, so that Excel shows names
+    /// such as "Ysgol Gymraeg" or "Café" rightly when the file is opened by double-click.
+    pub bom: Option<bool>,
 }
 
 /// The partnership a report is confined to: the caller's own for a partnership role (a filter

@@ -46,11 +46,13 @@ async fn json(c: &Cycle, path: &str, token: &str) -> Value {
     c.app.get(path).token(token).send().await.expect(200).body
 }
 
-/// A JSON value as a CSV cell: text as itself, null as empty, numbers and booleans as written.
+/// A JSON value as a CSV cell: text as itself (neutralised where a spreadsheet would run it as a
+/// formula, such as an indicator's target "= 100 %"), null as empty, numbers and booleans as
+/// written.
 fn cell(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
-        Value::String(text) => text.clone(),
+        Value::String(text) => cspfund::exports::neutralised(text.clone()),
         other => other.to_string(),
     }
 }
@@ -223,4 +225,78 @@ async fn an_export_longer_than_a_chunk_arrives_whole_and_in_order() {
     let ids: Vec<i64> = payments.records.iter().map(|r| r["id"].parse().unwrap()).collect();
     assert!(ids.windows(2).all(|pair| pair[0] < pair[1]));
     assert_eq!(payments.records[520]["remittance_reference"], "BACS 519");
+}
+
+#[actix_web::test]
+async fn text_that_would_run_as_a_formula_is_neutralised_and_a_byte_order_mark_is_offered() {
+    let c = cycle().await;
+    let mut plan = crate::fixtures::seed_for("plymouth-2017-18-plan", c.plymouth_2017);
+    plan["lines"][0]["title"] = json!("=HYPERLINK(\"http://evil.example\",\"Refuge\")");
+    plan["lines"][0]["provider"] = json!("@SUM(1+1)*cmd|' /C calc'!A0");
+    plan["lines"][1]["provider"] = json!("Café Ysgol - Plymouth");
+    c.app
+        .post("/api/v1/plans")
+        .token(&c.manager)
+        .json(&plan)
+        .await
+        .expect(201);
+    let exported = csv(&c, "/api/v1/exports/plan-lines", &c.reviewer).await;
+    let first = &exported.records[0];
+    assert_eq!(first["title"], "'=HYPERLINK(\"http://evil.example\",\"Refuge\")");
+    assert_eq!(first["provider"], "'@SUM(1+1)*cmd|' /C calc'!A0");
+    assert_eq!(first["amount"], "160200.00", "money stays a number");
+    assert_eq!(exported.records[1]["provider"], "Café Ysgol - Plymouth");
+
+    let plain = c
+        .app
+        .get("/api/v1/exports/plan-lines")
+        .token(&c.reviewer)
+        .send()
+        .await
+        .expect(200);
+    assert!(plain.body.as_str().unwrap().starts_with("plan_id,"));
+    for path in [
+        "/api/v1/exports/plan-lines?bom=true",
+        "/api/v1/reports/fund-by-partnership?bom=true",
+    ] {
+        let marked = c
+            .app
+            .get(path)
+            .token(&c.reviewer)
+            .header("accept", "text/csv")
+            .send()
+            .await
+            .expect(200);
+        let text = marked.body.as_str().unwrap();
+        assert!(text.starts_with('\u{feff}'), "{path}: a UTF-8 byte-order mark first");
+    }
+}
+
+#[actix_web::test]
+async fn a_browser_front_end_may_read_the_file_name_the_replay_mark_and_allow() {
+    let app = crate::support::TestApp::spawn_with(crate::support::Options {
+        flags: vec!["--cors-origins".into(), "https://grants.example.gov.uk".into()],
+        ..Default::default()
+    })
+    .await;
+    let reply = app
+        .get("/api/v1/exports/payments")
+        .token(&app.admin_token)
+        .header("origin", "https://grants.example.gov.uk")
+        .send()
+        .await
+        .expect(200);
+    let exposed = reply
+        .header("access-control-expose-headers")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    for name in [
+        "content-disposition",
+        "idempotent-replayed",
+        "allow",
+        "etag",
+        "location",
+    ] {
+        assert!(exposed.contains(name), "{name} in {exposed}");
+    }
 }
