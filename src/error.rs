@@ -51,8 +51,8 @@ pub enum Error {
     /// The document's state does not permit this transition now.
     #[error("{detail}")]
     TransitionNotAllowed { detail: String, allowed: Vec<String> },
-    /// The client's copy is out of date: the document changed since it was read.
-    #[error("the document has changed since you read it; read it again (its ETag) and retry")]
+    /// The client's copy is out of date: the resource changed since it was read.
+    #[error("it has changed since you read it; read it again (its ETag) and retry")]
     StaleVersion { current: Option<i32> },
     /// A change was sent without saying which version it was made against.
     #[error("send If-Match with the ETag of the version you read")]

@@ -34,6 +34,7 @@ pub mod partnerships;
 pub mod patch;
 pub mod payments;
 pub mod plans;
+pub mod preconditions;
 pub mod priority_sets;
 pub mod publishing;
 pub mod reports;

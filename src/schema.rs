@@ -10,6 +10,7 @@ diesel::table! {
         org_id -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        version -> Integer,
     }
 }
 
@@ -25,6 +26,7 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        version -> Integer,
     }
 }
 
@@ -39,6 +41,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        version -> Integer,
     }
 }
 
@@ -64,6 +67,7 @@ diesel::table! {
         ends_on -> Date,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        version -> Integer,
     }
 }
 
@@ -91,6 +95,7 @@ diesel::table! {
         updated_at -> Timestamp,
         amendment_threshold_pence -> Nullable<BigInt>,
         amendment_threshold_percent -> Nullable<Integer>,
+        version -> Integer,
     }
 }
 
@@ -104,6 +109,7 @@ diesel::table! {
         carry_forward_purpose -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        version -> Integer,
     }
 }
 
@@ -310,6 +316,7 @@ diesel::table! {
         funder_org_id -> Text,
         grant_id_prefix -> Text,
         updated_at -> Timestamp,
+        version -> Integer,
     }
 }
 
@@ -450,6 +457,7 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        version -> Integer,
     }
 }
 

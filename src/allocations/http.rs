@@ -7,9 +7,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{AllocationChanges, AllocationFilter, AllocationView, NewAllocation};
 use crate::auth::Caller;
 use crate::http::State;
-use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::extract::{IfMatch, JsonBody, QueryParams};
 use crate::http::problem::ApiError;
 use crate::pagination::{Page, PageParams};
+use crate::preconditions::etag;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_allocations)
@@ -67,6 +68,7 @@ pub async fn create_allocation(
             header::LOCATION,
             format!("/api/v1/allocations/{}", created.allocation.id),
         ))
+        .insert_header((header::ETAG, etag(created.allocation.version)))
         .json(created))
 }
 
@@ -76,20 +78,21 @@ pub async fn create_allocation(
 #[get("/allocations/{id}")]
 pub async fn get_allocation(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    Ok(HttpResponse::Ok().json(
-        state
-            .db
-            .run(move |conn| {
-                let allocation = super::get(conn, &caller, id)?;
-                super::with_deadline(conn, allocation)
-            })
-            .await?,
-    ))
+    let found = state
+        .db
+        .run(move |conn| {
+            let allocation = super::get(conn, &caller, id)?;
+            super::with_deadline(conn, allocation)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(found.allocation.version)))
+        .json(found))
 }
 
 /// Change an allocation's grant or carry-forward (admin). It must still cover the plan lines
 /// and the claims made against it.
-#[utoipa::path(tag = "reference-data", security(("bearer" = [])), params(("id" = i64, Path)),
+#[utoipa::path(tag = "reference-data", security(("bearer" = [])), params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read: `*` for any version, a weak tag never matches")),
     request_body = AllocationChanges, responses(
     (status = 200, description = "Updated", body = AllocationView),
     (status = 403, description = "Only the admin sets allocations"),
@@ -99,16 +102,18 @@ pub async fn update_allocation(
     state: State,
     caller: Caller,
     id: web::Path<i64>,
+    version: IfMatch,
     body: JsonBody<AllocationChanges>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, changes) = (id.into_inner(), body.into_inner());
-    Ok(HttpResponse::Ok().json(
-        state
-            .db
-            .run(move |conn| {
-                let updated = super::update(conn, &caller, id, &changes)?;
-                super::with_deadline(conn, updated)
-            })
-            .await?,
-    ))
+    let updated = state
+        .db
+        .run(move |conn| {
+            let updated = super::update(conn, &caller, id, &version.0, &changes)?;
+            super::with_deadline(conn, updated)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(updated.allocation.version)))
+        .json(updated))
 }

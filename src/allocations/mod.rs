@@ -16,6 +16,7 @@ use crate::fund_years::DueDates;
 use crate::history::Action;
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
+use crate::preconditions::Precondition;
 use crate::schema::{allocations, fund_years, half_year_returns, partnerships, plan_lines, plans};
 use crate::{fund_years as years, history, partnerships as partnership_records, timestamps};
 
@@ -32,6 +33,7 @@ pub struct AllocationRow {
     carry_forward_purpose: Option<String>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    version: i32,
 }
 
 /// An allocation as a document's own query selects it (joined with its fund year and partnership),
@@ -73,7 +75,7 @@ impl AllocationOfDocument {
 #[schema(example = json!({"id": 1, "fund_year_id": 1, "fund_year": "2017-18", "partnership_id": 1,
     "partnership": "Safer Plymouth", "grant": "400568.00", "carry_forward": "27678.00",
     "carry_forward_purpose": "MARAC co-ordinator and IDVA hours", "available": "428246.00",
-    "created_at": "2026-11-22T09:00:00Z", "updated_at": "2026-11-22T09:00:00Z"}))]
+    "created_at": "2026-11-22T09:00:00Z", "updated_at": "2026-11-22T09:00:00Z", "version": 1}))]
 pub struct Allocation {
     pub id: i64,
     pub fund_year_id: i64,
@@ -93,6 +95,8 @@ pub struct Allocation {
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub updated_at: NaiveDateTime,
+    /// Increases with every change; the ETag. Send it back in If-Match to change it.
+    pub version: i32,
 }
 
 /// An allocation with the four documents it owes (plan, both halves' returns, final report),
@@ -168,6 +172,7 @@ fn view((row, fund_year, partnership): (AllocationRow, String, String)) -> Alloc
         available: Money::sum([row.grant_pence, row.carry_forward_pence]).unwrap_or(Money::ZERO),
         created_at: row.created_at,
         updated_at: row.updated_at,
+        version: row.version,
     }
 }
 
@@ -342,12 +347,14 @@ pub fn update(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
+    expected: &Precondition,
     changes: &AllocationChanges,
 ) -> Result<Allocation, Error> {
     caller.require_admin()?;
     write_transaction(conn, |conn| {
         hold(conn, id)?;
         let current = find(conn, id)?.ok_or(Error::NotFound("allocation"))?;
+        expected.ensure(current.version)?;
         let grant = changes.grant.unwrap_or(current.grant);
         let carry_forward = changes.carry_forward.unwrap_or(current.carry_forward);
         let purpose = changes
@@ -365,8 +372,10 @@ pub fn update(
             format!("grant plus carry-forward ({available}) must cover the plan lines ({planned}) and the claims ({claimed})"),
         );
         v.finish()?;
+        // Held since the start of the transaction, so the version read is still current.
         diesel::update(allocations::table.find(id))
             .set((
+                allocations::version.eq(current.version + 1),
                 allocations::grant_pence.eq(grant),
                 allocations::carry_forward_pence.eq(carry_forward),
                 allocations::carry_forward_purpose.eq(purpose.as_deref().map(str::trim)),

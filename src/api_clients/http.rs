@@ -8,9 +8,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{ApiClient, ApiClientChanges, ApiClientFilter, ApiClientWithSecret, NewApiClient};
 use crate::auth::{Caller, tokens};
 use crate::http::State;
-use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::extract::{IfMatch, JsonBody, QueryParams};
 use crate::http::problem::ApiError;
 use crate::pagination::{Page, PageParams};
+use crate::preconditions::etag;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_api_clients)
@@ -63,6 +64,7 @@ pub async fn create_api_client(
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/api-clients/{}", client.id)))
+        .insert_header((header::ETAG, etag(client.version)))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(ApiClientWithSecret {
             client,
@@ -79,11 +81,13 @@ pub async fn create_api_client(
 pub async fn get_api_client(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let found = state.db.run(move |conn| super::get(conn, &caller, id)).await?;
-    Ok(HttpResponse::Ok().json(found))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(found.version)))
+        .json(found))
 }
 
 /// Rename, disable or re-enable an API client (admin). Disabling ends its sessions.
-#[utoipa::path(tag = "api-clients", security(("bearer" = [])), params(("id" = i64, Path)),
+#[utoipa::path(tag = "api-clients", security(("bearer" = [])), params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read: `*` for any version, a weak tag never matches")),
     request_body = ApiClientChanges, responses(
     (status = 200, description = "Updated", body = ApiClient),
     (status = 403, description = "Only the admin manages API clients"),
@@ -93,14 +97,17 @@ pub async fn update_api_client(
     state: State,
     caller: Caller,
     id: web::Path<i64>,
+    version: IfMatch,
     body: JsonBody<ApiClientChanges>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, changes) = (id.into_inner(), body.into_inner());
     let updated = state
         .db
-        .run(move |conn| super::update(conn, &caller, id, &changes))
+        .run(move |conn| super::update(conn, &caller, id, &version.0, &changes))
         .await?;
-    Ok(HttpResponse::Ok().json(updated))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(updated.version)))
+        .json(updated))
 }
 
 /// Issue a new secret (admin): the old one stops working and the client's sessions end.
@@ -124,6 +131,7 @@ pub async fn rotate_api_client_secret(
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::ETAG, etag(client.version)))
         .json(ApiClientWithSecret {
             client,
             client_secret: secret,

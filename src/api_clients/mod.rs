@@ -15,6 +15,7 @@ use crate::db::{DbConnection, write_transaction};
 use crate::error::{Error, Violations};
 use crate::history::Action;
 use crate::pagination::{Page, PageRequest};
+use crate::preconditions::{Precondition, changed_meanwhile};
 use crate::schema::api_clients;
 use crate::{history, partnerships, timestamps};
 
@@ -24,7 +25,7 @@ const MAX_TEXT: usize = 200;
 #[diesel(table_name = api_clients, check_for_backend(crate::db::MultiBackend))]
 #[schema(example = json!({"id": 1, "client_id": "cspfund-3f0c2a9b8d7e4f61a2b3c4d5e6f70812",
     "name": "Plymouth CC grants system", "role": "csp_manager", "partnership_id": 1, "active": true,
-    "created_at": "2026-11-22T09:00:00Z", "updated_at": "2026-11-22T09:00:00Z"}))]
+    "created_at": "2026-11-22T09:00:00Z", "updated_at": "2026-11-22T09:00:00Z", "version": 1}))]
 pub struct ApiClient {
     pub id: i64,
     /// Public identifier, sent with the secret to `/auth/token`.
@@ -41,6 +42,8 @@ pub struct ApiClient {
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub updated_at: NaiveDateTime,
+    /// Increases with every change; the ETag. Send it back in If-Match to change it.
+    pub version: i32,
 }
 
 /// A client with its secret: the only time the secret is ever shown.
@@ -200,6 +203,7 @@ pub fn update(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
+    expected: &Precondition,
     changes: &ApiClientChanges,
 ) -> Result<ApiClient, Error> {
     caller.require_admin()?;
@@ -210,15 +214,19 @@ pub fn update(
     violations.finish()?;
     write_transaction(conn, |conn| {
         let current = find(conn, id)?.ok_or(Error::NotFound("API client"))?;
+        expected.ensure(current.version)?;
         let active = changes.active.unwrap_or(current.active);
         let client: ApiClient = diesel::update(api_clients::table.find(id))
+            .filter(api_clients::version.eq(current.version))
             .set((
+                api_clients::version.eq(current.version + 1),
                 api_clients::name.eq(changes.name.as_deref().map(str::trim).unwrap_or(&current.name)),
                 api_clients::active.eq(active),
                 api_clients::updated_at.eq(timestamps::now()),
             ))
             .returning(api_clients::all_columns)
-            .get_result(conn)?;
+            .get_result(conn)
+            .map_err(changed_meanwhile)?;
         if !active {
             sessions::revoke_all(conn, Principal::ApiClient(id))?;
         }
@@ -234,6 +242,7 @@ pub fn rotate_secret(conn: &mut DbConnection, caller: &Caller, id: i64, secret_h
         find(conn, id)?.ok_or(Error::NotFound("API client"))?;
         let client: ApiClient = diesel::update(api_clients::table.find(id))
             .set((
+                api_clients::version.eq(api_clients::version + 1),
                 api_clients::secret_hash.eq(secret_hash),
                 api_clients::updated_at.eq(timestamps::now()),
             ))

@@ -233,7 +233,7 @@ fn load_reference_data(conn: &mut DbConnection, outcome: &mut Outcome) -> Result
             funder_org_id: "GB-EXAMPLE-DCIOSPCC".into(),
             grant_id_prefix: "360G-DCIOSPCC".into(),
         };
-        publishing::set(conn, &admin, &input)?;
+        publishing::set(conn, &admin, &crate::preconditions::Precondition::Missing, &input)?;
         outcome.note("360Giving publishing settings");
     }
     for (label, plan_due, first_half_due, second_half_due, final_due) in [
@@ -291,7 +291,7 @@ fn pay_in_part(conn: &mut DbConnection, id: i64, key: &ServiceKey) -> Result<(),
     let reviewer = acting_as(conn, "reviewer@opcc.example")?;
     let finance = acting_as(conn, "finance@opcc.example")?;
     let version = |conn: &mut DbConnection| -> Result<Precondition, Error> {
-        Ok(Precondition::Version(
+        Ok(Precondition::version(
             return_rows::table.find(id).select(return_rows::version).first(conn)?,
         ))
     };

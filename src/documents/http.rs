@@ -2,12 +2,9 @@
 //! the routes every kind has. Each kind's `http` module declares its routes (paths, OpenAPI
 //! descriptions) as plain functions that call these.
 
-use std::future::{Ready, ready};
-
-use actix_web::dev::Payload;
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -24,32 +21,8 @@ use crate::signatures::{SignatureInput, Signer};
 use crate::workflow::Transition;
 use crate::{history, versions};
 
-/// A document version's ETag: `"7"`.
-pub fn etag(version: i32) -> String {
-    format!("\"{version}\"")
-}
-
-/// The version a client says it read, from `If-Match`. Never refuses by itself: a document of
-/// another partnership is "not found" before a missing If-Match is reported.
-pub struct IfMatch(pub Precondition);
-
-impl FromRequest for IfMatch {
-    type Error = ApiError;
-    type Future = Ready<Result<IfMatch, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let precondition = match req.headers().get(header::IF_MATCH) {
-            None => Precondition::Missing,
-            Some(value) => value
-                .to_str()
-                .ok()
-                .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
-                .and_then(|v| v.parse::<i32>().ok())
-                .map_or(Precondition::Unreadable, Precondition::Version),
-        };
-        ready(Ok(IfMatch(precondition)))
-    }
-}
+pub use crate::http::extract::IfMatch;
+pub use crate::preconditions::etag;
 
 /// A document in a response, with its version as the ETag; serialized straight from its type.
 pub fn respond_with<D: Document>(status: StatusCode, document: &D) -> Result<HttpResponse, ApiError> {
@@ -281,7 +254,7 @@ pub mod handle {
         dry_run: QueryParams<DryRun>,
         body: JsonBody<SignatureInput>,
     ) -> Result<HttpResponse, ApiError> {
-        let signer = confirm_signer::<D>(&state, &caller, id, version.0, D::SIGNING, body.into_inner()).await?;
+        let signer = confirm_signer::<D>(&state, &caller, id, version.0.clone(), D::SIGNING, body.into_inner()).await?;
         act::<D, _>(&state, caller, id, dry_run.0, move |conn, caller| {
             lifecycle::sign_as_manager::<D>(conn, caller, id, version.0, &signer)
         })
@@ -300,7 +273,7 @@ pub mod handle {
             &state,
             &caller,
             id,
-            version.0,
+            version.0.clone(),
             Transition::Countersign,
             body.into_inner(),
         )

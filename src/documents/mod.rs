@@ -156,13 +156,7 @@ impl Located {
     /// Refuses a change unless the client read the current version: 428 without If-Match, 412
     /// with a stale one.
     pub fn ensure_version(&self, expected: Precondition) -> Result<(), Error> {
-        match expected {
-            Precondition::Missing => Err(Error::PreconditionRequired),
-            Precondition::Version(version) if version == self.version() => Ok(()),
-            _ => Err(Error::StaleVersion {
-                current: Some(self.version()),
-            }),
-        }
+        expected.ensure(self.version())
     }
 }
 
@@ -290,12 +284,4 @@ pub fn check_unchanged<T: PartialEq + std::fmt::Display>(
     }
 }
 
-/// What a client says about the version it read (from `If-Match`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Precondition {
-    /// No If-Match: refused (428), so nobody overwrites changes they have not seen.
-    Missing,
-    Version(i32),
-    /// An If-Match that names no version of ours: never current.
-    Unreadable,
-}
+pub use crate::preconditions::Precondition;

@@ -119,6 +119,7 @@ pub fn accept(
         };
         diesel::update(allocations::table.find(next))
             .set((
+                allocations::version.eq(allocations::version + 1),
                 allocations::carry_forward_pence.eq(total),
                 allocations::carry_forward_purpose.eq(&purpose),
                 allocations::updated_at.eq(timestamps::now()),

@@ -7,9 +7,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{FundYear, FundYearChanges, NewFundYear};
 use crate::auth::Caller;
 use crate::http::State;
-use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::extract::{IfMatch, JsonBody, QueryParams};
 use crate::http::problem::ApiError;
 use crate::pagination::{Page, PageParams};
+use crate::preconditions::etag;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_fund_years)
@@ -47,6 +48,7 @@ pub async fn open_fund_year(
     let created = state.db.run(move |conn| super::create(conn, &caller, &new)).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/fund-years/{}", created.id)))
+        .insert_header((header::ETAG, etag(created.version)))
         .json(created))
 }
 
@@ -56,11 +58,14 @@ pub async fn open_fund_year(
 #[get("/fund-years/{id}")]
 pub async fn get_fund_year(state: State, _caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    Ok(HttpResponse::Ok().json(state.db.run(move |conn| super::get(conn, id)).await?))
+    let found = state.db.run(move |conn| super::get(conn, id)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(found.version)))
+        .json(found))
 }
 
 /// Change a fund year's deadlines or priority set (admin).
-#[utoipa::path(tag = "reference-data", security(("bearer" = [])), params(("id" = i64, Path)),
+#[utoipa::path(tag = "reference-data", security(("bearer" = [])), params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read: `*` for any version, a weak tag never matches")),
     request_body = FundYearChanges, responses(
     (status = 200, description = "Updated", body = FundYear),
     (status = 403, description = "Only the admin maintains reference data"),
@@ -70,13 +75,15 @@ pub async fn update_fund_year(
     state: State,
     caller: Caller,
     id: web::Path<i64>,
+    version: IfMatch,
     body: JsonBody<FundYearChanges>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, changes) = (id.into_inner(), body.into_inner());
-    Ok(HttpResponse::Ok().json(
-        state
-            .db
-            .run(move |conn| super::update(conn, &caller, id, &changes))
-            .await?,
-    ))
+    let updated = state
+        .db
+        .run(move |conn| super::update(conn, &caller, id, &version.0, &changes))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(updated.version)))
+        .json(updated))
 }

@@ -14,6 +14,7 @@ use crate::error::{Error, Violations};
 use crate::history::Action;
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
+use crate::preconditions::{Precondition, changed_meanwhile};
 use crate::schema::{allocations, fund_years, plans};
 use crate::{history, priority_sets, timestamps};
 
@@ -25,7 +26,7 @@ const FINAL_REPORT_GRACE_DAYS: i64 = 183;
 #[schema(example = json!({"id": 2, "label": "2021-22", "starts_on": "2021-04-01", "ends_on": "2022-03-31",
     "plan_due": "2021-05-28", "first_half_return_due": "2021-11-05", "second_half_return_due": "2022-05-06",
     "final_report_due": "2022-06-30", "priority_set_id": 1, "created_at": "2026-11-22T09:00:00Z", "updated_at": "2026-11-22T09:00:00Z",
-    "amendment_threshold": "5000.00", "amendment_threshold_percent": 10}))]
+    "amendment_threshold": "5000.00", "amendment_threshold_percent": 10, "version": 1}))]
 pub struct FundYear {
     pub id: i64,
     /// The financial year, e.g. "2021-22".
@@ -56,6 +57,8 @@ pub struct FundYear {
     pub amendment_threshold: Option<Money>,
     /// The same, as a percentage of the line's amount.
     pub amendment_threshold_percent: Option<i32>,
+    /// Increases with every change; the ETag. Send it back in If-Match to change it.
+    pub version: i32,
 }
 
 #[derive(Deserialize, ToSchema, Debug, Clone)]
@@ -282,10 +285,17 @@ fn record(year: &FundYear) -> history::Record<'static> {
     }
 }
 
-pub fn update(conn: &mut DbConnection, caller: &Caller, id: i64, changes: &FundYearChanges) -> Result<FundYear, Error> {
+pub fn update(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    expected: &Precondition,
+    changes: &FundYearChanges,
+) -> Result<FundYear, Error> {
     caller.require_admin()?;
     write_transaction(conn, |conn| {
         let current = get(conn, id)?;
+        expected.ensure(current.version)?;
         let due = DueDates {
             plan: changes.plan_due.unwrap_or(current.plan_due),
             first_half: changes.first_half_return_due.unwrap_or(current.first_half_return_due),
@@ -320,7 +330,9 @@ pub fn update(conn: &mut DbConnection, caller: &Caller, id: i64, changes: &FundY
         }
         v.finish()?;
         let updated: FundYear = diesel::update(fund_years::table.find(id))
+            .filter(fund_years::version.eq(current.version))
             .set((
+                fund_years::version.eq(current.version + 1),
                 fund_years::plan_due.eq(due.plan),
                 fund_years::first_half_return_due.eq(due.first_half),
                 fund_years::second_half_return_due.eq(due.second_half),
@@ -331,7 +343,8 @@ pub fn update(conn: &mut DbConnection, caller: &Caller, id: i64, changes: &FundY
                 fund_years::amendment_threshold_percent.eq(threshold_percent),
             ))
             .returning(fund_years::all_columns)
-            .get_result(conn)?;
+            .get_result(conn)
+            .map_err(changed_meanwhile)?;
         history::record_change(conn, caller, record(&updated), Action::Edited, Some(&current), &updated)?;
         Ok(updated)
     })

@@ -459,8 +459,10 @@ pub fn record_change<T: Serialize>(
             .transpose()
             .map_err(Error::internal)?
             .unwrap_or(Value::Null);
+        // Bookkeeping that moves with every change, not a change of its own.
         if let Value::Object(fields) = &mut value {
             fields.remove("updated_at");
+            fields.remove("version");
         }
         Ok(value)
     };

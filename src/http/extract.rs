@@ -18,9 +18,42 @@ use serde_json::Value;
 use super::AppState;
 use super::problem::ApiError;
 use crate::error::{Error, FieldError, untag};
+use crate::preconditions::{Precondition, Tag};
 
 /// The default when the application state is missing (it never is outside unit tests).
 const FALLBACK_BODY_LIMIT: usize = 1024 * 1024;
+
+/// The versions a client says it read, from `If-Match` (RFC 9110: `*`, or a list of entity
+/// tags). Absent is not refused here: a document of another partnership is "not found" before a
+/// missing If-Match is reported. A header that is not a list of quoted entity tags is a
+/// malformed request.
+pub struct IfMatch(pub Precondition);
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<IfMatch, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(if req.headers().contains_key(header::IF_MATCH) {
+            match <header::IfMatch as header::Header>::parse(req) {
+                Ok(header::IfMatch::Any) => Ok(IfMatch(Precondition::Any)),
+                Ok(header::IfMatch::Items(tags)) if !tags.is_empty() => Ok(IfMatch(Precondition::Tags(
+                    tags.into_iter()
+                        .map(|tag| Tag {
+                            weak: tag.weak,
+                            opaque: tag.tag().to_owned(),
+                        })
+                        .collect(),
+                ))),
+                _ => Err(ApiError::Malformed(
+                    "If-Match must be * or a list of quoted entity tags such as \"3\" (the ETag you read)".into(),
+                )),
+            }
+        } else {
+            Ok(IfMatch(Precondition::Missing))
+        })
+    }
+}
 
 /// A JSON request body of type `T`.
 pub struct JsonBody<T>(pub T);

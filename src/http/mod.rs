@@ -1,6 +1,7 @@
 //! The HTTP face of the service: application state, the route list (which is also the OpenAPI
 //! document's source), middleware, and the server.
 
+pub mod conditional;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
@@ -261,6 +262,7 @@ pub fn build_app(
         .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"])))
         .default_service(web::to(openapi::no_route))
         .wrap(from_fn(idempotency::replay_or_record))
+        .wrap(from_fn(conditional::answer_unchanged))
         .wrap(Condition::new(cors_enabled, cors))
         .wrap(ErrorHandlers::new().default_handler(problem::ensure_problem))
         .wrap(from_fn(request_id::tag_request))

@@ -133,6 +133,13 @@ fn complete_operation(op: &mut Operation) {
     if params.iter().any(|p| p.parameter_in == ParameterIn::Query) {
         standard.push(ProblemType::Validation);
     }
+    if params.iter().any(|p| p.name == "If-Match") {
+        standard.extend([
+            ProblemType::MalformedRequest,
+            ProblemType::PreconditionFailed,
+            ProblemType::PreconditionRequired,
+        ]);
+    }
     let idempotent = params.iter().any(|p| p.name == "Idempotency-Key");
     if idempotent {
         // A malformed key (400), the key reused with another request (422), or its first
@@ -168,14 +175,10 @@ fn complete_operation(op: &mut Operation) {
 /// whether the answer is a replay of an earlier one with the same Idempotency-Key.
 fn describe_success_headers(status: &str, response: &mut Response, idempotent: bool) {
     let header = |text: &str| Header::builder().description(Some(text)).build();
-    let is_document = response.content.values().any(|content| {
-        matches!(&content.schema, Some(RefOr::Ref(r))
-            if DOCUMENTS.iter().any(|name| r.ref_location.ends_with(&format!("/{name}"))))
-    });
-    if is_document {
+    if is_versioned(response) {
         response.headers.insert(
             "ETag".into(),
-            header("The document's version, e.g. \"3\": send it back as If-Match to change the document"),
+            header("Its version, e.g. \"3\": send it back as If-Match to change it, or as If-None-Match to be answered 304 while it is unchanged"),
         );
     }
     if status == "201" {
@@ -191,8 +194,66 @@ fn describe_success_headers(status: &str, response: &mut Response, idempotent: b
     }
 }
 
-/// The schemas of the three documents, which carry their version as an ETag.
-const DOCUMENTS: [&str; 3] = ["Plan", "HalfYearReturn", "FinalReport"];
+/// The schemas of what carries its version as an ETag: the three documents and every other
+/// resource that can change.
+const VERSIONED: [&str; 12] = [
+    "Plan",
+    "HalfYearReturn",
+    "FinalReport",
+    "Partnership",
+    "User",
+    "ApiClient",
+    "ApiClientWithSecret",
+    "PrioritySet",
+    "FundYear",
+    "AllocationView",
+    "PublishingSettings",
+    "Subscription",
+];
+
+fn is_versioned(response: &Response) -> bool {
+    response.content.values().any(|content| {
+        matches!(&content.schema, Some(RefOr::Ref(r))
+            if VERSIONED.iter().any(|name| r.ref_location.ends_with(&format!("/{name}"))))
+    })
+}
+
+/// A GET of something with an ETag takes If-None-Match and answers 304 while it is unchanged.
+fn describe_conditional_read(path_item: &mut utoipa::openapi::path::PathItem) {
+    let Some(op) = path_item.get.as_mut() else { return };
+    let versioned = op
+        .responses
+        .responses
+        .get("200")
+        .is_some_and(|r| matches!(r, RefOr::T(response) if is_versioned(response)));
+    if !versioned {
+        return;
+    }
+    op.parameters.get_or_insert_with(Vec::new).push(
+        utoipa::openapi::path::ParameterBuilder::new()
+            .name("If-None-Match")
+            .parameter_in(ParameterIn::Header)
+            .required(utoipa::openapi::Required::False)
+            .description(Some("The ETag you hold: 304 with no body while it is still current"))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .build(),
+    );
+    op.responses.responses.insert(
+        "304".into(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description("Unchanged since the ETag you hold")
+                .header(
+                    "ETag",
+                    Header::builder().description(Some("The current version")).build(),
+                )
+                .build(),
+        ),
+    );
+}
+
+/// RFC 9110's If-Match: `*`, or a list of entity tags, each quoted and perhaps weak (`W/"3"`).
+const IF_MATCH_PATTERN: &str = "^(\\*|(W/)?\"[!#-~]*\"( *, *(W/)?\"[!#-~]*\")*)$";
 
 /// Free text the service accepts: no control characters but tab, line feed and carriage return
 /// (`http::extract` refuses the others with 422, naming the field).
@@ -391,6 +452,14 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
         {
             describe_files(op);
             complete_operation(op);
+            for parameter in op.parameters.iter_mut().flatten().filter(|p| p.name == "If-Match") {
+                parameter.schema = Some(RefOr::T(Schema::Object(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(IF_MATCH_PATTERN))
+                        .build(),
+                )));
+            }
             for parameter in op.parameters.iter_mut().flatten() {
                 if parameter.parameter_in == ParameterIn::Query
                     && let Some(schema) = parameter.schema.as_mut()
@@ -399,6 +468,7 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                 }
             }
         }
+        describe_conditional_read(item);
     }
     api
 }

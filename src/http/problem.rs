@@ -99,7 +99,7 @@ impl ProblemType {
             ProblemType::NotFound => "Not found",
             ProblemType::MethodNotAllowed => "Method not allowed",
             ProblemType::Conflict => "Conflict with the current state",
-            ProblemType::PreconditionFailed => "The document has changed",
+            ProblemType::PreconditionFailed => "The resource has changed",
             ProblemType::PreconditionRequired => "If-Match required",
             ProblemType::PayloadTooLarge => "Request body too large",
             ProblemType::UnsupportedMediaType => "Unsupported media type",
@@ -129,10 +129,10 @@ impl ProblemType {
                 "The request is valid but conflicts with the current state: a name already in use, or a transition the document's state does not allow (`allowed_transitions` lists those that are)."
             }
             ProblemType::PreconditionFailed => {
-                "The If-Match header names a version that is no longer current: someone else changed the document. Read it again (its ETag) and retry."
+                "No entity tag in the If-Match header is current (a weak tag never is): someone else changed the resource. Read it again (its ETag) and retry."
             }
             ProblemType::PreconditionRequired => {
-                "Changing a document requires If-Match with the ETag you read, so that nobody's changes are silently overwritten."
+                "Changing a document or any other resource that has an ETag requires If-Match with the ETag you read, so that nobody's changes are silently overwritten."
             }
             ProblemType::PayloadTooLarge => "The request body is larger than the service accepts.",
             ProblemType::UnsupportedMediaType => {

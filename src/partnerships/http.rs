@@ -7,9 +7,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{NewPartnership, Partnership, PartnershipChanges};
 use crate::auth::Caller;
 use crate::http::State;
-use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::extract::{IfMatch, JsonBody, QueryParams};
 use crate::http::problem::ApiError;
 use crate::pagination::{Page, PageParams};
+use crate::preconditions::etag;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_partnerships)
@@ -48,6 +49,7 @@ pub async fn create_partnership(
     let created = state.db.run(move |conn| super::create(conn, &caller, new)).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/partnerships/{}", created.id)))
+        .insert_header((header::ETAG, etag(created.version)))
         .json(created))
 }
 
@@ -58,11 +60,13 @@ pub async fn create_partnership(
 pub async fn get_partnership(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let found = state.db.run(move |conn| super::get(conn, &caller, id)).await?;
-    Ok(HttpResponse::Ok().json(found))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(found.version)))
+        .json(found))
 }
 
 /// Change a partnership's name, area or lead authority (admin).
-#[utoipa::path(tag = "partnerships", security(("bearer" = [])), params(("id" = i64, Path)),
+#[utoipa::path(tag = "partnerships", security(("bearer" = [])), params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read: `*` for any version, a weak tag never matches")),
     request_body = PartnershipChanges, responses(
     (status = 200, description = "Updated", body = Partnership),
     (status = 403, description = "Only the admin changes partnerships"),
@@ -73,12 +77,15 @@ pub async fn update_partnership(
     state: State,
     caller: Caller,
     id: web::Path<i64>,
+    version: IfMatch,
     body: JsonBody<PartnershipChanges>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, changes) = (id.into_inner(), body.into_inner());
     let updated = state
         .db
-        .run(move |conn| super::update(conn, &caller, id, changes))
+        .run(move |conn| super::update(conn, &caller, id, version.0, changes))
         .await?;
-    Ok(HttpResponse::Ok().json(updated))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(updated.version)))
+        .json(updated))
 }

@@ -12,6 +12,7 @@ use crate::db::{DbConnection, lower, write_transaction};
 use crate::error::{Error, Violations};
 use crate::history::Action;
 use crate::pagination::{Page, PageRequest};
+use crate::preconditions::{Precondition, changed_meanwhile};
 use crate::schema::partnerships;
 use crate::{history, timestamps};
 
@@ -22,7 +23,7 @@ const MAX_TEXT: usize = 200;
 #[diesel(table_name = partnerships, check_for_backend(crate::db::MultiBackend))]
 #[schema(example = json!({"id": 1, "name": "Safer Plymouth", "area": "Plymouth",
     "lead_authority": "Plymouth City Council", "org_id": "GB-LAE-PLY", "created_at": "2026-11-22T09:00:00Z",
-    "updated_at": "2026-11-22T09:00:00Z"}))]
+    "updated_at": "2026-11-22T09:00:00Z", "version": 1}))]
 pub struct Partnership {
     pub id: i64,
     pub name: String,
@@ -37,6 +38,8 @@ pub struct Partnership {
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub updated_at: NaiveDateTime,
+    /// Increases with every change; the ETag. Send it back in If-Match to change the partnership.
+    pub version: i32,
 }
 
 #[derive(Deserialize, ToSchema, Debug, Clone)]
@@ -177,6 +180,7 @@ pub fn update(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
+    expected: Precondition,
     changes: PartnershipChanges,
 ) -> Result<Partnership, Error> {
     caller.require_admin()?;
@@ -196,13 +200,16 @@ pub fn update(
     violations.finish()?;
     write_transaction(conn, |conn| {
         let current = get(conn, caller, id)?;
+        expected.ensure(current.version)?;
         if let Some(name) = &changes.name {
             ensure_name_free(conn, name.trim(), Some(id))?;
         }
         let trimmed =
             |value: &Option<String>, current: &str| value.as_deref().map(str::trim).unwrap_or(current).to_owned();
         let updated: Partnership = diesel::update(partnerships::table.find(id))
+            .filter(partnerships::version.eq(current.version))
             .set((
+                partnerships::version.eq(current.version + 1),
                 partnerships::name.eq(trimmed(&changes.name, &current.name)),
                 partnerships::area.eq(trimmed(&changes.area, &current.area)),
                 partnerships::lead_authority.eq(trimmed(&changes.lead_authority, &current.lead_authority)),
@@ -210,7 +217,8 @@ pub fn update(
                 partnerships::updated_at.eq(timestamps::now()),
             ))
             .returning(partnerships::all_columns)
-            .get_result(conn)?;
+            .get_result(conn)
+            .map_err(changed_meanwhile)?;
         history::record_change(conn, caller, record(&updated), Action::Edited, Some(&current), &updated)?;
         Ok(updated)
     })

@@ -322,7 +322,7 @@ pub async fn propose_plan_amendment(
         &state,
         &caller,
         id,
-        version.0,
+        version.0.clone(),
         Transition::Amend,
         input.password.clone(),
     )

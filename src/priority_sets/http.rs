@@ -7,9 +7,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{PrioritySet, PrioritySetInput};
 use crate::auth::Caller;
 use crate::http::State;
-use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::extract::{IfMatch, JsonBody, QueryParams};
 use crate::http::problem::ApiError;
 use crate::pagination::{Page, PageParams};
+use crate::preconditions::etag;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_priority_sets)
@@ -47,6 +48,7 @@ pub async fn create_priority_set(
     let created = state.db.run(move |conn| super::create(conn, &caller, &input)).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/priority-sets/{}", created.id)))
+        .insert_header((header::ETAG, etag(created.version)))
         .json(created))
 }
 
@@ -56,12 +58,15 @@ pub async fn create_priority_set(
 #[get("/priority-sets/{id}")]
 pub async fn get_priority_set(state: State, _caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    Ok(HttpResponse::Ok().json(state.db.run(move |conn| super::get(conn, id)).await?))
+    let found = state.db.run(move |conn| super::get(conn, id)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(found.version)))
+        .json(found))
 }
 
 /// Replace a priority set's name, period and priorities (admin). Priorities cited by plan lines
 /// cannot be removed.
-#[utoipa::path(tag = "reference-data", security(("bearer" = [])), params(("id" = i64, Path)),
+#[utoipa::path(tag = "reference-data", security(("bearer" = [])), params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read: `*` for any version, a weak tag never matches")),
     request_body = PrioritySetInput, responses(
     (status = 200, description = "Replaced", body = PrioritySet),
     (status = 403, description = "Only the admin maintains reference data"),
@@ -72,13 +77,15 @@ pub async fn replace_priority_set(
     state: State,
     caller: Caller,
     id: web::Path<i64>,
+    version: IfMatch,
     body: JsonBody<PrioritySetInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, input) = (id.into_inner(), body.into_inner());
-    Ok(HttpResponse::Ok().json(
-        state
-            .db
-            .run(move |conn| super::replace(conn, &caller, id, &input))
-            .await?,
-    ))
+    let replaced = state
+        .db
+        .run(move |conn| super::replace(conn, &caller, id, &version.0, &input))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(replaced.version)))
+        .json(replaced))
 }

@@ -15,6 +15,7 @@ use crate::db::{DbConnection, lower, write_transaction};
 use crate::error::{Error, Violations};
 use crate::history::Action;
 use crate::pagination::{Page, PageRequest};
+use crate::preconditions::Precondition;
 use crate::schema::{plan_line_priorities, priorities, priority_sets};
 use crate::{history, timestamps};
 
@@ -29,6 +30,7 @@ struct PrioritySetRow {
     ends_on: NaiveDate,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    version: i32,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -63,6 +65,8 @@ pub struct PrioritySet {
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub updated_at: NaiveDateTime,
+    /// Increases with every change; the ETag. Send it back in If-Match to change it.
+    pub version: i32,
 }
 
 /// A priority set as created or replaced by the admin.
@@ -131,6 +135,7 @@ fn view(row: PrioritySetRow, mut priorities: Vec<PriorityRow>) -> PrioritySet {
                 title: p.title,
             })
             .collect(),
+        version: row.version,
         created_at: row.created_at,
         updated_at: row.updated_at,
     }
@@ -255,21 +260,28 @@ pub fn replace(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
+    expected: &Precondition,
     input: &PrioritySetInput,
 ) -> Result<PrioritySet, Error> {
     caller.require_admin()?;
     validate(input)?;
     write_transaction(conn, |conn| {
         let before = get(conn, id)?;
+        expected.ensure(before.version)?;
         ensure_name_free(conn, input.name.trim(), id)?;
-        diesel::update(priority_sets::table.find(id))
+        let replaced = diesel::update(priority_sets::table.find(id))
+            .filter(priority_sets::version.eq(before.version))
             .set((
+                priority_sets::version.eq(before.version + 1),
                 priority_sets::name.eq(input.name.trim()),
                 priority_sets::starts_on.eq(input.starts_on),
                 priority_sets::ends_on.eq(input.ends_on),
                 priority_sets::updated_at.eq(timestamps::now()),
             ))
             .execute(conn)?;
+        if replaced == 0 {
+            return Err(Error::StaleVersion { current: None });
+        }
         let existing = priorities_of(conn, id)?;
         let mut v = Violations::new();
         for old in &existing {

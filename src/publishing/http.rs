@@ -1,5 +1,6 @@
 //! HTTP for publishing: the OPCC's settings (admin) and the 360Giving export.
 
+use actix_web::http::header;
 use actix_web::{HttpResponse, get, put};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -8,8 +9,9 @@ use crate::auth::Caller;
 use crate::db::write_transaction;
 use crate::error::Error;
 use crate::http::State;
-use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::extract::{IfMatch, JsonBody, QueryParams};
 use crate::http::problem::ApiError;
+use crate::preconditions::etag;
 use crate::reports::ReportFilter;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -29,13 +31,16 @@ pub async fn get_publishing(state: State, _caller: Caller) -> Result<HttpRespons
         .db
         .run(|conn| super::settings(conn)?.ok_or(Error::NotFound("publishing settings")))
         .await?;
-    Ok(HttpResponse::Ok().json(settings))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(settings.version)))
+        .json(settings))
 }
 
 /// Set the OPCC's publishing settings (admin).
 ///
 /// Partnerships' own org-ids are set on each partnership.
-#[utoipa::path(tag = "opcc-desk", security(("bearer" = [])), request_body = PublishingInput, responses(
+#[utoipa::path(tag = "opcc-desk", security(("bearer" = [])), params(("If-Match" = Option<String>, Header, description = "The ETag you read: `*` for any version, a weak tag never matches. Not needed for the first settings, which nothing can have read")),
+    request_body = PublishingInput, responses(
     (status = 200, description = "Set", body = PublishingSettings),
     (status = 403, description = "Only the admin sets them"),
 ))]
@@ -43,14 +48,17 @@ pub async fn get_publishing(state: State, _caller: Caller) -> Result<HttpRespons
 pub async fn put_publishing(
     state: State,
     caller: Caller,
+    version: IfMatch,
     body: JsonBody<PublishingInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let settings = state
         .db
-        .run(move |conn| write_transaction(conn, |conn| super::set(conn, &caller, &input)))
+        .run(move |conn| write_transaction(conn, |conn| super::set(conn, &caller, &version.0, &input)))
         .await?;
-    Ok(HttpResponse::Ok().json(settings))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(settings.version)))
+        .json(settings))
 }
 
 /// The grants as a 360Giving data package (standard 1.4).

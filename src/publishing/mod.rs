@@ -18,6 +18,7 @@ use crate::db::DbConnection;
 use crate::error::{Error, Violations};
 use crate::money::Money;
 use crate::partnerships::check_org_id;
+use crate::preconditions::Precondition;
 use crate::reports::{ReportFilter, SUBMITTED_STATUSES, partnership_of};
 use crate::schema::{
     allocations, final_report_lines, final_reports, fund_years, grant_publishing, half_year_returns, partnerships,
@@ -36,7 +37,7 @@ const MULTIPURPOSE_REGRANT: &str = "FRG070";
 #[derive(Serialize, ToSchema, Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = grant_publishing, check_for_backend(crate::db::MultiBackend))]
 #[schema(example = json!({"funder_name": "Office of the Police and Crime Commissioner for Devon, Cornwall and the Isles of Scilly",
-    "funder_org_id": "GB-EXAMPLE-DCIOSPCC", "grant_id_prefix": "360G-DCIOSPCC", "updated_at": "2026-11-23T09:00:00Z"}))]
+    "funder_org_id": "GB-EXAMPLE-DCIOSPCC", "grant_id_prefix": "360G-DCIOSPCC", "updated_at": "2026-11-23T09:00:00Z", "version": 1}))]
 pub struct PublishingSettings {
     pub funder_name: String,
     /// The OPCC's organisation identifier.
@@ -46,6 +47,8 @@ pub struct PublishingSettings {
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub updated_at: NaiveDateTime,
+    /// Increases with every change; the ETag. Send it back in If-Match to change it.
+    pub version: i32,
 }
 
 #[derive(Deserialize, ToSchema, Debug, Clone)]
@@ -80,7 +83,14 @@ pub fn settings(conn: &mut DbConnection) -> Result<Option<PublishingSettings>, E
         .optional()?)
 }
 
-pub fn set(conn: &mut DbConnection, caller: &Caller, input: &PublishingInput) -> Result<PublishingSettings, Error> {
+/// Sets them; once set, a change names the version it was made against. The first settings need
+/// no If-Match (there is nothing to have read), and `*` then fails, as RFC 9110 has it.
+pub fn set(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    expected: &Precondition,
+    input: &PublishingInput,
+) -> Result<PublishingSettings, Error> {
     caller.require_admin()?;
     let mut v = Violations::new();
     v.text("funder_name", &input.funder_name, 300);
@@ -94,14 +104,23 @@ pub fn set(conn: &mut DbConnection, caller: &Caller, input: &PublishingInput) ->
         grant_publishing::grant_id_prefix.eq(&input.grant_id_prefix),
         grant_publishing::updated_at.eq(now),
     );
-    if diesel::update(grant_publishing::table.find(1_i64))
-        .set(values)
-        .execute(conn)?
-        == 0
-    {
-        diesel::insert_into(grant_publishing::table)
-            .values((grant_publishing::id.eq(1_i64), values))
-            .execute(conn)?;
+    match settings(conn)? {
+        Some(current) => {
+            expected.ensure(current.version)?;
+            let changed = diesel::update(grant_publishing::table.find(1_i64))
+                .filter(grant_publishing::version.eq(current.version))
+                .set((values, grant_publishing::version.eq(current.version + 1)))
+                .execute(conn)?;
+            if changed == 0 {
+                return Err(Error::StaleVersion { current: None });
+            }
+        }
+        None if *expected == Precondition::Missing => {
+            diesel::insert_into(grant_publishing::table)
+                .values((grant_publishing::id.eq(1_i64), values))
+                .execute(conn)?;
+        }
+        None => return Err(Error::StaleVersion { current: None }),
     }
     settings(conn)?.ok_or_else(|| Error::internal("publishing settings just written"))
 }

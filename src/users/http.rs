@@ -7,9 +7,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{NewUser, User, UserChanges, UserFilter};
 use crate::auth::Caller;
 use crate::http::State;
-use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::extract::{IfMatch, JsonBody, QueryParams};
 use crate::http::problem::ApiError;
 use crate::pagination::{Page, PageParams};
+use crate::preconditions::etag;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_users)
@@ -56,6 +57,7 @@ pub async fn create_user(state: State, caller: Caller, body: JsonBody<NewUser>) 
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/users/{}", created.id)))
+        .insert_header((header::ETAG, etag(created.version)))
         .json(created))
 }
 
@@ -68,12 +70,14 @@ pub async fn create_user(state: State, caller: Caller, body: JsonBody<NewUser>) 
 pub async fn get_user(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let found = state.db.run(move |conn| super::get(conn, &caller, id)).await?;
-    Ok(HttpResponse::Ok().json(found))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(found.version)))
+        .json(found))
 }
 
 /// Change a user: details, role and partnership, active flag, or password (admin).
 /// Deactivating, a new password, or a new role or partnership ends the user's sessions.
-#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path)),
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read: `*` for any version, a weak tag never matches")),
     request_body = UserChanges, responses(
     (status = 200, description = "Updated", body = User),
     (status = 403, description = "Only the admin manages users"),
@@ -84,6 +88,7 @@ pub async fn update_user(
     state: State,
     caller: Caller,
     id: web::Path<i64>,
+    version: IfMatch,
     body: JsonBody<UserChanges>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
@@ -95,7 +100,9 @@ pub async fn update_user(
     };
     let updated = state
         .db
-        .run(move |conn| super::update(conn, &caller, id, &changes, hash.as_deref()))
+        .run(move |conn| super::update(conn, &caller, id, &version.0, &changes, hash.as_deref()))
         .await?;
-    Ok(HttpResponse::Ok().json(updated))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(updated.version)))
+        .json(updated))
 }

@@ -12,6 +12,7 @@ use crate::db::{DbConnection, write_transaction};
 use crate::error::{Error, Violations};
 use crate::history::Action;
 use crate::pagination::{Page, PageRequest};
+use crate::preconditions::{Precondition, changed_meanwhile};
 use crate::schema::users;
 use crate::{history, partnerships, timestamps};
 
@@ -24,7 +25,7 @@ const MAX_EMAIL: usize = 254;
     "display_name": "Matt Garrett",
     "job_title": "Service Director, Community Connections, Plymouth City Council",
     "role": "csp_manager", "partnership_id": 1, "active": true,
-    "created_at": "2026-11-22T09:00:00Z", "updated_at": "2026-11-22T09:00:00Z"}))]
+    "created_at": "2026-11-22T09:00:00Z", "updated_at": "2026-11-22T09:00:00Z", "version": 1}))]
 pub struct User {
     pub id: i64,
     pub email: String,
@@ -43,6 +44,8 @@ pub struct User {
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub updated_at: NaiveDateTime,
+    /// Increases with every change; the ETag. Send it back in If-Match to change it.
+    pub version: i32,
 }
 
 #[derive(Deserialize, ToSchema, Debug, Clone)]
@@ -280,6 +283,7 @@ pub fn update(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
+    expected: &Precondition,
     changes: &UserChanges,
     new_password_hash: Option<&str>,
 ) -> Result<User, Error> {
@@ -287,6 +291,7 @@ pub fn update(
     validate_changes(changes)?;
     write_transaction(conn, |conn| {
         let current = find(conn, id)?.ok_or(Error::NotFound("user"))?;
+        expected.ensure(current.version)?;
         let email = changes
             .email
             .as_deref()
@@ -313,7 +318,9 @@ pub fn update(
             });
         }
         let user: User = diesel::update(users::table.find(id))
+            .filter(users::version.eq(current.version))
             .set((
+                users::version.eq(current.version + 1),
                 users::email.eq(&email),
                 users::display_name.eq(changes
                     .display_name
@@ -332,7 +339,8 @@ pub fn update(
                 users::updated_at.eq(timestamps::now()),
             ))
             .returning(users::all_columns)
-            .get_result(conn)?;
+            .get_result(conn)
+            .map_err(changed_meanwhile)?;
         // A deactivated account, a new password or a new role ends the sessions started before.
         if !active || new_password_hash.is_some() || role != current.role || partnership_id != current.partnership_id {
             sessions::revoke_all(conn, Principal::User(id))?;
@@ -353,6 +361,7 @@ pub fn set_own_password(conn: &mut DbConnection, caller: &Caller, password_hash:
     write_transaction(conn, |conn| {
         let user: User = diesel::update(users::table.find(id))
             .set((
+                users::version.eq(users::version + 1),
                 users::password_hash.eq(password_hash),
                 users::updated_at.eq(timestamps::now()),
             ))

@@ -12,9 +12,10 @@ use super::subscriptions::{
 };
 use crate::auth::Caller;
 use crate::http::State;
-use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::extract::{IfMatch, JsonBody, QueryParams};
 use crate::http::problem::ApiError;
 use crate::pagination::{Page, PageParams};
+use crate::preconditions::etag;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_webhook_subscriptions)
@@ -91,12 +92,14 @@ pub async fn get_webhook_subscription(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let found = state.db.run(move |conn| subscriptions::get(conn, &caller, id)).await?;
-    Ok(HttpResponse::Ok().json(found))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(found.version)))
+        .json(found))
 }
 
 /// Change the URL, events or description; switch deliveries off, or on again after the
 /// service disabled them. While off, new events are not queued for it; queued ones wait.
-#[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = i64, Path)),
+#[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag you read: `*` for any version, a weak tag never matches")),
     request_body = SubscriptionChanges, responses(
     (status = 200, description = "Updated", body = Subscription),
     (status = 403, description = "The caller's role does not manage subscriptions"),
@@ -106,15 +109,18 @@ pub async fn update_webhook_subscription(
     state: State,
     caller: Caller,
     id: web::Path<i64>,
+    version: IfMatch,
     body: JsonBody<SubscriptionChanges>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, changes) = (id.into_inner(), body.into_inner());
     let allow_private = state.config.webhooks.allow_private;
     let updated = state
         .db
-        .run(move |conn| subscriptions::update(conn, &caller, id, &changes, allow_private))
+        .run(move |conn| subscriptions::update(conn, &caller, id, &version.0, &changes, allow_private))
         .await?;
-    Ok(HttpResponse::Ok().json(updated))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(updated.version)))
+        .json(updated))
 }
 
 /// Issue a new signing secret. The old one keeps signing beside it (two signatures in

@@ -348,6 +348,7 @@ pub fn record(conn: &mut DbConnection, outgoing: &Outgoing, attempt: &Attempt) -
             );
             diesel::update(webhook_subscriptions::table.find(outgoing.subscription_id))
                 .set((
+                    webhook_subscriptions::version.eq(webhook_subscriptions::version + 1),
                     webhook_subscriptions::active.eq(false),
                     webhook_subscriptions::disabled_reason.eq(reason),
                     webhook_subscriptions::updated_at.eq(now),

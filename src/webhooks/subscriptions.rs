@@ -15,6 +15,7 @@ use crate::db::{DbConnection, write_transaction};
 use crate::error::{Error, Violations};
 use crate::history::{self, Action};
 use crate::pagination::{Page, PageRequest};
+use crate::preconditions::{Precondition, changed_meanwhile};
 use crate::schema::webhook_subscriptions;
 use crate::{partnerships, timestamps};
 
@@ -42,6 +43,7 @@ pub struct SubscriptionRow {
     pub created_by: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub version: i32,
 }
 
 /// A subscription, without its secret.
@@ -49,7 +51,7 @@ pub struct SubscriptionRow {
 #[schema(example = json!({"id": 1, "url": "https://grants.opcc.example.gov.uk/cspfund/events",
     "description": "OPCC grants system", "event_types": ["half_year_return.countersigned", "claim.approved"],
     "partnership_id": null, "active": true, "disabled_reason": null, "previous_secret_expires_at": null,
-    "created_by": "user:1", "created_at": "2026-11-23T09:00:00Z", "updated_at": "2026-11-23T09:00:00Z"}))]
+    "created_by": "user:1", "created_at": "2026-11-23T09:00:00Z", "updated_at": "2026-11-23T09:00:00Z", "version": 1}))]
 pub struct Subscription {
     pub id: i64,
     /// Where deliveries are POSTed.
@@ -74,6 +76,8 @@ pub struct Subscription {
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub updated_at: NaiveDateTime,
+    /// Increases with every change; the ETag. Send it back in If-Match to change it.
+    pub version: i32,
 }
 
 /// A subscription with its signing secret: the only time the secret is shown.
@@ -141,6 +145,7 @@ impl SubscriptionRow {
             created_by: self.created_by.clone(),
             created_at: self.created_at,
             updated_at: self.updated_at,
+            version: self.version,
         }
     }
 
@@ -326,6 +331,7 @@ pub fn update(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
+    expected: &Precondition,
     changes: &SubscriptionChanges,
     allow_private: bool,
 ) -> Result<Subscription, Error> {
@@ -340,6 +346,7 @@ pub fn update(
     v.finish()?;
     write_transaction(conn, |conn| {
         let current = locate(conn, caller, id)?;
+        expected.ensure(current.version)?;
         let active = changes.active.unwrap_or(current.active);
         let event_types = changes
             .event_types
@@ -347,7 +354,9 @@ pub fn update(
             .map(|types| serde_json::json!(types).to_string())
             .unwrap_or_else(|| current.event_types.clone());
         let row: SubscriptionRow = diesel::update(webhook_subscriptions::table.find(id))
+            .filter(webhook_subscriptions::version.eq(current.version))
             .set((
+                webhook_subscriptions::version.eq(current.version + 1),
                 webhook_subscriptions::url.eq(changes.url.as_deref().map(str::trim).unwrap_or(&current.url)),
                 webhook_subscriptions::description.eq(changes
                     .description
@@ -361,7 +370,8 @@ pub fn update(
                 webhook_subscriptions::updated_at.eq(timestamps::now()),
             ))
             .returning(webhook_subscriptions::all_columns)
-            .get_result(conn)?;
+            .get_result(conn)
+            .map_err(changed_meanwhile)?;
         let subscription = row.view();
         history::record_change(
             conn,
@@ -397,6 +407,7 @@ pub fn rotate_secret(
         let secret = delivery::new_secret();
         let row: SubscriptionRow = diesel::update(webhook_subscriptions::table.find(id))
             .set((
+                webhook_subscriptions::version.eq(webhook_subscriptions::version + 1),
                 webhook_subscriptions::secret.eq(&secret),
                 webhook_subscriptions::previous_secret.eq(Some(&current.secret).filter(|_| overlap > 0)),
                 webhook_subscriptions::previous_secret_expires_at

@@ -162,7 +162,7 @@ async fn each_role_reaches_what_it_may_and_no_further() {
         ),
     ];
     for (who, token, method, path, body, status) in cases {
-        let call = app.call(method.clone(), &path).token(token);
+        let call = app.call(method.clone(), &path).token(token).header("if-match", "*");
         let reply = match body {
             Some(body) => call.json(body).await,
             None => call.send().await,
@@ -204,6 +204,7 @@ async fn a_partnership_cannot_see_or_change_another() {
     }
     // Changing another partnership is refused by role first; nothing changes either way.
     app.patch(&format!("/api/v1/partnerships/{}", w.torbay))
+        .header("if-match", "*")
         .token(&w.manager)
         .json(&json!({"name": "Hijacked"}))
         .await
@@ -254,6 +255,7 @@ async fn a_role_change_takes_effect_on_the_next_request() {
     let me = app.get("/api/v1/me").token(&w.manager).send().await.expect(200);
     let id = me.body["user"]["id"].as_i64().expect("id");
     app.patch(&format!("/api/v1/users/{id}"))
+        .header("if-match", "*")
         .token(&app.admin_token)
         .json(&json!({"partnership_id": w.torbay}))
         .await

@@ -17,6 +17,7 @@ async fn partnership_names_are_unique_regardless_of_case() {
     assert_eq!(reply.violations(), ["name:unique"]);
     let renamed = app
         .patch(&format!("/api/v1/partnerships/{plymouth}"))
+        .header("if-match", "*")
         .token(&app.admin_token)
         .json(&json!({"lead_authority": "Plymouth City Council"}))
         .await
@@ -189,17 +190,20 @@ async fn the_last_active_admin_cannot_be_removed() {
     let me = app.get("/api/v1/me").token(&app.admin_token).send().await.expect(200);
     let id = me.body["user"]["id"].as_i64().expect("id");
     app.patch(&format!("/api/v1/users/{id}"))
+        .header("if-match", "*")
         .token(&app.admin_token)
         .json(&json!({"active": false}))
         .await
         .expect_problem(409, "conflict");
     app.patch(&format!("/api/v1/users/{id}"))
+        .header("if-match", "*")
         .token(&app.admin_token)
         .json(&json!({"role": "opcc_reviewer"}))
         .await
         .expect_problem(409, "conflict");
     app.user("second-admin@opcc.example", "admin", None).await;
     app.patch(&format!("/api/v1/users/{id}"))
+        .header("if-match", "*")
         .token(&app.admin_token)
         .json(&json!({"role": "opcc_reviewer"}))
         .await
@@ -218,6 +222,7 @@ async fn an_admin_reset_password_replaces_the_old_one() {
         .expect(200);
     let id = users.body["items"][0]["id"].as_i64().expect("id");
     app.patch(&format!("/api/v1/users/{id}"))
+        .header("if-match", "*")
         .token(&app.admin_token)
         .json(&json!({"password": "a-reset-long-password", "job_title": "Commissioning Officer"}))
         .await
@@ -252,6 +257,7 @@ async fn api_clients_are_bound_to_a_partnership_role() {
         .expect(201);
     let disabled = app
         .patch(&format!("/api/v1/api-clients/{}", created.id()))
+        .header("if-match", "*")
         .token(&app.admin_token)
         .json(&json!({"active": false}))
         .await

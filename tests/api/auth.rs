@@ -58,6 +58,7 @@ async fn deactivated_users_cannot_log_in_and_their_tokens_stop_working() {
     let token = app.user("reviewer@opcc.example", "opcc_reviewer", None).await;
     let user_id = app.get("/api/v1/me").token(&token).send().await.expect(200).body["user"]["id"].clone();
     app.patch(&format!("/api/v1/users/{user_id}"))
+        .header("if-match", "*")
         .token(&app.admin_token)
         .json(&json!({"active": false}))
         .await

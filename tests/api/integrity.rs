@@ -618,6 +618,7 @@ async fn small_amendments_apply_at_once_and_large_ones_wait_for_review() {
     let year_2021 = years["items"][1]["id"].clone();
     c.app
         .patch(&format!("/api/v1/fund-years/{year_2021}"))
+        .header("if-match", "*")
         .token(&c.app.admin_token)
         .json(&json!({"amendment_threshold": "2000.00", "amendment_threshold_percent": 50}))
         .await

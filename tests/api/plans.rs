@@ -377,3 +377,33 @@ async fn replacing_a_plan_keeps_lines_by_number_and_counts_versions() {
         .expect_problem(422, "validation");
     assert_eq!(moved.violations(), ["allocation_id:immutable"]);
 }
+
+#[actix_web::test]
+async fn a_plan_takes_if_match_as_rfc_9110_has_it() {
+    let c = cycle().await;
+    let id = c.plan("plymouth-2021-22-plan", c.plymouth_2021, &c.manager).await;
+    let path = format!("/api/v1/plans/{id}");
+    let plan = seed("plymouth-2021-22-plan");
+    let put = |tag: &'static str| {
+        c.app
+            .call(actix_web::http::Method::PUT, &path)
+            .token(&c.manager)
+            .header("if-match", tag)
+            .json(&plan)
+    };
+    // A weak tag never matches and an unquoted one is not an entity tag at all.
+    put("W/\"1\"").await.expect_problem(412, "precondition-failed");
+    put("1").await.expect_problem(400, "malformed-request");
+    let saved = put("\"9\", \"1\"").await.expect(200);
+    assert_eq!(saved.header("etag").as_deref(), Some("\"2\""));
+    put("*").await.expect(200);
+    let unchanged = c
+        .app
+        .get(&path)
+        .token(&c.manager)
+        .header("if-none-match", "W/\"3\"")
+        .send()
+        .await
+        .expect(304);
+    assert_eq!(unchanged.header("etag").as_deref(), Some("\"3\""));
+}

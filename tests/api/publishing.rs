@@ -85,6 +85,7 @@ async fn each_allocation_is_a_grant_and_each_provider_line_an_onward_grant() {
     year_2017_carried_through(&c).await;
     c.app
         .patch(&format!("/api/v1/partnerships/{}", c.plymouth))
+        .header("if-match", "*")
         .token(&c.app.admin_token)
         .json(&json!({"org_id": "GB-LAE-PLY"}))
         .await
@@ -145,4 +146,31 @@ async fn each_allocation_is_a_grant_and_each_provider_line_an_onward_grant() {
         .map(|g| g["id"].as_str().unwrap())
         .collect();
     assert_eq!(own_ids, [format!("360G-OPCC-CSPF-A{}", c.torbay_2021)]);
+}
+
+#[actix_web::test]
+async fn the_settings_once_set_change_only_against_the_version_read() {
+    let c = cycle().await;
+    let body = json!({"funder_name": "Office of the Police and Crime Commissioner", "funder_org_id": "GB-EXAMPLE-OPCC",
+                      "grant_id_prefix": "360G-OPCC"});
+    let put = |if_match: Option<&'static str>| {
+        let mut call = c
+            .app
+            .call(actix_web::http::Method::PUT, SETTINGS)
+            .token(&c.app.admin_token);
+        if let Some(tag) = if_match {
+            call = call.header("if-match", tag);
+        }
+        call.json(&body)
+    };
+    // `*` asks for a current representation, and there is none yet.
+    put(Some("*")).await.expect_problem(412, "precondition-failed");
+    let first = put(None).await.expect(200);
+    assert_eq!(first.header("etag").as_deref(), Some("\"1\""));
+    put(None).await.expect_problem(428, "precondition-required");
+    put(Some("\"2\"")).await.expect_problem(412, "precondition-failed");
+    let second = put(Some("\"1\"")).await.expect(200);
+    assert_eq!(second.body["version"], 2);
+    let read = c.app.get(SETTINGS).token(&c.reviewer).send().await.expect(200);
+    assert_eq!(read.header("etag").as_deref(), Some("\"2\""));
 }

@@ -100,7 +100,12 @@ async fn an_allocation_cut_while_a_plan_grows_never_leaves_the_plan_above_it() {
             .if_match(&version)
             .json(&grow);
         let smaller = json!({"grant": "370568.00"});
-        let cut = c.app.patch(&allocation).token(&c.app.admin_token).json(&smaller);
+        let cut = c
+            .app
+            .patch(&allocation)
+            .header("if-match", "*")
+            .token(&c.app.admin_token)
+            .json(&smaller);
         let (saved, cut) = join(save, cut).await;
         let passed = [&saved, &cut].iter().filter(|r| r.status.as_u16() == 200).count();
         assert_eq!(
@@ -115,6 +120,7 @@ async fn an_allocation_cut_while_a_plan_grows_never_leaves_the_plan_above_it() {
         );
         c.app
             .patch(&allocation)
+            .header("if-match", "*")
             .token(&c.app.admin_token)
             .json(&json!({"grant": "400568.00"}))
             .await

@@ -109,6 +109,7 @@ async fn the_admin_alone_maintains_reference_data() {
             .expect_problem(403, "forbidden");
         c.app
             .patch(&format!("/api/v1/allocations/{}", c.plymouth_2021))
+            .header("if-match", "*")
             .token(token)
             .json(&json!({"grant": "1.00"}))
             .await
@@ -205,10 +206,178 @@ async fn allocations_hold_grant_and_purposeful_carry_forward_and_cover_what_is_c
         .app
         .call(Method::PATCH, &format!("/api/v1/allocations/{}", c.plymouth_2017))
         .token(admin)
+        .header("if-match", "*")
         .json(&json!({"carry_forward": "0.00"}))
         .await;
     assert_eq!(
         below.expect_problem(422, "validation").violations(),
         ["grant:below_committed"]
     );
+}
+
+/// What a conditional change of `path` answers, with this If-Match (or none).
+async fn change(
+    c: &crate::fixtures::Cycle,
+    method: Method,
+    path: &str,
+    if_match: Option<&str>,
+    body: &Value,
+) -> crate::support::Reply {
+    let mut call = c.app.call(method, path).token(&c.app.admin_token);
+    if let Some(tag) = if_match {
+        call = call.header("if-match", tag);
+    }
+    call.json(body).await
+}
+
+#[actix_web::test]
+async fn two_admins_editing_a_grant_at_once_cannot_lose_an_edit() {
+    let c = cycle().await;
+    let path = format!("/api/v1/allocations/{}", c.plymouth_2021);
+    let read = c.app.get(&path).token(&c.app.admin_token).send().await.expect(200);
+    let etag = read.header("etag").expect("an ETag");
+    assert_eq!(etag, format!("\"{}\"", read.body["version"]));
+
+    // Both read the same version; the first to write wins, the second is told.
+    let (one, other) = (json!({"grant": "400000.00"}), json!({"grant": "410000.00"}));
+    let (first, second) = futures_util::join!(
+        change(&c, Method::PATCH, &path, Some(&etag), &one),
+        change(&c, Method::PATCH, &path, Some(&etag), &other),
+    );
+    let mut statuses = [first.status.as_u16(), second.status.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 412]);
+    let (won, lost) = if first.status == 200 {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    let lost = lost.expect_problem(412, "precondition-failed");
+    assert!(lost.body["detail"].as_str().unwrap().contains("read it again"));
+    let now = c.app.get(&path).token(&c.app.admin_token).send().await.expect(200);
+    assert_eq!(now.body["grant"], won.body["grant"], "the winner's edit stands");
+    assert_eq!(now.header("etag"), won.header("etag"));
+    assert_ne!(now.header("etag").as_deref(), Some(etag.as_str()));
+}
+
+#[actix_web::test]
+async fn if_match_follows_rfc_9110_on_every_resource_that_changes() {
+    let c = cycle().await;
+    let set = c
+        .app
+        .get("/api/v1/priority-sets?limit=1")
+        .token(&c.app.admin_token)
+        .send()
+        .await
+        .expect(200);
+    let set_id = set.body["items"][0]["id"].as_i64().unwrap();
+    let user_id = c.app.get("/api/v1/me").token(&c.manager).send().await.expect(200).body["user"]["id"].clone();
+    let client = c
+        .app
+        .post("/api/v1/api-clients")
+        .token(&c.app.admin_token)
+        .json(&json!({"name": "Plymouth grants system", "role": "csp_manager", "partnership_id": c.plymouth}))
+        .await
+        .expect(201);
+    let subscription = c
+        .app
+        .post("/api/v1/webhook-subscriptions")
+        .token(&c.app.admin_token)
+        .json(&json!({"url": "http://127.0.0.1:9/events", "event_types": ["plan.submitted"]}))
+        .await
+        .expect(201);
+    let fund_year = c
+        .app
+        .get("/api/v1/fund-years?limit=1")
+        .token(&c.app.admin_token)
+        .send()
+        .await
+        .expect(200);
+    let cases: Vec<(Method, String, Value)> = vec![
+        (
+            Method::PATCH,
+            format!("/api/v1/partnerships/{}", c.plymouth),
+            json!({"area": "Plymouth and district"}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/users/{user_id}"),
+            json!({"job_title": "Head of Community Safety"}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/api-clients/{}", client.id()),
+            json!({"name": "Grants system"}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/fund-years/{}", fund_year.body["items"][0]["id"]),
+            json!({"plan_due": "2017-05-30"}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/allocations/{}", c.plymouth_2017),
+            json!({"carry_forward_purpose": "IDVA hours"}),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/priority-sets/{set_id}"),
+            json!({"name": "Police and Crime Plan", "starts_on": "2017-04-01", "ends_on": "2025-03-31",
+                   "priorities": (1..=5).map(|n| json!({"number": n, "title": format!("Priority {n}")})).collect::<Vec<_>>()}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/webhook-subscriptions/{}", subscription.id()),
+            json!({"description": "OPCC"}),
+        ),
+    ];
+    for (method, path, body) in cases {
+        let read = c.app.get(&path).token(&c.app.admin_token).send().await.expect(200);
+        let etag = read.header("etag").unwrap_or_else(|| panic!("{path} has an ETag"));
+        let version = read.body["version"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{path} shows its version"));
+        assert_eq!(etag, format!("\"{version}\""));
+        // A conditional read of what is unchanged is 304 without a body.
+        let unchanged = c
+            .app
+            .get(&path)
+            .token(&c.app.admin_token)
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .expect(304);
+        assert_eq!(unchanged.body, Value::Null, "{path}");
+        assert_eq!(unchanged.header("etag").as_deref(), Some(etag.as_str()));
+
+        change(&c, method.clone(), &path, None, &body)
+            .await
+            .expect_problem(428, "precondition-required");
+        let weak = format!("W/{etag}");
+        change(&c, method.clone(), &path, Some(&weak), &body)
+            .await
+            .expect_problem(412, "precondition-failed");
+        change(&c, method.clone(), &path, Some(&version.to_string()), &body)
+            .await
+            .expect_problem(400, "malformed-request");
+        let stale = format!("\"{}\"", version + 1);
+        change(&c, method.clone(), &path, Some(&stale), &body)
+            .await
+            .expect_problem(412, "precondition-failed");
+        let list = format!("{stale}, {etag}");
+        let changed = change(&c, method.clone(), &path, Some(&list), &body).await.expect(200);
+        assert_eq!(changed.body["version"], version + 1, "{path}");
+        assert_eq!(changed.header("etag"), Some(format!("\"{}\"", version + 1)));
+        change(&c, method.clone(), &path, Some(&etag), &body)
+            .await
+            .expect_problem(412, "precondition-failed");
+        change(&c, method.clone(), &path, Some("*"), &body).await.expect(200);
+        c.app
+            .get(&path)
+            .token(&c.app.admin_token)
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .expect(200);
+    }
 }

@@ -34,6 +34,7 @@ async fn unrelated_changes(c: &Cycle) {
     let admin = &c.app.admin_token;
     c.app
         .patch(&format!("/api/v1/partnerships/{}", c.plymouth))
+        .header("if-match", "*")
         .token(admin)
         .json(&json!({"name": "Safer Plymouth CSP"}))
         .await
@@ -41,6 +42,7 @@ async fn unrelated_changes(c: &Cycle) {
     let me = c.app.get("/api/v1/me").token(&c.manager).send().await.expect(200).body;
     c.app
         .patch(&format!("/api/v1/users/{}", me["user"]["id"]))
+        .header("if-match", "*")
         .token(admin)
         .json(&json!({"display_name": "Matthew Garrett"}))
         .await

@@ -640,6 +640,7 @@ async fn an_endpoint_failing_for_over_a_day_is_disabled_and_says_so() {
     let enabled = c
         .app
         .patch(&format!("/api/v1/webhook-subscriptions/{subscription}"))
+        .header("if-match", "*")
         .token(&admin)
         .json(&json!({"active": true}))
         .await
