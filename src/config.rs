@@ -25,6 +25,11 @@ pub struct Settings {
     #[arg(long, env = "CSPFUND_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
 
+    /// Address and port for Prometheus metrics (`GET /metrics`), apart from the API's. Default:
+    /// none, no metrics served.
+    #[arg(long, env = "CSPFUND_METRICS_BIND", global = true)]
+    pub metrics_bind: Option<String>,
+
     /// Address and port to listen on.
     #[arg(long, env = "CSPFUND_BIND", default_value = "127.0.0.1:8080", global = true)]
     pub bind: String,
@@ -229,6 +234,7 @@ pub struct Config {
     pub backend: Backend,
     pub data_dir: PathBuf,
     pub bind: String,
+    pub metrics_bind: Option<String>,
     pub jwt_secret: Vec<u8>,
     pub jwt_secret_origin: SecretOrigin,
     pub service_key: ServiceKey,
@@ -319,6 +325,21 @@ impl Settings {
         // Compose passes an unset variable as an empty one: that means "not given".
         let jwt_secret = self.jwt_secret.filter(|s| !s.is_empty());
         let signing_key = self.signing_key.filter(|s| !s.trim().is_empty());
+        let metrics_bind = self.metrics_bind.filter(|b| !b.trim().is_empty());
+        if let Some(bind) = &metrics_bind {
+            if bind.to_socket_addrs().map(|mut a| a.next().is_none()).unwrap_or(true) {
+                return Err(invalid(
+                    "CSPFUND_METRICS_BIND",
+                    format!("{bind:?} is not a host:port to listen on"),
+                ));
+            }
+            if *bind == self.bind {
+                return Err(invalid(
+                    "CSPFUND_METRICS_BIND",
+                    "must differ from CSPFUND_BIND: metrics are never served on the public address",
+                ));
+            }
+        }
         if self
             .bind
             .to_socket_addrs()
@@ -462,6 +483,7 @@ impl Settings {
             backend,
             data_dir: self.data_dir,
             bind: self.bind,
+            metrics_bind,
             jwt_secret,
             access_token_ttl,
             refresh_token_ttl,

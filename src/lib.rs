@@ -28,6 +28,7 @@ pub mod http;
 pub mod indicators;
 pub mod instance_secrets;
 pub mod measures;
+pub mod metrics;
 pub mod money;
 pub mod pagination;
 pub mod partnerships;

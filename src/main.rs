@@ -184,6 +184,14 @@ fn demo(config: Config, password: &str) -> Result<(), String> {
 
 fn serve(config: Config) -> Result<(), String> {
     let bind = config.bind.clone();
+    let metrics = match &config.metrics_bind {
+        Some(address) => {
+            let listener = TcpListener::bind(address).map_err(|e| format!("cannot listen on {address}: {e}"))?;
+            tracing::info!("metrics on http://{}/metrics", listener.local_addr().map_err(|e| e.to_string())?);
+            Some(listener)
+        }
+        None => None,
+    };
     let backend = config.backend;
     let state = AppState::start(config).map_err(|e| e.to_string())?;
     let listener = TcpListener::bind(&bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
@@ -196,7 +204,16 @@ fn serve(config: Config) -> Result<(), String> {
     // webhook worker records what it is delivering before the process exits.
     actix_web::rt::System::new()
         .block_on(async move {
-            http::server(state.clone(), listener)?.await?;
+            let server = http::server(state.clone(), listener)?;
+            if let Some(listener) = metrics {
+                let metrics = http::metrics_server(state.clone(), listener)?;
+                let handle = metrics.handle();
+                actix_web::rt::spawn(metrics);
+                server.await?;
+                handle.stop(true).await;
+            } else {
+                server.await?;
+            }
             let limit = state.config.webhooks.timeout + Duration::from_secs(5);
             if state.shutdown.stop_worker(limit).await {
                 tracing::info!("stopped: requests in flight finished and webhook deliveries recorded");

@@ -59,14 +59,22 @@ impl SecretHasher {
         })
     }
 
+    /// The most computations that may be in flight, and those in flight now.
+    pub fn load(&self) -> (usize, usize) {
+        (self.capacity, self.in_flight.load(Ordering::Acquire))
+    }
+
     /// Reserves a place for one computation, or refuses at once when all are taken.
     pub fn reserve(&self) -> Result<Slot, Error> {
         self.in_flight
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < self.capacity).then_some(n + 1)
             })
-            .map_err(|_| Error::Overloaded {
-                retry_after_secs: RETRY_AFTER_SECS,
+            .map_err(|_| {
+                crate::metrics::hashing_refused();
+                Error::Overloaded {
+                    retry_after_secs: RETRY_AFTER_SECS,
+                }
             })?;
         Ok(Slot {
             in_flight: Arc::clone(&self.in_flight),
@@ -88,6 +96,7 @@ impl SecretHasher {
         match self.queue.try_send(job) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
+                crate::metrics::hashing_refused();
                 return Err(Error::Overloaded {
                     retry_after_secs: RETRY_AFTER_SECS,
                 });

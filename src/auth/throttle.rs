@@ -82,15 +82,19 @@ impl LoginThrottle {
             })
             .max();
         match wait {
-            Some(wait) => Err(Error::Throttled {
-                retry_after_secs: u64::try_from(wait).unwrap_or(1).max(1),
-            }),
+            Some(wait) => {
+                crate::metrics::login_locked_out();
+                Err(Error::Throttled {
+                    retry_after_secs: u64::try_from(wait).unwrap_or(1).max(1),
+                })
+            }
             None => Ok(()),
         }
     }
 
     /// Counts a failure against each key: the first in a window starts it.
     pub fn record_failure(&self, conn: &mut DbConnection, keys: &[ThrottleKey]) -> Result<(), Error> {
+        crate::metrics::login_failed();
         let now = timestamps::now();
         let window_start = now - self.window();
         // Not `write_transaction`: a failed login is not the work an Idempotency-Key stands for.

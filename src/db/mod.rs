@@ -283,6 +283,12 @@ impl Database {
         self.backend
     }
 
+    /// The pool's size, its open connections and the idle ones among them.
+    pub fn pool_state(&self) -> (u32, u32, u32) {
+        let state = self.pool.state();
+        (self.pool.max_size(), state.connections, state.idle_connections)
+    }
+
     /// The clock the work run through this pool reads.
     pub fn clock(&self) -> &Clock {
         &self.clock
@@ -325,7 +331,9 @@ impl Database {
         })
         .await
         .map_err(|e| Error::Internal(format!("blocking task failed: {e}")))?;
-        DatabaseTime::add(began.duration_since(asked), began.elapsed());
+        let waited = began.duration_since(asked);
+        crate::metrics::connection_waited(waited);
+        DatabaseTime::add(waited, began.elapsed());
         done
     }
 

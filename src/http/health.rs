@@ -43,3 +43,21 @@ pub async fn readiness(state: web::Data<AppState>) -> Result<HttpResponse, ApiEr
         }),
     }))
 }
+
+/// The service's metrics in Prometheus's text format, on the metrics address only.
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let stored = state.db.run(crate::metrics::stored).await?;
+    let (pool_size, pool_open, pool_idle) = state.db.pool_state();
+    let (hashing_capacity, hashing_in_flight) = state.hasher.load();
+    let gauges = crate::metrics::Gauges {
+        pool_size,
+        pool_open,
+        pool_idle,
+        hashing_capacity,
+        hashing_in_flight,
+    };
+    let text = crate::metrics::exposition(&gauges, &stored, crate::timestamps::now())?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(text))
+}

@@ -300,5 +300,20 @@ pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Res
     Ok(server)
 }
 
+/// The metrics server on its own listener: `GET /metrics` and nothing else, so that what
+/// operations read is never on the address the public reaches.
+pub fn metrics_server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/metrics", web::get().to(health::metrics))
+    })
+    .workers(1)
+    .shutdown_timeout(1)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
 /// The application state as handlers extract it.
 pub type State = web::Data<AppState>;

@@ -66,6 +66,13 @@ pub async fn tag_request(
         .await;
     let mut res = res?;
     let elapsed = started.elapsed();
+    // Labels from a bounded set: the route's template, never the path a stranger chose.
+    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+    let method = match res.request().method().as_str() {
+        known @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => known,
+        _ => "other",
+    };
+    crate::metrics::request_answered(&route, method, res.status().as_u16(), elapsed);
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, value);
     }

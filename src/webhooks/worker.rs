@@ -71,6 +71,7 @@ async fn deliver_until_stopped(state: &web::Data<AppState>) {
         };
         let attempts = join_all(outgoing.iter().map(|o| delivery::send(&client, &settings, o))).await;
         for (sent, attempt) in outgoing.into_iter().zip(attempts) {
+            crate::metrics::delivery_attempted(attempt.delivered);
             if !attempt.delivered {
                 tracing::info!(webhook_id = %sent.webhook_id, subscription = sent.subscription_id,
                     error = attempt.error.as_deref().unwrap_or(""), "webhook delivery failed; it will be retried");

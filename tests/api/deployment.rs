@@ -298,3 +298,59 @@ fn no_key_secret_or_password_is_committed_outside_the_test_vectors() {
     }
     assert!(found.is_empty(), "secrets in the repository: {found:#?}");
 }
+
+/// The body of a GET, or of its error.
+fn read(address: &str, path: &str) -> (u16, String) {
+    let url = format!("http://{address}{path}");
+    actix_web::rt::System::new().block_on(async move {
+        let mut response = awc::Client::default().get(url).send().await.expect("an answer");
+        let body = response.body().await.expect("a body");
+        (response.status().as_u16(), String::from_utf8_lossy(&body).into_owned())
+    })
+}
+
+#[test]
+fn metrics_are_served_on_their_own_address_only() {
+    let scratch = tempfile::tempdir().expect("a directory");
+    let (url, _database) = TestDatabase::fresh(scratch.path());
+    let data = scratch.path().to_string_lossy().into_owned();
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let metrics_address = free.local_addr().expect("an address").to_string();
+    drop(free);
+    let server = Running::start(&[
+        ("DATABASE_URL", url.as_str()),
+        ("CSPFUND_DATA_DIR", data.as_str()),
+        ("CSPFUND_METRICS_BIND", metrics_address.as_str()),
+        ("CSPFUND_ADMIN_EMAIL", "owner@opcc.example"),
+    ])
+    .expect("the service starts");
+    assert_eq!(login(&server.address, "owner@opcc.example", "not-the-password", &[]), 401);
+    assert_eq!(read(&server.address, "/api/v1/plans/12").0, 401);
+    assert_eq!(read(&server.address, "/metrics").0, 404, "never on the public address");
+
+    let (status, exposition) = read(&metrics_address, "/metrics");
+    assert_eq!(status, 200);
+    for series in [
+        "cspfund_http_requests_total{method=\"POST\",route=\"/api/v1/auth/token\",status=\"401\"} 1",
+        "cspfund_http_requests_total{method=\"GET\",route=\"/api/v1/plans/{id}\",status=\"401\"} 1",
+        "cspfund_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/plans/{id}\",le=\"5\"} 1",
+        "cspfund_login_failures_total 1",
+        "cspfund_db_pool_connections{state=\"size\"} 10",
+        "cspfund_password_hashing_slots{state=\"capacity\"}",
+        "cspfund_webhook_outbox_backlog 0",
+        "cspfund_webhook_outbox_oldest_age_seconds 0",
+        "cspfund_history_checkpoint_lag_entries",
+        "cspfund_build_info{version=\"",
+        "cspfund_process_resident_memory_bytes",
+        "cspfund_db_pool_wait_seconds_count",
+    ] {
+        assert!(exposition.contains(series), "{series} in:\n{exposition}");
+    }
+
+    let same = cspfund(
+        &[],
+        &[("CSPFUND_BIND", "127.0.0.1:18093"), ("CSPFUND_METRICS_BIND", "127.0.0.1:18093"), ("CSPFUND_DATA_DIR", data.as_str())],
+        "",
+    );
+    assert!(text(&same.stderr).contains("CSPFUND_METRICS_BIND: must differ from CSPFUND_BIND"));
+}
