@@ -30,6 +30,11 @@ pub struct Settings {
     #[arg(long, env = "CSPFUND_METRICS_BIND", global = true)]
     pub metrics_bind: Option<String>,
 
+    /// An OpenTelemetry collector's OTLP/HTTP address, e.g. `http://otel-collector:4318`: each
+    /// request is sent there as a span. Default: none, no spans sent.
+    #[arg(long, env = "CSPFUND_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<String>,
+
     /// Address and port to listen on.
     #[arg(long, env = "CSPFUND_BIND", default_value = "127.0.0.1:8080", global = true)]
     pub bind: String,
@@ -235,6 +240,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub bind: String,
     pub metrics_bind: Option<String>,
+    pub otlp_endpoint: Option<String>,
     pub jwt_secret: Vec<u8>,
     pub jwt_secret_origin: SecretOrigin,
     pub service_key: ServiceKey,
@@ -326,6 +332,15 @@ impl Settings {
         let jwt_secret = self.jwt_secret.filter(|s| !s.is_empty());
         let signing_key = self.signing_key.filter(|s| !s.trim().is_empty());
         let metrics_bind = self.metrics_bind.filter(|b| !b.trim().is_empty());
+        let otlp_endpoint = self.otlp_endpoint.filter(|e| !e.trim().is_empty());
+        if let Some(endpoint) = &otlp_endpoint
+            && !endpoint.starts_with("http://")
+        {
+            return Err(invalid(
+                "CSPFUND_OTLP_ENDPOINT",
+                format!("{endpoint:?} is not a collector's address like http://otel-collector:4318"),
+            ));
+        }
         if let Some(bind) = &metrics_bind {
             if bind.to_socket_addrs().map(|mut a| a.next().is_none()).unwrap_or(true) {
                 return Err(invalid(
@@ -484,6 +499,7 @@ impl Settings {
             data_dir: self.data_dir,
             bind: self.bind,
             metrics_bind,
+            otlp_endpoint,
             jwt_secret,
             access_token_ttl,
             refresh_token_ttl,

@@ -187,7 +187,10 @@ fn serve(config: Config) -> Result<(), String> {
     let metrics = match &config.metrics_bind {
         Some(address) => {
             let listener = TcpListener::bind(address).map_err(|e| format!("cannot listen on {address}: {e}"))?;
-            tracing::info!("metrics on http://{}/metrics", listener.local_addr().map_err(|e| e.to_string())?);
+            tracing::info!(
+                "metrics on http://{}/metrics",
+                listener.local_addr().map_err(|e| e.to_string())?
+            );
             Some(listener)
         }
         None => None,
@@ -213,6 +216,9 @@ fn serve(config: Config) -> Result<(), String> {
                 handle.stop(true).await;
             } else {
                 server.await?;
+            }
+            if let Some(spans) = &state.spans {
+                spans.flush();
             }
             let limit = state.config.webhooks.timeout + Duration::from_secs(5);
             if state.shutdown.stop_worker(limit).await {

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 use crate::db::DbConnection;
@@ -56,11 +56,17 @@ impl Metrics {
         let latency = |name: &str, help: &str| HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec());
         let metrics = Metrics {
             requests: IntCounterVec::new(
-                Opts::new("http_requests_total", "Requests answered, by route template, method and status"),
+                Opts::new(
+                    "http_requests_total",
+                    "Requests answered, by route template, method and status",
+                ),
                 &["route", "method", "status"],
             )?,
             request_seconds: HistogramVec::new(
-                latency("http_request_duration_seconds", "Time to answer a request, by route template and method"),
+                latency(
+                    "http_request_duration_seconds",
+                    "Time to answer a request, by route template and method",
+                ),
                 &["route", "method"],
             )?,
             pool_wait_seconds: Histogram::with_opts(latency(
@@ -68,7 +74,10 @@ impl Metrics {
                 "Time a unit of database work waited for a pooled connection",
             ))?,
             pool_connections: IntGaugeVec::new(
-                Opts::new("db_pool_connections", "Pooled database connections: the pool's size, open, in use"),
+                Opts::new(
+                    "db_pool_connections",
+                    "Pooled database connections: the pool's size, open, in use",
+                ),
                 &["state"],
             )?,
             hashing: IntGaugeVec::new(
@@ -88,7 +97,10 @@ impl Metrics {
                 "How long the oldest webhook message still waiting has waited",
             )?,
             deliveries: IntCounterVec::new(
-                Opts::new("webhook_deliveries_total", "Webhook delivery attempts by this instance, by outcome"),
+                Opts::new(
+                    "webhook_deliveries_total",
+                    "Webhook delivery attempts by this instance, by outcome",
+                ),
                 &["outcome"],
             )?,
             checkpoint_lag: IntGauge::new(
@@ -122,7 +134,9 @@ impl Metrics {
         registry.register(Box::new(metrics.login_failures.clone()))?;
         registry.register(Box::new(metrics.login_lockouts.clone()))?;
         // Resident memory, CPU and open files of this process.
-        metrics.registry.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))?;
+        metrics
+            .registry
+            .register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))?;
         Ok(metrics)
     }
 }
@@ -131,8 +145,12 @@ impl Metrics {
 /// path itself, so ids do not make a series each.
 pub fn request_answered(route: &str, method: &str, status: u16, took: Duration) {
     with(|m| {
-        m.requests.with_label_values(&[route, method, &status.to_string()]).inc();
-        m.request_seconds.with_label_values(&[route, method]).observe(took.as_secs_f64());
+        m.requests
+            .with_label_values(&[route, method, &status.to_string()])
+            .inc();
+        m.request_seconds
+            .with_label_values(&[route, method])
+            .observe(took.as_secs_f64());
     });
 }
 
@@ -205,8 +223,12 @@ pub fn exposition(gauges: &Gauges, stored: &Stored, now: chrono::NaiveDateTime) 
     pool.with_label_values(&["in_use"])
         .set(i64::from(gauges.pool_open.saturating_sub(gauges.pool_idle)));
     let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-    m.hashing.with_label_values(&["capacity"]).set(count(gauges.hashing_capacity));
-    m.hashing.with_label_values(&["in_flight"]).set(count(gauges.hashing_in_flight));
+    m.hashing
+        .with_label_values(&["capacity"])
+        .set(count(gauges.hashing_capacity));
+    m.hashing
+        .with_label_values(&["in_flight"])
+        .set(count(gauges.hashing_in_flight));
     m.outbox_backlog.set(stored.backlog);
     m.outbox_oldest_age
         .set(stored.oldest_pending.map_or(0, |at| (now - at).num_seconds().max(0)));

@@ -476,6 +476,7 @@ diesel::table! {
         leased_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
         delivered_at -> Nullable<Timestamp>,
+        traceparent -> Nullable<Text>,
     }
 }
 

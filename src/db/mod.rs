@@ -306,6 +306,7 @@ impl Database {
         let clock = self.clock.clone();
         let failed_at = self.failed_at.clone();
         let claim = IDEMPOTENCY_CLAIM.try_with(|claim| *claim).ok();
+        let trace = crate::trace_context::current();
         let wait = self.connection_wait();
         let asked = Instant::now();
         let turn = match tokio::time::timeout(wait, self.turns.clone().acquire_owned()).await {
@@ -315,17 +316,19 @@ impl Database {
         let (began, done) = actix_web::web::block(move || {
             let _turn = turn;
             let began = Instant::now();
-            let done = clock.within(|| {
-                let _restore = ClaimRestore(WORKING_FOR.replace(claim));
-                let mut conn = pool.get_timeout(wait)?;
-                let done = work(&mut conn);
-                if let Err(Error::Database(e)) = &done
-                    && connection_lost(e)
-                {
-                    failed_at.store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
-                    discard(&mut conn);
-                }
-                done
+            let done = crate::trace_context::within(trace, || {
+                clock.within(|| {
+                    let _restore = ClaimRestore(WORKING_FOR.replace(claim));
+                    let mut conn = pool.get_timeout(wait)?;
+                    let done = work(&mut conn);
+                    if let Err(Error::Database(e)) = &done
+                        && connection_lost(e)
+                    {
+                        failed_at.store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
+                        discard(&mut conn);
+                    }
+                    done
+                })
             });
             (began, done)
         })

@@ -50,6 +50,8 @@ pub struct AppState {
     instance_name: OnceLock<String>,
     /// Tells the background worker to finish what it holds and stop.
     pub shutdown: Shutdown,
+    /// Where requests are sent as spans, when a collector is configured.
+    pub spans: Option<crate::spans::SpanExport>,
 }
 
 /// A graceful stop of the background worker: asked for once the server has finished the
@@ -107,6 +109,8 @@ pub enum StartupError {
     Document(#[from] serde_json::Error),
     #[error("{0}")]
     Secrets(String),
+    #[error("CSPFUND_OTLP_ENDPOINT: {0}")]
+    Spans(String),
 }
 
 impl From<Error> for StartupError {
@@ -138,6 +142,12 @@ impl AppState {
         }
         drop(conn);
         let document = api_document()?;
+        let spans = config
+            .otlp_endpoint
+            .as_deref()
+            .map(crate::spans::SpanExport::start)
+            .transpose()
+            .map_err(StartupError::Spans)?;
         Ok(web::Data::new(AppState {
             tokens: TokenKeys::new(&config.jwt_secret, config.access_token_ttl),
             throttle: LoginThrottle::new(Limits {
@@ -153,6 +163,7 @@ impl AppState {
             config,
             instance_name: OnceLock::new(),
             shutdown: Shutdown::default(),
+            spans,
         }))
     }
 

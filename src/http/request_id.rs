@@ -1,5 +1,7 @@
 //! Tags every request with an id (the caller's `X-Request-Id` if sane, else a new UUID), echoes
-//! it on the response, and logs one line per request inside a span carrying it.
+//! it on the response, and logs one line per request inside a span carrying it and the W3C
+//! trace context (the caller's `traceparent` continued, or a new trace); counts it in the
+//! metrics and, with a collector configured, exports it as a span.
 //! Only method, path, status and timing are logged: never headers, bodies or tokens. The timing
 //! splits the database's share into waiting for a connection and working on one; with
 //! `CSPFUND_SERVER_TIMING` on, the response carries the same in a `Server-Timing` header (off by
@@ -17,8 +19,10 @@ use tracing::Instrument;
 
 use super::AppState;
 use crate::db::{DATABASE_TIME, DatabaseTime};
+use crate::trace_context::{self, TraceContext};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
 
 fn ms(d: Duration) -> f64 {
@@ -53,12 +57,24 @@ pub async fn tag_request(
         .filter(|id| acceptable(id))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
-    let send_timing = req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|state| state.config.server_timing);
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let caller = req
+        .headers()
+        .get(TRACEPARENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(TraceContext::parse);
+    let (trace, exported) = match state.as_ref().and_then(|state| state.spans.as_ref()) {
+        Some(spans) => {
+            let (trace, span) = spans.begin(caller.as_ref(), req.method().as_str());
+            (trace, Some(span))
+        }
+        None => (caller.map_or_else(TraceContext::start, |caller| caller.child()), None),
+    };
+    let span = tracing::info_span!("request", request_id = %id, trace_id = %trace.trace_id,
+        span_id = %trace.span_id, method = %req.method(), path = %req.path());
+    let send_timing = state.is_some_and(|state| state.config.server_timing);
     let started = Instant::now();
-    let handled = next.call(req).instrument(span.clone());
+    let handled = trace_context::serve(trace, next.call(req)).instrument(span.clone());
     let (res, database) = DATABASE_TIME
         .scope(Cell::default(), async move {
             (handled.await, DATABASE_TIME.with(Cell::get))
@@ -73,6 +89,9 @@ pub async fn tag_request(
         _ => "other",
     };
     crate::metrics::request_answered(&route, method, res.status().as_u16(), elapsed);
+    if let Some(exported) = exported {
+        exported.end(method, &route, res.status().as_u16());
+    }
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, value);
     }

@@ -13,6 +13,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use sha2::Sha256;
 
 use crate::config::WebhookSettings;
+use crate::trace_context::TraceContext;
 
 /// What the signing secret starts with, as the specification's libraries expect.
 pub const SECRET_PREFIX: &str = "whsec_";
@@ -115,6 +116,8 @@ pub struct Outgoing {
     pub body: String,
     /// The current secret, and the previous one while its overlap lasts.
     pub secrets: Vec<String>,
+    /// The delivery's span, in the trace of the request that caused the message.
+    pub trace: TraceContext,
 }
 
 /// How one attempt went.
@@ -154,6 +157,7 @@ pub async fn send(client: &reqwest::Client, settings: &WebhookSettings, outgoing
         .header("webhook-id", &outgoing.webhook_id)
         .header("webhook-timestamp", timestamp.to_string())
         .header("webhook-signature", signatures.join(" "))
+        .header("traceparent", outgoing.trace.header())
         .body(outgoing.body.clone())
         .send()
         .await;

@@ -24,6 +24,7 @@ use crate::pagination::{Page, PageRequest};
 use crate::schema::{deadline_notices, webhook_attempts, webhook_messages, webhook_subscriptions};
 use crate::service_key::ServiceKey;
 use crate::timestamps;
+use crate::trace_context::TraceContext;
 
 /// Waits after each failed attempt: the first retry after 5 seconds, the last some 27 hours
 /// after the first attempt. A message failing them all is given up and its subscription
@@ -93,6 +94,10 @@ pub struct MessageFilter {
     pub status: Option<MessageStatus>,
 }
 
+/// A claimed message: its id, webhook id, payload, body once made, the traceparent of the
+/// request that caused it, and its subscription.
+type ClaimedMessage = (i64, String, String, Option<String>, Option<String>, SubscriptionRow);
+
 fn insert(
     conn: &mut DbConnection,
     subscription_id: i64,
@@ -111,6 +116,7 @@ fn insert(
             webhook_messages::attempts.eq(0),
             webhook_messages::next_attempt_at.eq(now),
             webhook_messages::created_at.eq(now),
+            webhook_messages::traceparent.eq(crate::trace_context::current().map(|trace| trace.header())),
         ))
         .execute(conn)?;
     Ok(())
@@ -259,7 +265,7 @@ pub fn claim(
         diesel::update(webhook_messages::table.filter(webhook_messages::id.eq_any(&ids)))
             .set(webhook_messages::leased_until.eq(now + lease))
             .execute(conn)?;
-        let claimed: Vec<(i64, String, String, Option<String>, SubscriptionRow)> = webhook_messages::table
+        let claimed: Vec<ClaimedMessage> = webhook_messages::table
             .inner_join(webhook_subscriptions::table)
             .filter(webhook_messages::id.eq_any(&ids))
             .order(webhook_messages::id)
@@ -268,12 +274,13 @@ pub fn claim(
                 webhook_messages::webhook_id,
                 webhook_messages::payload,
                 webhook_messages::body,
+                webhook_messages::traceparent,
                 SubscriptionRow::as_select(),
             ))
             .load(conn)?;
         let mut checkpoint = None;
         let mut outgoing = Vec::with_capacity(claimed.len());
-        for (message_id, webhook_id, payload, body, subscription) in claimed {
+        for (message_id, webhook_id, payload, body, traceparent, subscription) in claimed {
             let body = match body {
                 Some(body) => body,
                 None => {
@@ -294,6 +301,7 @@ pub fn claim(
                 url: subscription.url.clone(),
                 body,
                 secrets: subscription.signing_secrets(now),
+                trace: TraceContext::continuing(traceparent.as_deref()),
             });
         }
         Ok(outgoing)

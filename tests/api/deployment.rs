@@ -324,9 +324,23 @@ fn metrics_are_served_on_their_own_address_only() {
         ("CSPFUND_ADMIN_EMAIL", "owner@opcc.example"),
     ])
     .expect("the service starts");
-    assert_eq!(login(&server.address, "owner@opcc.example", "not-the-password", &[]), 401);
+    assert_eq!(
+        login(&server.address, "owner@opcc.example", "not-the-password", &[]),
+        401
+    );
     assert_eq!(read(&server.address, "/api/v1/plans/12").0, 401);
     assert_eq!(read(&server.address, "/metrics").0, 404, "never on the public address");
+    let traced = [("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")];
+    assert_eq!(request(&server.address, "GET", "/health/live", &traced, ""), 200);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        server
+            .log()
+            .lines()
+            .any(|line| line.contains("trace_id=4bf92f3577b34da6a3ce929d0e0e4736") && line.contains("handled")),
+        "the request's log line carries the caller's trace: {}",
+        server.log()
+    );
 
     let (status, exposition) = read(&metrics_address, "/metrics");
     assert_eq!(status, 200);
@@ -349,7 +363,11 @@ fn metrics_are_served_on_their_own_address_only() {
 
     let same = cspfund(
         &[],
-        &[("CSPFUND_BIND", "127.0.0.1:18093"), ("CSPFUND_METRICS_BIND", "127.0.0.1:18093"), ("CSPFUND_DATA_DIR", data.as_str())],
+        &[
+            ("CSPFUND_BIND", "127.0.0.1:18093"),
+            ("CSPFUND_METRICS_BIND", "127.0.0.1:18093"),
+            ("CSPFUND_DATA_DIR", data.as_str()),
+        ],
         "",
     );
     assert!(text(&same.stderr).contains("CSPFUND_METRICS_BIND: must differ from CSPFUND_BIND"));

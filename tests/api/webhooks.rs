@@ -22,6 +22,7 @@ struct Delivery {
     webhook_id: String,
     timestamp: String,
     signature: String,
+    traceparent: String,
     body: String,
 }
 
@@ -70,6 +71,7 @@ async fn receive(request: HttpRequest, body: web::Bytes, received: web::Data<Mut
         webhook_id: header("webhook-id"),
         timestamp: header("webhook-timestamp"),
         signature: header("webhook-signature"),
+        traceparent: header("traceparent"),
         body: String::from_utf8_lossy(&body).into_owned(),
     });
     if received.failures_left > 0 {
@@ -648,4 +650,39 @@ async fn an_endpoint_failing_for_over_a_day_is_disabled_and_says_so() {
         .body;
     assert_eq!(enabled["active"], true);
     assert!(enabled["disabled_reason"].is_null());
+}
+
+#[actix_web::test]
+async fn a_delivery_continues_the_trace_of_the_request_that_caused_it() {
+    let c = cycle().await;
+    let receiver = Receiver::start(0);
+    subscribe(
+        &c.app,
+        &c.manager,
+        json!({"url": format!("{}/plymouth", receiver.base), "event_types": ["plan.submitted", "plan.withdrawn"]}),
+    )
+    .await;
+    let id = c.plan("plymouth-2021-22-plan", c.plymouth_2021, &c.manager).await;
+    let path = format!("/api/v1/plans/{id}");
+    let caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let version = c.version(&path).await;
+    c.app
+        .post(&format!("{path}/submit"))
+        .token(&c.manager)
+        .if_match(&version)
+        .header("traceparent", caller)
+        .json(&c.signature())
+        .await
+        .expect(200);
+    // A request without traceparent starts a trace of its own.
+    c.act(&path, "withdraw", &c.manager, json!({})).await.expect(200);
+    let delivered = receiver.wait_for("/plymouth", 2).await;
+    let fields: Vec<Vec<&str>> = delivered.iter().map(|d| d.traceparent.split('-').collect()).collect();
+    assert_eq!(fields[0].len(), 4, "{:?}", delivered[0].traceparent);
+    assert_eq!(fields[0][0], "00");
+    assert_eq!(fields[0][1], "4bf92f3577b34da6a3ce929d0e0e4736", "the caller's trace");
+    assert_ne!(fields[0][2], "00f067aa0ba902b7", "a span of its own");
+    assert_eq!(fields[0][3], "01");
+    assert_eq!(fields[1].len(), 4, "{:?}", delivered[1].traceparent);
+    assert_ne!(fields[1][1], "4bf92f3577b34da6a3ce929d0e0e4736");
 }
