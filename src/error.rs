@@ -57,6 +57,9 @@ pub enum Error {
     /// A change was sent without saying which version it was made against.
     #[error("send If-Match with the ETag of the version you read")]
     PreconditionRequired,
+    /// An If-Match that is neither `*` nor a list of quoted entity tags.
+    #[error("If-Match must be * or a list of quoted entity tags such as \"3\" (the ETag you read)")]
+    UnreadablePrecondition,
     #[error("authentication failed: {0:?}")]
     Unauthenticated(AuthFailure),
     #[error("too many failed attempts; retry after {retry_after_secs} s")]

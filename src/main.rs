@@ -191,6 +191,7 @@ fn serve(config: Config) -> Result<(), String> {
                 "metrics on http://{}/metrics",
                 listener.local_addr().map_err(|e| e.to_string())?
             );
+            cspfund::metrics::enable();
             Some(listener)
         }
         None => None,

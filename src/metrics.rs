@@ -8,6 +8,7 @@
 //! database when scraped, so every instance reports the same shared figures.
 
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -44,8 +45,19 @@ pub struct Metrics {
 
 static METRICS: LazyLock<Result<Metrics, prometheus::Error>> = LazyLock::new(Metrics::register);
 
+/// Whether anything is counted: only when metrics are served, so a service without them pays
+/// nothing for them.
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Starts counting (the service serves metrics).
+pub fn enable() {
+    ENABLED.store(true, Ordering::Relaxed);
+}
+
 fn with(record: impl FnOnce(&Metrics)) {
-    if let Ok(metrics) = &*METRICS {
+    if ENABLED.load(Ordering::Relaxed)
+        && let Ok(metrics) = &*METRICS
+    {
         record(metrics);
     }
 }

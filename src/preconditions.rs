@@ -19,8 +19,11 @@ pub enum Precondition {
     Missing,
     /// `If-Match: *`: any current representation will do.
     Any,
-    /// A list of entity tags, any of which may be current.
+    /// A list of entity tags, any of which may be current (an empty list, none).
     Tags(Vec<Tag>),
+    /// A header that is neither: refused as malformed (400), once the caller has been found to
+    /// may see and change the resource at all.
+    Unreadable,
 }
 
 impl Precondition {
@@ -37,7 +40,7 @@ impl Precondition {
     pub fn matches(&self, current: i32) -> bool {
         let current = current.to_string();
         match self {
-            Precondition::Missing => false,
+            Precondition::Missing | Precondition::Unreadable => false,
             Precondition::Any => true,
             Precondition::Tags(tags) => tags.iter().any(|tag| !tag.weak && tag.opaque == current),
         }
@@ -48,6 +51,7 @@ impl Precondition {
     pub fn ensure(&self, current: i32) -> Result<(), Error> {
         match self {
             Precondition::Missing => Err(Error::PreconditionRequired),
+            Precondition::Unreadable => Err(Error::UnreadablePrecondition),
             _ if self.matches(current) => Ok(()),
             _ => Err(Error::StaleVersion { current: Some(current) }),
         }

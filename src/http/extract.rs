@@ -24,9 +24,8 @@ use crate::preconditions::{Precondition, Tag};
 const FALLBACK_BODY_LIMIT: usize = 1024 * 1024;
 
 /// The versions a client says it read, from `If-Match` (RFC 9110: `*`, or a list of entity
-/// tags). Absent is not refused here: a document of another partnership is "not found" before a
-/// missing If-Match is reported. A header that is not a list of quoted entity tags is a
-/// malformed request.
+/// tags). Nothing is refused here: a document of another partnership is "not found", and a role
+/// that may not change it "forbidden", before a missing or malformed If-Match is reported.
 pub struct IfMatch(pub Precondition);
 
 impl FromRequest for IfMatch {
@@ -34,24 +33,40 @@ impl FromRequest for IfMatch {
     type Future = std::future::Ready<Result<IfMatch, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(if req.headers().contains_key(header::IF_MATCH) {
-            match <header::IfMatch as header::Header>::parse(req) {
-                Ok(header::IfMatch::Any) => Ok(IfMatch(Precondition::Any)),
-                Ok(header::IfMatch::Items(tags)) if !tags.is_empty() => Ok(IfMatch(Precondition::Tags(
-                    tags.into_iter()
-                        .map(|tag| Tag {
-                            weak: tag.weak,
-                            opaque: tag.tag().to_owned(),
+        // actix's typed header drops list members it cannot read; RFC 9110 makes such a header
+        // malformed, so each member is read as an entity tag here.
+        let lines: Option<Vec<&str>> = req
+            .headers()
+            .get_all(header::IF_MATCH)
+            .map(|line| line.to_str().ok())
+            .collect();
+        let precondition = match lines {
+            Some(lines) if lines.is_empty() => Precondition::Missing,
+            Some(lines) => {
+                let members: Vec<&str> = lines
+                    .into_iter()
+                    .flat_map(|line| line.split(','))
+                    .map(str::trim)
+                    .filter(|member| !member.is_empty())
+                    .collect();
+                if members == ["*"] {
+                    Precondition::Any
+                } else {
+                    members
+                        .iter()
+                        .map(|member| {
+                            member.parse::<header::EntityTag>().map(|tag| Tag {
+                                weak: tag.weak,
+                                opaque: tag.tag().to_owned(),
+                            })
                         })
-                        .collect(),
-                ))),
-                _ => Err(ApiError::Malformed(
-                    "If-Match must be * or a list of quoted entity tags such as \"3\" (the ETag you read)".into(),
-                )),
+                        .collect::<Result<Vec<Tag>, _>>()
+                        .map_or(Precondition::Unreadable, Precondition::Tags)
+                }
             }
-        } else {
-            Ok(IfMatch(Precondition::Missing))
-        })
+            None => Precondition::Unreadable,
+        };
+        std::future::ready(Ok(IfMatch(precondition)))
     }
 }
 

@@ -237,6 +237,7 @@ impl ApiError {
                 Error::TransitionNotAllowed { .. } => ProblemType::Conflict,
                 Error::StaleVersion { .. } => ProblemType::PreconditionFailed,
                 Error::PreconditionRequired => ProblemType::PreconditionRequired,
+                Error::UnreadablePrecondition => ProblemType::MalformedRequest,
                 Error::Unauthenticated(_) => ProblemType::Unauthorized,
                 Error::Throttled { .. } => ProblemType::TooManyRequests,
                 Error::Database(diesel::result::Error::NotFound) => ProblemType::NotFound,

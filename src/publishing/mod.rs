@@ -104,6 +104,9 @@ pub fn set(
         grant_publishing::grant_id_prefix.eq(&input.grant_id_prefix),
         grant_publishing::updated_at.eq(now),
     );
+    if *expected == Precondition::Unreadable {
+        return Err(Error::UnreadablePrecondition);
+    }
     match settings(conn)? {
         Some(current) => {
             expected.ensure(current.version)?;
