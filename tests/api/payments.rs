@@ -87,7 +87,16 @@ async fn a_claim_approved_in_part_is_paid_in_two_payments_and_no_further() {
     .expect_problem(422, "validation")
     .violations();
     assert_eq!(future, ["paid_on:not_in_future", "remittance_reference:blank"]);
-    let second = pay(payment("45000.00"), finance.clone()).await.expect(201).body;
+    // 23:30 UTC on 31 May is 00:30 on 1 June in London: a payment made that morning is not in
+    // the future.
+    c.app.set_clock("2018-05-31T23:30:00Z");
+    let second = pay(
+        json!({"amount": "45000.00", "paid_on": "2018-06-01", "remittance_reference": "BACS 0601"}),
+        finance.clone(),
+    )
+    .await
+    .expect(201)
+    .body;
     assert_eq!(second["amount"], "45000.00");
     assert_eq!(second["partnership"], "Safer Plymouth");
     assert_eq!(second["fund_year"], "2017-18");
