@@ -29,7 +29,7 @@ SAMPLE = int(os.environ.get("SOAK_SAMPLE_SECONDS", "60"))
 WARMUP = int(os.environ.get("SOAK_WARMUP_SECONDS", "600"))
 READERS = 32
 WRITES_PER_SECOND = 5
-DEMO_PASSWORD = "cspfund-demo-password"
+DEMO_PASSWORD = secrets.token_hex(16)
 
 
 def call(base, method, path, token=None, body=None, headers=None):

@@ -48,9 +48,9 @@ pub enum Command {
     Healthcheck,
     /// Load the demo partnerships, logins and seed documents (running it again changes nothing).
     Demo {
-        /// The password of every demo login.
-        #[arg(long, env = "CSPFUND_DEMO_PASSWORD", default_value = crate::demo::DEFAULT_PASSWORD, hide_env_values = true)]
-        password: String,
+        /// The password of every demo login. Default: generated, and printed once.
+        #[arg(long, env = "CSPFUND_DEMO_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
     },
 }
 

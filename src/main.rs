@@ -36,7 +36,9 @@ fn main() -> ExitCode {
         Some(Command::VerifyHistory { checkpoints }) => {
             resolve(cli.settings).and_then(|config| verify_history(config, &checkpoints))
         }
-        Some(Command::Demo { password }) => resolve(cli.settings).and_then(|config| demo(config, &password)),
+        Some(Command::Demo { password }) => {
+            resolve(cli.settings).and_then(|config| demo(config, password.filter(|p| !p.is_empty())))
+        }
         Some(Command::Migrate) => migrate(&cli.settings),
         Some(Command::Healthcheck) => healthcheck(&cli.settings.bind),
         Some(Command::Serve) | None => resolve(cli.settings).and_then(serve),
@@ -159,11 +161,14 @@ fn read_kept(source: &str) -> Result<String, String> {
     std::fs::read_to_string(source).map_err(|e| format!("cannot read {source}: {e}"))
 }
 
-fn demo(config: Config, password: &str) -> Result<(), String> {
+/// No password is known to strangers: without CSPFUND_DEMO_PASSWORD one is generated and shown.
+fn demo(config: Config, given: Option<String>) -> Result<(), String> {
     let db = Database::open(&config.database_url, 1).map_err(|e| e.to_string())?;
     let mut conn = db.connection().map_err(|e| e.to_string())?;
+    let generated = given.is_none();
+    let password = given.unwrap_or_else(cspfund::auth::tokens::random_secret);
     let outcome =
-        cspfund::demo::load(&mut conn, password, &config.service_key).map_err(|e| cspfund::cli::describe(&e))?;
+        cspfund::demo::load(&mut conn, &password, &config.service_key).map_err(|e| cspfund::cli::describe(&e))?;
     if outcome.created.is_empty() {
         println!("The demo data is already loaded; nothing changed.");
     } else {
@@ -172,10 +177,12 @@ fn demo(config: Config, password: &str) -> Result<(), String> {
             println!("  {created}");
         }
     }
-    println!(
-        "Demo logins (password from CSPFUND_DEMO_PASSWORD, default {:?}):",
-        cspfund::demo::DEFAULT_PASSWORD
-    );
+    let created_logins = outcome.created.iter().any(|created| created.starts_with("login"));
+    match (generated, created_logins) {
+        (true, true) => println!("Demo logins, all with the generated password {password} (shown only now):"),
+        (true, false) => println!("Demo logins (they keep the password they were given when first loaded):"),
+        (false, _) => println!("Demo logins (password from CSPFUND_DEMO_PASSWORD):"),
+    }
     for (email, _, _, role, partnership) in cspfund::demo::LOGINS {
         println!("  {email:<34} {:<14} {}", role.as_str(), partnership.unwrap_or("OPCC"));
     }

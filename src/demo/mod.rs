@@ -29,9 +29,6 @@ use crate::signatures::Signer;
 use crate::users::{self, NewUser};
 use crate::workflow::Transition;
 
-/// The demo logins' password when `CSPFUND_DEMO_PASSWORD` is not set.
-pub const DEFAULT_PASSWORD: &str = "cspfund-demo-password";
-
 /// The demo's people: (e-mail, name, position, role, partnership name).
 pub const LOGINS: [Login; 7] = [
     (

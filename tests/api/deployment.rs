@@ -266,6 +266,7 @@ fn no_key_secret_or_password_is_committed_outside_the_test_vectors() {
         "local-trial-only-signing-secret-change-me",
         "change-this-admin-password",
         "POSTGRES_PASSWORD: cspfund",
+        "cspfund-demo-password",
         "load-bench-signing-secret",
         "fault-test-signing-secret",
     ];

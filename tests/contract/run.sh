@@ -94,6 +94,9 @@ if grep -qi "warning" "$WORK/generate.log"; then
 fi
 say "client generated from openapi/openapi.json by openapi-python-client $GENERATOR_VERSION"
 
+# The demo's logins get a password of this run's, which walk.py reads from the environment too.
+CSPFUND_DEMO_PASSWORD=$(openssl rand -hex 16)
+export CSPFUND_DEMO_PASSWORD
 "$BINARY" demo >"$WORK/demo.log" 2>&1 || { cat "$WORK/demo.log"; exit 1; }
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
@@ -129,7 +132,7 @@ token() {
     curl -sf "$BASE/api/v1/auth/token" -H 'content-type: application/json' -d "$1" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
 }
-login() { token "{\"email\": \"$1\", \"password\": \"${CSPFUND_DEMO_PASSWORD:-cspfund-demo-password}\"}"; }
+login() { token "{\"email\": \"$1\", \"password\": \"$CSPFUND_DEMO_PASSWORD\"}"; }
 ADMIN=$(login admin@opcc.example)
 
 RECEIVER_PORT=$(free_port)

@@ -54,7 +54,7 @@ from cspfund_client.models import (  # noqa: E402
     TokenResponse,
 )
 
-PASSWORD = os.environ.get("CSPFUND_DEMO_PASSWORD", "cspfund-demo-password")
+PASSWORD = os.environ["CSPFUND_DEMO_PASSWORD"]
 steps = 0
 
 

@@ -11,10 +11,11 @@
 
 import http.client
 import json
+import os
 import sys
 import urllib.parse
 
-PASSWORD = "cspfund-demo-password"
+PASSWORD = os.environ["CSPFUND_DEMO_PASSWORD"]
 
 
 def call(base, method, path, body=None, token=None, source="127.0.0.1", headers=None, raw=None):

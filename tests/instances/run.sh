@@ -41,6 +41,8 @@ export CSPFUND_TRUSTED_PROXIES=127.0.0.2
 export CSPFUND_LOGIN_MAX_FAILURES=4
 export CSPFUND_LOGIN_MAX_FAILURES_PER_ADDRESS=6
 export CSPFUND_LOG=warn
+CSPFUND_DEMO_PASSWORD=$(openssl rand -hex 16)
+export CSPFUND_DEMO_PASSWORD
 CSPFUND_DATA_DIR="$WORK/demo" "$BINARY" demo >/dev/null
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
