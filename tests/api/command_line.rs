@@ -8,19 +8,25 @@ use cspfund::db::Database;
 use cspfund::users;
 use diesel::RunQueryDsl;
 
-pub fn cspfund(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+/// The binary with these settings and none of the test run's own.
+pub fn command(env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cspfund"));
-    command
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
     for (key, _) in std::env::vars() {
         if key.starts_with("CSPFUND_") || key == "DATABASE_URL" {
             command.env_remove(key);
         }
     }
     command.envs(env.iter().copied());
+    command
+}
+
+pub fn cspfund(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    let mut command = command(env);
+    command
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = command.spawn().expect("the binary runs");
     child
         .stdin

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::command_line::{cspfund, text};
+use crate::command_line::{command, cspfund, text};
 use crate::support::TestDatabase;
 
 /// A `cspfund` server process whose standard error is collected as it comes.
@@ -19,20 +19,14 @@ struct Running {
 }
 
 impl Running {
-    /// Starts the server and waits until it says where it listens; `None` if it exits first.
+    /// Starts the server and waits until it says where it listens; its log if it exits first.
     fn start(env: &[(&str, &str)]) -> Result<Running, String> {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_cspfund"));
+        let mut command = command(&[("CSPFUND_BIND", "127.0.0.1:0"), ("CSPFUND_WORKERS", "1")]);
         command
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        for (key, _) in std::env::vars() {
-            if key.starts_with("CSPFUND_") || key == "DATABASE_URL" {
-                command.env_remove(key);
-            }
-        }
-        command.env("CSPFUND_BIND", "127.0.0.1:0").env("CSPFUND_WORKERS", "1");
-        command.envs(env.iter().copied());
         let mut child = command.spawn().expect("the binary runs");
         let stderr = Arc::new(Mutex::new(String::new()));
         let pipe = child.stderr.take().expect("stderr");
