@@ -27,6 +27,20 @@ pub enum Precondition {
 }
 
 impl Precondition {
+    /// Reads an `If-Match` field value (its lines joined with commas): `*`, or a list of entity
+    /// tags, each `"..."` or `W/"..."`. A tag may hold a comma, so the list is scanned tag by tag
+    /// (actix's typed header splits at every comma and drops what it cannot read). Anything else,
+    /// an empty value included, is unreadable.
+    pub fn from_header(value: &str) -> Precondition {
+        if value.trim() == "*" {
+            return Precondition::Any;
+        }
+        match entity_tags(value) {
+            Some(tags) if !tags.is_empty() => Precondition::Tags(tags),
+            _ => Precondition::Unreadable,
+        }
+    }
+
     /// The precondition of a client that read this version.
     pub fn version(version: i32) -> Precondition {
         Precondition::Tags(vec![Tag {
@@ -54,6 +68,37 @@ impl Precondition {
             Precondition::Unreadable => Err(Error::UnreadablePrecondition),
             _ if self.matches(current) => Ok(()),
             _ => Err(Error::StaleVersion { current: Some(current) }),
+        }
+    }
+}
+
+/// RFC 9110's `#entity-tag`: empty elements and whitespace between them are allowed.
+fn entity_tags(value: &str) -> Option<Vec<Tag>> {
+    let mut tags = Vec::new();
+    let mut rest = value;
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', ',']);
+        if rest.is_empty() {
+            return Some(tags);
+        }
+        let (weak, quoted) = match rest.strip_prefix("W/") {
+            Some(quoted) => (true, quoted),
+            None => (false, rest),
+        };
+        let opened = quoted.strip_prefix('"')?;
+        let end = opened.find('"')?;
+        let opaque = &opened[..end];
+        let etagc = |b: u8| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80;
+        if !opaque.bytes().all(etagc) {
+            return None;
+        }
+        tags.push(Tag {
+            weak,
+            opaque: opaque.to_owned(),
+        });
+        rest = opened[end + 1..].trim_start_matches([' ', '\t']);
+        if !(rest.is_empty() || rest.starts_with(',')) {
+            return None;
         }
     }
 }
@@ -97,6 +142,34 @@ mod tests {
             "any of a list"
         );
         assert!(!Precondition::Missing.matches(7));
+    }
+
+    #[test]
+    fn an_if_match_header_is_read_tag_by_tag() {
+        assert_eq!(Precondition::from_header(" * "), Precondition::Any);
+        assert_eq!(Precondition::from_header("\"3\""), Precondition::version(3));
+        assert_eq!(
+            Precondition::from_header("\"a,b\" ,W/\"3\", ,\"\""),
+            Precondition::Tags(vec![tag(false, "a,b"), tag(true, "3"), tag(false, "")]),
+            "a comma inside a tag, weak tags, empty elements and an empty tag"
+        );
+        for unreadable in [
+            "",
+            " , ",
+            "3",
+            "W/3",
+            "\"3",
+            "\"3\"x",
+            "\"3\" \"4\"",
+            "*, \"3\"",
+            "\"a b\"",
+        ] {
+            assert_eq!(
+                Precondition::from_header(unreadable),
+                Precondition::Unreadable,
+                "{unreadable:?}"
+            );
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use serde_json::Value;
 use super::AppState;
 use super::problem::ApiError;
 use crate::error::{Error, FieldError, untag};
-use crate::preconditions::{Precondition, Tag};
+use crate::preconditions::Precondition;
 
 /// The default when the application state is missing (it never is outside unit tests).
 const FALLBACK_BODY_LIMIT: usize = 1024 * 1024;
@@ -33,8 +33,6 @@ impl FromRequest for IfMatch {
     type Future = std::future::Ready<Result<IfMatch, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        // actix's typed header drops list members it cannot read; RFC 9110 makes such a header
-        // malformed, so each member is read as an entity tag here.
         let lines: Option<Vec<&str>> = req
             .headers()
             .get_all(header::IF_MATCH)
@@ -42,28 +40,7 @@ impl FromRequest for IfMatch {
             .collect();
         let precondition = match lines {
             Some(lines) if lines.is_empty() => Precondition::Missing,
-            Some(lines) => {
-                let members: Vec<&str> = lines
-                    .into_iter()
-                    .flat_map(|line| line.split(','))
-                    .map(str::trim)
-                    .filter(|member| !member.is_empty())
-                    .collect();
-                if members == ["*"] {
-                    Precondition::Any
-                } else {
-                    members
-                        .iter()
-                        .map(|member| {
-                            member.parse::<header::EntityTag>().map(|tag| Tag {
-                                weak: tag.weak,
-                                opaque: tag.tag().to_owned(),
-                            })
-                        })
-                        .collect::<Result<Vec<Tag>, _>>()
-                        .map_or(Precondition::Unreadable, Precondition::Tags)
-                }
-            }
+            Some(lines) => Precondition::from_header(&lines.join(",")),
             None => Precondition::Unreadable,
         };
         std::future::ready(Ok(IfMatch(precondition)))
