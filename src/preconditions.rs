@@ -29,15 +29,17 @@ pub enum Precondition {
 impl Precondition {
     /// Reads an `If-Match` field value (its lines joined with commas): `*`, or a list of entity
     /// tags, each `"..."` or `W/"..."`. A tag may hold a comma, so the list is scanned tag by tag
-    /// (actix's typed header splits at every comma and drops what it cannot read). Anything else,
-    /// an empty value included, is unreadable.
+    /// (actix's typed header splits at every comma and drops what it cannot read). An empty
+    /// value counts as no If-Match at all, as a client sending an empty optional header means;
+    /// anything else is unreadable.
     pub fn from_header(value: &str) -> Precondition {
         if value.trim() == "*" {
             return Precondition::Any;
         }
         match entity_tags(value) {
-            Some(tags) if !tags.is_empty() => Precondition::Tags(tags),
-            _ => Precondition::Unreadable,
+            Some(tags) if tags.is_empty() => Precondition::Missing,
+            Some(tags) => Precondition::Tags(tags),
+            None => Precondition::Unreadable,
         }
     }
 
@@ -153,17 +155,9 @@ mod tests {
             Precondition::Tags(vec![tag(false, "a,b"), tag(true, "3"), tag(false, "")]),
             "a comma inside a tag, weak tags, empty elements and an empty tag"
         );
-        for unreadable in [
-            "",
-            " , ",
-            "3",
-            "W/3",
-            "\"3",
-            "\"3\"x",
-            "\"3\" \"4\"",
-            "*, \"3\"",
-            "\"a b\"",
-        ] {
+        assert_eq!(Precondition::from_header(""), Precondition::Missing);
+        assert_eq!(Precondition::from_header(" , "), Precondition::Missing);
+        for unreadable in ["3", "W/3", "\"3", "\"3\"x", "\"3\" \"4\"", "*, \"3\"", "\"a b\""] {
             assert_eq!(
                 Precondition::from_header(unreadable),
                 Precondition::Unreadable,
