@@ -57,20 +57,15 @@ impl ServiceKey {
     /// just the base64 line between its markers (easier to pass in one environment variable).
     pub fn from_pem(pem: &str) -> Result<ServiceKey, KeyError> {
         let pem = pem.trim();
-        let pem = if pem.starts_with("-----") {
-            pem.to_owned()
+        let key = if pem.starts_with("-----") {
+            SigningKey::from_pkcs8_pem(pem).map_err(|_| KeyError::Unreadable)?
         } else {
-            // PEM wants the base64 in lines of 64.
-            let base64: Vec<char> = pem.chars().filter(|c| !c.is_whitespace()).collect();
-            let lines: Vec<String> = base64.chunks(64).map(|line| line.iter().collect()).collect();
-            format!(
-                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-                lines.join("\n")
-            )
+            // The base64 line alone is the key's DER.
+            let base64: String = pem.chars().filter(|c| !c.is_whitespace()).collect();
+            let der = BASE64.decode(base64).map_err(|_| KeyError::Unreadable)?;
+            SigningKey::from_pkcs8_der(&der).map_err(|_| KeyError::Unreadable)?
         };
-        SigningKey::from_pkcs8_pem(&pem)
-            .map(|key| ServiceKey { signing: Arc::new(key) })
-            .map_err(|_| KeyError::Unreadable)
+        Ok(ServiceKey { signing: Arc::new(key) })
     }
 
     pub fn to_pem(&self) -> Result<String, KeyError> {

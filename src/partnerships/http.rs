@@ -83,7 +83,7 @@ pub async fn update_partnership(
     let (id, changes) = (id.into_inner(), body.into_inner());
     let updated = state
         .db
-        .run(move |conn| super::update(conn, &caller, id, version.0, changes))
+        .run(move |conn| super::update(conn, &caller, id, &version.0, changes))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(updated.version)))

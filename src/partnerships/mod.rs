@@ -180,7 +180,7 @@ pub fn update(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
-    expected: Precondition,
+    expected: &Precondition,
     changes: PartnershipChanges,
 ) -> Result<Partnership, Error> {
     caller.require_admin()?;
