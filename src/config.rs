@@ -190,6 +190,21 @@ pub struct Settings {
     /// migrations are pending rather than changing the schema under running instances.
     #[arg(long, env = "CSPFUND_MIGRATE", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub migrate: bool,
+
+    /// A JSON file listing the trusted OpenID Connect issuers whose access tokens are accepted
+    /// (see the README's "Signing in at your organisation"). Default: none; people sign in with
+    /// passwords kept here.
+    #[arg(long, env = "CSPFUND_OIDC_ISSUERS", global = true)]
+    pub oidc_issuers: Option<PathBuf>,
+
+    /// Seconds between two fetches of a provider's keys when a token names a key not yet seen.
+    #[arg(long, env = "CSPFUND_OIDC_KEY_REFETCH_INTERVAL", default_value_t = 60, global = true)]
+    pub oidc_key_refetch_interval: u64,
+
+    /// Seconds during which a refresh token just exchanged gives the same new pair again (two
+    /// browser tabs refreshing at once); after that, presenting it again ends the session.
+    #[arg(long, env = "CSPFUND_REFRESH_GRACE", default_value_t = 30, global = true)]
+    pub refresh_grace: u64,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,6 +283,9 @@ pub struct Config {
     pub server_timing: bool,
     pub clock: Option<chrono::NaiveDateTime>,
     pub bootstrap_admin: Option<BootstrapAdmin>,
+    pub trusted_issuers: Vec<crate::auth::providers::TrustedIssuer>,
+    pub key_refetch_interval: Duration,
+    pub refresh_grace: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -477,6 +495,20 @@ impl Settings {
             }
             None => format!("http://{}", self.bind),
         };
+        let trusted_issuers = match &self.oidc_issuers {
+            Some(path) => {
+                crate::auth::providers::read_settings(path).map_err(|e| invalid("CSPFUND_OIDC_ISSUERS", e))?
+            }
+            None => Vec::new(),
+        };
+        let key_refetch_interval = ttl(
+            "CSPFUND_OIDC_KEY_REFETCH_INTERVAL",
+            self.oidc_key_refetch_interval,
+            86_400,
+        )?;
+        if self.refresh_grace > 300 {
+            return Err(invalid("CSPFUND_REFRESH_GRACE", "must be at most 300 seconds"));
+        }
         let webhook_timeout = ttl("CSPFUND_WEBHOOK_TIMEOUT", self.webhook_timeout, 60)?;
         let checkpoint_interval = ttl("CSPFUND_CHECKPOINT_INTERVAL", self.checkpoint_interval, 3_600)?;
         if !(10..=60_000).contains(&self.webhook_poll_ms) {
@@ -525,6 +557,9 @@ impl Settings {
             server_timing: self.server_timing,
             clock: self.clock.map(|at| at.naive_utc()),
             bootstrap_admin,
+            trusted_issuers,
+            key_refetch_interval,
+            refresh_grace: Duration::from_secs(self.refresh_grace),
         })
     }
 }

@@ -62,6 +62,13 @@ pub enum Error {
     UnreadablePrecondition,
     #[error("authentication failed: {0:?}")]
     Unauthenticated(AuthFailure),
+    /// A declaration by someone signed in at a provider needs a fresher or stronger sign-in
+    /// there (RFC 9470).
+    #[error("{}", .0.detail)]
+    StepUpRequired(crate::auth::providers::StepUp),
+    /// A trusted identity provider's keys could not be fetched, and none are known yet.
+    #[error("the identity provider {0} cannot be reached to check the token; retry shortly")]
+    ProviderUnreachable(String),
     #[error("too many failed attempts; retry after {retry_after_secs} s")]
     Throttled { retry_after_secs: u64 },
     /// The service is at its limit for this kind of work (password hashing); retry shortly.

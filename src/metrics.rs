@@ -41,6 +41,7 @@ pub struct Metrics {
     checkpoint_lag: IntGauge,
     login_failures: IntCounter,
     login_lockouts: IntCounter,
+    provider_key_fetches: IntCounter,
 }
 
 static METRICS: LazyLock<Result<Metrics, prometheus::Error>> = LazyLock::new(Metrics::register);
@@ -124,6 +125,10 @@ impl Metrics {
                 "login_lockouts_total",
                 "Logins refused (429) because an account or address had failed too often",
             )?,
+            provider_key_fetches: IntCounter::new(
+                "identity_provider_key_fetches_total",
+                "Fetches of a trusted identity provider's signing keys (at most one per refetch interval each)",
+            )?,
             registry,
         };
         let build = IntGaugeVec::new(
@@ -145,6 +150,7 @@ impl Metrics {
         registry.register(Box::new(metrics.checkpoint_lag.clone()))?;
         registry.register(Box::new(metrics.login_failures.clone()))?;
         registry.register(Box::new(metrics.login_lockouts.clone()))?;
+        registry.register(Box::new(metrics.provider_key_fetches.clone()))?;
         // Resident memory, CPU and open files of this process.
         metrics
             .registry
@@ -188,6 +194,10 @@ pub fn login_failed() {
 
 pub fn login_locked_out() {
     with(|m| m.login_lockouts.inc());
+}
+
+pub fn provider_key_fetch() {
+    with(|m| m.provider_key_fetches.inc());
 }
 
 /// The pool and the hashing threads, as they stand when scraped.

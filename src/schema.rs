@@ -42,6 +42,25 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
+        public_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    user_identities (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        issuer -> Text,
+        subject -> Text,
+        linked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    client_assertions (api_client_id, jti) {
+        api_client_id -> BigInt,
+        jti -> Text,
+        expires_at -> Timestamp,
     }
 }
 
@@ -56,6 +75,7 @@ diesel::table! {
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        access_issued_at -> Nullable<BigInt>,
     }
 }
 
@@ -338,6 +358,7 @@ diesel::table! {
         version_number -> Nullable<Integer>,
         attestation_key_id -> Nullable<Text>,
         attestation -> Nullable<Text>,
+        sign_in -> Nullable<Text>,
     }
 }
 
@@ -506,6 +527,7 @@ diesel::table! {
 
 diesel::joinable!(users -> partnerships (partnership_id));
 diesel::joinable!(api_clients -> partnerships (partnership_id));
+diesel::joinable!(user_identities -> users (user_id));
 
 diesel::joinable!(priorities -> priority_sets (priority_set_id));
 diesel::joinable!(fund_years -> priority_sets (priority_set_id));
@@ -538,6 +560,8 @@ diesel::joinable!(webhook_attempts -> webhook_messages (message_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     partnerships,
+    user_identities,
+    client_assertions,
     history_checkpoints,
     login_failures,
     evidence_files,

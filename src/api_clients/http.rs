@@ -1,10 +1,11 @@
-//! HTTP for API clients (admin only). Secrets appear in exactly two responses: creation and
-//! rotation.
+//! HTTP for API clients (admin only, but for a client registering its own key). Secrets appear in
+//! exactly two responses: creation and rotation.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::keys::{self, PublicKeyInput};
 use super::{ApiClient, ApiClientChanges, ApiClientFilter, ApiClientWithSecret, NewApiClient};
 use crate::auth::{Caller, tokens};
 use crate::http::State;
@@ -18,7 +19,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(create_api_client)
         .service(get_api_client)
         .service(update_api_client)
-        .service(rotate_api_client_secret);
+        .service(rotate_api_client_secret)
+        .service(register_api_client_key)
+        .service(remove_api_client_key);
 }
 
 /// List API clients (admin).
@@ -136,4 +139,44 @@ pub async fn rotate_api_client_secret(
             client,
             client_secret: secret,
         }))
+}
+
+/// Register or replace the client's public key for `private_key_jwt` (the admin, or the client
+/// itself with its current token, to rotate its key). From then on the client signs in with
+/// assertions signed by that key alone: its secret no longer works. Its sessions end.
+#[utoipa::path(tag = "api-clients", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = PublicKeyInput, responses(
+    (status = 200, description = "Registered", body = ApiClient),
+    (status = 403, description = "Only the admin, or the client itself, registers its key"),
+    (status = 422, description = "Not a public RSA, EC or Ed25519 JWK"),
+))]
+#[put("/api-clients/{id}/public-key")]
+pub async fn register_api_client_key(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: JsonBody<PublicKeyInput>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, input) = (id.into_inner(), body.into_inner());
+    let client = state
+        .db
+        .run(move |conn| keys::register(conn, &caller, id, &input))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(client.version)))
+        .json(client))
+}
+
+/// Remove the client's public key (admin); rotate its secret to let it sign in with one again.
+#[utoipa::path(tag = "api-clients", security(("bearer" = [])), params(("id" = i64, Path)), responses(
+    (status = 200, description = "Removed", body = ApiClient),
+    (status = 403, description = "Only the admin removes a client's key"),
+))]
+#[delete("/api-clients/{id}/public-key")]
+pub async fn remove_api_client_key(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let client = state.db.run(move |conn| keys::remove(conn, &caller, id)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(client.version)))
+        .json(client))
 }

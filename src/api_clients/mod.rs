@@ -4,6 +4,7 @@
 //! once, when created or rotated, and stored only as an Argon2id hash.
 
 pub mod http;
+pub mod keys;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -25,7 +26,7 @@ const MAX_TEXT: usize = 200;
 #[diesel(table_name = api_clients, check_for_backend(crate::db::MultiBackend))]
 #[schema(example = json!({"id": 1, "client_id": "cspfund-3f0c2a9b8d7e4f61a2b3c4d5e6f70812",
     "name": "Plymouth CC grants system", "role": "csp_manager", "partnership_id": 1, "active": true,
-    "created_at": "2026-11-22T09:00:00Z", "updated_at": "2026-11-22T09:00:00Z", "version": 1}))]
+    "created_at": "2026-11-22T09:00:00Z", "updated_at": "2026-11-22T09:00:00Z", "version": 1, "public_key": null}))]
 pub struct ApiClient {
     pub id: i64,
     /// Public identifier, sent with the secret to `/auth/token`.
@@ -44,6 +45,17 @@ pub struct ApiClient {
     pub updated_at: NaiveDateTime,
     /// Increases with every change; the ETag. Send it back in If-Match to change it.
     pub version: i32,
+    /// The public key (a JWK) the client signs its token requests with (`private_key_jwt`);
+    /// null when it has registered none.
+    #[serde(serialize_with = "as_json_object")]
+    #[schema(value_type = Option<Object>)]
+    pub public_key: Option<String>,
+}
+
+/// A stored JWK is JSON text; it is shown as the object it is.
+fn as_json_object<S: serde::Serializer>(key: &Option<String>, serializer: S) -> Result<S::Ok, S::Error> {
+    let value: Option<serde_json::Value> = key.as_deref().and_then(|k| serde_json::from_str(k).ok());
+    value.serialize(serializer)
 }
 
 /// A client with its secret: the only time the secret is ever shown.

@@ -16,14 +16,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::login::{self, ClientLogin, Credentials, PasswordLogin};
 use super::throttle::ThrottleKey;
-use super::{Account, Caller, Principal, Role, passwords, sessions};
+use super::{Account, Authentication, Caller, Principal, Role, passwords, providers, sessions, tokens};
+use crate::api_clients::keys;
 use crate::api_clients::{self, ApiClient};
 use crate::error::{AuthFailure, Error, Violations};
-use crate::http::extract::JsonBody;
+use crate::http::extract::{JsonBody, is_json, parse_json, read_body};
 use crate::http::problem::ApiError;
 use crate::http::{AppState, State};
 use crate::partnerships::{self, Partnership};
-use crate::users::{self, User};
+use crate::users::{self, User, identities};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(issue_token)
@@ -39,8 +40,9 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
 }
 
-/// Authenticates the request: a valid access token whose principal is still active with the
-/// same role and partnership as when the token was issued.
+/// Authenticates the request: a valid access token of this service whose principal is still
+/// active with the same role and partnership as when the token was issued, or a trusted
+/// identity provider's access token for a person linked to an active account here.
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
@@ -51,6 +53,11 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let state = state.ok_or_else(|| Error::internal("application state is not configured"))?;
             let token = token.ok_or(Error::Unauthenticated(AuthFailure::MissingToken))?;
+            let from_provider = providers::unverified_issuer(&token)
+                .is_some_and(|issuer| issuer != tokens::ISSUER && state.providers.find(&issuer).is_some());
+            if from_provider {
+                return Ok(provider_caller(&state, &token).await?);
+            }
             let (principal, claims) = state.tokens.verify(&token)?;
             let account = state.db.run(move |conn| Account::load(conn, principal)).await?;
             match account {
@@ -61,6 +68,44 @@ impl FromRequest for Caller {
             }
         })
     }
+}
+
+/// The caller a provider's access token signs in: the account linked to that person, which
+/// must be active and belong to the organisation the provider signs in for. Roles and
+/// partnerships come from the account, never from the token.
+async fn provider_caller(state: &State, token: &str) -> Result<Caller, Error> {
+    let sign_in = state.providers.verify(token).await?;
+    let trusted = state
+        .providers
+        .find(&sign_in.issuer)
+        .cloned()
+        .ok_or(Error::Unauthenticated(AuthFailure::InvalidToken))?;
+    let (checked, signed_in) = (trusted.clone(), sign_in.clone());
+    let user = state
+        .db
+        .run(move |conn| identities::account_for(conn, &checked, &signed_in))
+        .await?
+        .ok_or_else(|| {
+            Error::Forbidden(format!(
+                "no account here for this sign-in at {}; ask the fund administrator to link it to your account",
+                trusted.issuer
+            ))
+        })?;
+    if !user.active {
+        return Err(Error::Unauthenticated(AuthFailure::InvalidToken));
+    }
+    if !trusted.organisation.admits(user.role, user.partnership_id) {
+        return Err(Error::Forbidden(format!(
+            "{} signs in people of another organisation than your account's; sign in at your own organisation's provider",
+            trusted.issuer
+        )));
+    }
+    Ok(Caller {
+        principal: Principal::User(user.id),
+        role: user.role,
+        partnership_id: user.partnership_id,
+        authentication: Authentication::Provider(sign_in),
+    })
 }
 
 /// Either a user's e-mail and password, or an API client's id and secret. Read as one object so
@@ -172,11 +217,14 @@ pub struct TokenResponse {
     /// Seconds until the access token expires.
     #[schema(example = 900)]
     pub expires_in: u64,
-    /// Single use: exchange it at `/auth/refresh` for a new pair.
-    pub refresh_token: String,
+    /// Single use: exchange it at `/auth/refresh` for a new pair. Absent for the
+    /// `client_credentials` grant, whose client asks again with its credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     /// Seconds until the refresh token expires.
     #[schema(example = 1209600)]
-    pub refresh_expires_in: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_expires_in: Option<u64>,
 }
 
 #[derive(Deserialize, ToSchema, Debug)]
@@ -246,31 +294,191 @@ async fn token_pair(state: &AppState, account: Account) -> Result<TokenResponse,
         access_token: state.tokens.issue(&account)?,
         token_type: "Bearer",
         expires_in: state.tokens.access_ttl().as_secs(),
-        refresh_token,
-        refresh_expires_in: ttl.as_secs(),
+        refresh_token: Some(refresh_token),
+        refresh_expires_in: Some(ttl.as_secs()),
     })
 }
 
-/// Log in: exchange credentials for an access token and a refresh token.
-///
-/// Wrong e-mail, wrong password, unknown client and inactive account all get the same 401.
-/// After repeated failures for one account or from one address, attempts are refused with 429
-/// until Retry-After has passed.
-#[utoipa::path(tag = "auth", request_body = TokenRequest, responses(
-    (status = 200, description = "Logged in", body = TokenResponse),
-    (status = 401, description = "The credentials are not valid"),
-    (status = 429, description = "Too many failed attempts"),
-))]
-#[post("/auth/token")]
-pub async fn issue_token(
-    state: State,
-    req: HttpRequest,
-    body: JsonBody<TokenRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let credentials = body.into_inner().credentials()?;
+/// A token request: this service's JSON, or the standard OAuth 2.0 form (RFC 6749).
+pub enum TokenBody {
+    Json(TokenRequest),
+    Form(TokenForm),
+}
+
+impl FromRequest for TokenBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<TokenBody, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = is_json(req);
+        let form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        let body = read_body(req, payload);
+        Box::pin(async move {
+            if json {
+                return parse_json(&body.await?).map(TokenBody::Json);
+            }
+            if !form {
+                return Err(ApiError::UnsupportedMediaType(
+                    "send JSON (application/json), or the OAuth 2.0 form (application/x-www-form-urlencoded)".into(),
+                ));
+            }
+            Ok(TokenBody::Form(TokenForm::read(&body.await?)))
+        })
+    }
+}
+
+/// The OAuth 2.0 token request (RFC 6749 section 4.4 and 6, RFC 7523 section 2.2).
+#[derive(Deserialize, ToSchema, Debug, Default)]
+pub struct TokenForm {
+    /// `client_credentials` or `refresh_token`.
+    #[schema(example = "client_credentials")]
+    pub grant_type: Option<String>,
+    /// With `client_secret_post`, or beside `client_assertion`. With `client_secret_basic` the id
+    /// and secret go in the Authorization header instead.
+    pub client_id: Option<String>,
+    #[schema(format = Password)]
+    pub client_secret: Option<String>,
+    /// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` for `private_key_jwt`.
+    pub client_assertion_type: Option<String>,
+    /// A JWT signed with the client's registered key: `iss` and `sub` its client id, `aud` this
+    /// token endpoint's address, `jti` never used before, `exp` within ten minutes.
+    pub client_assertion: Option<String>,
+    /// For `grant_type=refresh_token`.
+    pub refresh_token: Option<String>,
+    /// Accepted and ignored: a client's role and partnership decide what it may do.
+    pub scope: Option<String>,
+    /// Set when a parameter was sent twice, which RFC 6749 forbids.
+    #[serde(skip)]
+    #[schema(ignore)]
+    repeated: Option<String>,
+}
+
+impl TokenForm {
+    fn read(body: &[u8]) -> TokenForm {
+        let mut seen = std::collections::HashSet::new();
+        let repeated = form_urlencoded::parse(body)
+            .map(|(name, _)| name.into_owned())
+            .find(|name| !seen.insert(name.clone()));
+        let mut form: TokenForm = serde_urlencoded::from_bytes(body).unwrap_or_default();
+        form.repeated = repeated;
+        form
+    }
+}
+
+/// An OAuth 2.0 error (RFC 6749 section 5.2), answered to requests in the OAuth form.
+#[derive(Serialize, ToSchema, Debug)]
+pub struct OAuthError {
+    /// `invalid_request`, `invalid_client`, `invalid_grant` or `unsupported_grant_type`.
+    #[schema(example = "invalid_client")]
+    pub error: &'static str,
+    pub error_description: String,
+}
+
+fn oauth_refusal(error: &'static str, description: impl Into<String>) -> HttpResponse {
+    let mut response = if error == "invalid_client" {
+        HttpResponse::Unauthorized()
+    } else {
+        HttpResponse::BadRequest()
+    };
+    if error == "invalid_client" {
+        response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"cspfund\""));
+    }
+    response
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(OAuthError {
+            error,
+            error_description: description.into(),
+        })
+}
+
+/// How a client proves itself at the token endpoint.
+enum ClientAuthentication {
+    /// `client_secret_basic` or `client_secret_post`.
+    Secret(ClientLogin),
+    /// `private_key_jwt`.
+    Assertion {
+        client_id: Option<String>,
+        assertion: String,
+    },
+}
+
+/// The client's authentication, from the Authorization header or the form: exactly one method.
+fn client_authentication(req: &HttpRequest, form: &TokenForm) -> Result<Option<ClientAuthentication>, HttpResponse> {
+    let basic = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+        .map(|(_, encoded)| encoded.trim().to_owned());
+    let methods = [
+        basic.is_some(),
+        form.client_secret.is_some(),
+        form.client_assertion.is_some(),
+    ];
+    if methods.iter().filter(|m| **m).count() > 1 {
+        return Err(oauth_refusal(
+            "invalid_request",
+            "use one client authentication method: client_secret_basic, client_secret_post or private_key_jwt",
+        ));
+    }
+    if let Some(encoded) = basic {
+        // RFC 6749 section 2.3.1: the id and secret are form-encoded before base64.
+        let decoded = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        let Some((id, secret)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
+            return Err(oauth_refusal("invalid_client", "the Basic credentials are malformed"));
+        };
+        let unescape = |part: &str| -> String {
+            form_urlencoded::parse(format!("v={part}").as_bytes())
+                .map(|(_, value)| value.into_owned())
+                .next()
+                .unwrap_or_default()
+        };
+        return Ok(Some(ClientAuthentication::Secret(ClientLogin {
+            client_id: unescape(id),
+            client_secret: unescape(secret),
+        })));
+    }
+    if let Some(client_secret) = &form.client_secret {
+        let Some(client_id) = &form.client_id else {
+            return Err(oauth_refusal(
+                "invalid_request",
+                "client_id is required with client_secret",
+            ));
+        };
+        return Ok(Some(ClientAuthentication::Secret(ClientLogin {
+            client_id: client_id.clone(),
+            client_secret: client_secret.clone(),
+        })));
+    }
+    if let Some(assertion) = &form.client_assertion {
+        if form.client_assertion_type.as_deref() != Some(keys::ASSERTION_TYPE) {
+            return Err(oauth_refusal(
+                "invalid_request",
+                format!("client_assertion_type must be {}", keys::ASSERTION_TYPE),
+            ));
+        }
+        return Ok(Some(ClientAuthentication::Assertion {
+            client_id: form.client_id.clone(),
+            assertion: assertion.clone(),
+        }));
+    }
+    Ok(None)
+}
+
+/// Checks credentials under the login throttle: the account they name, or `None` for any failure
+/// (which counts towards a lockout). Throttling and overload are errors (429, 503).
+async fn authenticate(state: &State, req: &HttpRequest, credentials: Credentials) -> Result<Option<Account>, ApiError> {
     let account_key = credentials.throttle_key();
     let mut keys = vec![account_key.clone()];
-    keys.extend(client_address(&req, &state.config.trusted_proxies).map(ThrottleKey::Address));
+    keys.extend(client_address(req, &state.config.trusted_proxies).map(ThrottleKey::Address));
     // Before anything else costs: a storm of logins is refused here at no database work.
     let slot = state.hasher.reserve()?;
 
@@ -288,47 +496,198 @@ pub async fn issue_token(
         .authenticator
         .verify(&state.hasher, slot, &credentials, candidate)
         .await?;
+    settle(state, keys, authenticated).await
+}
 
+/// Records a login's outcome with the throttle.
+async fn settle(state: &State, keys: Vec<ThrottleKey>, outcome: Option<Account>) -> Result<Option<Account>, ApiError> {
     let throttle = state.clone();
-    let Some(account) = authenticated else {
-        state
-            .db
-            .run(move |conn| throttle.throttle.record_failure(conn, &keys))
-            .await?;
-        return Err(Error::Unauthenticated(AuthFailure::InvalidCredentials).into());
-    };
     state
         .db
-        .run(move |conn| throttle.throttle.record_success(conn, &account_key))
+        .run(move |conn| {
+            match &outcome {
+                Some(_) => throttle.throttle.record_success(conn, &keys[0])?,
+                None => throttle.throttle.record_failure(conn, &keys)?,
+            }
+            Ok(outcome)
+        })
+        .await
+        .map_err(ApiError::from)
+}
+
+/// A client assertion (`private_key_jwt`), under the same throttle as a secret.
+async fn authenticate_by_assertion(
+    state: &State,
+    req: &HttpRequest,
+    client_id: Option<String>,
+    assertion: String,
+) -> Result<Option<Account>, ApiError> {
+    let named = client_id
+        .clone()
+        .or_else(|| providers::unverified_issuer(&assertion))
+        .unwrap_or_default();
+    let mut keys = vec![ThrottleKey::Account(named)];
+    keys.extend(client_address(req, &state.config.trusted_proxies).map(ThrottleKey::Address));
+    let public_url = &state.config.public_url;
+    let endpoint = format!("{public_url}/api/v1/auth/token");
+    let throttle = state.clone();
+    let checked = keys.clone();
+    let account = state
+        .db
+        .run(move |conn| {
+            throttle.throttle.check(conn, &checked)?;
+            keys::verify_assertion(conn, &assertion, client_id.as_deref(), &endpoint)
+        })
         .await?;
+    settle(state, keys, account).await
+}
+
+/// Log in: exchange credentials for an access token (and, for this service's JSON, a refresh
+/// token).
+///
+/// Two forms. **JSON** (this service's): a person's e-mail and password, or a client's id and
+/// secret; answers an access and a refresh token, errors as problem details. **The OAuth 2.0
+/// form** (`application/x-www-form-urlencoded`, RFC 6749), which stock OAuth 2.0 libraries send:
+/// `grant_type=client_credentials` with `client_secret_basic`, `client_secret_post` or
+/// `private_key_jwt` (RFC 7523; the client's key registered at
+/// `PUT /api-clients/{id}/public-key`), answering an access token; or
+/// `grant_type=refresh_token`. Its errors are RFC 6749 section 5.2 JSON (`invalid_request`,
+/// `invalid_client`, `invalid_grant`, `unsupported_grant_type`).
+///
+/// Wrong e-mail, wrong password, unknown client and inactive account all get the same 401.
+/// After repeated failures for one account or from one address, attempts are refused with 429
+/// until Retry-After has passed. People who sign in at their organisation's identity provider
+/// do not come here: its access token is used directly.
+#[utoipa::path(tag = "auth", request_body(content(
+        (TokenRequest = "application/json"),
+        (TokenForm = "application/x-www-form-urlencoded"),
+    )), responses(
+    (status = 200, description = "Logged in", body = TokenResponse),
+    (status = 400, description = "An OAuth 2.0 form request is malformed, its grant is invalid or not supported", body = OAuthError),
+    (status = 401, description = "The credentials are not valid (for the OAuth 2.0 form: `invalid_client`)", content(
+        (crate::http::problem::Problem = "application/problem+json"),
+        (OAuthError = "application/json"),
+    )),
+    (status = 429, description = "Too many failed attempts"),
+))]
+#[post("/auth/token")]
+pub async fn issue_token(state: State, req: HttpRequest, body: TokenBody) -> Result<HttpResponse, ApiError> {
+    let request = match body {
+        TokenBody::Json(request) => request,
+        TokenBody::Form(form) => return oauth_token(state, req, form).await,
+    };
+    let credentials = request.credentials()?;
+    let Some(account) = authenticate(&state, &req, credentials).await? else {
+        return Err(Error::Unauthenticated(AuthFailure::InvalidCredentials).into());
+    };
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(token_pair(&state, account).await?))
 }
 
+/// The OAuth 2.0 form of the token endpoint.
+async fn oauth_token(state: State, req: HttpRequest, form: TokenForm) -> Result<HttpResponse, ApiError> {
+    if let Some(name) = &form.repeated {
+        return Ok(oauth_refusal(
+            "invalid_request",
+            format!("{name} is sent more than once"),
+        ));
+    }
+    let client = match client_authentication(&req, &form) {
+        Ok(client) => client,
+        Err(refusal) => return Ok(refusal),
+    };
+    match form.grant_type.as_deref() {
+        Some("client_credentials") => {
+            let account = match client {
+                Some(ClientAuthentication::Secret(login)) => {
+                    authenticate(&state, &req, Credentials::ClientSecret(login)).await?
+                }
+                Some(ClientAuthentication::Assertion { client_id, assertion }) => {
+                    authenticate_by_assertion(&state, &req, client_id, assertion).await?
+                }
+                None => {
+                    return Ok(oauth_refusal(
+                        "invalid_client",
+                        "authenticate the client: client_secret_basic, client_secret_post or private_key_jwt",
+                    ));
+                }
+            };
+            let Some(account) = account else {
+                return Ok(oauth_refusal("invalid_client", "the client credentials are not valid"));
+            };
+            // RFC 6749 section 4.4.3: no refresh token; the client asks again with its credentials.
+            Ok(HttpResponse::Ok()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(TokenResponse {
+                    access_token: state.tokens.issue(&account)?,
+                    token_type: "Bearer",
+                    expires_in: state.tokens.access_ttl().as_secs(),
+                    refresh_token: None,
+                    refresh_expires_in: None,
+                }))
+        }
+        Some("refresh_token") => {
+            let Some(presented) = form.refresh_token else {
+                return Ok(oauth_refusal("invalid_request", "refresh_token is required"));
+            };
+            match refreshed(&state, presented).await {
+                Ok(tokens) => Ok(HttpResponse::Ok()
+                    .insert_header((header::CACHE_CONTROL, "no-store"))
+                    .json(tokens)),
+                Err(ApiError::Domain(Error::Unauthenticated(_))) => Ok(oauth_refusal(
+                    "invalid_grant",
+                    "the refresh token is invalid, expired, revoked or already used",
+                )),
+                Err(other) => Err(other),
+            }
+        }
+        Some(other) => Ok(oauth_refusal(
+            "unsupported_grant_type",
+            format!("{other:?} is not supported here: use client_credentials or refresh_token"),
+        )),
+        None => Ok(oauth_refusal("invalid_request", "grant_type is required")),
+    }
+}
+
+/// A refresh token exchanged for the next pair (the same pair again within the grace window).
+async fn refreshed(state: &State, presented: String) -> Result<TokenResponse, ApiError> {
+    let rotation = sessions::Rotation {
+        ttl: state.config.refresh_token_ttl,
+        grace: state.config.refresh_grace,
+    };
+    let keys = state.clone();
+    let rotated = state
+        .db
+        .run(move |conn| sessions::rotate(conn, &keys.config.jwt_secret, &presented, rotation))
+        .await?;
+    Ok(TokenResponse {
+        access_token: state.tokens.issue_with_refresh(
+            &rotated.account,
+            rotated.access_issued_at,
+            &rotated.refresh_token,
+        )?,
+        token_type: "Bearer",
+        expires_in: state.tokens.access_ttl().as_secs(),
+        refresh_token: Some(rotated.refresh_token),
+        refresh_expires_in: Some(rotation.ttl.as_secs()),
+    })
+}
+
 /// Exchange a refresh token for a new access token and refresh token. The presented refresh
-/// token is used up; presenting it again revokes the whole session.
+/// token is used up: presented again within a few seconds (`CSPFUND_REFRESH_GRACE`, two browser
+/// tabs refreshing at once) it gives the same new pair, while that is unused; after that,
+/// presenting it again revokes the whole session.
 #[utoipa::path(tag = "auth", request_body = RefreshRequest, responses(
     (status = 200, description = "New tokens", body = TokenResponse),
     (status = 401, description = "The refresh token is invalid, expired, revoked or already used"),
 ))]
 #[post("/auth/refresh")]
 pub async fn refresh_access_token(state: State, body: JsonBody<RefreshRequest>) -> Result<HttpResponse, ApiError> {
-    let presented = body.into_inner().refresh_token;
-    let ttl = state.config.refresh_token_ttl;
-    let (account, refresh_token) = state
-        .db
-        .run(move |conn| sessions::rotate(conn, &presented, ttl))
-        .await?;
+    let tokens = refreshed(&state, body.into_inner().refresh_token).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(TokenResponse {
-            access_token: state.tokens.issue(&account)?,
-            token_type: "Bearer",
-            expires_in: state.tokens.access_ttl().as_secs(),
-            refresh_token,
-            refresh_expires_in: ttl.as_secs(),
-        }))
+        .json(tokens))
 }
 
 /// Log out: revoke the session the refresh token belongs to. Access tokens already issued stay
@@ -421,10 +780,61 @@ pub async fn change_my_password(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The caller's own name and position, as their account holds them.
+/// The caller's own name and position, as their account holds them, and, for someone signed in
+/// at an identity provider, that sign-in.
 pub struct Confirmed {
     pub display_name: Option<String>,
     pub job_title: Option<String>,
+    pub sign_in: Option<providers::ProviderSignIn>,
+}
+
+/// Confirms the caller for a declaration (a submission, a signature, an amendment). Someone
+/// signed in at a provider needs a recent (and, where the operator asks, multi-factor) sign-in
+/// there, shown by the token, and sends no password; otherwise the RFC 9470 challenge says what
+/// sign-in is needed. Everyone else gives their password (an API client: its secret) again.
+pub async fn confirm_declarant(
+    state: &State,
+    caller: &Caller,
+    password: Option<String>,
+) -> Result<Confirmed, ApiError> {
+    let Authentication::Provider(sign_in) = &caller.authentication else {
+        let password = password.ok_or_else(|| {
+            Error::invalid(
+                "password",
+                "required",
+                "is required: confirm the declaration with your password (an API client: its client secret)",
+            )
+        })?;
+        return confirm_identity(state, caller, password, "password").await;
+    };
+    if password.is_some() {
+        return Err(Error::invalid(
+            "password",
+            "not_applicable",
+            "must be absent: you signed in at your organisation's provider, and a recent sign-in there confirms the \
+             declaration",
+        )
+        .into());
+    }
+    let trusted = state
+        .providers
+        .find(&sign_in.issuer)
+        .ok_or(Error::Unauthenticated(AuthFailure::InvalidToken))?;
+    if let Some(step_up) = trusted.step_up_needed(sign_in, chrono::Utc::now().timestamp()) {
+        return Err(Error::StepUpRequired(step_up).into());
+    }
+    let Principal::User(id) = caller.principal else {
+        return Err(Error::internal("a provider's sign-in is always a person's").into());
+    };
+    let user = state
+        .db
+        .run(move |conn| users::find(conn, id)?.ok_or(Error::NotFound("user")))
+        .await?;
+    Ok(Confirmed {
+        display_name: Some(user.display_name),
+        job_title: Some(user.job_title),
+        sign_in: Some(sign_in.clone()),
+    })
 }
 
 /// Confirms the caller by their password given again (an API client: its secret), so a stolen
@@ -453,6 +863,7 @@ pub async fn confirm_identity(
                         Confirmed {
                             display_name: Some(user.display_name),
                             job_title: Some(user.job_title),
+                            sign_in: None,
                         },
                     )
                 }
@@ -463,6 +874,7 @@ pub async fn confirm_identity(
                         Confirmed {
                             display_name: None,
                             job_title: None,
+                            sign_in: None,
                         },
                     )
                 }

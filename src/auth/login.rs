@@ -67,7 +67,9 @@ pub fn find_candidate(conn: &mut DbConnection, credentials: &Credentials) -> Res
             },
             secret_hash: u.password_hash,
         }),
+        // A client that registered a public key signs in with it alone: its old secret is retired.
         Credentials::ClientSecret(ClientLogin { client_id, .. }) => api_clients::find_by_client_id(conn, client_id)?
+            .filter(|c| c.public_key.is_none())
             .map(|c| Candidate {
                 account: Account {
                     principal: Principal::ApiClient(c.id),

@@ -8,6 +8,7 @@ pub mod hashing;
 pub mod http;
 pub mod login;
 pub mod passwords;
+pub mod providers;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
@@ -120,12 +121,23 @@ impl PartnershipScope {
     }
 }
 
+/// How the caller proved who they are.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Authentication {
+    /// A token of this service, after a password or client credentials kept here.
+    #[default]
+    Service,
+    /// A trusted identity provider's access token.
+    Provider(providers::ProviderSignIn),
+}
+
 /// The authenticated caller of a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
     pub principal: Principal,
     pub role: Role,
     pub partnership_id: Option<i64>,
+    pub authentication: Authentication,
 }
 
 impl Caller {
@@ -134,6 +146,7 @@ impl Caller {
             principal: account.principal,
             role: account.role,
             partnership_id: account.partnership_id,
+            authentication: Authentication::Service,
         }
     }
 
@@ -184,6 +197,7 @@ mod tests {
             principal: Principal::User(1),
             role,
             partnership_id,
+            authentication: Authentication::Service,
         }
     }
 

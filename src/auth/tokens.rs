@@ -61,7 +61,20 @@ impl TokenKeys {
     }
 
     pub fn issue(&self, account: &Account) -> Result<String, Error> {
-        let now = chrono::Utc::now().timestamp();
+        self.issue_at(
+            account,
+            chrono::Utc::now().timestamp(),
+            uuid::Uuid::new_v4().to_string(),
+        )
+    }
+
+    /// The access token issued with a refresh token: the same bytes each time it is asked for
+    /// with the same refresh token, issue time and account.
+    pub fn issue_with_refresh(&self, account: &Account, issued_at: i64, refresh_token: &str) -> Result<String, Error> {
+        self.issue_at(account, issued_at, digest(refresh_token)[..32].to_owned())
+    }
+
+    fn issue_at(&self, account: &Account, now: i64, jti: String) -> Result<String, Error> {
         let claims = Claims {
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
@@ -70,7 +83,7 @@ impl TokenKeys {
             partnership_id: account.partnership_id,
             iat: now,
             exp: now + i64::try_from(self.access_ttl.as_secs()).unwrap_or(i64::MAX / 2),
-            jti: uuid::Uuid::new_v4().to_string(),
+            jti,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| Error::internal(format!("signing an access token failed: {e}")))

@@ -108,6 +108,7 @@ fn acting_as(conn: &mut DbConnection, email: &str) -> Result<Caller, Error> {
         principal: Principal::User(user.id),
         role: user.role,
         partnership_id: user.partnership_id,
+        authentication: Default::default(),
     })
 }
 
@@ -295,6 +296,7 @@ fn pay_in_part(conn: &mut DbConnection, id: i64, key: &ServiceKey) -> Result<(),
     let signer = |name: &str, position: &str| Signer {
         printed_name: name.into(),
         position: position.into(),
+        sign_in: None,
         attested_by: key.clone(),
     };
     let expected = version(conn)?;

@@ -107,23 +107,24 @@ impl ChangesRequest {
     }
 }
 
-/// Confirms the caller's identity (their password again) for a step on a signed document. The
-/// step is checked first (404, 403, 409, 412, 428): a caller who may not take it learns so
-/// without any password being hashed, and never counts towards a lockout.
-pub async fn confirm_password<D: Document>(
+/// Confirms the caller's identity for a declaration on a document: their password again, or a
+/// recent sign-in at their provider. The step is checked first (404, 403, 409, 412, 428): a
+/// caller who may not take it learns so without any password being hashed, and never counts
+/// towards a lockout.
+pub async fn confirm_declarant<D: Document>(
     state: &State,
     caller: &Caller,
     id: i64,
     expected: Precondition,
     transition: Transition,
-    password: String,
+    password: Option<String>,
 ) -> Result<Confirmed, ApiError> {
     let checker = caller.clone();
     state
         .db
         .run(move |conn| lifecycle::begin::<D>(conn, &checker, id, expected, transition).map(|_| ()))
         .await?;
-    crate::auth::http::confirm_identity(state, caller, password, "password").await
+    crate::auth::http::confirm_declarant(state, caller, password).await
 }
 
 /// Confirms a signer's identity and settles the name and position to print.
@@ -135,11 +136,12 @@ pub async fn confirm_signer<D: Document>(
     transition: Transition,
     input: SignatureInput,
 ) -> Result<Signer, ApiError> {
-    let account = confirm_password::<D>(state, caller, id, expected, transition, input.password.clone()).await?;
+    let account = confirm_declarant::<D>(state, caller, id, expected, transition, input.password.clone()).await?;
     Ok(Signer::from_input(
         &input,
         account.display_name.as_deref(),
         account.job_title.as_deref(),
+        account.sign_in,
         state.config.service_key.clone(),
     )?)
 }

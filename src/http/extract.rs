@@ -56,7 +56,7 @@ impl<T> JsonBody<T> {
     }
 }
 
-fn is_json(req: &HttpRequest) -> bool {
+pub fn is_json(req: &HttpRequest) -> bool {
     let Some(Ok(content_type)) = req.headers().get(header::CONTENT_TYPE).map(|v| v.to_str()) else {
         return false;
     };
@@ -69,37 +69,44 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map(|state| state.config.max_body_bytes)
-            .unwrap_or(FALLBACK_BODY_LIMIT);
         let json = is_json(req);
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let body = read_body(req, payload);
         Box::pin(async move {
             if !json {
                 return Err(ApiError::UnsupportedMediaType(
                     "the request body must be JSON (Content-Type: application/json)".into(),
                 ));
             }
-            if declared.is_some_and(|length| length > limit) {
+            parse_json(&body.await?).map(JsonBody)
+        })
+    }
+}
+
+/// The request body, refused once it passes the service's body limit (declared or sent).
+pub fn read_body(req: &HttpRequest, payload: &mut Payload) -> impl Future<Output = Result<BytesMut, ApiError>> + use<> {
+    let limit = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.config.max_body_bytes)
+        .unwrap_or(FALLBACK_BODY_LIMIT);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    async move {
+        if declared.is_some_and(|length| length > limit) {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        let mut body = BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| ApiError::Malformed(format!("the request body could not be read: {e}")))?;
+            if body.len() + chunk.len() > limit {
                 return Err(ApiError::PayloadTooLarge(limit));
             }
-            let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk =
-                    chunk.map_err(|e| ApiError::Malformed(format!("the request body could not be read: {e}")))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge(limit));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            parse_json(&body).map(JsonBody)
-        })
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 }
 

@@ -43,6 +43,8 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub throttle: LoginThrottle,
     pub authenticator: Authenticator,
+    /// The trusted identity providers and their keys.
+    pub providers: crate::auth::providers::Providers,
     pub hasher: SecretHasher,
     pub openapi: serde_json::Value,
     pub routes: openapi::RouteTable,
@@ -111,6 +113,8 @@ pub enum StartupError {
     Secrets(String),
     #[error("CSPFUND_OTLP_ENDPOINT: {0}")]
     Spans(String),
+    #[error("CSPFUND_OIDC_ISSUERS: {0}")]
+    Providers(String),
 }
 
 impl From<Error> for StartupError {
@@ -156,6 +160,11 @@ impl AppState {
                 window: config.login_lockout,
             }),
             authenticator: Authenticator::new()?,
+            providers: crate::auth::providers::Providers::new(
+                config.trusted_issuers.clone(),
+                config.key_refetch_interval,
+            )
+            .map_err(StartupError::Providers)?,
             hasher: SecretHasher::start(config.hashing_threads, config.hashing_queue).map_err(StartupError::Threads)?,
             routes: openapi::RouteTable::from_document(&document),
             openapi: document,

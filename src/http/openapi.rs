@@ -8,7 +8,10 @@ use utoipa::openapi::Required;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{ArrayItems, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, OpenIdConnect, Scopes, SecurityRequirement,
+    SecurityScheme,
+};
 use utoipa::openapi::{Content, Header, OpenApi, Ref, RefOr};
 use utoipa::{Modify, ToSchema};
 
@@ -19,6 +22,18 @@ use super::problem::{ApiError, ProblemType};
 use crate::error::Error;
 
 pub const SECURITY_SCHEME: &str = "bearer";
+
+/// A partner system's token by the OAuth 2.0 client credentials grant; the same bearer token.
+const OAUTH2_SCHEME: &str = "oauth2";
+
+/// A person's access token from their organisation's OpenID Connect provider; a bearer token too.
+const OPENID_CONNECT_SCHEME: &str = "openIdConnect";
+
+/// Where generated clients and the interactive docs find a provider. Each deployment trusts its
+/// own organisations' providers (CSPFUND_OIDC_ISSUERS); councils and the OPCC mostly sign in with
+/// Microsoft Entra ID, whose multi-tenant discovery document this is.
+const OPENID_CONNECT_URL: &str =
+    "https://login.microsoftonline.com/organizations/v2.0/.well-known/openid-configuration";
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -64,8 +79,31 @@ impl Modify for Completion {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .description(Some(
+                        "An access token: this service's (from /auth/token), or one from a trusted OpenID Connect provider",
+                    ))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            OAUTH2_SCHEME,
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new(
+                    "/api/v1/auth/token",
+                    Scopes::new(),
+                ))],
+                "Partner systems: the client credentials grant with client_secret_basic, client_secret_post or \
+                 private_key_jwt. A client's role and partnership decide what it may do; there are no scopes.",
+            )),
+        );
+        components.add_security_scheme(
+            OPENID_CONNECT_SCHEME,
+            SecurityScheme::OpenIdConnect(OpenIdConnect::with_description(
+                OPENID_CONNECT_URL,
+                "People: sign in at your organisation's own provider (authorization code with PKCE) and send its \
+                 access token as a bearer token. The providers a deployment trusts are its operator's choice; \
+                 Microsoft Entra ID's discovery is shown. See the README's \"Signing in at your organisation\".",
+            )),
         );
         for kind in ProblemType::ALL {
             components.responses.insert(
@@ -97,7 +135,11 @@ fn problem_response(kind: ProblemType, description: &str) -> Response {
     builder = match kind {
         ProblemType::Unauthorized => builder.header(
             "WWW-Authenticate",
-            header("Bearer challenge; error=\"invalid_token\" when a token was sent but refused"),
+            header(
+                "Bearer challenge; error=\"invalid_token\" when a token was sent but refused; \
+                 error=\"insufficient_user_authentication\" with max_age and/or acr_values (RFC 9470) when a \
+                 declaration needs a more recent or multi-factor sign-in at the person's identity provider",
+            ),
         ),
         ProblemType::TooManyRequests | ProblemType::Unavailable => {
             builder.header("Retry-After", header("Seconds to wait before trying again"))
@@ -115,8 +157,11 @@ fn complete_operation(op: &mut Operation) {
     // Any operation may find the database unreachable; those that check a password may find
     // every hashing thread busy.
     let mut standard = vec![ProblemType::Internal, ProblemType::Unavailable];
-    if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+    if let Some(security) = op.security.as_mut().filter(|s| !s.is_empty()) {
         standard.push(ProblemType::Unauthorized);
+        // Any of the three ways to a bearer token will do.
+        security.push(SecurityRequirement::new(OAUTH2_SCHEME, Vec::<String>::new()));
+        security.push(SecurityRequirement::new(OPENID_CONNECT_SCHEME, Vec::<String>::new()));
     }
     if op.request_body.is_some() {
         standard.extend([

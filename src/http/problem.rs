@@ -238,7 +238,7 @@ impl ApiError {
                 Error::StaleVersion { .. } => ProblemType::PreconditionFailed,
                 Error::PreconditionRequired => ProblemType::PreconditionRequired,
                 Error::UnreadablePrecondition => ProblemType::MalformedRequest,
-                Error::Unauthenticated(_) => ProblemType::Unauthorized,
+                Error::Unauthenticated(_) | Error::StepUpRequired(_) => ProblemType::Unauthorized,
                 Error::Throttled { .. } => ProblemType::TooManyRequests,
                 Error::Database(diesel::result::Error::NotFound) => ProblemType::NotFound,
                 Error::Database(diesel::result::Error::DatabaseError(
@@ -247,9 +247,10 @@ impl ApiError {
                     | diesel::result::DatabaseErrorKind::CheckViolation,
                     _,
                 )) => ProblemType::Conflict,
-                Error::Unavailable(_) | Error::NoConnectionInTime | Error::Overloaded { .. } => {
-                    ProblemType::Unavailable
-                }
+                Error::Unavailable(_)
+                | Error::NoConnectionInTime
+                | Error::Overloaded { .. }
+                | Error::ProviderUnreachable(_) => ProblemType::Unavailable,
                 Error::Database(e) if connection_lost(e) => ProblemType::Unavailable,
                 Error::Database(_) | Error::Internal(_) => ProblemType::Internal,
             },
@@ -349,6 +350,14 @@ impl ResponseError for ApiError {
             ApiError::Domain(Error::Unauthenticated(_)) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(REALM));
             }
+            ApiError::Domain(Error::StepUpRequired(step_up)) => {
+                if let Ok(value) = HeaderValue::from_str(&step_up_challenge(step_up)) {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
+            }
+            ApiError::Domain(Error::ProviderUnreachable(_)) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
             ApiError::Domain(Error::Throttled { retry_after_secs } | Error::Overloaded { retry_after_secs }) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
@@ -375,6 +384,22 @@ impl ResponseError for ApiError {
         }
         response
     }
+}
+
+/// RFC 9470: what sign-in a declaration needs, for the front end to send the person back to
+/// their provider with `max_age` and `acr_values`.
+fn step_up_challenge(step_up: &crate::auth::providers::StepUp) -> String {
+    let mut challenge = format!(
+        "{REALM}, error=\"insufficient_user_authentication\", error_description=\"{}\"",
+        step_up.detail.replace(['"', '\\'], "'")
+    );
+    if let Some(max_age) = step_up.max_age {
+        challenge.push_str(&format!(", max_age=\"{max_age}\""));
+    }
+    if !step_up.acr_values.is_empty() {
+        challenge.push_str(&format!(", acr_values=\"{}\"", step_up.acr_values.join(" ")));
+    }
+    challenge
 }
 
 fn render(problem: Problem) -> HttpResponse {

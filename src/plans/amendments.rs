@@ -50,8 +50,10 @@ pub struct AmendmentInput {
     pub reason: String,
     pub lines: Vec<PlanLineInput>,
     /// Your password again (an API client: its secret): an amendment changes a signed plan.
+    /// Absent for someone signed in at their organisation's provider, where a recent sign-in
+    /// confirms it instead.
     #[schema(format = Password)]
-    pub password: String,
+    pub password: Option<String>,
 }
 
 /// How one line's amount would change.

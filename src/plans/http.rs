@@ -10,7 +10,7 @@ use super::{Plan, PlanInput, PlanSummary};
 use crate::auth::Caller;
 use crate::db::write_transaction;
 use crate::documents::DocumentFilter;
-use crate::documents::http::{ChangesRequest, DryRun, IfMatch, act, confirm_password, handle};
+use crate::documents::http::{ChangesRequest, DryRun, IfMatch, act, confirm_declarant, handle};
 use crate::history::Entry;
 use crate::http::State;
 use crate::http::extract::{JsonBody, QueryParams};
@@ -318,7 +318,7 @@ pub async fn propose_plan_amendment(
     body: JsonBody<AmendmentInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, input) = (id.into_inner(), body.into_inner());
-    confirm_password::<Plan>(
+    confirm_declarant::<Plan>(
         &state,
         &caller,
         id,

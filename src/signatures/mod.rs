@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use serde_json::Value;
 
 use crate::auth::Caller;
+use crate::auth::providers::ProviderSignIn;
 use crate::canonical;
 use crate::db::DbConnection;
 use crate::documents::{DocumentKind, Located};
@@ -48,6 +49,7 @@ pub struct SignatureRow {
     pub version_number: Option<i32>,
     pub attestation_key_id: Option<String>,
     pub attestation: Option<String>,
+    pub sign_in: Option<String>,
 }
 
 /// The service's Ed25519 signature over what a signature says: which document, the SHA-256 of
@@ -57,7 +59,8 @@ pub struct SignatureRow {
 pub struct Attestation {
     pub key_id: String,
     /// The exact bytes signed (UTF-8): canonical JSON of `capacity`, `content_sha256`,
-    /// `document_id`, `document_kind`, `purpose`, `signed_at` and `signer`.
+    /// `document_id`, `document_kind`, `purpose`, `signed_at` and `signer`, and `sign_in` for a
+    /// signer who signed in at their organisation's identity provider.
     pub message: String,
     /// Ed25519 signature of `message`, base64.
     pub signature: String,
@@ -72,8 +75,9 @@ fn attestation_message(
     signer: &str,
     capacity: Capacity,
     signed_at: NaiveDateTime,
+    sign_in: Option<&ProviderSignIn>,
 ) -> String {
-    canonical::canonical_json(&serde_json::json!({
+    let mut message = serde_json::json!({
         "purpose": ATTESTATION_PURPOSE,
         "document_kind": document.kind(),
         "document_id": document.id(),
@@ -81,7 +85,12 @@ fn attestation_message(
         "signer": signer,
         "capacity": capacity,
         "signed_at": timestamps::utc(signed_at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-    }))
+    });
+    // Signatures confirmed by a password kept here say nothing more, as they always have.
+    if let (Some(sign_in), Value::Object(fields)) = (sign_in, &mut message) {
+        fields.insert("sign_in".into(), serde_json::json!(sign_in));
+    }
+    canonical::canonical_json(&message)
 }
 
 #[derive(Serialize, ToSchema, Debug, Clone)]
@@ -118,17 +127,22 @@ pub struct Signature {
     /// The service's attestation of this signature; null for signatures made before the
     /// service attested them.
     pub attestation: Option<Attestation>,
+    /// How the signer proved who they were when they signed at their organisation's identity
+    /// provider: which provider, who there, when they last signed in and how (`acr`, `amr`).
+    /// Null for a signer who confirmed with a password (an API client: its secret) kept here.
+    pub sign_in: Option<ProviderSignIn>,
 }
 
 /// What a signer sends: their password again (an API client: its secret), and optionally the
-/// name and position to print (by default a user's own).
+/// name and position to print (by default a user's own). Someone signed in at their
+/// organisation's provider sends no password: a recent sign-in there confirms the signature.
 #[derive(Deserialize, ToSchema, Debug, Clone)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"password": "correct horse battery staple", "printed_name": "Matt Garrett",
     "position": "Head of Community Connections"}))]
 pub struct SignatureInput {
     #[schema(format = Password)]
-    pub password: String,
+    pub password: Option<String>,
     pub printed_name: Option<String>,
     pub position: Option<String>,
 }
@@ -138,6 +152,8 @@ pub struct SignatureInput {
 pub struct Signer {
     pub printed_name: String,
     pub position: String,
+    /// The provider's sign-in that confirmed the signer, if that is how they confirmed.
+    pub sign_in: Option<ProviderSignIn>,
     pub attested_by: ServiceKey,
 }
 
@@ -147,6 +163,7 @@ impl Signer {
         input: &SignatureInput,
         display_name: Option<&str>,
         job_title: Option<&str>,
+        sign_in: Option<ProviderSignIn>,
         attested_by: ServiceKey,
     ) -> Result<Signer, Error> {
         let printed_name = input
@@ -164,6 +181,7 @@ impl Signer {
         Ok(Signer {
             printed_name,
             position,
+            sign_in,
             attested_by,
         })
     }
@@ -210,7 +228,12 @@ pub fn record(
         &subject,
         capacity,
         signed_at,
+        signer.sign_in.as_ref(),
     ));
+    let sign_in = signer
+        .sign_in
+        .as_ref()
+        .map(|sign_in| canonical::canonical_json(&serde_json::json!(sign_in)));
     diesel::insert_into(signatures::table)
         .values((
             signatures::document_kind.eq(document.kind().as_str()),
@@ -226,6 +249,7 @@ pub fn record(
             signatures::version_number.eq(version),
             signatures::attestation_key_id.eq(signer.attested_by.key_id()),
             signatures::attestation.eq(&attestation),
+            signatures::sign_in.eq(&sign_in),
         ))
         .execute(conn)?;
     Ok(())
@@ -257,10 +281,18 @@ pub fn void_all(conn: &mut DbConnection, document: &Located, reason: &str) -> Re
 
 /// Judges a signature against the document's signed content now.
 fn judge(document: &Located, row: SignatureRow, current: &Value, current_sha256: &str) -> Signature {
+    let sign_in: Option<ProviderSignIn> = row.sign_in.as_deref().and_then(|s| serde_json::from_str(s).ok());
     let attestation = match (row.attestation_key_id, row.attestation) {
         (Some(key_id), Some(signature)) => Some(Attestation {
             key_id,
-            message: attestation_message(document, &row.content_sha256, &row.signer, row.capacity, row.signed_at),
+            message: attestation_message(
+                document,
+                &row.content_sha256,
+                &row.signer,
+                row.capacity,
+                row.signed_at,
+                sign_in.as_ref(),
+            ),
             signature,
         }),
         _ => None,
@@ -296,6 +328,7 @@ fn judge(document: &Located, row: SignatureRow, current: &Value, current_sha256:
         changed_fields,
         version: row.version_number,
         attestation,
+        sign_in,
     }
 }
 

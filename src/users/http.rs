@@ -1,9 +1,10 @@
 //! HTTP for user accounts (admin only).
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::identities::{self, Identity, NewIdentity};
 use super::{NewUser, User, UserChanges, UserFilter};
 use crate::auth::Caller;
 use crate::http::State;
@@ -16,7 +17,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_users)
         .service(create_user)
         .service(get_user)
-        .service(update_user);
+        .service(update_user)
+        .service(list_user_identities)
+        .service(link_user_identity)
+        .service(unlink_user_identity);
 }
 
 /// List users, filtered by role, partnership or active flag (admin).
@@ -105,4 +109,63 @@ pub async fn update_user(
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(updated.version)))
         .json(updated))
+}
+
+/// The user's identities at trusted identity providers (admin).
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), responses(
+    (status = 200, description = "The identities, oldest first", body = Vec<Identity>),
+    (status = 403, description = "Only the admin manages users"),
+))]
+#[get("/users/{id}/identities")]
+pub async fn list_user_identities(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let found = state.db.run(move |conn| identities::list(conn, &caller, id)).await?;
+    Ok(HttpResponse::Ok().json(found))
+}
+
+/// Link an identity at a trusted identity provider to the user (admin): that person then signs
+/// in there and acts here with this user's role and partnership. The provider must be one that
+/// signs in the user's organisation.
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = NewIdentity, responses(
+    (status = 201, description = "Linked", body = Identity),
+    (status = 403, description = "Only the admin manages users"),
+    (status = 409, description = "The identity is linked to another user, or the user has one at this issuer"),
+    (status = 422, description = "The issuer is not trusted, or signs in another organisation"),
+))]
+#[post("/users/{id}/identities")]
+pub async fn link_user_identity(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: JsonBody<NewIdentity>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, new) = (id.into_inner(), body.into_inner());
+    let providers = state.clone();
+    let linked = state
+        .db
+        .run(move |conn| identities::link(conn, &caller, &providers.providers, id, &new))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/users/{id}/identities/{}", linked.id)))
+        .json(linked))
+}
+
+/// Unlink an identity from the user (admin): tokens for it stop working at once.
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path), ("identity_id" = i64, Path)), responses(
+    (status = 204, description = "Unlinked"),
+    (status = 403, description = "Only the admin manages users"),
+))]
+#[delete("/users/{id}/identities/{identity_id}")]
+pub async fn unlink_user_identity(
+    state: State,
+    caller: Caller,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, identity_id) = path.into_inner();
+    state
+        .db
+        .run(move |conn| identities::unlink(conn, &caller, id, identity_id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -1,6 +1,7 @@
 //! People who sign in: OPCC staff (admin, reviewer) and partnerships' managers and treasurers.
 
 pub mod http;
+pub mod identities;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

@@ -159,6 +159,7 @@ mod tests {
             principal: Principal::User(1),
             role,
             partnership_id,
+            authentication: Default::default(),
         }
     }
 

@@ -435,6 +435,7 @@ async fn a_rolled_back_change_is_never_delivered() {
                     principal: Principal::User(1),
                     role: Role::OpccReviewer,
                     partnership_id: None,
+                    authentication: Default::default(),
                 };
                 history::append(
                     conn,
