@@ -21,7 +21,7 @@ use crate::api_clients::keys;
 use crate::api_clients::{self, ApiClient};
 use crate::error::{AuthFailure, Error, Violations};
 use crate::http::extract::{JsonBody, is_json, parse_json, read_body};
-use crate::http::problem::ApiError;
+use crate::http::problem::{ApiError, OtherStandardsError};
 use crate::http::{AppState, State};
 use crate::partnerships::{self, Partnership};
 use crate::users::{self, User, identities};
@@ -388,13 +388,18 @@ fn oauth_refusal(error: &'static str, description: impl Into<String>) -> HttpRes
     if error == "invalid_client" {
         response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"cspfund\""));
     }
-    response
+    let mut response = response
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(OAuthError {
             error,
             error_description: description.into(),
-        })
+        });
+    response.extensions_mut().insert(OtherStandardsError);
+    response
 }
+
+/// An OAuth 2.0 error code and its description, before it is answered.
+struct Refusal(&'static str, String);
 
 /// How a client proves itself at the token endpoint.
 enum ClientAuthentication {
@@ -408,7 +413,7 @@ enum ClientAuthentication {
 }
 
 /// The client's authentication, from the Authorization header or the form: exactly one method.
-fn client_authentication(req: &HttpRequest, form: &TokenForm) -> Result<Option<ClientAuthentication>, HttpResponse> {
+fn client_authentication(req: &HttpRequest, form: &TokenForm) -> Result<Option<ClientAuthentication>, Refusal> {
     let basic = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -422,9 +427,9 @@ fn client_authentication(req: &HttpRequest, form: &TokenForm) -> Result<Option<C
         form.client_assertion.is_some(),
     ];
     if methods.iter().filter(|m| **m).count() > 1 {
-        return Err(oauth_refusal(
+        return Err(Refusal(
             "invalid_request",
-            "use one client authentication method: client_secret_basic, client_secret_post or private_key_jwt",
+            "use one client authentication method: client_secret_basic, client_secret_post or private_key_jwt".into(),
         ));
     }
     if let Some(encoded) = basic {
@@ -433,7 +438,7 @@ fn client_authentication(req: &HttpRequest, form: &TokenForm) -> Result<Option<C
             .ok()
             .and_then(|bytes| String::from_utf8(bytes).ok());
         let Some((id, secret)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
-            return Err(oauth_refusal("invalid_client", "the Basic credentials are malformed"));
+            return Err(Refusal("invalid_client", "the Basic credentials are malformed".into()));
         };
         let unescape = |part: &str| -> String {
             form_urlencoded::parse(format!("v={part}").as_bytes())
@@ -448,9 +453,9 @@ fn client_authentication(req: &HttpRequest, form: &TokenForm) -> Result<Option<C
     }
     if let Some(client_secret) = &form.client_secret {
         let Some(client_id) = &form.client_id else {
-            return Err(oauth_refusal(
+            return Err(Refusal(
                 "invalid_request",
-                "client_id is required with client_secret",
+                "client_id is required with client_secret".into(),
             ));
         };
         return Ok(Some(ClientAuthentication::Secret(ClientLogin {
@@ -460,7 +465,7 @@ fn client_authentication(req: &HttpRequest, form: &TokenForm) -> Result<Option<C
     }
     if let Some(assertion) = &form.client_assertion {
         if form.client_assertion_type.as_deref() != Some(keys::ASSERTION_TYPE) {
-            return Err(oauth_refusal(
+            return Err(Refusal(
                 "invalid_request",
                 format!("client_assertion_type must be {}", keys::ASSERTION_TYPE),
             ));
@@ -595,7 +600,7 @@ async fn oauth_token(state: State, req: HttpRequest, form: TokenForm) -> Result<
     }
     let client = match client_authentication(&req, &form) {
         Ok(client) => client,
-        Err(refusal) => return Ok(refusal),
+        Err(Refusal(error, description)) => return Ok(oauth_refusal(error, description)),
     };
     match form.grant_type.as_deref() {
         Some("client_credentials") => {

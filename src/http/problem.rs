@@ -410,11 +410,16 @@ fn render(problem: Problem) -> HttpResponse {
 /// Last line of defence: an error response produced outside our handlers (the framework's
 /// own 404 for a malformed path parameter, a CORS refusal, ...) is rewritten as a problem,
 /// keeping its status and headers.
+/// Marks an error answered in the shape another standard prescribes (RFC 6749's token endpoint
+/// errors), which is left as it is.
+pub struct OtherStandardsError;
+
 pub fn ensure_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let already = res
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()))
+        || res.response().extensions().get::<OtherStandardsError>().is_some();
     if already {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

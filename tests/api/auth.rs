@@ -256,14 +256,19 @@ fn base64_url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+async fn refresh(app: &TestApp, token: &str) -> crate::support::Reply {
+    app.post("/api/v1/auth/refresh")
+        .json(&json!({"refresh_token": token}))
+        .await
+}
+
 #[actix_web::test]
 async fn refresh_tokens_rotate_and_a_reused_one_ends_the_session() {
     let app = TestApp::spawn().await;
     let login = app.token_reply(ADMIN_EMAIL, PASSWORD).await.expect(200);
     let first = login.body["refresh_token"].as_str().expect("refresh token").to_owned();
-    let refresh = |token: &str| app.post("/api/v1/auth/refresh").json(&json!({"refresh_token": token}));
 
-    let refreshed = refresh(&first).await.expect(200);
+    let refreshed = refresh(&app, &first).await.expect(200);
     let second = refreshed.body["refresh_token"]
         .as_str()
         .expect("refresh token")
@@ -273,19 +278,19 @@ async fn refresh_tokens_rotate_and_a_reused_one_ends_the_session() {
     app.get("/api/v1/me").token(access).send().await.expect(200);
 
     // A second tab refreshing with the same token at once gets the same new pair.
-    let again = refresh(&first).await.expect(200);
+    let again = refresh(&app, &first).await.expect(200);
     assert_eq!(again.body["refresh_token"], second.as_str());
     assert_eq!(again.body["access_token"], access);
 
     // Once the successor is used, the old token is a replay: the whole family is revoked,
     // including the newest token.
-    let third = refresh(&second).await.expect(200).body["refresh_token"]
+    let third = refresh(&app, &second).await.expect(200).body["refresh_token"]
         .as_str()
         .expect("refresh token")
         .to_owned();
-    refresh(&first).await.expect_problem(401, "unauthorized");
-    refresh(&third).await.expect_problem(401, "unauthorized");
-    refresh("never-issued").await.expect_problem(401, "unauthorized");
+    refresh(&app, &first).await.expect_problem(401, "unauthorized");
+    refresh(&app, &third).await.expect_problem(401, "unauthorized");
+    refresh(&app, "never-issued").await.expect_problem(401, "unauthorized");
 }
 
 #[actix_web::test]
@@ -297,15 +302,14 @@ async fn after_the_grace_window_a_reused_refresh_token_ends_the_session() {
     .await;
     let login = app.token_reply(ADMIN_EMAIL, PASSWORD).await.expect(200);
     let first = login.body["refresh_token"].as_str().expect("refresh token").to_owned();
-    let refresh = |token: &str| app.post("/api/v1/auth/refresh").json(&json!({"refresh_token": token}));
-    let second = refresh(&first).await.expect(200).body["refresh_token"]
+    let second = refresh(&app, &first).await.expect(200).body["refresh_token"]
         .as_str()
         .expect("refresh token")
         .to_owned();
     actix_web::rt::time::sleep(std::time::Duration::from_millis(2_100)).await;
     // The successor is still unused, but the window has passed: a replay, and the session ends.
-    refresh(&first).await.expect_problem(401, "unauthorized");
-    refresh(&second).await.expect_problem(401, "unauthorized");
+    refresh(&app, &first).await.expect_problem(401, "unauthorized");
+    refresh(&app, &second).await.expect_problem(401, "unauthorized");
 }
 
 #[actix_web::test]

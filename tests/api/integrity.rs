@@ -122,7 +122,7 @@ async fn the_history_chain_detects_an_entry_altered_in_the_database() {
 }
 
 /// Whether an Ed25519 signature (base64) of `message` verifies with the published key.
-async fn verifies_with_published_key(c: &Cycle, message: &str, signature: &str) -> bool {
+pub async fn verifies_with_published_key(c: &Cycle, message: &str, signature: &str) -> bool {
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
     use ed25519_dalek::Verifier;
