@@ -24,8 +24,9 @@ use crate::timestamps;
 /// The assertion type RFC 7523 names for a client authenticating with a signed JWT.
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-/// The longest an assertion may live: it is made for one request.
-const MAX_ASSERTION_LIFETIME_SECS: i64 = 600;
+/// The longest an assertion may live: it is made for one request, but stock libraries give it
+/// an hour (Authlib does), and its id is kept until it expires.
+const MAX_ASSERTION_LIFETIME_SECS: i64 = 3_600;
 
 /// What the admin, or the client itself, sends to register a key.
 #[derive(Deserialize, ToSchema, Debug, Clone)]

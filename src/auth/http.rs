@@ -346,7 +346,7 @@ pub struct TokenForm {
     /// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` for `private_key_jwt`.
     pub client_assertion_type: Option<String>,
     /// A JWT signed with the client's registered key: `iss` and `sub` its client id, `aud` this
-    /// token endpoint's address, `jti` never used before, `exp` within ten minutes.
+    /// token endpoint's address, `jti` never used before, `exp` within the hour.
     pub client_assertion: Option<String>,
     /// For `grant_type=refresh_token`.
     pub refresh_token: Option<String>,
