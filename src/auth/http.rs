@@ -568,7 +568,10 @@ async fn authenticate_by_assertion(
         (TokenForm = "application/x-www-form-urlencoded"),
     )), responses(
     (status = 200, description = "Logged in", body = TokenResponse),
-    (status = 400, description = "An OAuth 2.0 form request is malformed, its grant is invalid or not supported", body = OAuthError),
+    (status = 400, description = "The request is malformed (for the OAuth 2.0 form: RFC 6749's `invalid_request`, `invalid_grant` or `unsupported_grant_type`)", content(
+        (crate::http::problem::Problem = "application/problem+json"),
+        (OAuthError = "application/json"),
+    )),
     (status = 401, description = "The credentials are not valid (for the OAuth 2.0 form: `invalid_client`)", content(
         (crate::http::problem::Problem = "application/problem+json"),
         (OAuthError = "application/json"),
