@@ -17,7 +17,7 @@ pub fn create_admin(conn: &mut DbConnection, email: &str, display_name: &str, pa
         job_title: ADMIN_JOB_TITLE.to_owned(),
         role: Role::Admin,
         partnership_id: None,
-        password: password.to_owned(),
+        password: Some(password.to_owned()),
     };
     users::validate_new(&new)?;
     let hash = passwords::hash(password)?;

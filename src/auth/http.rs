@@ -20,7 +20,7 @@ use super::{Account, Authentication, Caller, Principal, Role, passwords, provide
 use crate::api_clients::keys;
 use crate::api_clients::{self, ApiClient};
 use crate::error::{AuthFailure, Error, Violations};
-use crate::http::extract::{JsonBody, is_json, parse_json, read_body};
+use crate::http::extract::{JsonBody, read_body};
 use crate::http::problem::{ApiError, OtherStandardsError};
 use crate::http::{AppState, State};
 use crate::partnerships::{self, Partnership};
@@ -28,6 +28,7 @@ use crate::users::{self, User, identities};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(issue_token)
+        .service(oauth_token)
         .service(refresh_access_token)
         .service(logout)
         .service(get_me)
@@ -299,18 +300,12 @@ async fn token_pair(state: &AppState, account: Account) -> Result<TokenResponse,
     })
 }
 
-/// A token request: this service's JSON, or the standard OAuth 2.0 form (RFC 6749).
-pub enum TokenBody {
-    Json(TokenRequest),
-    Form(TokenForm),
-}
-
-impl FromRequest for TokenBody {
+/// The OAuth 2.0 token request is a form (`application/x-www-form-urlencoded`), not JSON.
+impl FromRequest for TokenForm {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<TokenBody, ApiError>>>>;
+    type Future = Pin<Box<dyn Future<Output = Result<TokenForm, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let json = is_json(req);
         let form = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -319,15 +314,12 @@ impl FromRequest for TokenBody {
             .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
         let body = read_body(req, payload);
         Box::pin(async move {
-            if json {
-                return parse_json(&body.await?).map(TokenBody::Json);
-            }
             if !form {
                 return Err(ApiError::UnsupportedMediaType(
-                    "send JSON (application/json), or the OAuth 2.0 form (application/x-www-form-urlencoded)".into(),
+                    "send the OAuth 2.0 form (Content-Type: application/x-www-form-urlencoded)".into(),
                 ));
             }
-            Ok(TokenBody::Form(TokenForm::read(&body.await?)))
+            Ok(TokenForm::read(&body.await?))
         })
     }
 }
@@ -534,7 +526,7 @@ async fn authenticate_by_assertion(
     let mut keys = vec![ThrottleKey::Account(named)];
     keys.extend(client_address(req, &state.config.trusted_proxies).map(ThrottleKey::Address));
     let public_url = &state.config.public_url;
-    let endpoint = format!("{public_url}/api/v1/auth/token");
+    let endpoint = format!("{public_url}/api/v1/oauth/token");
     let throttle = state.clone();
     let checked = keys.clone();
     let account = state
@@ -547,44 +539,26 @@ async fn authenticate_by_assertion(
     settle(state, keys, account).await
 }
 
-/// Log in: exchange credentials for an access token (and, for this service's JSON, a refresh
-/// token).
+/// Log in: exchange credentials for an access token and a refresh token.
 ///
-/// Two forms. **JSON** (this service's): a person's e-mail and password, or a client's id and
-/// secret; answers an access and a refresh token, errors as problem details. **The OAuth 2.0
-/// form** (`application/x-www-form-urlencoded`, RFC 6749), which stock OAuth 2.0 libraries send:
-/// `grant_type=client_credentials` with `client_secret_basic`, `client_secret_post` or
-/// `private_key_jwt` (RFC 7523; the client's key registered at
-/// `PUT /api-clients/{id}/public-key`), answering an access token; or
-/// `grant_type=refresh_token`. Its errors are RFC 6749 section 5.2 JSON (`invalid_request`,
-/// `invalid_client`, `invalid_grant`, `unsupported_grant_type`).
-///
-/// Wrong e-mail, wrong password, unknown client and inactive account all get the same 401.
-/// After repeated failures for one account or from one address, attempts are refused with 429
-/// until Retry-After has passed. People who sign in at their organisation's identity provider
-/// do not come here: its access token is used directly.
-#[utoipa::path(tag = "auth", request_body(content(
-        (TokenRequest = "application/json"),
-        (TokenForm = "application/x-www-form-urlencoded"),
-    )), responses(
+/// A person's e-mail and password, or a partner system's client id and secret. Wrong e-mail,
+/// wrong password, unknown client and inactive account all get the same 401. After repeated
+/// failures for one account or from one address, attempts are refused with 429 until
+/// Retry-After has passed. People who sign in at their organisation's identity provider do not
+/// come here: its access token is used directly. Stock OAuth 2.0 libraries use
+/// `/oauth/token` instead.
+#[utoipa::path(tag = "auth", request_body = TokenRequest, responses(
     (status = 200, description = "Logged in", body = TokenResponse),
-    (status = 400, description = "The request is malformed (for the OAuth 2.0 form: RFC 6749's `invalid_request`, `invalid_grant` or `unsupported_grant_type`)", content(
-        (crate::http::problem::Problem = "application/problem+json"),
-        (OAuthError = "application/json"),
-    )),
-    (status = 401, description = "The credentials are not valid (for the OAuth 2.0 form: `invalid_client`)", content(
-        (crate::http::problem::Problem = "application/problem+json"),
-        (OAuthError = "application/json"),
-    )),
+    (status = 401, description = "The credentials are not valid"),
     (status = 429, description = "Too many failed attempts"),
 ))]
 #[post("/auth/token")]
-pub async fn issue_token(state: State, req: HttpRequest, body: TokenBody) -> Result<HttpResponse, ApiError> {
-    let request = match body {
-        TokenBody::Json(request) => request,
-        TokenBody::Form(form) => return oauth_token(state, req, form).await,
-    };
-    let credentials = request.credentials()?;
+pub async fn issue_token(
+    state: State,
+    req: HttpRequest,
+    body: JsonBody<TokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let credentials = body.into_inner().credentials()?;
     let Some(account) = authenticate(&state, &req, credentials).await? else {
         return Err(Error::Unauthenticated(AuthFailure::InvalidCredentials).into());
     };
@@ -593,8 +567,33 @@ pub async fn issue_token(state: State, req: HttpRequest, body: TokenBody) -> Res
         .json(token_pair(&state, account).await?))
 }
 
-/// The OAuth 2.0 form of the token endpoint.
-async fn oauth_token(state: State, req: HttpRequest, form: TokenForm) -> Result<HttpResponse, ApiError> {
+/// The OAuth 2.0 token endpoint (RFC 6749), as stock OAuth 2.0 libraries speak it.
+///
+/// `grant_type=client_credentials`, the client authenticated by `client_secret_basic`,
+/// `client_secret_post` or `private_key_jwt` (RFC 7523; its key registered at
+/// `PUT /api-clients/{id}/public-key`), answers an access token; `grant_type=refresh_token`
+/// answers the next pair. Errors are RFC 6749 section 5.2 JSON (`invalid_request`,
+/// `invalid_client`, `invalid_grant`, `unsupported_grant_type`); a lockout after repeated
+/// failures is 429 as at `/auth/token`.
+#[utoipa::path(tag = "auth", request_body(content((TokenForm = "application/x-www-form-urlencoded"))), responses(
+    (status = 200, description = "A token", body = TokenResponse),
+    (status = 400, description = "Malformed, or the grant is invalid or not supported (RFC 6749 section 5.2)", content(
+        (OAuthError = "application/json"),
+        (crate::http::problem::Problem = "application/problem+json"),
+    )),
+    (status = 401, description = "The client could not be authenticated: `invalid_client`", content(
+        (OAuthError = "application/json"),
+        (crate::http::problem::Problem = "application/problem+json"),
+    )),
+    (status = 429, description = "Too many failed attempts"),
+))]
+#[post("/oauth/token")]
+pub async fn oauth_token(state: State, req: HttpRequest, form: TokenForm) -> Result<HttpResponse, ApiError> {
+    grant(state, req, form).await
+}
+
+/// A grant requested in the OAuth 2.0 form.
+async fn grant(state: State, req: HttpRequest, form: TokenForm) -> Result<HttpResponse, ApiError> {
     if let Some(name) = &form.repeated {
         return Ok(oauth_refusal(
             "invalid_request",

@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -277,7 +276,6 @@ pub struct Providers {
     providers: Vec<Provider>,
     client: reqwest::Client,
     refetch_interval: Duration,
-    fetches: AtomicU64,
 }
 
 /// The `iss` of a token, read before its signature is checked, only to choose which keys check
@@ -309,12 +307,7 @@ impl Providers {
                 .collect(),
             client,
             refetch_interval,
-            fetches: AtomicU64::new(0),
         })
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.providers.is_empty()
     }
 
     pub fn trusted(&self) -> impl Iterator<Item = &TrustedIssuer> {
@@ -323,11 +316,6 @@ impl Providers {
 
     pub fn find(&self, issuer: &str) -> Option<&TrustedIssuer> {
         self.trusted().find(|t| t.issuer == issuer)
-    }
-
-    /// How many times keys have been fetched from any provider since start.
-    pub fn fetch_count(&self) -> u64 {
-        self.fetches.load(Ordering::Relaxed)
     }
 
     /// Checks a provider's access token in full: an allowed asymmetric algorithm, a key the
@@ -395,7 +383,6 @@ impl Providers {
         }
         let may_fetch = cache.fetched_at.is_none_or(|at| at.elapsed() >= self.refetch_interval);
         if may_fetch {
-            self.fetches.fetch_add(1, Ordering::Relaxed);
             crate::metrics::provider_key_fetch();
             cache.fetched_at = Some(Instant::now());
             match self.fetch_keys(&provider.trusted, &mut cache).await {

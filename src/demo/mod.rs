@@ -182,7 +182,7 @@ fn add_login(
         job_title: position.into(),
         role,
         partnership_id,
-        password: password.into(),
+        password: Some(password.into()),
     };
     users::validate_new(&new)?;
     users::insert(conn, &new, &passwords::hash(password)?)?;

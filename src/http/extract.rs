@@ -56,7 +56,7 @@ impl<T> JsonBody<T> {
     }
 }
 
-pub fn is_json(req: &HttpRequest) -> bool {
+fn is_json(req: &HttpRequest) -> bool {
     let Some(Ok(content_type)) = req.headers().get(header::CONTENT_TYPE).map(|v| v.to_str()) else {
         return false;
     };

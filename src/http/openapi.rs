@@ -89,7 +89,7 @@ impl Modify for Completion {
             OAUTH2_SCHEME,
             SecurityScheme::OAuth2(OAuth2::with_description(
                 [Flow::ClientCredentials(ClientCredentials::new(
-                    "/api/v1/auth/token",
+                    "/api/v1/oauth/token",
                     Scopes::new(),
                 ))],
                 "Partner systems: the client credentials grant with client_secret_basic, client_secret_post or \
@@ -326,7 +326,10 @@ fn describe_files(op: &mut Operation) {
         })
         .flatten();
     for (media_type, content) in bodies.chain(answers) {
-        if !media_type.contains("json") && media_type != "text/csv" {
+        let described = media_type.contains("json")
+            || media_type == "text/csv"
+            || media_type == "application/x-www-form-urlencoded";
+        if !described {
             content.schema = Some(binary());
         }
     }

@@ -43,7 +43,8 @@ pub async fn list_users(
     Ok(HttpResponse::Ok().json(found))
 }
 
-/// Create a user with an initial password (admin).
+/// Create a user with an initial password, or none for someone who signs in only at their
+/// organisation's identity provider (admin).
 #[utoipa::path(tag = "users", security(("bearer" = [])), request_body = NewUser, responses(
     (status = 201, description = "Created", body = User),
     (status = 403, description = "Only the admin manages users"),
@@ -54,7 +55,9 @@ pub async fn create_user(state: State, caller: Caller, body: JsonBody<NewUser>) 
     caller.require_admin()?;
     let new = body.into_inner();
     super::validate_new(&new)?;
-    let hash = state.hash_secret(new.password.clone()).await?;
+    // Without a password, the hash of a secret nobody is told: no password will match it.
+    let password = new.password.clone().unwrap_or_else(crate::auth::tokens::random_secret);
+    let hash = state.hash_secret(password).await?;
     let created = state
         .db
         .run(move |conn| super::create(conn, &caller, &new, &hash))

@@ -61,9 +61,10 @@ pub struct NewUser {
     pub role: Role,
     /// Required for csp_manager and treasurer, absent for admin, opcc_reviewer and opcc_finance.
     pub partnership_id: Option<i64>,
-    /// Initial password, at least 12 characters.
+    /// Initial password, at least 12 characters. Absent for someone who signs in only at their
+    /// organisation's identity provider: the account then has no password that works.
     #[schema(format = Password)]
-    pub password: String,
+    pub password: Option<String>,
 }
 
 /// Fields to change; absent fields keep their value. `partnership_id: null` clears it.
@@ -203,7 +204,9 @@ pub fn validate_new(new: &NewUser) -> Result<(), Error> {
     check_email(&mut violations, "email", &new.email);
     violations.text("display_name", &new.display_name, MAX_TEXT);
     violations.text("job_title", &new.job_title, MAX_TEXT);
-    passwords::check_policy(&mut violations, "password", &new.password);
+    if let Some(password) = &new.password {
+        passwords::check_policy(&mut violations, "password", password);
+    }
     violations.finish()
 }
 

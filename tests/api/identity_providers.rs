@@ -642,3 +642,32 @@ async fn without_trusted_issuers_every_provider_token_is_refused() {
         .expect_problem(401, "unauthorized");
     assert_eq!(issuer.fetches(), 0, "an untrusted issuer is never contacted");
 }
+
+#[actix_web::test]
+async fn an_account_for_someone_who_signs_in_at_their_provider_needs_no_password() {
+    let t = tenants(json!({})).await;
+    let app = &t.cycle.app;
+    let created = app
+        .post("/api/v1/users")
+        .token(&app.admin_token)
+        .json(
+            &json!({"email": "officer@safer-plymouth.example", "display_name": "Community Safety Officer",
+                      "job_title": "Officer", "role": "csp_manager", "partnership_id": 1}),
+        )
+        .await
+        .expect(201);
+    t.link(created.id(), &t.plymouth, "officer-9").await.expect(201);
+    let me = app
+        .get("/api/v1/me")
+        .token(&t.plymouth.token("officer-9", json!({})))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(me.body["user"]["email"], "officer@safer-plymouth.example");
+    // No password of any kind signs in as them here.
+    for password in [PASSWORD, "", "null"] {
+        app.token_reply("officer@safer-plymouth.example", password)
+            .await
+            .expect_problem(401, "unauthorized");
+    }
+}

@@ -1,4 +1,4 @@
-//! Machines speak OAuth 2.0 at the token endpoint: the standard form (RFC 6749) with the client
+//! Machines speak OAuth 2.0 at `/oauth/token`: the standard form (RFC 6749) with the client
 //! credentials grant, client_secret_basic, client_secret_post and private_key_jwt (RFC 7523), the
 //! refresh token grant, and RFC 6749's error answers.
 
@@ -46,7 +46,7 @@ async fn client(app: &TestApp) -> Client {
 }
 
 async fn form(app: &TestApp, body: &str) -> Reply {
-    app.post("/api/v1/auth/token").raw(FORM, body.to_owned()).await
+    app.post("/api/v1/oauth/token").raw(FORM, body.to_owned()).await
 }
 
 fn encoded(value: &str) -> String {
@@ -91,7 +91,7 @@ async fn a_stock_client_obtains_a_token_with_its_secret_in_either_place() {
     // client_secret_basic: the id and secret form-encoded, then base64.
     let basic = STANDARD.encode(format!("{}:{}", encoded(&c.client_id), encoded(&c.secret)));
     let reply = app
-        .post("/api/v1/auth/token")
+        .post("/api/v1/oauth/token")
         .header("Authorization", &format!("Basic {basic}"))
         .raw(FORM, "grant_type=client_credentials")
         .await
@@ -101,7 +101,7 @@ async fn a_stock_client_obtains_a_token_with_its_secret_in_either_place() {
     // A wrong secret: RFC 6749's invalid_client, with the Basic challenge.
     let wrong = STANDARD.encode(format!("{}:not-the-secret", c.client_id));
     let refused = app
-        .post("/api/v1/auth/token")
+        .post("/api/v1/oauth/token")
         .header("Authorization", &format!("Basic {wrong}"))
         .raw(FORM, "grant_type=client_credentials")
         .await;
@@ -149,7 +149,7 @@ async fn malformed_and_unsupported_requests_get_rfc_6749_errors() {
     // Two ways of authenticating at once.
     let basic = STANDARD.encode(format!("{}:{}", c.client_id, c.secret));
     let both = app
-        .post("/api/v1/auth/token")
+        .post("/api/v1/oauth/token")
         .header("Authorization", &format!("Basic {basic}"))
         .raw(
             FORM,
@@ -166,11 +166,13 @@ async fn malformed_and_unsupported_requests_get_rfc_6749_errors() {
         "invalid_grant",
     );
     assert_oauth_error(&form(&app, "grant_type=refresh_token").await, 400, "invalid_request");
-    // Neither JSON nor the form.
-    app.post("/api/v1/auth/token")
-        .raw("text/plain", "grant_type=client_credentials")
-        .await
-        .expect_problem(415, "unsupported-media-type");
+    // Only the form: this service's JSON login is /auth/token.
+    for content_type in ["text/plain", "application/json"] {
+        app.post("/api/v1/oauth/token")
+            .raw(content_type, "{\"grant_type\": \"client_credentials\"}")
+            .await
+            .expect_problem(415, "unsupported-media-type");
+    }
 }
 
 #[actix_web::test]
@@ -240,7 +242,7 @@ async fn a_council_signs_in_with_its_own_key_and_rotates_it_itself() {
     })
     .await;
     let c = client(&app).await;
-    let audience = format!("{}/api/v1/auth/token", app.state.config.public_url);
+    let audience = format!("{}/api/v1/oauth/token", app.state.config.public_url);
     let key = council_key("plymouth-1");
     let path = format!("/api/v1/api-clients/{}/public-key", c.id);
     // Private parts are refused: only the public key is ever sent.

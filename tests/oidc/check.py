@@ -213,7 +213,7 @@ def main():
     # Machines: the OAuth 2.0 form through Authlib.
     created = api("POST", "/api/v1/api-clients", admin,
                   json={"name": "Plymouth case system", "role": "csp_manager", "partnership_id": 1}).json()
-    token_url = f"{API}/api/v1/auth/token"
+    token_url = f"{API}/api/v1/oauth/token"
     by_secret = OAuth2Session(created["client_id"], created["client_secret"],
                               token_endpoint_auth_method="client_secret_basic")
     machine = by_secret.fetch_token(token_url, grant_type="client_credentials")
