@@ -29,6 +29,7 @@ use crate::users::{self, User, identities};
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(issue_token)
         .service(oauth_token)
+        .service(list_identity_providers)
         .service(refresh_access_token)
         .service(logout)
         .service(get_me)
@@ -707,6 +708,56 @@ pub async fn logout(state: State, body: JsonBody<RefreshRequest>) -> Result<Http
     let presented = body.into_inner().refresh_token;
     state.db.run(move |conn| sessions::end(conn, &presented)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// A trusted identity provider, as a front end needs it to send people there to sign in.
+#[derive(Serialize, ToSchema, Debug)]
+#[schema(example = json!({"issuer": "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0",
+    "audience": "api://cspfund", "organisation": "partnership", "partnership_id": 1, "signing_max_age": 300,
+    "mfa_acr_values": []}))]
+pub struct IdentityProvider {
+    /// The issuer: its discovery document is at `<issuer>/.well-known/openid-configuration`.
+    pub issuer: String,
+    /// The audience to ask it for an access token for.
+    pub audience: String,
+    /// Whose people it signs in: `opcc`, or the people of one `partnership`.
+    #[schema(example = "partnership")]
+    pub organisation: &'static str,
+    /// The partnership, for a council's provider.
+    pub partnership_id: Option<i64>,
+    /// Seconds a sign-in may be old for a declaration; older, the front end signs the person in
+    /// again (`max_age=0`) before submitting, signing or countersigning.
+    pub signing_max_age: u64,
+    /// The `acr_values` a declaration needs, if the operator asks for them.
+    pub mfa_acr_values: Vec<String>,
+}
+
+/// The identity providers this service trusts, for a front end to offer each organisation its
+/// own. Empty when people sign in with passwords kept here. Needs no token.
+#[utoipa::path(tag = "auth", responses(
+    (status = 200, description = "The trusted identity providers", body = Vec<IdentityProvider>),
+))]
+#[get("/auth/identity-providers")]
+pub async fn list_identity_providers(state: State) -> HttpResponse {
+    let listed: Vec<IdentityProvider> = state
+        .providers
+        .trusted()
+        .map(|trusted| {
+            let (organisation, partnership_id) = match trusted.organisation {
+                providers::Organisation::Opcc => ("opcc", None),
+                providers::Organisation::Partnership(id) => ("partnership", Some(id)),
+            };
+            IdentityProvider {
+                issuer: trusted.issuer.clone(),
+                audience: trusted.audience.clone(),
+                organisation,
+                partnership_id,
+                signing_max_age: trusted.signing_max_age,
+                mfa_acr_values: trusted.mfa_acr_values.clone(),
+            }
+        })
+        .collect();
+    HttpResponse::Ok().json(listed)
 }
 
 /// The caller: a user or an API client, with role and partnership.

@@ -630,8 +630,33 @@ async fn where_the_operator_asks_for_it_a_declaration_needs_multi_factor() {
 }
 
 #[actix_web::test]
+async fn front_ends_find_the_trusted_providers_without_a_token() {
+    let t = tenants(json!({"mfa_acr_values": ["urn:council:mfa"]})).await;
+    let listed = t
+        .cycle
+        .app
+        .get("/api/v1/auth/identity-providers")
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(
+        listed.body,
+        json!([
+            {"issuer": t.plymouth.url, "audience": AUDIENCE, "organisation": "partnership", "partnership_id": 1,
+             "signing_max_age": 300, "mfa_acr_values": ["urn:council:mfa"]},
+            {"issuer": t.torbay.url, "audience": AUDIENCE, "organisation": "partnership", "partnership_id": 2,
+             "signing_max_age": 300, "mfa_acr_values": []},
+            {"issuer": t.opcc.url, "audience": AUDIENCE, "organisation": "opcc", "partnership_id": null,
+             "signing_max_age": 300, "mfa_acr_values": []},
+        ])
+    );
+}
+
+#[actix_web::test]
 async fn without_trusted_issuers_every_provider_token_is_refused() {
     let t = crate::fixtures::cycle().await;
+    let listed = t.app.get("/api/v1/auth/identity-providers").send().await.expect(200);
+    assert_eq!(listed.body, json!([]));
     let issuer = TestIssuer::start().await;
     let token = issuer.token("officer-1", json!({}));
     t.app
