@@ -4,8 +4,9 @@ People sign in at their organisation's tenant with the authorization code flow a
 by Authlib (a stock OAuth 2.0 client library) and the provider's login pages over plain HTTP;
 their access tokens then read the API. Refusals: another audience, an expired token, the
 algorithm changed, another council's tenant, an unlinked person. The provider rotates its key
-and sign-in carries on. A declaration with a stale sign-in gets the RFC 9470 challenge; after a
-fresh sign-in (max_age=0) it is made and the signature records the issuer and auth_time. A flood
+and sign-in carries on. A declaration after a stale sign-in gets the RFC 9470 challenge (max_age
+and acr_values), after a fresh single-factor one the challenge for acr_values alone; after a fresh
+multi-factor sign-in it is made and the signature records the issuer, auth_time, acr and amr. A flood
 of tokens naming random keys makes no more key fetches than the refetch interval allows. Machines
 obtain tokens with the OAuth 2.0 form: client_secret_basic and private_key_jwt, through Authlib.
 
@@ -34,6 +35,7 @@ AUDIENCE = os.environ["AUDIENCE"]
 SIGNING_MAX_AGE = int(os.environ["SIGNING_MAX_AGE"])
 PASSWORD = os.environ["CSPFUND_DEMO_PASSWORD"]
 REDIRECT_URI = "http://127.0.0.1:9/callback"
+MULTI_FACTOR = "urn:cspfund:test:multi-factor"
 checks = []
 
 
@@ -55,7 +57,8 @@ def claims_of(token):
     return json.loads(unb64url(token.split(".")[1]))
 
 
-def sign_in(issuer, person, client_id="cspfund-front-end", browser=None, max_age=None, resource=AUDIENCE):
+def sign_in(issuer, person, client_id="cspfund-front-end", browser=None, max_age=None, resource=AUDIENCE,
+            mfa=False, acr_values=None):
     """The authorization code flow with PKCE, as a front end runs it: Authlib makes the request
     and redeems the code; the person logs in on the provider's pages (a browser: cookies)."""
     browser = browser or requests.Session()
@@ -66,6 +69,8 @@ def sign_in(issuer, person, client_id="cspfund-front-end", browser=None, max_age
     extra = {"resource": resource}
     if max_age is not None:
         extra["max_age"] = str(max_age)
+    if acr_values:
+        extra["acr_values"] = acr_values
     url, state = front_end.create_authorization_url(discovery["authorization_endpoint"],
                                                     code_verifier=verifier, **extra)
     response = browser.get(url, allow_redirects=False, timeout=10)
@@ -83,7 +88,7 @@ def sign_in(issuer, person, client_id="cspfund-front-end", browser=None, max_age
         action = re.search(r'action="([^"]+)"', page).group(1)
         form = {"prompt": prompt.group(1)}
         if prompt.group(1) == "login":
-            form.update(login=person, password="any")
+            form.update(login=person, password="any", mfa="yes" if mfa else "no")
         response = browser.post(requests.compat.urljoin(response.url, action), data=form,
                                 allow_redirects=False, timeout=10)
     else:
@@ -196,19 +201,25 @@ def main():
     challenged = api("POST", f"{path}/submit", stale, json={}, headers={"If-Match": version})
     challenge = challenged.headers.get("WWW-Authenticate", "")
     check(challenged.status_code == 401 and 'error="insufficient_user_authentication"' in challenge
-          and f'max_age="{SIGNING_MAX_AGE}"' in challenge,
-          "submitting after a stale sign-in gets the RFC 9470 challenge with max_age")
+          and f'max_age="{SIGNING_MAX_AGE}"' in challenge and f'acr_values="{MULTI_FACTOR}"' in challenge,
+          "submitting after a stale single-factor sign-in gets the RFC 9470 challenge with max_age and acr_values")
     fresh, _ = sign_in(PLYMOUTH, "plymouth-officer", browser=session, max_age=0)
     check(claims_of(fresh)["auth_time"] > claims_of(stale)["auth_time"],
           "max_age=0 makes the provider sign the person in again")
-    submitted = api("POST", f"{path}/submit", fresh, json={}, headers={"If-Match": version})
+    weak = api("POST", f"{path}/submit", fresh, json={}, headers={"If-Match": version})
+    challenge = weak.headers.get("WWW-Authenticate", "")
+    check(weak.status_code == 401 and f'acr_values="{MULTI_FACTOR}"' in challenge and "max_age" not in challenge,
+          "a fresh sign-in without a second factor is challenged for acr_values alone")
+    strong, _ = sign_in(PLYMOUTH, "plymouth-officer", browser=session, max_age=0, mfa=True, acr_values=MULTI_FACTOR)
+    submitted = api("POST", f"{path}/submit", strong, json={}, headers={"If-Match": version})
     check(submitted.status_code == 200 and submitted.json()["status"] == "submitted",
-          "after a fresh sign-in the plan is submitted")
-    signature = api("GET", f"{path}/signatures", fresh).json()[-1]
+          "after a fresh multi-factor sign-in the plan is submitted")
+    signature = api("GET", f"{path}/signatures", strong).json()[-1]
     check(signature["sign_in"]["issuer"] == PLYMOUTH and signature["sign_in"]["subject"] == "plymouth-officer"
-          and signature["sign_in"]["auth_time"] == claims_of(fresh)["auth_time"]
+          and signature["sign_in"]["auth_time"] == claims_of(strong)["auth_time"]
+          and signature["sign_in"]["acr"] == MULTI_FACTOR and "mfa" in signature["sign_in"]["amr"]
           and json.loads(signature["attestation"]["message"])["sign_in"] == signature["sign_in"],
-          "the signature records the issuer and auth_time, under the service's attestation")
+          "the signature records the issuer, auth_time, acr and amr, under the service's attestation")
 
     # Machines: the OAuth 2.0 form through Authlib.
     created = api("POST", "/api/v1/api-clients", admin,

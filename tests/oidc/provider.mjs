@@ -1,9 +1,10 @@
 // Several tenants of a real OpenID Provider (oidc-provider), one per port, each its own issuer,
 // issuing RFC 9068 JWT access tokens for the service's audience. A front end signs people in
-// with the authorization code flow and PKCE; the development login pages accept any login and
-// are driven with plain HTTP. Besides the provider's own routes, each port answers
-// POST /__rotate (a new signing key replaces the old, as at a key rotation) and GET /__stats
-// (how often its key set was fetched).
+// with the authorization code flow and PKCE. The login page here accepts any login, with or
+// without a second factor (`mfa=yes`), which the provider then reports as `amr` and `acr`; it is
+// driven with plain HTTP. Besides the provider's own routes, each port answers POST /__rotate (a
+// new signing key replaces the old, as at a key rotation) and GET /__stats (how often its key
+// set was fetched).
 //
 // Usage: AUDIENCE=... TENANTS='{"opcc": 9401, "plymouth": 9402}' node provider.mjs
 import http from 'node:http';
@@ -14,6 +15,54 @@ import Provider from 'oidc-provider';
 const AUDIENCE = process.env.AUDIENCE;
 const REDIRECT_URI = process.env.REDIRECT_URI || 'http://127.0.0.1:9/callback';
 const tenants = JSON.parse(process.env.TENANTS);
+
+const SINGLE_FACTOR = 'urn:cspfund:test:single-factor';
+const MULTI_FACTOR = 'urn:cspfund:test:multi-factor';
+
+function readForm(req) {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.on('data', (chunk) => { body += chunk; });
+    req.on('end', () => resolve(new URLSearchParams(body)));
+    req.on('error', reject);
+  });
+}
+
+// The login and consent pages: what a tenant's own sign-in pages do, in the fewest lines.
+async function interaction(current, req, res) {
+  const { uid, prompt, params, session, grantId } = await current.interactionDetails(req, res);
+  if (req.method === 'GET') {
+    res.writeHead(200, { 'content-type': 'text/html' }).end(
+      `<form method="post" action="/interaction/${uid}"><input type="hidden" name="prompt" value="${prompt.name}"/>`
+      + '<input name="login"/><input name="password" type="password"/><input name="mfa"/></form>',
+    );
+    return;
+  }
+  const form = await readForm(req);
+  if (prompt.name === 'login') {
+    const mfa = form.get('mfa') === 'yes';
+    await current.interactionFinished(req, res, {
+      login: {
+        accountId: form.get('login'),
+        amr: mfa ? ['pwd', 'mfa'] : ['pwd'],
+        acr: mfa ? MULTI_FACTOR : SINGLE_FACTOR,
+      },
+    }, { mergeWithLastSubmission: false });
+    return;
+  }
+  const grant = grantId
+    ? await current.Grant.find(grantId)
+    : new current.Grant({ accountId: session.accountId, clientId: params.client_id });
+  const { details } = prompt;
+  if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
+  if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
+  for (const [indicator, scopes] of Object.entries(details.missingResourceScopes || {})) {
+    grant.addResourceScope(indicator, scopes.join(' '));
+  }
+  await current.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, {
+    mergeWithLastSubmission: true,
+  });
+}
 
 function signingKeys() {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -41,8 +90,10 @@ function provider(issuer) {
       },
     ],
     pkce: { required: () => true },
+    acrValues: [SINGLE_FACTOR, MULTI_FACTOR],
+    interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
-      devInteractions: { enabled: true },
+      devInteractions: { enabled: false },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => AUDIENCE,
@@ -82,7 +133,14 @@ for (const [name, port] of Object.entries(tenants)) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ key_fetches: keyFetches }));
       return;
     }
-    if (req.url.split('?')[0] === '/jwks') keyFetches += 1;
+    const path = req.url.split('?')[0];
+    if (path === '/jwks') keyFetches += 1;
+    if (path.startsWith('/interaction/')) {
+      interaction(current, req, res).catch((error) => {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end(String(error));
+      });
+      return;
+    }
     current.callback()(req, res);
   }).listen(port, '127.0.0.1', () => console.log(`${name} issuer at ${issuer}`));
 }

@@ -69,7 +69,7 @@ cat >"$WORK/issuers.json" <<JSON
 [
   {"issuer": "$OPCC", "audience": "$AUDIENCE", "organisation": "opcc"},
   {"issuer": "$PLYMOUTH", "audience": "$AUDIENCE", "organisation": {"partnership_id": 1},
-   "signing_max_age": $SIGNING_MAX_AGE},
+   "signing_max_age": $SIGNING_MAX_AGE, "mfa_acr_values": ["urn:cspfund:test:multi-factor"]},
   {"issuer": "$TORBAY", "audience": "$AUDIENCE", "organisation": {"partnership_id": 2}}
 ]
 JSON
