@@ -128,3 +128,36 @@ async fn an_allocation_cut_while_a_plan_grows_never_leaves_the_plan_above_it() {
         replace(&c, &plan, &with_first_line("200000.00")).await.expect(200);
     }
 }
+
+/// Finance staff paying one claim twice at once (two tabs, a double click): the allocation's row
+/// lock makes the second see the first, so the claim is never paid beyond what was approved.
+#[actix_web::test]
+async fn payments_recorded_at_once_never_pay_more_than_approved() {
+    let c = cycle().await;
+    let finance = c.app.user("finance@opcc.example", "opcc_finance", None).await;
+    let path = c.draft_return_2017().await;
+    c.act(&path, "sign", &c.manager, c.signature()).await.expect(200);
+    c.act(&path, "countersign", &c.treasurer, c.signature())
+        .await
+        .expect(200);
+    c.act(&path, "start-review", &c.reviewer, json!({})).await.expect(200);
+    c.act(&path, "accept", &c.reviewer, json!({})).await.expect(200);
+    // £200,284 approved; each payment is £60,000, so three fit.
+    let payments = (0..10).map(|i| {
+        let body = json!({"amount": "60000.00", "paid_on": "2017-12-08", "remittance_reference": format!("BACS {i}")});
+        let (app, path, finance) = (&c.app, path.clone(), finance.clone());
+        async move { app.post(&format!("{path}/payments")).token(&finance).json(&body).await }
+    });
+    let replies = futures_util::future::join_all(payments).await;
+    let recorded = replies.iter().filter(|r| r.status.as_u16() == 201).count();
+    assert_eq!(recorded, 3, "{:?}", replies.iter().map(|r| &r.body).collect::<Vec<_>>());
+    for refused in replies.iter().filter(|r| r.status.as_u16() != 201) {
+        assert_eq!(refused.status.as_u16(), 422, "{}", refused.body);
+        assert_eq!(refused.violations(), ["amount:within_approved"]);
+    }
+    let read = c.app.get(&path).token(&finance).send().await.expect(200).body;
+    assert_eq!(
+        read["payment"],
+        json!({"claimed": "200284.00", "approved": "200284.00", "paid": "180000.00", "outstanding": "20284.00"})
+    );
+}
