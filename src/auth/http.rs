@@ -904,16 +904,15 @@ pub async fn confirm_identity(
     secret: String,
     field: &'static str,
 ) -> Result<Confirmed, ApiError> {
-    let key = [ThrottleKey::Account(caller.principal.subject())];
     let slot = state.hasher.reserve()?;
     let principal = caller.principal;
     let throttle = state.clone();
-    let checked = key.clone();
-    let (hash, confirmed) = state
+    // The same count as the account's logins (its e-mail, a client's id): one lockout per
+    // account, however the guesses arrive.
+    let (hash, confirmed, key) = state
         .db
         .run(move |conn| {
-            throttle.throttle.check(conn, &checked)?;
-            Ok(match principal {
+            let (hash, confirmed, key) = match principal {
                 Principal::User(id) => {
                     let user = users::find(conn, id)?.ok_or(Error::NotFound("user"))?;
                     (
@@ -923,6 +922,7 @@ pub async fn confirm_identity(
                             job_title: Some(user.job_title),
                             sign_in: None,
                         },
+                        ThrottleKey::Account(users::normalise_email(&user.email)),
                     )
                 }
                 Principal::ApiClient(id) => {
@@ -934,9 +934,12 @@ pub async fn confirm_identity(
                             job_title: None,
                             sign_in: None,
                         },
+                        ThrottleKey::Account(client.client_id),
                     )
                 }
-            })
+            };
+            throttle.throttle.check(conn, std::slice::from_ref(&key))?;
+            Ok((hash, confirmed, key))
         })
         .await?;
     let matches = state.hasher.verify(slot, secret, hash).await?;
@@ -944,7 +947,7 @@ pub async fn confirm_identity(
         let throttle = state.clone();
         state
             .db
-            .run(move |conn| throttle.throttle.record_failure(conn, &key))
+            .run(move |conn| throttle.throttle.record_failure(conn, &[key]))
             .await?;
         return Err(Error::invalid(
             field,

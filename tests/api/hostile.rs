@@ -13,14 +13,10 @@ async fn signing_checks_role_and_state_before_the_password() {
     let plan = c.plan("plymouth-2021-22-plan", c.plymouth_2021, &c.manager).await;
     let path = format!("/api/v1/plans/{plan}");
     let reviewer_login = "reviewer@opcc.example";
-    // More attempts than the lockout allows: each is refused for the role, none counts as a
-    // failed password, with the right password or a wrong one.
-    for attempt in 0..7 {
-        let password = if attempt % 2 == 0 {
-            "not-the-password"
-        } else {
-            crate::support::PASSWORD
-        };
+    // Twice as many wrong passwords as the lockout allows (5): each is refused for the role, none
+    // counts as a failed password.
+    for _ in 0..10 {
+        let password = "not-the-password";
         c.act(&path, "submit", &c.reviewer, json!({"password": password}))
             .await
             .expect_problem(403, "forbidden");
@@ -53,15 +49,6 @@ async fn signing_checks_role_and_state_before_the_password() {
             .await
             .expect_problem(409, "conflict");
     }
-    // A stale version: 412, also before the password.
-    c.app
-        .post(&format!("{path}/withdraw"))
-        .token(&c.manager)
-        .header("if-match", "\"1\"")
-        .send()
-        .await
-        .expect_problem(412, "precondition-failed");
-
     // Returns: the treasurer may not sign, the manager may not countersign.
     let path = c.draft_return_2017().await;
     for _ in 0..6 {
@@ -72,10 +59,58 @@ async fn signing_checks_role_and_state_before_the_password() {
             .await
             .expect_problem(403, "forbidden");
     }
+    // A stale version (412) or none (428), also before the password: a signer whose copy is out
+    // of date is told so, and is never locked out by it.
+    for _ in 0..6 {
+        c.app
+            .post(&format!("{path}/sign"))
+            .token(&c.manager)
+            .header("if-match", "\"999\"")
+            .json(&json!({"password": "wrong-password"}))
+            .await
+            .expect_problem(412, "precondition-failed");
+        c.app
+            .post(&format!("{path}/sign"))
+            .token(&c.manager)
+            .json(&json!({"password": "wrong-password"}))
+            .await
+            .expect_problem(428, "precondition-required");
+    }
     c.act(&path, "sign", &c.manager, c.signature()).await.expect(200);
     c.act(&path, "countersign", &c.treasurer, c.signature())
         .await
         .expect(200);
+}
+
+/// A stolen access token cannot be used to guess the signer's password: wrong signing passwords
+/// count towards the same lockout as failed logins.
+#[actix_web::test]
+async fn wrong_signing_passwords_lock_the_signer_out() {
+    let c = cycle().await;
+    let path = c.draft_return_2017().await;
+    for _ in 0..5 {
+        let refused = c
+            .act(&path, "sign", &c.manager, json!({"password": "a-guessed-password"}))
+            .await
+            .expect_problem(422, "validation");
+        assert_eq!(refused.violations(), ["password:password_mismatch"]);
+    }
+    let locked = c
+        .act(&path, "sign", &c.manager, c.signature())
+        .await
+        .expect_problem(429, "too-many-requests");
+    assert!(
+        locked
+            .header("retry-after")
+            .is_some_and(|s| s.parse::<u64>().is_ok_and(|s| s > 0))
+    );
+    c.app
+        .token_reply("manager@safer-plymouth.example", crate::support::PASSWORD)
+        .await
+        .expect_problem(429, "too-many-requests");
+    // Nothing was signed.
+    let read = c.app.get(&path).token(&c.treasurer).send().await.expect(200);
+    assert_eq!(read.body["status"], "draft");
 }
 
 #[actix_web::test]
