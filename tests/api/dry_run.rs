@@ -77,12 +77,14 @@ async fn create_replace_and_sign_can_be_rehearsed_without_storing_anything() {
         .expect(200);
     assert_eq!(submitted.body["status"], "submitted");
     // A rehearsal checks the password too, and the state: a wrong one is refused as for real.
-    app.post(&format!("{path}/submit?dry_run=true"))
+    let wrong = app
+        .post(&format!("{path}/submit?dry_run=true"))
         .token(&c.manager)
         .if_match(&before["version"])
         .json(&json!({"password": "not-my-password"}))
         .await
         .expect_problem(422, "validation");
+    assert_eq!(wrong.violations(), ["password:password_mismatch"]);
     let after = app.get(&path).token(&c.manager).send().await.expect(200).body;
     assert_eq!(after, before);
     let signatures = app
@@ -96,4 +98,80 @@ async fn create_replace_and_sign_can_be_rehearsed_without_storing_anything() {
 
     // And the real submission still works at the version read.
     c.act(&path, "submit", &c.manager, c.signature()).await.expect(200);
+}
+
+/// A return's whole signing path rehearsed: create, replace, sign, countersign, and a step the
+/// state does not allow; each answers as for real, and nothing is stored.
+#[actix_web::test]
+async fn a_returns_create_replace_sign_and_countersign_can_be_rehearsed() {
+    let c = cycle().await;
+    let app = &c.app;
+    c.plan("plymouth-2017-18-plan", c.plymouth_2017, &c.manager).await;
+    let body = seed_for("plymouth-2017-18-half-year-return", c.plymouth_2017);
+    let rehearsed = app
+        .post("/api/v1/half-year-returns?dry_run=true")
+        .token(&c.manager)
+        .json(&body)
+        .await
+        .expect(200);
+    assert_eq!(rehearsed.body["amount_claimed"], "200284.00");
+    let listed = app
+        .get("/api/v1/half-year-returns")
+        .token(&c.manager)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(listed.body["items"], json!([]));
+
+    let path = c.draft_return_2017_only().await;
+    let before = app.get(&path).token(&c.manager).send().await.expect(200).body;
+    let rehearse = |step: &str, token: &str, body: serde_json::Value| {
+        let (target, token) = (format!("{path}{step}?dry_run=true"), token.to_owned());
+        let version = before["version"].clone();
+        let replace = step.is_empty();
+        async move {
+            let call = if replace {
+                app.call(actix_web::http::Method::PUT, &target)
+            } else {
+                app.post(&target)
+            };
+            call.token(&token).if_match(&version).json(&body).await
+        }
+    };
+    let mut changed = body.clone();
+    changed["invoice_reference"] = json!("SP-CSF-2017-18-H1-REVISED");
+    let replaced = rehearse("", &c.manager, changed).await.expect(200);
+    assert_eq!(replaced.body["invoice_reference"], "SP-CSF-2017-18-H1-REVISED");
+    let signed = rehearse("/sign", &c.manager, c.signature()).await.expect(200);
+    assert_eq!(signed.body["status"], "signed");
+    let wrong = rehearse("/sign", &c.manager, json!({"password": "not-my-password"}))
+        .await
+        .expect_problem(422, "validation");
+    assert_eq!(wrong.violations(), ["password:password_mismatch"]);
+    // Countersigning a draft: the state refuses it in rehearsal as it would for real.
+    let early = rehearse("/countersign", &c.treasurer, c.signature())
+        .await
+        .expect_problem(409, "conflict");
+    assert_eq!(early.body["allowed_transitions"], json!([]));
+    assert_eq!(app.get(&path).token(&c.manager).send().await.expect(200).body, before);
+
+    // Signed for real, the countersignature is rehearsed and the return stays signed.
+    c.act(&path, "sign", &c.manager, c.signature()).await.expect(200);
+    let signed = app.get(&path).token(&c.treasurer).send().await.expect(200).body;
+    let countersigned = app
+        .post(&format!("{path}/countersign?dry_run=true"))
+        .token(&c.treasurer)
+        .if_match(&signed["version"])
+        .json(&c.signature())
+        .await
+        .expect(200);
+    assert_eq!(countersigned.body["status"], "submitted");
+    assert_eq!(app.get(&path).token(&c.treasurer).send().await.expect(200).body, signed);
+    let signatures = app
+        .get(&format!("{path}/signatures"))
+        .token(&c.treasurer)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(signatures.body.as_array().map(Vec::len), Some(1));
 }
