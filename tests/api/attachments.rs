@@ -310,3 +310,74 @@ async fn evidence_kept_in_the_database_is_read_through_any_instance() {
         .expect(200);
     assert_eq!(downloaded.body, json!(String::from_utf8_lossy(FORM)));
 }
+
+/// Evidence is part of what a signer vouches for: once signed, it can be neither added nor
+/// removed, and evidence changed behind the service's back voids the signatures.
+#[actix_web::test]
+async fn signed_evidence_is_fixed_and_changed_evidence_voids_the_signature() {
+    let c = cycle().await;
+    let path = c.draft_return_2017().await;
+    let upload = |token: String| {
+        let target = format!("{path}/attachments?filename=DOMES%20Q3.csv&plan_line=3");
+        let app = &c.app;
+        async move {
+            app.post(&target)
+                .token(&token)
+                .raw("text/csv", b"measure,plymouth,national\nopiate,25,21.9\n".to_vec())
+                .await
+        }
+    };
+    let evidence = upload(c.manager.clone()).await.expect(201).id();
+    c.act(&path, "sign", &c.manager, c.signature()).await.expect(200);
+    let signatures = c
+        .app
+        .get(&format!("{path}/signatures"))
+        .token(&c.manager)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(signatures[0]["valid"], true);
+
+    upload(c.manager.clone()).await.expect_problem(409, "conflict");
+    c.app
+        .call(Method::DELETE, &format!("/api/v1/attachments/{evidence}"))
+        .token(&c.manager)
+        .send()
+        .await
+        .expect_problem(409, "conflict");
+    let listed = c
+        .app
+        .get(&format!("{path}/attachments"))
+        .token(&c.manager)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1));
+
+    // The stored file's fingerprint altered in the database: the signature no longer holds,
+    // and says the evidence is what changed.
+    c.app
+        .execute_sql(&format!(
+            "UPDATE attachments SET sha256 = '{}' WHERE id = {evidence}",
+            "0".repeat(64)
+        ))
+        .expect("tamper");
+    let signatures = c
+        .app
+        .get(&format!("{path}/signatures"))
+        .token(&c.manager)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(signatures[0]["valid"], false);
+    let changed = signatures[0]["changed_fields"].as_array().expect("changed fields");
+    assert!(
+        !changed.is_empty()
+            && changed
+                .iter()
+                .all(|f| f.as_str().is_some_and(|f| f.starts_with("attachments"))),
+        "{changed:?}"
+    );
+}
