@@ -124,9 +124,18 @@ class Load:
         self.acknowledged = set()
         self.carried_out = set()
         self.stuck = []
+        self.errors = []
         self.last_success = 0.0
 
     def client(self, number):
+        # An exception in a thread would only be printed; kept, it fails the run.
+        try:
+            self.write(number)
+        except Exception as error:  # noqa: BLE001
+            with self.lock:
+                self.errors.append(f"client {number}: {error!r}")
+
+    def write(self, number):
         attempt = 0
         while self.running:
             attempt += 1
@@ -211,9 +220,17 @@ def outcome(name, binary, env, base, load, recoveries, notes=()):
         if not cursor:
             break
     lost = load.acknowledged - set(names)
+    # "Carried out" says the first attempt committed: its write must be there.
+    unfound = load.carried_out - set(names)
     duplicates = {n for n in names if names.count(n) > 1}
+    if not load.acknowledged:
+        failures.append("no write was acknowledged: the load never ran")
     if lost:
         failures.append(f"{len(lost)} acknowledged writes lost: {sorted(lost)[:5]}")
+    if unfound:
+        failures.append(f"{len(unfound)} writes answered 'carried out' are not there: {sorted(unfound)[:5]}")
+    if load.errors:
+        failures.append(f"{len(load.errors)} clients failed: {load.errors[:3]}")
     if duplicates:
         failures.append(f"{len(duplicates)} partnerships created twice: {sorted(duplicates)[:5]}")
     if load.stuck:
@@ -255,8 +272,11 @@ def postgres(binary, server_url):
 
     try:
         load = under_load(base, faults)
-        return outcome("PostgreSQL", binary, env, base, load, recoveries,
-                       [f"{proxy.cut} connections cut after COMMIT"])
+        failures = outcome("PostgreSQL", binary, env, base, load, recoveries,
+                           [f"{proxy.cut} connections cut after COMMIT"])
+        if proxy.cut == 0:
+            failures.append("PostgreSQL: no connection was cut after COMMIT, so nothing was tested there")
+        return failures
     finally:
         server.terminate()
         server.wait()

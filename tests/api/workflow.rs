@@ -358,7 +358,13 @@ async fn the_2017_18_half_year_return_is_signed_countersigned_reviewed_and_accep
         .await
         .expect(200)
         .body;
-    assert!(signatures.as_array().into_iter().flatten().all(|s| s["valid"] == false));
+    // Both signatures (the manager's and the treasurer's) are there, and both void.
+    let signatures = signatures.as_array().expect("a list of signatures");
+    assert_eq!(signatures.len(), 2);
+    for signature in signatures {
+        assert_eq!(signature["valid"], false, "{signature}");
+        assert!(signature["voided_at"].is_string(), "{signature}");
+    }
 
     c.act(&path, "sign", &c.manager, c.signature()).await.expect(200);
     c.act(&path, "countersign", &c.treasurer, c.signature())

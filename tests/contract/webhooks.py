@@ -67,6 +67,18 @@ def verify_ed25519(public_key, message, signature):
         return False
 
 
+# What walk.py's steps must raise: the plan from submission to approval, the half-year return from
+# signature to acceptance, its claim approved and paid. A deadline passing may also be announced
+# (the demo's documents are years overdue), depending on when the first sweep meets the
+# subscription.
+WALK_EVENTS = {
+    "plan.submitted", "plan.review_started", "plan.approved",
+    "half_year_return.signed", "half_year_return.countersigned", "half_year_return.review_started",
+    "half_year_return.accepted", "claim.approved", "payment.recorded",
+}
+MAY_ALSO_ARRIVE = {"deadline.overdue"}
+
+
 def check(base, token, subscription, path):
     subscription = json.loads(subscription)
     messages = []
@@ -105,6 +117,10 @@ def check(base, token, subscription, path):
         types.add(payload["type"])
     if seen != delivered:
         sys.exit(f"webhooks: delivered {len(delivered)} messages, the receiver verified {len(seen)}")
+    if not WALK_EVENTS <= types:
+        sys.exit(f"webhooks: the walk's events never arrived: {sorted(WALK_EVENTS - types)}")
+    if types - WALK_EVENTS - MAY_ALSO_ARRIVE:
+        sys.exit(f"webhooks: events nothing in the walk did: {sorted(types - WALK_EVENTS - MAY_ALSO_ARRIVE)}")
 
     # A document signature: the service's attestation, and the signed version's exact bytes.
     returns = call(base, token, "/api/v1/half-year-returns?limit=200")["items"]
@@ -113,7 +129,7 @@ def check(base, token, subscription, path):
         for signature in call(base, token, f"/api/v1/half-year-returns/{item['id']}/signatures"):
             attestation = signature["attestation"]
             if attestation is None:
-                continue
+                sys.exit(f"webhooks: signature {signature['id']} has no attestation; every signature made is attested")
             if not verify_ed25519(public_key, attestation["message"], attestation["signature"]):
                 sys.exit(f"webhooks: signature {signature['id']}'s attestation does not verify")
             said = json.loads(attestation["message"])
