@@ -421,3 +421,42 @@ async fn api_clients_log_in_with_their_secret_shown_once() {
         .await
         .expect(200);
 }
+
+/// A storm of logins is refused at the hashing queue with 503 and Retry-After, at once, while
+/// the logins it has room for go through.
+#[actix_web::test]
+async fn a_full_hashing_queue_answers_503_with_retry_after() {
+    let app = TestApp::spawn_with(Options {
+        flags: vec![
+            "--hashing-threads".into(),
+            "1".into(),
+            "--hashing-queue".into(),
+            "1".into(),
+        ],
+        ..Options::default()
+    })
+    .await;
+    let storm = (0..16).map(|_| app.token_reply(ADMIN_EMAIL, PASSWORD));
+    let replies = futures_util::future::join_all(storm).await;
+    let mut refused = 0;
+    for reply in &replies {
+        match reply.status.as_u16() {
+            200 => {}
+            503 => {
+                refused += 1;
+                assert_eq!(reply.body["type"], "/problems/unavailable", "{}", reply.body);
+                assert!(
+                    reply
+                        .header("retry-after")
+                        .is_some_and(|s| s.parse::<u64>().is_ok_and(|s| s > 0))
+                );
+            }
+            other => panic!("a login in a storm answered {other}: {}", reply.body),
+        }
+    }
+    assert!(
+        refused > 0,
+        "sixteen logins at once on one thread and one queue place: some are refused"
+    );
+    assert!(refused < replies.len(), "the ones with room go through");
+}

@@ -291,6 +291,7 @@ async fn a_rewritten_and_rechained_history_is_caught_by_a_signed_checkpoint() {
     forged["entry_hash"] = json!("0".repeat(64));
     std::fs::write(file.path(), forged.to_string()).unwrap();
     let output = verify_history_with(&c, &["--checkpoint", &kept_file]);
+    assert!(!output.status.success(), "a forged checkpoint must fail the check");
     assert!(String::from_utf8_lossy(&output.stderr).contains("does not verify"));
 }
 

@@ -32,7 +32,7 @@ async fn the_2021_22_plan_is_submitted_reviewed_line_by_line_and_approved() {
     let as_manager = c.app.get(&path).token(&c.manager).send().await.expect(200).body;
     assert_eq!(transitions(&as_manager), ["submit"]);
     assert_eq!(
-        transitions(&c.app.get(&path).token(&c.reviewer).send().await.body),
+        transitions(&c.app.get(&path).token(&c.reviewer).send().await.expect(200).body),
         Vec::<String>::new()
     );
 
