@@ -510,6 +510,16 @@ async fn a_retried_request_with_the_same_idempotency_key_is_answered_once() {
     different["lines"][0]["amount"] = json!("1.00");
     let reused = post().json(&different).await.expect_problem(422, "validation");
     assert_eq!(reused.violations(), ["Idempotency-Key:reused"]);
+    // A key is 1 to 255 visible characters; anything else is a malformed request, not a new key.
+    for malformed in ["   ", &"k".repeat(256), "caf\u{e9}"] {
+        c.app
+            .post("/api/v1/plans")
+            .token(&c.manager)
+            .header("idempotency-key", malformed)
+            .json(&body)
+            .await
+            .expect_problem(400, "malformed-request");
+    }
 
     // Keys belong to their caller: another partnership's key of the same name is another key.
     c.app
@@ -519,6 +529,14 @@ async fn a_retried_request_with_the_same_idempotency_key_is_answered_once() {
         .json(&seed_for("torbay-2021-22-plan", c.torbay_2021))
         .await
         .expect(201);
+
+    // Kept for a day: after that the key is new again, and the same request is judged afresh
+    // rather than replayed (here, the allocation already has its plan).
+    let later = (chrono::Utc::now() + chrono::TimeDelta::hours(25)).to_rfc3339();
+    c.app.set_clock(&later);
+    let afresh = post().json(&body).await.expect_problem(422, "validation");
+    assert_eq!(afresh.violations(), ["allocation_id:one_per_allocation"]);
+    c.app.set_clock(&chrono::Utc::now().to_rfc3339());
 
     // A submission retried after a lost answer is not a second submission.
     let path = format!("/api/v1/plans/{}", first.id());
