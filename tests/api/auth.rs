@@ -199,6 +199,16 @@ async fn expired_forged_and_tampered_tokens_are_refused() {
     // Our own key and claims: accepted.
     let valid = mint(&admin_claims(60), JWT_SECRET, Algorithm::HS256);
     app.get("/api/v1/me").token(&valid).send().await.expect(200);
+    // Instances behind one balancer share a clock to within the 5 s leeway: a token that expired
+    // 2 s ago on a clock a little ahead still works; one 8 s past its expiry does not.
+    let just_expired = mint(&admin_claims(-2), JWT_SECRET, Algorithm::HS256);
+    app.get("/api/v1/me").token(&just_expired).send().await.expect(200);
+    let past_leeway = mint(&admin_claims(-8), JWT_SECRET, Algorithm::HS256);
+    app.get("/api/v1/me")
+        .token(&past_leeway)
+        .send()
+        .await
+        .expect_problem(401, "unauthorized");
 
     let expired = mint(&admin_claims(-120), JWT_SECRET, Algorithm::HS256);
     let forged = mint(

@@ -318,3 +318,51 @@ async fn replacing_a_return_updates_its_figures() {
         .await
         .expect(403);
 }
+
+/// Withdrawing a return after it was signed and countersigned voids both signatures, saying
+/// why; signing again starts afresh.
+#[actix_web::test]
+async fn withdrawing_a_return_voids_its_signatures() {
+    let c = crate::fixtures::cycle().await;
+    let path = c.draft_return_2017().await;
+    c.act(&path, "sign", &c.manager, c.signature()).await.expect(200);
+    c.act(&path, "countersign", &c.treasurer, c.signature())
+        .await
+        .expect(200);
+    let withdrawn = c
+        .act(&path, "withdraw", &c.manager, serde_json::json!({}))
+        .await
+        .expect(200);
+    assert_eq!(withdrawn.body["status"], "draft");
+    let signatures = c
+        .app
+        .get(&format!("{path}/signatures"))
+        .token(&c.treasurer)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let signatures = signatures.as_array().expect("a list");
+    assert_eq!(signatures.len(), 2);
+    for signature in signatures {
+        assert_eq!(signature["valid"], false, "{signature}");
+        assert_eq!(signature["void_reason"], "withdrawn by the partnership", "{signature}");
+    }
+    c.act(&path, "sign", &c.manager, c.signature()).await.expect(200);
+    let signatures = c
+        .app
+        .get(&format!("{path}/signatures"))
+        .token(&c.treasurer)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let valid: Vec<&serde_json::Value> = signatures
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|s| s["valid"] == true)
+        .collect();
+    assert_eq!(valid.len(), 1);
+    assert_eq!(valid[0]["capacity"], "csp_manager");
+}
