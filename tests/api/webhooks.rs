@@ -687,3 +687,75 @@ async fn a_delivery_continues_the_trace_of_the_request_that_caused_it() {
     assert_eq!(fields[1].len(), 4, "{:?}", delivered[1].traceparent);
     assert_ne!(fields[1][1], "4bf92f3577b34da6a3ce929d0e0e4736");
 }
+
+/// The sender follows no redirect (a receiver cannot send a signed payload elsewhere) and reads
+/// only the start of an answer, keeping a short excerpt.
+#[actix_web::test]
+async fn redirects_are_not_followed_and_long_answers_are_cut_short() {
+    let c = cycle().await;
+    let receiver = Receiver::start(0);
+    let elsewhere = receiver.base.clone();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let base = format!("http://{}", listener.local_addr().expect("an address"));
+    let server = HttpServer::new(move || {
+        let elsewhere = elsewhere.clone();
+        App::new()
+            .route(
+                "/moved",
+                web::post().to(move || {
+                    let target = format!("{elsewhere}/followed");
+                    async move {
+                        HttpResponse::TemporaryRedirect()
+                            .insert_header(("location", target))
+                            .finish()
+                    }
+                }),
+            )
+            .route(
+                "/chatty",
+                web::post().to(|| async { HttpResponse::Ok().body("x".repeat(8 * 1024 * 1024)) }),
+            )
+    })
+    .workers(1)
+    .listen(listener)
+    .expect("the endpoint listens")
+    .run();
+    actix_web::rt::spawn(server);
+    let admin = c.app.admin_token.clone();
+    let (moved, _) = subscribe(
+        &c.app,
+        &admin,
+        json!({"url": format!("{base}/moved"), "event_types": ["plan.submitted"]}),
+    )
+    .await;
+    let (chatty, _) = subscribe(
+        &c.app,
+        &admin,
+        json!({"url": format!("{base}/chatty"), "event_types": ["plan.submitted"]}),
+    )
+    .await;
+    submitted_plan(&c).await;
+    wait_recorded(&c.app, moved, 1).await;
+    wait_recorded(&c.app, chatty, 1).await;
+    let attempt = |subscription: i64| {
+        let app = &c.app;
+        let admin = admin.clone();
+        async move {
+            app.get(&format!("/api/v1/webhook-subscriptions/{subscription}/attempts"))
+                .token(&admin)
+                .send()
+                .await
+                .expect(200)
+                .body["items"][0]
+                .clone()
+        }
+    };
+    let redirected = attempt(moved).await;
+    assert_eq!(redirected["response_status"], 307);
+    assert_eq!(redirected["delivered"], false);
+    assert!(receiver.at("/followed").is_empty(), "the redirect was not followed");
+    let answered = attempt(chatty).await;
+    assert_eq!(answered["delivered"], true);
+    let excerpt = answered["response_excerpt"].as_str().expect("an excerpt");
+    assert_eq!(excerpt.chars().count(), 200);
+}
