@@ -200,6 +200,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn zero_is_not_negative() {
+        let pence = |p: i64| Money::from_pence(p);
+        assert!(pence(-1).is_negative());
+        assert!(!pence(0).is_negative());
+        assert!(!pence(1).is_negative());
+    }
+
+    #[test]
     fn parses_and_prints_two_places() {
         let grant: Money = "400568".parse().unwrap_or_default();
         assert_eq!(grant, Money::pounds(400_568));

@@ -185,6 +185,9 @@ mod tests {
         // All eight ask before the first hash is done (tens of milliseconds): one runs, one
         // waits, six are refused; seven when the thread has not yet come to take the first job,
         // so the one queue place is already filled. A longer queue would refuse five or fewer.
-        assert!((6..=7).contains(&refused), "one running and one queued: {refused} of 8 refused");
+        assert!(
+            (6..=7).contains(&refused),
+            "one running and one queued: {refused} of 8 refused"
+        );
     }
 }
