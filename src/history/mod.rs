@@ -506,9 +506,28 @@ mod tests {
             hash: String::new(),
         };
         let original = row.expected_hash();
-        let mut altered = row.clone();
-        altered.to_state = Some("approved".into());
-        assert_ne!(altered.expected_hash(), original);
+        // Each field that says what happened, and the link, altered one at a time. (The id and
+        // the stored hash itself are not part of what the hash covers.)
+        type Alteration = (&'static str, fn(&mut EntryRow));
+        let alterations: [Alteration; 12] = [
+            ("occurred_at", |r| r.occurred_at += chrono::TimeDelta::microseconds(1)),
+            ("actor", |r| r.actor = "user:2".into()),
+            ("actor_role", |r| r.actor_role = "treasurer".into()),
+            ("partnership_id", |r| r.partnership_id = Some(2)),
+            ("no partnership", |r| r.partnership_id = None),
+            ("entity_kind", |r| r.entity_kind = "final_report".into()),
+            ("entity_id", |r| r.entity_id = 3),
+            ("action", |r| r.action = "withdraw".into()),
+            ("from_state", |r| r.from_state = None),
+            ("to_state", |r| r.to_state = Some("approved".into())),
+            ("changed_fields", |r| r.changed_fields = "[\"lines[0].amount\"]".into()),
+            ("details", |r| r.details = "{\"reason\": \"x\"}".into()),
+        ];
+        for (field, alter) in alterations {
+            let mut altered = row.clone();
+            alter(&mut altered);
+            assert_ne!(altered.expected_hash(), original, "{field} is not covered by the hash");
+        }
         let mut relinked = row.clone();
         relinked.previous_hash = "1".repeat(64);
         assert_ne!(relinked.expected_hash(), original);
