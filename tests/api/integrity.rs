@@ -464,7 +464,11 @@ async fn a_key_whose_answer_was_lost_after_its_work_committed_is_not_run_again()
     }
     post("client-attempt-2").json(&body).await.expect(201);
     for key in ["client-attempt-3", "client-attempt-4"] {
-        post(key).json(&body).await.expect_problem(409, "conflict");
+        let taken = post(key).json(&body).await.expect_problem(409, "conflict");
+        assert_eq!(
+            taken.body["detail"],
+            "a request with this Idempotency-Key is still being processed; retry shortly"
+        );
     }
     assert_eq!(clients().await, 2);
     // What an instance does as it starts listening again at the same address after being killed.
@@ -474,10 +478,11 @@ async fn a_key_whose_answer_was_lost_after_its_work_committed_is_not_run_again()
         1
     );
     post("client-attempt-4").json(&body).await.expect(201);
-    post("client-attempt-3")
+    let still = post("client-attempt-3")
         .json(&body)
         .await
         .expect_problem(409, "conflict");
+    assert!(still.body["detail"].as_str().unwrap().contains("still being processed"));
     assert_eq!(clients().await, 3);
 }
 
@@ -585,6 +590,12 @@ async fn two_concurrent_submissions_make_exactly_one_transition() {
         a.body,
         b.body
     );
+    // The loser is told why: the plan moved on (409, with what it now allows) or its version did.
+    let loser = if a.status.as_u16() == 200 { &b } else { &a };
+    match loser.status.as_u16() {
+        409 => assert_eq!(loser.body["allowed_transitions"], json!(["withdraw"]), "{}", loser.body),
+        _ => assert_eq!(loser.body["type"], "/problems/precondition-failed", "{}", loser.body),
+    }
     let history = c
         .app
         .get(&format!("{path}/history"))
