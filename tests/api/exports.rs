@@ -300,3 +300,62 @@ async fn a_browser_front_end_may_read_the_file_name_the_replay_mark_and_allow() 
         assert!(exposed.contains(name), "{name} in {exposed}");
     }
 }
+
+/// CORS: a listed front end's preflight is answered with the methods and headers it needs
+/// (If-Match, Idempotency-Key, Authorization); another origin gets no CORS headers, so its
+/// browser refuses to hand it the answer.
+#[actix_web::test]
+async fn only_the_listed_front_ends_may_call_from_a_browser() {
+    let app = crate::support::TestApp::spawn_with(crate::support::Options {
+        flags: vec!["--cors-origins".into(), "https://grants.example.gov.uk".into()],
+        ..Default::default()
+    })
+    .await;
+    let preflight = app
+        .call(actix_web::http::Method::OPTIONS, "/api/v1/plans/1/submit")
+        .header("origin", "https://grants.example.gov.uk")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, if-match, idempotency-key, content-type",
+        )
+        .send()
+        .await;
+    assert!(preflight.status.is_success(), "{}", preflight.status);
+    assert_eq!(
+        preflight.header("access-control-allow-origin").as_deref(),
+        Some("https://grants.example.gov.uk")
+    );
+    let allowed = preflight
+        .header("access-control-allow-headers")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    for name in ["authorization", "if-match", "idempotency-key", "content-type"] {
+        assert!(allowed.contains(name), "{name} in {allowed}");
+    }
+    assert!(
+        preflight
+            .header("access-control-allow-methods")
+            .unwrap_or_default()
+            .contains("POST")
+    );
+
+    let stranger = app
+        .get("/api/v1/me")
+        .token(&app.admin_token)
+        .header("origin", "https://evil.example")
+        .send()
+        .await;
+    assert!(
+        stranger.header("access-control-allow-origin").is_none(),
+        "{:?}",
+        stranger.headers
+    );
+    let stranger_preflight = app
+        .call(actix_web::http::Method::OPTIONS, "/api/v1/me")
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await;
+    assert!(stranger_preflight.header("access-control-allow-origin").is_none());
+}
