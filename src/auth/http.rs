@@ -20,7 +20,7 @@ use super::{Account, Authentication, Caller, Principal, Role, passwords, provide
 use crate::api_clients::keys;
 use crate::api_clients::{self, ApiClient};
 use crate::error::{AuthFailure, Error, Violations};
-use crate::http::extract::{JsonBody, read_body};
+use crate::http::extract::{JsonBody, media_type, read_body};
 use crate::http::problem::{ApiError, OtherStandardsError};
 use crate::http::{AppState, State};
 use crate::partnerships::{self, Partnership};
@@ -76,12 +76,8 @@ impl FromRequest for Caller {
 /// must be active and belong to the organisation the provider signs in for. Roles and
 /// partnerships come from the account, never from the token.
 async fn provider_caller(state: &State, token: &str) -> Result<Caller, Error> {
-    let sign_in = state.providers.verify(token).await?;
-    let trusted = state
-        .providers
-        .find(&sign_in.issuer)
-        .cloned()
-        .ok_or(Error::Unauthenticated(AuthFailure::InvalidToken))?;
+    let (trusted, sign_in) = state.providers.verify(token).await?;
+    let trusted = trusted.clone();
     let (checked, signed_in) = (trusted.clone(), sign_in.clone());
     let user = state
         .db
@@ -288,17 +284,28 @@ fn address_of_client(peer: Option<IpAddr>, forwarded_for: &str, trusted_proxies:
     Some(peer)
 }
 
+impl TokenResponse {
+    /// An access token, and the refresh token that goes with it if there is one.
+    fn new(state: &AppState, access_token: String, refresh_token: Option<String>) -> TokenResponse {
+        TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: state.tokens.access_ttl().as_secs(),
+            refresh_expires_in: refresh_token.as_ref().map(|_| state.config.refresh_token_ttl.as_secs()),
+            refresh_token,
+        }
+    }
+}
+
 async fn token_pair(state: &AppState, account: Account) -> Result<TokenResponse, ApiError> {
     let ttl = state.config.refresh_token_ttl;
     let principal = account.principal;
     let refresh_token = state.db.run(move |conn| sessions::start(conn, principal, ttl)).await?;
-    Ok(TokenResponse {
-        access_token: state.tokens.issue(&account)?,
-        token_type: "Bearer",
-        expires_in: state.tokens.access_ttl().as_secs(),
-        refresh_token: Some(refresh_token),
-        refresh_expires_in: Some(ttl.as_secs()),
-    })
+    Ok(TokenResponse::new(
+        state,
+        state.tokens.issue(&account)?,
+        Some(refresh_token),
+    ))
 }
 
 /// The OAuth 2.0 token request is a form (`application/x-www-form-urlencoded`), not JSON.
@@ -307,12 +314,7 @@ impl FromRequest for TokenForm {
     type Future = Pin<Box<dyn Future<Output = Result<TokenForm, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let form = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        let form = media_type(req).as_deref() == Some("application/x-www-form-urlencoded");
         let body = read_body(req, payload);
         Box::pin(async move {
             if !form {
@@ -627,13 +629,7 @@ async fn grant(state: State, req: HttpRequest, form: TokenForm) -> Result<HttpRe
             // RFC 6749 section 4.4.3: no refresh token; the client asks again with its credentials.
             Ok(HttpResponse::Ok()
                 .insert_header((header::CACHE_CONTROL, "no-store"))
-                .json(TokenResponse {
-                    access_token: state.tokens.issue(&account)?,
-                    token_type: "Bearer",
-                    expires_in: state.tokens.access_ttl().as_secs(),
-                    refresh_token: None,
-                    refresh_expires_in: None,
-                }))
+                .json(TokenResponse::new(&state, state.tokens.issue(&account)?, None)))
         }
         Some("refresh_token") => {
             let Some(presented) = form.refresh_token else {
@@ -669,17 +665,11 @@ async fn refreshed(state: &State, presented: String) -> Result<TokenResponse, Ap
         .db
         .run(move |conn| sessions::rotate(conn, &keys.config.jwt_secret, &presented, rotation))
         .await?;
-    Ok(TokenResponse {
-        access_token: state.tokens.issue_with_refresh(
-            &rotated.account,
-            rotated.access_issued_at,
-            &rotated.refresh_token,
-        )?,
-        token_type: "Bearer",
-        expires_in: state.tokens.access_ttl().as_secs(),
-        refresh_token: Some(rotated.refresh_token),
-        refresh_expires_in: Some(rotation.ttl.as_secs()),
-    })
+    let access_token =
+        state
+            .tokens
+            .issue_with_refresh(&rotated.account, rotated.access_issued_at, &rotated.refresh_token)?;
+    Ok(TokenResponse::new(state, access_token, Some(rotated.refresh_token)))
 }
 
 /// Exchange a refresh token for a new access token and refresh token. The presented refresh

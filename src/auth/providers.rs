@@ -320,7 +320,7 @@ impl Providers {
 
     /// Checks a provider's access token in full: an allowed asymmetric algorithm, a key the
     /// issuer publishes, the `typ` it sets, `iss`, `aud`, `exp`, `nbf` and `iat`.
-    pub async fn verify(&self, token: &str) -> Result<ProviderSignIn, Error> {
+    pub async fn verify(&self, token: &str) -> Result<(&TrustedIssuer, ProviderSignIn), Error> {
         let invalid = || Error::Unauthenticated(AuthFailure::InvalidToken);
         let issuer = unverified_issuer(token).ok_or_else(invalid)?;
         let provider = self
@@ -362,14 +362,17 @@ impl Providers {
         if claims.iat > now + leeway || claims.sub.is_empty() {
             return Err(invalid());
         }
-        Ok(ProviderSignIn {
-            issuer: claims.iss,
-            subject: claims.sub,
-            auth_time: claims.auth_time,
-            acr: claims.acr,
-            amr: claims.amr.unwrap_or_default(),
-            verified_email: claims.email.filter(|_| claims.email_verified == Some(true)),
-        })
+        Ok((
+            &provider.trusted,
+            ProviderSignIn {
+                issuer: claims.iss,
+                subject: claims.sub,
+                auth_time: claims.auth_time,
+                acr: claims.acr,
+                amr: claims.amr.unwrap_or_default(),
+                verified_email: claims.email.filter(|_| claims.email_verified == Some(true)),
+            },
+        ))
     }
 
     /// The issuer's key `kid` (or its only key, for a token naming none): from the cache, or

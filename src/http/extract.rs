@@ -56,12 +56,16 @@ impl<T> JsonBody<T> {
     }
 }
 
+/// The request's media type without its parameters, lower-cased: `application/json`.
+pub fn media_type(req: &HttpRequest) -> Option<String> {
+    let content_type = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+}
+
 fn is_json(req: &HttpRequest) -> bool {
-    let Some(Ok(content_type)) = req.headers().get(header::CONTENT_TYPE).map(|v| v.to_str()) else {
-        return false;
-    };
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    media_type(req).is_some_and(|essence| {
+        essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    })
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
