@@ -62,7 +62,7 @@ pub fn begin<D: Document>(
     expected_version: Precondition,
     transition: Transition,
 ) -> Result<Move, Error> {
-    let document = locate::<D>(conn, caller, id)?;
+    let document = locate_held::<D>(conn, caller, id)?;
     let to = workflow::check(D::KIND, document.status(), transition, caller)?;
     document.ensure_version(expected_version)?;
     Ok(Move {
@@ -70,6 +70,19 @@ pub fn begin<D: Document>(
         transition,
         to,
     })
+}
+
+/// Like [`locate`], holding the document's allocation until the transaction ends (see
+/// [`allocations::hold`]) and reading the document again after the hold on PostgreSQL: of two
+/// concurrent changes to one document, the second then checks its state and version against
+/// what the first left, instead of racing it into the same signature or snapshot rows.
+fn locate_held<D: Document>(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Located, Error> {
+    let found = locate::<D>(conn, caller, id)?;
+    allocations::hold(conn, found.allocation_id())?;
+    match conn {
+        DbConnection::Pg(_) => locate::<D>(conn, caller, id),
+        DbConnection::Sqlite(_) => Ok(found),
+    }
 }
 
 /// Sets the document's status and version, only if it is still at the version read: of two
@@ -201,12 +214,11 @@ pub fn begin_edit<D: Document>(
     id: i64,
     expected_version: Option<Precondition>,
 ) -> Result<(Located, Value), Error> {
-    let document = locate::<D>(conn, caller, id)?;
+    let document = locate_held::<D>(conn, caller, id)?;
     ensure_editable(caller, &document)?;
     if let Some(expected) = expected_version {
         document.ensure_version(expected)?;
     }
-    allocations::hold(conn, document.allocation_id())?;
     let before = content::<D>(conn, &document)?;
     Ok((document, before))
 }
