@@ -256,6 +256,8 @@ fn field_error(path: &str, message: &str) -> FieldError {
     } else if message.starts_with("invalid type")
         || message.starts_with("invalid digit")
         || message.contains("invalid value")
+        // A query's boolean (serde_urlencoded's own wording).
+        || message.contains("not `true` or `false`")
     {
         "type"
     } else {

@@ -177,12 +177,14 @@ async fn deadlines_filter_by_kind_and_state_and_a_partnership_sees_its_own() {
     assert_eq!(torbay["items"].as_array().map(Vec::len), Some(2));
     let plans = deadlines(&c, "kind=plan&fund_year=2021-22", &c.reviewer).await;
     assert_eq!(plans["items"].as_array().map(Vec::len), Some(2));
-    c.app
+    let refused = c
+        .app
         .get("/api/v1/deadlines?state=late")
         .token(&c.reviewer)
         .send()
         .await
         .expect_problem(422, "validation");
+    assert_eq!(refused.violations(), vec!["state:enum"]);
 }
 
 #[actix_web::test]

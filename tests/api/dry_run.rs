@@ -45,6 +45,7 @@ async fn create_replace_and_sign_can_be_rehearsed_without_storing_anything() {
         .json(&too_much)
         .await
         .expect_problem(422, "validation");
+    assert_eq!(refused.violations(), vec!["lines:exceeds_available"]);
     let real = app
         .post("/api/v1/plans")
         .token(&c.manager)

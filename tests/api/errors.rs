@@ -245,12 +245,12 @@ async fn hostile_input_never_causes_a_server_error() {
             );
         }
     }
-    for query in [
-        "limit=-1",
-        "limit=abc",
-        "cursor=%00",
-        "active=maybe",
-        "partnership_id=1.5",
+    for (query, violation) in [
+        ("limit=-1", "limit:range"),
+        ("limit=abc", "limit:type"),
+        ("cursor=%00", "cursor:control_character"),
+        ("active=maybe", "active:type"),
+        ("partnership_id=1.5", "partnership_id:type"),
     ] {
         let reply = app
             .get(&format!("/api/v1/users?{query}"))
@@ -258,5 +258,6 @@ async fn hostile_input_never_causes_a_server_error() {
             .send()
             .await;
         assert_eq!(reply.status.as_u16(), 422, "{query}: {}", reply.body);
+        assert_eq!(reply.violations(), vec![violation], "{query}: {}", reply.body);
     }
 }

@@ -255,11 +255,13 @@ async fn a_council_signs_in_with_its_own_key_and_rotates_it_itself() {
         .await
         .expect(422);
     assert_eq!(refused.violations(), vec!["public_key:public_only"]);
-    app.call(Method::PUT, &path)
+    let refused = app
+        .call(Method::PUT, &path)
         .token(&app.admin_token)
         .json(&json!({"public_key": {"kty": "oct", "k": "c2VjcmV0"}}))
         .await
         .expect(422);
+    assert_eq!(refused.violations(), vec!["public_key:public_only"]);
     let registered = app
         .call(Method::PUT, &path)
         .token(&app.admin_token)

@@ -106,9 +106,10 @@ async fn a_claim_approved_in_part_is_paid_in_two_payments_and_no_further() {
         read["payment"],
         json!({"claimed": "200284.00", "approved": "195000.00", "paid": "195000.00", "outstanding": "0.00"})
     );
-    pay(payment("0.01"), finance.clone())
+    let refused = pay(payment("0.01"), finance.clone())
         .await
         .expect_problem(422, "validation");
+    assert_eq!(refused.violations(), vec!["amount:within_approved"]);
     let listed = c
         .app
         .get(&format!("{path}/payments"))

@@ -64,6 +64,7 @@ async fn two_halves_claiming_at_once_never_exceed_the_allocation() {
         );
         for refused in [&ra, &rb].into_iter().filter(|r| r.status.as_u16() != 200) {
             assert_eq!(refused.status.as_u16(), 422, "{}", refused.body);
+            assert_eq!(refused.violations(), vec!["amount_claimed:exceeds_unclaimed"]);
         }
         let totals = c.app.get(&first).token(&c.manager).send().await.expect(200).body["totals"].clone();
         assert!(

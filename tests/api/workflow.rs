@@ -218,9 +218,11 @@ async fn a_plan_sent_back_is_revised_edited_and_resubmitted() {
     c.app.set_clock("2021-05-20T10:00:00Z");
     c.act(&path, "submit", &c.manager, c.signature()).await.expect(200);
     c.act(&path, "start-review", &c.reviewer, json!({})).await.expect(200);
-    c.act(&path, "request-changes", &c.reviewer, json!({"reason": ""}))
+    let refused = c
+        .act(&path, "request-changes", &c.reviewer, json!({"reason": ""}))
         .await
         .expect_problem(422, "validation");
+    assert_eq!(refused.violations(), vec!["reason:blank"]);
     let sent_back = c
         .act(
             &path,
