@@ -13,6 +13,7 @@ the service answered again within 2 s of the database's return (or of its own re
 history is intact.
 """
 
+import collections
 import json
 import os
 import secrets
@@ -49,11 +50,11 @@ def request(base, path, token=None, body=None, key=None, timeout=15):
     req = urllib.request.Request(base + path, data=data, headers=headers, method="GET" if data is None else "POST")
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
-            return response.status, json.load(response)
+            return response.status, json.load(response), response.headers
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+        return error.code, json.loads(error.read() or b"null"), error.headers
     except (urllib.error.URLError, OSError, ValueError):
-        return None, None
+        return None, None, {}
 
 
 def cluster(action, *flags):
@@ -125,6 +126,10 @@ class Load:
         self.carried_out = set()
         self.stuck = []
         self.errors = []
+        # Every answer a client got, by status; a refusal while the database is away must be a
+        # 503 that says when to retry, never a 500.
+        self.answers = collections.Counter()
+        self.unexpected = []
         self.last_success = 0.0
 
     def client(self, number):
@@ -144,7 +149,13 @@ class Load:
             key = f"faults-{number}-{attempt}"
             deadline = time.monotonic() + 60
             while True:
-                status, answer = request(self.base, "/api/v1/partnerships", self.token, body, key)
+                status, answer, headers = request(self.base, "/api/v1/partnerships", self.token, body, key)
+                with self.lock:
+                    self.answers[status] += 1
+                    if status == 503 and not (headers.get("retry-after") or "").isdigit():
+                        self.unexpected.append(("503 without Retry-After", answer))
+                    elif status not in (None, 201, 409, 503):
+                        self.unexpected.append((status, answer))
                 if status == 201:
                     with self.lock:
                         self.acknowledged.add(name)
@@ -188,7 +199,7 @@ def service_env(database_url, port):
 
 def under_load(base, faults):
     """Runs `faults(load)` while the clients write; returns the load once every client is done."""
-    status, answer = request(base, "/api/v1/auth/token", body={"email": ADMIN[0], "password": ADMIN[1]})
+    status, answer, _ = request(base, "/api/v1/auth/token", body={"email": ADMIN[0], "password": ADMIN[1]})
     if status != 200:
         sys.exit(f"faults: cannot log in: {status} {answer}")
     load = Load(base, answer["access_token"])
@@ -211,7 +222,7 @@ def outcome(name, binary, env, base, load, recoveries, notes=()):
     names = []
     cursor = ""
     while True:
-        status, page = request(base, f"/api/v1/partnerships?limit=200&cursor={cursor}", load.token)
+        status, page, _ = request(base, f"/api/v1/partnerships?limit=200&cursor={cursor}", load.token)
         if status != 200:
             failures.append(f"cannot list partnerships: {status} {page}")
             break
@@ -235,6 +246,8 @@ def outcome(name, binary, env, base, load, recoveries, notes=()):
         failures.append(f"{len(duplicates)} partnerships created twice: {sorted(duplicates)[:5]}")
     if load.stuck:
         failures.append(f"{len(load.stuck)} keys stuck: {load.stuck[:3]}")
+    if load.unexpected:
+        failures.append(f"{len(load.unexpected)} unexpected answers: {load.unexpected[:3]}")
     verified = subprocess.run([binary, "verify-history"], env=env, capture_output=True, text=True)
     if verified.returncode != 0:
         failures.append(f"verify-history: {verified.stderr.strip()}")
@@ -242,9 +255,14 @@ def outcome(name, binary, env, base, load, recoveries, notes=()):
                          else f"{label}: writing again {recovered:.2f} s after" for label, recovered in recoveries]
                         + list(notes))
     print(f"faults ({name}): {len(load.acknowledged)} writes acknowledged, {len(load.carried_out)} answered "
-          f"'carried out', {len(lost)} lost, {len(duplicates)} duplicated, {len(load.stuck)} keys stuck; "
+          f"'carried out', {answers(load)}, {len(lost)} lost, {len(duplicates)} duplicated, {len(load.stuck)} keys stuck; "
           f"{summary}; {verified.stdout.strip() or 'history not verified'}")
     return [f"{name}: {failure}" for failure in failures]
+
+
+def answers(load):
+    counts = sorted(load.answers.items(), key=lambda item: (item[0] is None, item[0] or 0))
+    return "answers " + " ".join(f"{status or 'no answer'}×{count}" for status, count in counts)
 
 
 def postgres(binary, server_url):
@@ -276,6 +294,8 @@ def postgres(binary, server_url):
                            [f"{proxy.cut} connections cut after COMMIT"])
         if proxy.cut == 0:
             failures.append("PostgreSQL: no connection was cut after COMMIT, so nothing was tested there")
+        if load.answers[503] == 0:
+            failures.append("PostgreSQL: no write was answered 503 while the database was stopped")
         return failures
     finally:
         server.terminate()
