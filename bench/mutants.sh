@@ -46,7 +46,7 @@ while [ $# -gt 0 ]; do
         --in-diff) since=$2; shift 2 ;;
         --lib) test_args=(-- --lib); shift ;;
         # The build and baseline tests are those just run on this checkout: reused, not repeated.
-        --in-place) args+=(--in-place --baseline=skip --timeout 600); shift ;;
+        --in-place) args+=(--in-place --baseline=skip --timeout 300); shift ;;
         --at-most) at_most=$2; shift 2 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
