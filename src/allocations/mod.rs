@@ -192,8 +192,9 @@ fn check_amounts(v: &mut Violations, grant: Money, carry_forward: Money, purpose
     );
 }
 
-/// The allocation, whoever may see it.
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<Allocation>, Error> {
+/// The allocation, whoever may see it: for rules run on a document already located. A handler
+/// answers with [`get`], which checks the caller may see it.
+pub fn find_unscoped(conn: &mut DbConnection, id: i64) -> Result<Option<Allocation>, Error> {
     Ok(allocations::table
         .inner_join(fund_years::table)
         .inner_join(partnerships::table)
@@ -206,7 +207,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<Allocation>, Erro
 
 /// The allocation, if the caller may see it.
 pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Allocation, Error> {
-    let allocation = find(conn, id)?.ok_or(Error::NotFound("allocation"))?;
+    let allocation = find_unscoped(conn, id)?.ok_or(Error::NotFound("allocation"))?;
     caller.ensure_visible(allocation.partnership_id, "allocation")?;
     Ok(allocation)
 }
@@ -270,7 +271,7 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: &NewAllocation) -> 
             "no fund year has this id",
         );
         v.check(
-            partnership_records::find(conn, new.partnership_id)?.is_some(),
+            partnership_records::find_unscoped(conn, new.partnership_id)?.is_some(),
             "partnership_id",
             "exists",
             "no partnership has this id",
@@ -301,7 +302,7 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: &NewAllocation) -> 
             ))
             .returning(allocations::id)
             .get_result(conn)?;
-        let created = find(conn, id)?.ok_or(Error::NotFound("allocation"))?;
+        let created = find_unscoped(conn, id)?.ok_or(Error::NotFound("allocation"))?;
         history::record_change(conn, caller, record(&created), Action::Created, None, &created)?;
         Ok(created)
     })
@@ -353,7 +354,7 @@ pub fn update(
     caller.require_admin()?;
     write_transaction(conn, |conn| {
         hold(conn, id)?;
-        let current = find(conn, id)?.ok_or(Error::NotFound("allocation"))?;
+        let current = find_unscoped(conn, id)?.ok_or(Error::NotFound("allocation"))?;
         expected.ensure(current.version)?;
         let grant = changes.grant.unwrap_or(current.grant);
         let carry_forward = changes.carry_forward.unwrap_or(current.carry_forward);
@@ -382,7 +383,7 @@ pub fn update(
                 allocations::updated_at.eq(timestamps::now()),
             ))
             .execute(conn)?;
-        let updated = find(conn, id)?.ok_or(Error::NotFound("allocation"))?;
+        let updated = find_unscoped(conn, id)?.ok_or(Error::NotFound("allocation"))?;
         history::record_change(conn, caller, record(&updated), Action::Edited, Some(&current), &updated)?;
         Ok(updated)
     })

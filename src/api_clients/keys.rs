@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{ApiClient, find, find_by_client_id, record};
+use super::{ApiClient, find_by_client_id, find_unscoped, record};
 use crate::auth::providers::{ALLOWED_ALGORITHMS, CLOCK_LEEWAY_SECS, algorithm_name};
 use crate::auth::{Account, Caller, Principal, sessions};
 use crate::canonical;
@@ -96,7 +96,7 @@ fn may_manage(caller: &Caller, id: i64) -> Result<(), Error> {
 
 fn set(conn: &mut DbConnection, caller: &Caller, id: i64, key: Option<&str>) -> Result<ApiClient, Error> {
     write_transaction(conn, |conn| {
-        let current = find(conn, id)?.ok_or(Error::NotFound("API client"))?;
+        let current = find_unscoped(conn, id)?.ok_or(Error::NotFound("API client"))?;
         let client: ApiClient = diesel::update(api_clients::table.find(id))
             .set((
                 api_clients::version.eq(api_clients::version + 1),

@@ -92,7 +92,9 @@ pub struct ApiClientFilter {
     pub active: Option<bool>,
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<ApiClient>, Error> {
+/// The API client, whoever asks: for loading the signed-in caller and for rules. A handler
+/// answers with [`get`], which checks the caller may see it.
+pub fn find_unscoped(conn: &mut DbConnection, id: i64) -> Result<Option<ApiClient>, Error> {
     Ok(api_clients::table
         .find(id)
         .select(ApiClient::as_select())
@@ -110,7 +112,7 @@ pub fn find_by_client_id(conn: &mut DbConnection, client_id: &str) -> Result<Opt
 
 pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<ApiClient, Error> {
     caller.require_admin()?;
-    find(conn, id)?.ok_or(Error::NotFound("API client"))
+    find_unscoped(conn, id)?.ok_or(Error::NotFound("API client"))
 }
 
 pub fn list(
@@ -176,7 +178,7 @@ pub fn create(
     validate_new(new)?;
     write_transaction(conn, |conn| {
         if let Some(id) = new.partnership_id
-            && partnerships::find(conn, id)?.is_none()
+            && partnerships::find_unscoped(conn, id)?.is_none()
         {
             return Err(Error::invalid(
                 "partnership_id",
@@ -225,7 +227,7 @@ pub fn update(
     }
     violations.finish()?;
     write_transaction(conn, |conn| {
-        let current = find(conn, id)?.ok_or(Error::NotFound("API client"))?;
+        let current = find_unscoped(conn, id)?.ok_or(Error::NotFound("API client"))?;
         expected.ensure(current.version)?;
         let active = changes.active.unwrap_or(current.active);
         let client: ApiClient = diesel::update(api_clients::table.find(id))
@@ -251,7 +253,7 @@ pub fn update(
 pub fn rotate_secret(conn: &mut DbConnection, caller: &Caller, id: i64, secret_hash: &str) -> Result<ApiClient, Error> {
     caller.require_admin()?;
     write_transaction(conn, |conn| {
-        find(conn, id)?.ok_or(Error::NotFound("API client"))?;
+        find_unscoped(conn, id)?.ok_or(Error::NotFound("API client"))?;
         let client: ApiClient = diesel::update(api_clients::table.find(id))
             .set((
                 api_clients::version.eq(api_clients::version + 1),

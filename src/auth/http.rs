@@ -772,12 +772,12 @@ pub async fn get_me(state: State, caller: Caller) -> Result<HttpResponse, ApiErr
         .db
         .run(move |conn| {
             let partnership = match caller.partnership_id {
-                Some(id) => partnerships::find(conn, id)?,
+                Some(id) => partnerships::find_unscoped(conn, id)?,
                 None => None,
             };
             let (user, api_client) = match caller.principal {
-                Principal::User(id) => (users::find(conn, id)?, None),
-                Principal::ApiClient(id) => (None, api_clients::find(conn, id)?),
+                Principal::User(id) => (users::find_unscoped(conn, id)?, None),
+                Principal::ApiClient(id) => (None, api_clients::find_unscoped(conn, id)?),
             };
             Ok(Me {
                 role: caller.role,
@@ -876,7 +876,7 @@ pub async fn confirm_declarant(
     };
     let user = state
         .db
-        .run(move |conn| users::find(conn, id)?.ok_or(Error::NotFound("user")))
+        .run(move |conn| users::find_unscoped(conn, id)?.ok_or(Error::NotFound("user")))
         .await?;
     Ok(Confirmed {
         display_name: Some(user.display_name),
@@ -904,7 +904,7 @@ pub async fn confirm_identity(
         .run(move |conn| {
             let (hash, confirmed, key) = match principal {
                 Principal::User(id) => {
-                    let user = users::find(conn, id)?.ok_or(Error::NotFound("user"))?;
+                    let user = users::find_unscoped(conn, id)?.ok_or(Error::NotFound("user"))?;
                     (
                         user.password_hash,
                         Confirmed {
@@ -916,7 +916,7 @@ pub async fn confirm_identity(
                     )
                 }
                 Principal::ApiClient(id) => {
-                    let client = api_clients::find(conn, id)?.ok_or(Error::NotFound("API client"))?;
+                    let client = api_clients::find_unscoped(conn, id)?.ok_or(Error::NotFound("API client"))?;
                     (
                         client.secret_hash,
                         Confirmed {

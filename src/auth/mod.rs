@@ -81,13 +81,13 @@ impl Account {
     /// Reads the principal's current role, partnership and active flag.
     pub fn load(conn: &mut DbConnection, principal: Principal) -> Result<Option<Account>, Error> {
         Ok(match principal {
-            Principal::User(id) => users::find(conn, id)?.map(|u| Account {
+            Principal::User(id) => users::find_unscoped(conn, id)?.map(|u| Account {
                 principal,
                 role: u.role,
                 partnership_id: u.partnership_id,
                 active: u.active,
             }),
-            Principal::ApiClient(id) => api_clients::find(conn, id)?.map(|c| Account {
+            Principal::ApiClient(id) => api_clients::find_unscoped(conn, id)?.map(|c| Account {
                 principal,
                 role: c.role,
                 partnership_id: c.partnership_id,

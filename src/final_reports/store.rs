@@ -530,7 +530,8 @@ fn insert(conn: &mut DbConnection, caller: &Caller, input: &FinalReportInput) ->
 
 fn update(conn: &mut DbConnection, document: &Located, input: &FinalReportInput) -> Result<(), Error> {
     let id = document.id();
-    let allocation = allocations::find(conn, document.allocation_id())?.ok_or(Error::NotFound("final report"))?;
+    let allocation =
+        allocations::find_unscoped(conn, document.allocation_id())?.ok_or(Error::NotFound("final report"))?;
     let lines = plans::cited_by(conn, document)?;
     let mut v = check(input, &allocation, lines.as_deref());
     documents::check_unchanged(&mut v, "allocation_id", input.allocation_id, document.allocation_id());

@@ -56,9 +56,9 @@ pub async fn open_fund_year(
 #[utoipa::path(tag = "reference-data", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, description = "The fund year", body = FundYear)))]
 #[get("/fund-years/{id}")]
-pub async fn get_fund_year(state: State, _caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get_fund_year(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let found = state.db.run(move |conn| super::get(conn, id)).await?;
+    let found = state.db.run(move |conn| super::get(conn, &caller, id)).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(found.version)))
         .json(found))

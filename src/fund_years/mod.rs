@@ -195,8 +195,14 @@ pub fn find_by_label(conn: &mut DbConnection, label: &str) -> Result<Option<Fund
         .optional()?)
 }
 
-pub fn get(conn: &mut DbConnection, id: i64) -> Result<FundYear, Error> {
+/// A fund year, for a handler: every signed-in caller reads the fund's years.
+pub fn get(conn: &mut DbConnection, _caller: &Caller, id: i64) -> Result<FundYear, Error> {
     find(conn, id)?.ok_or(Error::NotFound("fund year"))
+}
+
+/// The fund year an existing allocation names, for the rules of its documents.
+pub fn of_allocation(conn: &mut DbConnection, fund_year_id: i64) -> Result<FundYear, Error> {
+    find(conn, fund_year_id)?.ok_or(Error::NotFound("fund year"))
 }
 
 pub fn list(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<FundYear>, Error> {
@@ -294,7 +300,7 @@ pub fn update(
 ) -> Result<FundYear, Error> {
     caller.require_admin()?;
     write_transaction(conn, |conn| {
-        let current = get(conn, id)?;
+        let current = get(conn, caller, id)?;
         expected.ensure(current.version)?;
         let due = DueDates {
             plan: changes.plan_due.unwrap_or(current.plan_due),

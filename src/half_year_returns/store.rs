@@ -552,7 +552,7 @@ fn check(
     lines: Option<&[LineRef]>,
     except: i64,
 ) -> Result<Violations, Error> {
-    let year = years::get(conn, allocation.fund_year_id)?;
+    let year = years::of_allocation(conn, allocation.fund_year_id)?;
     let context = rules::Context {
         fund_year: (year.starts_on, year.ends_on),
         available: allocation.available,
@@ -617,7 +617,7 @@ fn insert(conn: &mut DbConnection, caller: &Caller, input: &HalfYearReturnInput)
 fn update(conn: &mut DbConnection, document: &Located, input: &HalfYearReturnInput) -> Result<(), Error> {
     let id = document.id();
     let row = find_row(conn, id)?;
-    let allocation = allocations::find(conn, row.allocation_id)?.ok_or(Error::NotFound("half-year return"))?;
+    let allocation = allocations::find_unscoped(conn, row.allocation_id)?.ok_or(Error::NotFound("half-year return"))?;
     let lines = plans::cited_by(conn, document)?;
     let mut v = check(conn, input, &allocation, lines.as_deref(), id)?;
     documents::check_unchanged(&mut v, "allocation_id", input.allocation_id, row.allocation_id);

@@ -103,7 +103,9 @@ fn record(partnership: &Partnership) -> history::Record<'static> {
     }
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<Partnership>, Error> {
+/// The partnership, whoever asks: for rules that need its name or existence. A handler answers
+/// with [`get`], which checks the caller may see it.
+pub fn find_unscoped(conn: &mut DbConnection, id: i64) -> Result<Option<Partnership>, Error> {
     Ok(partnerships::table
         .find(id)
         .select(Partnership::as_select())
@@ -113,7 +115,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<Partnership>, Err
 
 /// The partnership, if it exists and the caller may see it.
 pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Partnership, Error> {
-    let partnership = find(conn, id)?.ok_or(Error::NotFound("partnership"))?;
+    let partnership = find_unscoped(conn, id)?.ok_or(Error::NotFound("partnership"))?;
     caller.ensure_visible(partnership.id, "partnership")?;
     Ok(partnership)
 }

@@ -189,7 +189,7 @@ fn apply(
     proposal: &Proposal,
     amendment_id: i64,
 ) -> Result<(), Error> {
-    let allocation = allocations::find(conn, plan.allocation_id())?.ok_or(Error::NotFound("plan"))?;
+    let allocation = allocations::find_unscoped(conn, plan.allocation_id())?.ok_or(Error::NotFound("plan"))?;
     let priorities = super::store::priority_ids(conn, &allocation)?;
     super::store::write_lines(conn, plan.id(), &proposal.lines, &priorities)?;
     diesel::update(
@@ -271,7 +271,7 @@ pub fn propose(
             field: None,
         });
     }
-    let allocation = allocations::find(conn, plan.allocation_id())?.ok_or(Error::NotFound("plan"))?;
+    let allocation = allocations::find_unscoped(conn, plan.allocation_id())?.ok_or(Error::NotFound("plan"))?;
     let priorities = super::store::priority_ids(conn, &allocation)?;
     let mut v = super::store::check(&input.lines, &allocation, &priorities);
     v.text("reason", &input.reason, 5_000);
@@ -284,7 +284,7 @@ pub fn propose(
         "the proposal changes nothing",
     );
     v.finish()?;
-    let year = fund_years::get(conn, allocation.fund_year_id)?;
+    let year = fund_years::of_allocation(conn, allocation.fund_year_id)?;
     let immediate = within_threshold(
         largest,
         largest_percent,

@@ -577,7 +577,7 @@ fn list(
 
 /// The fund year's priority numbers and their ids, for checking and storing citations.
 pub(super) fn priority_ids(conn: &mut DbConnection, allocation: &Allocation) -> Result<HashMap<i32, i64>, Error> {
-    let year = years::get(conn, allocation.fund_year_id)?;
+    let year = years::of_allocation(conn, allocation.fund_year_id)?;
     Ok(priority_sets::priorities_of(conn, year.priority_set_id)?
         .into_iter()
         .map(|p| (p.number, p.id))
@@ -633,7 +633,7 @@ fn insert(conn: &mut DbConnection, caller: &Caller, input: &PlanInput) -> Result
 /// Replaces a draft plan's lines. Lines keep their identity by number, so returns and reports
 /// that cite a line still do; a cited line cannot be removed.
 fn update(conn: &mut DbConnection, document: &Located, input: &PlanInput) -> Result<(), Error> {
-    let allocation = allocations::find(conn, document.allocation_id())?.ok_or(Error::NotFound("plan"))?;
+    let allocation = allocations::find_unscoped(conn, document.allocation_id())?.ok_or(Error::NotFound("plan"))?;
     let priorities = priority_ids(conn, &allocation)?;
     let mut v = check(&input.lines, &allocation, &priorities);
     documents::check_unchanged(&mut v, "allocation_id", input.allocation_id, document.allocation_id());

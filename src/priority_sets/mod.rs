@@ -159,7 +159,12 @@ pub fn exists(conn: &mut DbConnection, id: i64) -> Result<bool, Error> {
         .is_some())
 }
 
-pub fn get(conn: &mut DbConnection, id: i64) -> Result<PrioritySet, Error> {
+/// A priority set, for a handler: every signed-in caller reads the fund's priorities.
+pub fn get(conn: &mut DbConnection, _caller: &Caller, id: i64) -> Result<PrioritySet, Error> {
+    read(conn, id)
+}
+
+fn read(conn: &mut DbConnection, id: i64) -> Result<PrioritySet, Error> {
     let row = priority_sets::table
         .find(id)
         .select(PrioritySetRow::as_select())
@@ -232,7 +237,7 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, input: &PrioritySetInput
         for priority in &input.priorities {
             insert_priority(conn, id, priority)?;
         }
-        let created = get(conn, id)?;
+        let created = read(conn, id)?;
         let record = history::Record {
             kind: "priority_set",
             id,
@@ -266,7 +271,7 @@ pub fn replace(
     caller.require_admin()?;
     validate(input)?;
     write_transaction(conn, |conn| {
-        let before = get(conn, id)?;
+        let before = read(conn, id)?;
         expected.ensure(before.version)?;
         ensure_name_free(conn, input.name.trim(), id)?;
         let replaced = diesel::update(priority_sets::table.find(id))
@@ -319,7 +324,7 @@ pub fn replace(
         {
             insert_priority(conn, id, new)?;
         }
-        let after = get(conn, id)?;
+        let after = read(conn, id)?;
         let record = history::Record {
             kind: "priority_set",
             id,

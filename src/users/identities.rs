@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{User, find, record};
+use super::{User, find_unscoped, record};
 use crate::auth::Caller;
 use crate::auth::providers::{ProviderSignIn, Providers, TrustedIssuer};
 use crate::db::{DbConnection, write_transaction};
@@ -99,7 +99,7 @@ pub fn link(
         return Err(Error::internal("a checked issuer went missing"));
     };
     write_transaction(conn, |conn| {
-        let user = find(conn, user_id)?.ok_or(Error::NotFound("user"))?;
+        let user = find_unscoped(conn, user_id)?.ok_or(Error::NotFound("user"))?;
         if !trusted.organisation.admits(user.role, user.partnership_id) {
             return Err(Error::invalid(
                 "issuer",
@@ -170,7 +170,7 @@ fn insert(
 pub fn unlink(conn: &mut DbConnection, caller: &Caller, user_id: i64, identity_id: i64) -> Result<(), Error> {
     caller.require_admin()?;
     write_transaction(conn, |conn| {
-        let user = find(conn, user_id)?.ok_or(Error::NotFound("user"))?;
+        let user = find_unscoped(conn, user_id)?.ok_or(Error::NotFound("user"))?;
         let before = linked(conn, user_id)?;
         let removed = diesel::delete(
             user_identities::table

@@ -134,7 +134,7 @@ fn check_role_partnership(
             format!("must be absent for the role {}", role.as_str()),
         ),
         (true, Some(id)) => {
-            if partnerships::find(conn, id)?.is_none() {
+            if partnerships::find_unscoped(conn, id)?.is_none() {
                 violations.add("partnership_id", "exists", format!("no partnership has id {id}"));
             }
         }
@@ -143,7 +143,9 @@ fn check_role_partnership(
     Ok(())
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<User>, Error> {
+/// The account, whoever asks: for loading the signed-in caller and for rules. A handler answers
+/// with [`get`], which checks the caller may see it.
+pub fn find_unscoped(conn: &mut DbConnection, id: i64) -> Result<Option<User>, Error> {
     Ok(users::table.find(id).select(User::as_select()).first(conn).optional()?)
 }
 
@@ -157,7 +159,7 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User
 
 pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<User, Error> {
     caller.require_admin()?;
-    find(conn, id)?.ok_or(Error::NotFound("user"))
+    find_unscoped(conn, id)?.ok_or(Error::NotFound("user"))
 }
 
 pub fn list(
@@ -294,7 +296,7 @@ pub fn update(
     caller.require_admin()?;
     validate_changes(changes)?;
     write_transaction(conn, |conn| {
-        let current = find(conn, id)?.ok_or(Error::NotFound("user"))?;
+        let current = find_unscoped(conn, id)?.ok_or(Error::NotFound("user"))?;
         expected.ensure(current.version)?;
         let email = changes
             .email

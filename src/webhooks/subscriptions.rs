@@ -225,7 +225,7 @@ fn check_event_types(v: &mut Violations, event_types: &[EventType]) {
 fn scope_of(conn: &mut DbConnection, caller: &Caller, asked: Option<i64>) -> Result<Option<i64>, Error> {
     match (caller.role, caller.scope().confined_to(), asked) {
         (Role::Admin, _, Some(id)) => {
-            if partnerships::find(conn, id)?.is_none() {
+            if partnerships::find_unscoped(conn, id)?.is_none() {
                 return Err(Error::invalid(
                     "partnership_id",
                     "exists",
