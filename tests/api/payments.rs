@@ -79,6 +79,12 @@ async fn a_claim_approved_in_part_is_paid_in_two_payments_and_no_further() {
         .expect_problem(422, "validation")
         .violations();
     assert_eq!(too_much, ["amount:within_approved"]);
+    // Nothing paid is no payment, though it is within what is outstanding.
+    let nothing = pay(payment("0.00"), finance.clone())
+        .await
+        .expect_problem(422, "validation")
+        .violations();
+    assert_eq!(nothing, ["amount:positive"]);
     let future = pay(
         json!({"amount": "1.00", "paid_on": "2999-01-01", "remittance_reference": " "}),
         finance.clone(),
