@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Timestamp};
+use diesel::sql_types::{BigInt, Text, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -191,8 +191,8 @@ pub fn announce_overdue(conn: &mut DbConnection) -> Result<usize, Error> {
                  VALUES ($1, $2, $3, $4) ON CONFLICT (allocation_id, document_kind, half) DO NOTHING",
             )
             .bind::<BigInt, _>(due.allocation_id)
-            .bind::<diesel::sql_types::Text, _>(due.kind.as_str())
-            .bind::<diesel::sql_types::Text, _>(half)
+            .bind::<Text, _>(due.kind.as_str())
+            .bind::<Text, _>(half)
             .bind::<Timestamp, _>(timestamps::now())
             .execute(conn)?;
             if fresh == 0 {
@@ -247,12 +247,14 @@ pub fn claim(
         let ids: Vec<i64> = diesel::sql_query(format!(
             "SELECT m.id FROM webhook_messages m \
              JOIN webhook_subscriptions s ON s.id = m.subscription_id \
-             WHERE m.status = 'pending' AND s.active AND m.next_attempt_at <= $1 \
-             AND (m.leased_until IS NULL OR m.leased_until <= $1) \
+             WHERE m.status = $1 AND s.active AND m.next_attempt_at <= $2 \
+             AND (m.leased_until IS NULL OR m.leased_until <= $2) \
              AND NOT EXISTS (SELECT 1 FROM webhook_messages e \
-                 WHERE e.subscription_id = m.subscription_id AND e.status = 'pending' AND e.id < m.id) \
-             ORDER BY m.id LIMIT $2{lock}"
+                 WHERE e.subscription_id = m.subscription_id AND e.status = $1 AND e.id < m.id) \
+             ORDER BY m.id LIMIT $3{lock}"
         ))
+        // In order of first appearance: SQLite numbers `$n` parameters as it meets them.
+        .bind::<Text, _>(MessageStatus::Pending.as_str())
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(limit)
         .load::<Claimable>(conn)?
