@@ -24,6 +24,15 @@ impl FieldError {
     }
 }
 
+/// The OAuth 2.0 Step Up Authentication Challenge (RFC 9470) for a declaration: the sign-in
+/// age and strength the provider must give.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepUp {
+    pub max_age: Option<u64>,
+    pub acr_values: Vec<String>,
+    pub detail: String,
+}
+
 /// Why a request could not be authenticated; all are answered with 401.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthFailure {
@@ -65,7 +74,7 @@ pub enum Error {
     /// A declaration by someone signed in at a provider needs a fresher or stronger sign-in
     /// there (RFC 9470).
     #[error("{}", .0.detail)]
-    StepUpRequired(crate::auth::providers::StepUp),
+    StepUpRequired(StepUp),
     /// A trusted identity provider's keys could not be fetched, and none are known yet.
     #[error("the identity provider {0} cannot be reached to check the token; retry shortly")]
     ProviderUnreachable(String),

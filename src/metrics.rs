@@ -11,15 +11,12 @@ use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use diesel::prelude::*;
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
     TextEncoder,
 };
 
-use crate::db::DbConnection;
 use crate::error::Error;
-use crate::schema::{history, history_checkpoints, webhook_messages};
 
 /// Request and database latencies: from a cached read to a slow report.
 const LATENCY_BUCKETS: [f64; 13] = [
@@ -209,29 +206,12 @@ pub struct Gauges {
     pub hashing_in_flight: usize,
 }
 
-/// The stored state the gauges describe: the outbox and the history's newest checkpoint.
+/// The stored state the gauges describe: the outbox and the history's newest checkpoint, read
+/// by the scrape from the modules that keep them.
 pub struct Stored {
-    backlog: i64,
-    oldest_pending: Option<chrono::NaiveDateTime>,
-    lag: i64,
-}
-
-/// Two small indexed reads, made when scraped.
-pub fn stored(conn: &mut DbConnection) -> Result<Stored, Error> {
-    let pending = || webhook_messages::table.filter(webhook_messages::status.eq("pending"));
-    let backlog: i64 = pending().count().get_result(conn)?;
-    let oldest_pending: Option<chrono::NaiveDateTime> = pending()
-        .select(diesel::dsl::min(webhook_messages::created_at))
-        .first(conn)?;
-    let newest_entry: Option<i64> = history::table.select(diesel::dsl::max(history::id)).first(conn)?;
-    let checkpointed: Option<i64> = history_checkpoints::table
-        .select(diesel::dsl::max(history_checkpoints::entry_id))
-        .first(conn)?;
-    Ok(Stored {
-        backlog,
-        oldest_pending,
-        lag: newest_entry.unwrap_or(0) - checkpointed.unwrap_or(0),
-    })
+    pub backlog: i64,
+    pub oldest_pending: Option<chrono::NaiveDateTime>,
+    pub lag: i64,
 }
 
 /// Everything, in Prometheus's text exposition format.

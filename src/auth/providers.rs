@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Role;
-use crate::error::{AuthFailure, Error};
+use crate::error::{AuthFailure, Error, StepUp};
 
 /// Clock difference tolerated between a provider and this service, in seconds, on `exp`, `nbf`
 /// and `iat`.
@@ -213,14 +213,6 @@ impl TrustedIssuer {
             ),
         })
     }
-}
-
-/// The OAuth 2.0 Step Up Authentication Challenge (RFC 9470) for a declaration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StepUp {
-    pub max_age: Option<u64>,
-    pub acr_values: Vec<String>,
-    pub detail: String,
 }
 
 /// What a provider's access token says of the person's sign-in.

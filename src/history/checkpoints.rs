@@ -109,6 +109,15 @@ impl Checkpoint {
     }
 }
 
+/// How many history entries no checkpoint covers yet: one indexed read, for the metrics.
+pub fn lag(conn: &mut DbConnection) -> Result<i64, Error> {
+    let newest_entry: Option<i64> = history::table.select(diesel::dsl::max(history::id)).first(conn)?;
+    let checkpointed: Option<i64> = history_checkpoints::table
+        .select(diesel::dsl::max(history_checkpoints::entry_id))
+        .first(conn)?;
+    Ok(newest_entry.unwrap_or(0) - checkpointed.unwrap_or(0))
+}
+
 /// The newest stored checkpoint.
 pub fn latest(conn: &mut DbConnection) -> Result<Option<Checkpoint>, Error> {
     Ok(history_checkpoints::table

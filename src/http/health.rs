@@ -46,7 +46,18 @@ pub async fn readiness(state: web::Data<AppState>) -> Result<HttpResponse, ApiEr
 
 /// The service's metrics in Prometheus's text format, on the metrics address only.
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let stored = state.db.run(crate::metrics::stored).await?;
+    let stored = state
+        .db
+        .run(|conn| {
+            let (backlog, oldest_pending) = crate::webhooks::outbox::backlog(conn)?;
+            let lag = crate::history::checkpoints::lag(conn)?;
+            Ok(crate::metrics::Stored {
+                backlog,
+                oldest_pending,
+                lag,
+            })
+        })
+        .await?;
     let (pool_size, pool_open, pool_idle) = state.db.pool_state();
     let (hashing_capacity, hashing_in_flight) = state.hasher.load();
     let gauges = crate::metrics::Gauges {

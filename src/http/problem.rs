@@ -388,7 +388,7 @@ impl ResponseError for ApiError {
 
 /// RFC 9470: what sign-in a declaration needs, for the front end to send the person back to
 /// their provider with `max_age` and `acr_values`.
-fn step_up_challenge(step_up: &crate::auth::providers::StepUp) -> String {
+fn step_up_challenge(step_up: &crate::error::StepUp) -> String {
     let mut challenge = format!(
         "{REALM}, error=\"insufficient_user_authentication\", error_description=\"{}\"",
         step_up.detail.replace(['"', '\\'], "'")

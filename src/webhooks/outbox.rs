@@ -217,6 +217,17 @@ struct Claimable {
     id: i64,
 }
 
+/// The messages waiting to be delivered: how many, and when the oldest was queued. Two indexed
+/// reads, for the metrics.
+pub fn backlog(conn: &mut DbConnection) -> Result<(i64, Option<NaiveDateTime>), Error> {
+    let pending = || webhook_messages::table.filter(webhook_messages::status.eq(MessageStatus::Pending.as_str()));
+    let count: i64 = pending().count().get_result(conn)?;
+    let oldest: Option<NaiveDateTime> = pending()
+        .select(diesel::dsl::min(webhook_messages::created_at))
+        .first(conn)?;
+    Ok((count, oldest))
+}
+
 /// Leases up to `limit` messages due now, each the oldest pending of its subscription, and
 /// fixes the body of those never sent. On PostgreSQL, rows another instance is claiming are
 /// skipped (`FOR UPDATE SKIP LOCKED`); the lease keeps them from being sent twice at once, and
