@@ -40,6 +40,7 @@ pub mod priority_sets;
 pub mod publishing;
 pub mod reports;
 pub mod schema;
+pub mod secrets;
 pub mod service_key;
 pub mod signatures;
 pub mod spans;

@@ -6,10 +6,7 @@
 
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -100,12 +97,7 @@ impl TokenKeys {
     }
 }
 
-/// A fresh random secret (256 bits), URL-safe.
-pub fn random_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
+pub use crate::secrets::random_secret;
 
 /// Refresh tokens are stored only as this digest; they are random, so a fast hash suffices.
 pub fn digest(secret: &str) -> String {

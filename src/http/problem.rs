@@ -371,7 +371,7 @@ impl ResponseError for ApiError {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             ApiError::Domain(Error::StaleVersion { current: Some(version) }) => {
-                if let Ok(value) = HeaderValue::from_str(&crate::documents::http::etag(*version)) {
+                if let Ok(value) = HeaderValue::from_str(&crate::preconditions::etag(*version)) {
                     headers.insert(header::ETAG, value);
                 }
             }

@@ -1,6 +1,8 @@
 //! Configuration: every setting from an environment variable (or the matching flag), checked
 //! once at start-up so a bad value stops the server with a message naming the variable.
 
+pub mod identity_providers;
+
 use std::net::ToSocketAddrs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -283,7 +285,7 @@ pub struct Config {
     pub server_timing: bool,
     pub clock: Option<chrono::NaiveDateTime>,
     pub bootstrap_admin: Option<BootstrapAdmin>,
-    pub trusted_issuers: Vec<crate::auth::providers::TrustedIssuer>,
+    pub trusted_issuers: Vec<identity_providers::TrustedIssuer>,
     pub key_refetch_interval: Duration,
     pub refresh_grace: Duration,
 }
@@ -496,9 +498,7 @@ impl Settings {
             None => format!("http://{}", self.bind),
         };
         let trusted_issuers = match &self.oidc_issuers {
-            Some(path) => {
-                crate::auth::providers::read_settings(path).map_err(|e| invalid("CSPFUND_OIDC_ISSUERS", e))?
-            }
+            Some(path) => identity_providers::read_settings(path).map_err(|e| invalid("CSPFUND_OIDC_ISSUERS", e))?,
             None => Vec::new(),
         };
         let key_refetch_interval = ttl(
@@ -585,7 +585,7 @@ fn signing_secret(
         (None, None) => {
             let path = data_dir.join(GENERATED_SECRET_FILE);
             if !path.exists() {
-                write_private(&path, &crate::auth::tokens::random_secret())?;
+                write_private(&path, &crate::secrets::random_secret())?;
             }
             (read(&path)?, "CSPFUND_JWT_SECRET_FILE", SecretOrigin::Generated)
         }
