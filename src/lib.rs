@@ -41,6 +41,7 @@ pub mod publishing;
 pub mod reports;
 pub mod schema;
 pub mod secrets;
+pub mod server;
 pub mod service_key;
 pub mod signatures;
 pub mod spans;

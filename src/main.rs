@@ -8,7 +8,8 @@ use cspfund::cli::{AdminCommand, Cli, Command};
 use cspfund::config::{Config, LogFormat, Settings};
 use cspfund::db::{Backend, Database};
 use cspfund::history::Checkpoint;
-use cspfund::http::{self, AppState};
+use cspfund::http::AppState;
+use cspfund::server;
 use tracing_subscriber::EnvFilter;
 
 fn init_logging(settings: &Settings) {
@@ -100,7 +101,7 @@ fn healthcheck(bind: &str) -> Result<(), String> {
 }
 
 fn print_openapi() -> Result<(), String> {
-    let document = http::api_document()
+    let document = server::api_document()
         .and_then(|document| serde_json::to_string_pretty(&document))
         .map_err(|e| e.to_string())?;
     println!("{document}");
@@ -215,9 +216,9 @@ fn serve(config: Config) -> Result<(), String> {
     // webhook worker records what it is delivering before the process exits.
     actix_web::rt::System::new()
         .block_on(async move {
-            let server = http::server(state.clone(), listener)?;
+            let server = server::server(state.clone(), listener)?;
             if let Some(listener) = metrics {
-                let metrics = http::metrics_server(state.clone(), listener)?;
+                let metrics = server::metrics_server(state.clone(), listener)?;
                 let handle = metrics.handle();
                 actix_web::rt::spawn(metrics);
                 server.await?;

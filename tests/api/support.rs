@@ -12,7 +12,8 @@ use awc::http::header::HeaderMap;
 use clap::Parser;
 use cspfund::cli::Cli;
 use cspfund::db::Connector;
-use cspfund::http::{self, AppState};
+use cspfund::http::AppState;
+use cspfund::server;
 use diesel::connection::SimpleConnection;
 use serde_json::{Value, json};
 
@@ -263,7 +264,7 @@ impl TestApp {
             .expect("the service starts");
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
         let base = format!("http://{}", listener.local_addr().expect("an address"));
-        let server = http::server(state.clone(), listener).expect("the server starts");
+        let server = server::server(state.clone(), listener).expect("the server starts");
         let handle = server.handle();
         actix_web::rt::spawn(server);
         let client = awc::Client::builder()

@@ -17,9 +17,9 @@ use utoipa::{Modify, ToSchema};
 
 use std::collections::BTreeSet;
 
-use super::AppState;
-use super::problem::{ApiError, ProblemType};
 use crate::error::Error;
+use crate::http::AppState;
+use crate::http::problem::{ApiError, ProblemType};
 
 pub const SECURITY_SCHEME: &str = "bearer";
 
@@ -46,7 +46,7 @@ Authenticate with `POST /api/v1/auth/token` and send `Authorization: Bearer <acc
 Money is a decimal string with two places (\"400568.00\"). Every error is \
 `application/problem+json` (RFC 9457). Collections are paginated with `limit` and `cursor`.",
     ),
-    components(schemas(super::problem::Problem, super::problem::FieldProblem, crate::webhooks::events::Payload)),
+    components(schemas(crate::http::problem::Problem, crate::http::problem::FieldProblem, crate::webhooks::events::Payload)),
     modifiers(&Completion),
     tags(
         (name = "auth", description = "Tokens, sessions, and the caller's own account"),
@@ -519,64 +519,6 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
         describe_conditional_read(item);
     }
     api
-}
-
-/// Which methods each documented route answers: used to tell 405 from 404.
-pub struct RouteTable {
-    routes: Vec<(Vec<Segment>, Vec<String>)>,
-}
-
-enum Segment {
-    Literal(String),
-    Parameter,
-}
-
-impl RouteTable {
-    pub fn from_document(api: &serde_json::Value) -> RouteTable {
-        const METHODS: [&str; 8] = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
-        let routes = api["paths"]
-            .as_object()
-            .map(|paths| {
-                paths
-                    .iter()
-                    .map(|(path, item)| {
-                        let segments = path
-                            .split('/')
-                            .map(|s| {
-                                if s.starts_with('{') {
-                                    Segment::Parameter
-                                } else {
-                                    Segment::Literal(s.to_owned())
-                                }
-                            })
-                            .collect();
-                        let methods = METHODS
-                            .iter()
-                            .filter(|m| item.get(**m).is_some())
-                            .map(|m| m.to_uppercase())
-                            .collect();
-                        (segments, methods)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        RouteTable { routes }
-    }
-
-    /// The methods of the documented route matching `path`, if one does.
-    pub fn methods_for(&self, path: &str) -> Option<&[String]> {
-        let parts: Vec<&str> = path.split('/').collect();
-        self.routes
-            .iter()
-            .find(|(segments, _)| {
-                segments.len() == parts.len()
-                    && segments.iter().zip(&parts).all(|(segment, part)| match segment {
-                        Segment::Literal(literal) => literal == part,
-                        Segment::Parameter => !part.is_empty(),
-                    })
-            })
-            .map(|(_, methods)| methods.as_slice())
-    }
 }
 
 /// This OpenAPI document.

@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::AppState;
-use super::problem::ApiError;
+use crate::http::AppState;
+use crate::http::problem::ApiError;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
