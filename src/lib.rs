@@ -46,6 +46,7 @@ pub mod service_key;
 pub mod signatures;
 pub mod spans;
 pub mod stored_enum;
+pub mod tables;
 pub mod timestamps;
 pub mod trace_context;
 pub mod users;

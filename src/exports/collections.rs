@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use serde::Serialize;
 
-use super::{CsvRow, Export};
+use super::Export;
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::Error;
@@ -19,6 +19,7 @@ use crate::pagination::PageRequest;
 use crate::payments::{self, Payment, PaymentFilter};
 use crate::reports::{ReportFilter, partnership_of};
 use crate::schema::{plan_line_priorities, priorities};
+use crate::tables::CsvRow;
 use crate::workflow::Status;
 
 /// `$1` the fund year label or '', `$2` the partnership or 0, `$3` the key to start after, `$4`

@@ -1,14 +1,11 @@
 //! HTTP for CSV: content negotiation for reports, and the streamed collection exports.
 
-use actix_web::http::header::{Accept, ContentDisposition, DispositionParam, DispositionType, Header};
-use actix_web::mime;
 use actix_web::web::Bytes;
-use actix_web::{HttpRequest, HttpResponse, get};
+use actix_web::{HttpResponse, get};
 use futures_util::{StreamExt, stream};
-use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{CsvRow, Export, FinalLineExport, HalfYearProjectExport, PlanLineExport, Table};
+use super::{Export, FinalLineExport, HalfYearProjectExport, PlanLineExport};
 use crate::auth::Caller;
 use crate::db::Database;
 use crate::error::Error;
@@ -17,8 +14,8 @@ use crate::http::extract::QueryParams;
 use crate::http::problem::ApiError;
 use crate::payments::Payment;
 use crate::reports::ReportFilter;
-
-pub const TEXT_CSV: &str = "text/csv; charset=utf-8";
+use crate::tables::http::{TEXT_CSV, attachment};
+use crate::tables::{CsvRow, header, lines};
 
 /// Rows fetched per query while streaming: a chunk is all an export holds in memory.
 const CHUNK_ROWS: i64 = 500;
@@ -49,50 +46,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(export_payments);
 }
 
-/// Whether the client ranks CSV above JSON (`Accept: text/csv`); JSON when it does not say.
-pub fn prefers_csv(req: &HttpRequest) -> bool {
-    let Ok(accept) = Accept::parse(req) else {
-        return false;
-    };
-    accept
-        .ranked()
-        .iter()
-        .find_map(|media| match (media.type_(), media.subtype()) {
-            (mime::TEXT, subtype) if subtype == "csv" => Some(true),
-            (mime::APPLICATION, mime::JSON) | (mime::APPLICATION, mime::STAR) | (mime::STAR, mime::STAR) => Some(false),
-            _ => None,
-        })
-        .unwrap_or(false)
-}
-
-fn attachment(file_name: &str) -> ContentDisposition {
-    ContentDisposition {
-        disposition: DispositionType::Attachment,
-        parameters: vec![DispositionParam::Filename(file_name.to_owned())],
-    }
-}
-
-/// A report as JSON, or as CSV of its rows when the client prefers it.
-pub fn negotiated<T: Table + Serialize>(
-    req: &HttpRequest,
-    report: &T,
-    bom: bool,
-    file_name: &str,
-) -> Result<HttpResponse, ApiError> {
-    if prefers_csv(req) {
-        Ok(HttpResponse::Ok()
-            .content_type(TEXT_CSV)
-            .insert_header(attachment(file_name))
-            .body(super::table(report, bom)?))
-    } else {
-        Ok(HttpResponse::Ok().json(report))
-    }
-}
-
 /// Streams `E`'s rows as CSV, a chunk per query. A failure after the first bytes can only cut
 /// the body short, which the client sees as a broken transfer rather than a short file.
 fn streamed<E: Export>(db: Database, caller: Caller, filter: ReportFilter) -> Result<HttpResponse, ApiError> {
-    let header = super::header::<E>(filter.bom.unwrap_or(false))?;
+    let header = header::<E>(filter.bom.unwrap_or(false))?;
     let chunks = stream::unfold(Some(0_i64), move |after| {
         let (db, caller, filter) = (db.clone(), caller.clone(), filter.clone());
         async move {
@@ -101,7 +58,7 @@ fn streamed<E: Export>(db: Database, caller: Caller, filter: ReportFilter) -> Re
                 .run(move |conn| {
                     let rows = E::chunk(conn, &caller, &filter, after, CHUNK_ROWS)?;
                     let next = rows.last().map(E::key).filter(|_| rows.len() as i64 == CHUNK_ROWS);
-                    Ok((super::lines(&rows)?, next))
+                    Ok((lines(&rows)?, next))
                 })
                 .await;
             Some(match chunk {

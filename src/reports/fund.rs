@@ -9,9 +9,9 @@ use super::{ReportFilter, partnership_of};
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::Error;
-use crate::exports::{CsvRow, Table};
 use crate::final_reports::UnspentDecision;
 use crate::money::Money;
+use crate::tables::{CsvRow, Table};
 use crate::workflow::Status;
 
 diesel::table! {

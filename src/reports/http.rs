@@ -11,11 +11,11 @@ use super::{
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::Error;
-use crate::exports::Table;
-use crate::exports::http::negotiated;
 use crate::http::State;
 use crate::http::extract::QueryParams;
 use crate::http::problem::ApiError;
+use crate::tables::Table;
+use crate::tables::http::negotiated;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(fund_by_partnership)

@@ -11,8 +11,8 @@ use super::{ReportFilter, SUBMITTED, partnership_of};
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::Error;
-use crate::exports::{CsvRow, Table};
 use crate::measures::{Comparison, Measure, describe_target};
+use crate::tables::{CsvRow, Table};
 
 #[derive(QueryableByName)]
 struct IndicatorRow {

@@ -9,8 +9,8 @@ use super::{ReportFilter, SUBMITTED, partnership_of, pence};
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::Error;
-use crate::exports::{CsvRow, Table};
 use crate::money::Money;
+use crate::tables::{CsvRow, Table};
 
 /// Said with every priority report, because its rows do not add up to its totals.
 pub const COUNTED_PER_PRIORITY: &str = "A plan line serving several priorities counts in full under each of them, \

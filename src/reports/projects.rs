@@ -9,9 +9,9 @@ use super::{ReportFilter, SUBMITTED, partnership_of, pence};
 use crate::auth::Caller;
 use crate::db::{DbConnection, MultiBackend};
 use crate::error::Error;
-use crate::exports::{CsvRow, Table};
 use crate::half_year_returns::{Half, ProviderStatus, Rag};
 use crate::money::Money;
+use crate::tables::{CsvRow, Table};
 
 /// The projects of submitted half-year returns with one RAG rating, for one half of a fund year.
 #[derive(QueryableByName, Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]

@@ -52,7 +52,7 @@ async fn json(c: &Cycle, path: &str, token: &str) -> Value {
 fn cell(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
-        Value::String(text) => cspfund::exports::neutralised(text.clone()),
+        Value::String(text) => cspfund::tables::neutralised(text.clone()),
         other => other.to_string(),
     }
 }
