@@ -5,6 +5,7 @@
 //! Modules follow the domain: `partnerships`, `users`, `api_clients`, `auth` (roles, callers,
 //! tokens); `money` and `timestamps` hold value types; `db` and `http` are the two edges.
 
+pub mod accounts;
 pub mod allocations;
 pub mod api_clients;
 pub mod attachments;

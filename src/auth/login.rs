@@ -6,11 +6,8 @@
 use utoipa::ToSchema;
 
 use super::hashing::{SecretHasher, Slot};
-use super::throttle::ThrottleKey;
-use super::{Account, Principal, passwords, tokens};
-use crate::db::DbConnection;
+use super::{Account, passwords, tokens};
 use crate::error::Error;
-use crate::{api_clients, users};
 
 pub enum Credentials {
     Password(PasswordLogin),
@@ -35,13 +32,7 @@ pub struct ClientLogin {
 }
 
 impl Credentials {
-    pub fn throttle_key(&self) -> ThrottleKey {
-        match self {
-            Credentials::Password(PasswordLogin { email, .. }) => ThrottleKey::Account(users::normalise_email(email)),
-            Credentials::ClientSecret(ClientLogin { client_id, .. }) => ThrottleKey::Account(client_id.clone()),
-        }
-    }
-
+    /// The secret presented: a password or a client secret.
     fn secret(&self) -> &str {
         match self {
             Credentials::Password(PasswordLogin { password, .. }) => password,
@@ -56,30 +47,10 @@ pub struct Candidate {
     secret_hash: String,
 }
 
-pub fn find_candidate(conn: &mut DbConnection, credentials: &Credentials) -> Result<Option<Candidate>, Error> {
-    Ok(match credentials {
-        Credentials::Password(PasswordLogin { email, .. }) => users::find_by_email(conn, email)?.map(|u| Candidate {
-            account: Account {
-                principal: Principal::User(u.id),
-                role: u.role,
-                partnership_id: u.partnership_id,
-                active: u.active,
-            },
-            secret_hash: u.password_hash,
-        }),
-        // A client that registered a public key signs in with it alone: its old secret is retired.
-        Credentials::ClientSecret(ClientLogin { client_id, .. }) => api_clients::find_by_client_id(conn, client_id)?
-            .filter(|c| c.public_key.is_none())
-            .map(|c| Candidate {
-                account: Account {
-                    principal: Principal::ApiClient(c.id),
-                    role: c.role,
-                    partnership_id: c.partnership_id,
-                    active: c.active,
-                },
-                secret_hash: c.secret_hash,
-            }),
-    })
+impl Candidate {
+    pub fn new(account: Account, secret_hash: String) -> Candidate {
+        Candidate { account, secret_hash }
+    }
 }
 
 pub struct Authenticator {

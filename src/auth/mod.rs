@@ -5,7 +5,6 @@
 //! never sees another partnership's objects: they are answered as not found.
 
 pub mod hashing;
-pub mod http;
 pub mod login;
 pub mod passwords;
 pub mod providers;
@@ -13,9 +12,7 @@ pub mod sessions;
 pub mod throttle;
 pub mod tokens;
 
-use crate::db::DbConnection;
 use crate::error::Error;
-use crate::{api_clients, users};
 
 crate::stored_enum! {
     /// The four roles of the fund. Partnership roles act for exactly one partnership.
@@ -75,26 +72,6 @@ pub struct Account {
     pub role: Role,
     pub partnership_id: Option<i64>,
     pub active: bool,
-}
-
-impl Account {
-    /// Reads the principal's current role, partnership and active flag.
-    pub fn load(conn: &mut DbConnection, principal: Principal) -> Result<Option<Account>, Error> {
-        Ok(match principal {
-            Principal::User(id) => users::find_unscoped(conn, id)?.map(|u| Account {
-                principal,
-                role: u.role,
-                partnership_id: u.partnership_id,
-                active: u.active,
-            }),
-            Principal::ApiClient(id) => api_clients::find_unscoped(conn, id)?.map(|c| Account {
-                principal,
-                role: c.role,
-                partnership_id: c.partnership_id,
-                active: c.active,
-            }),
-        })
-    }
 }
 
 /// Which partnerships' objects a caller may see.

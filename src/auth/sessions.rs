@@ -116,8 +116,18 @@ enum Outcome {
     Refused,
 }
 
+/// How a token's principal is read as an account (`accounts::load`): the sessions sit below the
+/// accounts they belong to.
+pub type AccountLoader = fn(&mut DbConnection, Principal) -> Result<Option<Account>, Error>;
+
 /// Uses up `presented` and issues its successor, for an account that is still active.
-pub fn rotate(conn: &mut DbConnection, key: &[u8], presented: &str, rotation: Rotation) -> Result<Rotated, Error> {
+pub fn rotate(
+    conn: &mut DbConnection,
+    key: &[u8],
+    presented: &str,
+    rotation: Rotation,
+    load: AccountLoader,
+) -> Result<Rotated, Error> {
     let ttl = rotation.ttl;
     let hash = tokens::digest(presented);
     // Refusals that revoke a family must still commit, so they are values here, not errors.
@@ -135,7 +145,7 @@ pub fn rotate(conn: &mut DbConnection, key: &[u8], presented: &str, rotation: Ro
         if let (Some(used_at), None) = (row.used_at, row.revoked_at)
             && !rotation.grace.is_zero()
             && now - used_at <= ttl_delta(rotation.grace)
-            && let Some(again) = given_again(conn, &row, &next)?
+            && let Some(again) = given_again(conn, &row, &next, load)?
         {
             return Ok(Outcome::Rotated(again));
         }
@@ -147,7 +157,7 @@ pub fn rotate(conn: &mut DbConnection, key: &[u8], presented: &str, rotation: Ro
             return Ok(Outcome::Refused);
         }
         let account = match row.principal() {
-            Some(principal) => Account::load(conn, principal)?,
+            Some(principal) => load(conn, principal)?,
             None => None,
         };
         let Some(account) = account.filter(|a| a.active) else {
@@ -163,7 +173,7 @@ pub fn rotate(conn: &mut DbConnection, key: &[u8], presented: &str, rotation: Ro
             .execute(conn)?;
         if used != 1 {
             // Another refresh with the same token committed first: the same successor, if in time.
-            return Ok(match given_again(conn, &row, &next)? {
+            return Ok(match given_again(conn, &row, &next, load)? {
                 Some(again) => Outcome::Rotated(again),
                 None => Outcome::Refused,
             });
@@ -191,7 +201,12 @@ pub fn rotate(conn: &mut DbConnection, key: &[u8], presented: &str, rotation: Ro
 
 /// Within the grace window: the successor already issued for a used token, while it is itself
 /// unused and its account still active.
-fn given_again(conn: &mut DbConnection, used: &RefreshToken, next: &str) -> Result<Option<Rotated>, Error> {
+fn given_again(
+    conn: &mut DbConnection,
+    used: &RefreshToken,
+    next: &str,
+    load: AccountLoader,
+) -> Result<Option<Rotated>, Error> {
     let successor = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(tokens::digest(next)))
         .filter(refresh_tokens::family.eq(&used.family))
@@ -202,7 +217,7 @@ fn given_again(conn: &mut DbConnection, used: &RefreshToken, next: &str) -> Resu
         return Ok(None);
     };
     let account = match used.principal() {
-        Some(principal) => Account::load(conn, principal)?,
+        Some(principal) => load(conn, principal)?,
         None => None,
     };
     Ok(match (account.filter(|a| a.active), successor.access_issued_at) {

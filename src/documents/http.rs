@@ -9,8 +9,8 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{Document, DocumentFilter, Precondition, lifecycle, locate};
+use crate::accounts::http::Confirmed;
 use crate::auth::Caller;
-use crate::auth::http::Confirmed;
 use crate::db::{DbConnection, rehearse, write_transaction};
 use crate::error::Error;
 use crate::http::State;
@@ -124,7 +124,7 @@ pub async fn confirm_declarant<D: Document>(
         .db
         .run(move |conn| lifecycle::begin::<D>(conn, &checker, id, expected, transition).map(|_| ()))
         .await?;
-    crate::auth::http::confirm_declarant(state, caller, password).await
+    crate::accounts::http::confirm_declarant(state, caller, password).await
 }
 
 /// Confirms a signer's identity and settles the name and position to print.

@@ -29,7 +29,7 @@ use crate::error::Error;
 use crate::http::route_table::RouteTable;
 use crate::http::{AppState, Shutdown, conditional, idempotency, problem, request_id};
 use crate::{
-    allocations, api_clients, attachments, auth, bootstrap, deadlines, exports, final_reports, fund_years,
+    accounts, allocations, api_clients, attachments, bootstrap, deadlines, exports, final_reports, fund_years,
     half_year_returns, history, instance_secrets, partnerships, payments, plans, priority_sets, publishing, reports,
     users, webhooks,
 };
@@ -120,7 +120,7 @@ fn routes(cfg: &mut ServiceConfig) {
         .service(
             scope::scope("/api/v1")
                 .service(openapi::get_openapi)
-                .configure(auth::http::routes)
+                .configure(accounts::http::routes)
                 .configure(partnerships::http::routes)
                 .configure(users::http::routes)
                 .configure(api_clients::http::routes)

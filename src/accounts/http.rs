@@ -14,11 +14,11 @@ use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::login::{self, ClientLogin, Credentials, PasswordLogin};
-use super::throttle::ThrottleKey;
-use super::{Account, Authentication, Caller, Principal, Role, passwords, providers, sessions, tokens};
 use crate::api_clients::keys;
 use crate::api_clients::{self, ApiClient};
+use crate::auth::login::{ClientLogin, Credentials, PasswordLogin};
+use crate::auth::throttle::ThrottleKey;
+use crate::auth::{Account, Authentication, Caller, Principal, Role, passwords, providers, sessions, tokens};
 use crate::error::{AuthFailure, Error, Violations};
 use crate::http::extract::{JsonBody, media_type, read_body};
 use crate::http::problem::{ApiError, OtherStandardsError};
@@ -61,7 +61,7 @@ impl FromRequest for Caller {
                 return Ok(provider_caller(&state, &token).await?);
             }
             let (principal, claims) = state.tokens.verify(&token)?;
-            let account = state.db.run(move |conn| Account::load(conn, principal)).await?;
+            let account = state.db.run(move |conn| super::load(conn, principal)).await?;
             match account {
                 Some(a) if a.active && a.role == claims.role && a.partnership_id == claims.partnership_id => {
                     Ok(Caller::from_account(&a))
@@ -476,7 +476,7 @@ fn client_authentication(req: &HttpRequest, form: &TokenForm) -> Result<Option<C
 /// Checks credentials under the login throttle: the account they name, or `None` for any failure
 /// (which counts towards a lockout). Throttling and overload are errors (429, 503).
 async fn authenticate(state: &State, req: &HttpRequest, credentials: Credentials) -> Result<Option<Account>, ApiError> {
-    let account_key = credentials.throttle_key();
+    let account_key = super::throttle_key(&credentials);
     let mut keys = vec![account_key.clone()];
     keys.extend(client_address(req, &state.config.trusted_proxies).map(ThrottleKey::Address));
     // Before anything else costs: a storm of logins is refused here at no database work.
@@ -488,7 +488,7 @@ async fn authenticate(state: &State, req: &HttpRequest, credentials: Credentials
         .db
         .run(move |conn| {
             throttle.throttle.check(conn, &checked)?;
-            let candidate = login::find_candidate(conn, &credentials)?;
+            let candidate = super::find_candidate(conn, &credentials)?;
             Ok((credentials, candidate))
         })
         .await?;
@@ -663,7 +663,7 @@ async fn refreshed(state: &State, presented: String) -> Result<TokenResponse, Ap
     let keys = state.clone();
     let rotated = state
         .db
-        .run(move |conn| sessions::rotate(conn, &keys.config.jwt_secret, &presented, rotation))
+        .run(move |conn| sessions::rotate(conn, &keys.config.jwt_secret, &presented, rotation, super::load))
         .await?;
     let access_token =
         state
