@@ -112,6 +112,21 @@ async fn a_plans_signature_binds_to_its_lines_only() {
     ] {
         tamper(&c, &path, &change, &undo, field).await;
     }
+
+    // A signature made before signed content was kept with it can say that, not what, changed.
+    c.app
+        .execute_sql(&format!(
+            "UPDATE signatures SET content = '' WHERE document_kind = 'plan' AND document_id = {id}"
+        ))
+        .expect("a signature without its content");
+    c.app
+        .execute_sql(&format!("UPDATE plan_lines SET title = title || '!' WHERE id = {line}"))
+        .expect("tamper");
+    let changed = signatures(&c, &path).await;
+    assert_eq!(changed.as_array().map(Vec::len), Some(1));
+    assert_eq!(changed[0]["valid"], false);
+    assert_eq!(changed[0]["changed_fields"], json!([]));
+    assert_eq!(changed[0]["void_reason"], "the signed content has changed since");
 }
 
 #[actix_web::test]
