@@ -21,6 +21,7 @@ mod half_year_returns;
 mod hostile;
 mod identity_providers;
 mod integrity;
+mod layers;
 mod oauth;
 mod openapi;
 mod payments;
