@@ -1,0 +1,392 @@
+//! Reading half-year returns: their rows, one return assembled from them, and the list.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::allocations::Allocation;
+use crate::auth::Caller;
+use crate::db::DbConnection;
+use crate::deadlines::{self, Deadline, Placed};
+use crate::documents::{DocumentFilter, DocumentKind, document_head};
+use crate::error::Error;
+use crate::indicators::IndicatorActual;
+use crate::money::Money;
+use crate::pagination::{Page, PageRequest};
+use crate::payments;
+use crate::schema::{
+    allocations as allocation_rows, fund_years, half_year_expenditure_items, half_year_indicator_actuals,
+    half_year_projects, half_year_returns, partnerships, payments as payment_rows, plan_line_indicators, plan_lines,
+};
+use crate::workflow::Status;
+
+use crate::half_year_returns::model::*;
+use crate::half_year_returns::rules::letter;
+
+// ---- Rows ----
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = half_year_returns, check_for_backend(crate::db::MultiBackend))]
+pub(super) struct ReturnRow {
+    pub(super) id: i64,
+    pub(super) allocation_id: i64,
+    pub(super) half: Half,
+    pub(super) half_year_end: NaiveDate,
+    pub(super) amount_claimed_pence: Money,
+    pub(super) invoice_reference: String,
+    pub(super) status: Status,
+    pub(super) version: i32,
+    pub(super) created_at: NaiveDateTime,
+    pub(super) updated_at: NaiveDateTime,
+    pub(super) claim_approved_pence: Option<Money>,
+    pub(super) claim_approved_on: Option<NaiveDate>,
+    pub(super) review_comment: String,
+    pub(super) claim_approval_reason: String,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = half_year_projects, check_for_backend(crate::db::MultiBackend))]
+pub(super) struct ProjectRow {
+    pub(super) id: i64,
+    pub(super) provider: String,
+    pub(super) provider_status: ProviderStatus,
+    pub(super) commissioning_body: String,
+    pub(super) total_service_funding_pence: Option<Money>,
+    pub(super) intended_outcomes: String,
+    pub(super) how_measured: String,
+    pub(super) extent_achieved: String,
+    pub(super) actions: String,
+    pub(super) rag: Rag,
+}
+
+pub(super) fn sum(amounts: impl IntoIterator<Item = Money>) -> Result<Money, Error> {
+    Money::sum(amounts).ok_or_else(|| Error::internal("sum overflow"))
+}
+
+/// What the allocation's other returns have claimed.
+pub(super) fn claimed_elsewhere(conn: &mut DbConnection, allocation_id: i64, except: i64) -> Result<Money, Error> {
+    let claims: Vec<Money> = half_year_returns::table
+        .filter(half_year_returns::allocation_id.eq(allocation_id))
+        .filter(half_year_returns::id.ne(except))
+        .select(half_year_returns::amount_claimed_pence)
+        .load(conn)?;
+    sum(claims)
+}
+
+/// The return's row with its allocation and deadline, or `None`: one statement, joining the
+/// allocation, its fund year and partnership, and the return's "submitted" snapshots.
+pub(super) fn head(conn: &mut DbConnection, id: i64) -> Result<Option<(ReturnRow, Allocation, Deadline)>, Error> {
+    Ok(document_head!(
+        conn,
+        half_year_returns,
+        ReturnRow,
+        DocumentKind::HalfYearReturn,
+        id,
+        placed
+    ))
+}
+
+/// What a row of [`return_details!`] is.
+pub(super) const ITEM: i32 = 0;
+pub(super) const ACTUAL: i32 = 1;
+pub(super) const CLAIM: i32 = 2;
+pub(super) const PAYMENT: i32 = 3;
+
+/// A row of [`return_details!`]: whose it is (the project of an item or actual, else its own
+/// id), which kind of row, an actual's id (the order it was reported in), an item's position or
+/// an indicator's number, an item's description or an indicator's name, the amount of an item,
+/// claim or payment, and an indicator's comparison, target and unit with the actual.
+pub(super) type DetailRow = (
+    i64,
+    i32,
+    i64,
+    i32,
+    String,
+    Option<Money>,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+);
+
+/// Everything a return's projects hold beyond themselves (expenditure items, indicator actuals
+/// with their indicators), the claims of every return of its allocation and the payments made
+/// against it, as one `UNION ALL` run on the connection underneath (see `plans::store`).
+macro_rules! return_details {
+    ($return_id:expr, $allocation_id:expr) => {{
+        use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+        // Actuals come last: their columns give the other branches' constants and NULLs their
+        // types even when the statement is replayed with its parameters written out (bench/load).
+        half_year_returns::table
+            .filter(half_year_returns::allocation_id.eq($allocation_id))
+            .select((
+                half_year_returns::id,
+                CLAIM.into_sql::<Integer>(),
+                0_i64.into_sql::<BigInt>(),
+                0.into_sql::<Integer>(),
+                "".into_sql::<Text>(),
+                half_year_returns::amount_claimed_pence.nullable(),
+                None::<String>.into_sql::<Nullable<Text>>(),
+                None::<String>.into_sql::<Nullable<Text>>(),
+                "".into_sql::<Text>(),
+                "".into_sql::<Text>(),
+            ))
+            .union_all(
+                payment_rows::table
+                    .filter(payment_rows::half_year_return_id.eq($return_id))
+                    .select((
+                        payment_rows::id,
+                        PAYMENT.into_sql::<Integer>(),
+                        0_i64.into_sql::<BigInt>(),
+                        0.into_sql::<Integer>(),
+                        "".into_sql::<Text>(),
+                        payment_rows::amount_pence.nullable(),
+                        None::<String>.into_sql::<Nullable<Text>>(),
+                        None::<String>.into_sql::<Nullable<Text>>(),
+                        "".into_sql::<Text>(),
+                        "".into_sql::<Text>(),
+                    ))
+                    .union_all(
+                        half_year_expenditure_items::table
+                            .inner_join(half_year_projects::table)
+                            .filter(half_year_projects::half_year_return_id.eq($return_id))
+                            .select((
+                                half_year_expenditure_items::half_year_project_id,
+                                ITEM.into_sql::<Integer>(),
+                                0_i64.into_sql::<BigInt>(),
+                                half_year_expenditure_items::position,
+                                half_year_expenditure_items::description,
+                                half_year_expenditure_items::amount_pence.nullable(),
+                                None::<String>.into_sql::<Nullable<Text>>(),
+                                None::<String>.into_sql::<Nullable<Text>>(),
+                                "".into_sql::<Text>(),
+                                "".into_sql::<Text>(),
+                            ))
+                            .union_all(
+                                half_year_indicator_actuals::table
+                                    .inner_join(half_year_projects::table)
+                                    .inner_join(plan_line_indicators::table)
+                                    .filter(half_year_projects::half_year_return_id.eq($return_id))
+                                    .select((
+                                        half_year_indicator_actuals::half_year_project_id,
+                                        ACTUAL.into_sql::<Integer>(),
+                                        half_year_indicator_actuals::id,
+                                        plan_line_indicators::number,
+                                        plan_line_indicators::name,
+                                        None::<i64>.into_sql::<Nullable<BigInt>>(),
+                                        plan_line_indicators::comparison,
+                                        plan_line_indicators::target,
+                                        plan_line_indicators::unit,
+                                        half_year_indicator_actuals::actual,
+                                    )),
+                            ),
+                    ),
+            )
+    }};
+}
+
+pub(super) fn details(conn: &mut DbConnection, return_id: i64, allocation_id: i64) -> Result<Vec<DetailRow>, Error> {
+    let mut rows: Vec<DetailRow> = match conn {
+        DbConnection::Pg(pg) => return_details!(return_id, allocation_id).load(pg)?,
+        DbConnection::Sqlite(sqlite) => return_details!(return_id, allocation_id).load(sqlite)?,
+    };
+    rows.sort_by_key(|&(owner, part, order, number, ..)| (part, owner, order, number));
+    Ok(rows)
+}
+
+/// What a return's details add up to, by project.
+#[derive(Default)]
+pub(super) struct Details {
+    pub(super) items: HashMap<i64, Vec<ExpenditureItem>>,
+    pub(super) actuals: HashMap<i64, Vec<IndicatorActual>>,
+    pub(super) claimed_to_date: Vec<Money>,
+    pub(super) paid: Vec<Money>,
+}
+
+impl Details {
+    fn of(rows: Vec<DetailRow>) -> Result<Details, Error> {
+        let mut details = Details::default();
+        for (owner, part, _, number, text, amount, comparison, target, unit, actual) in rows {
+            match (part, amount) {
+                (ITEM, Some(amount)) => details.items.entry(owner).or_default().push(ExpenditureItem {
+                    description: text,
+                    amount,
+                }),
+                (CLAIM, Some(amount)) => details.claimed_to_date.push(amount),
+                (PAYMENT, Some(amount)) => details.paid.push(amount),
+                (ACTUAL, None) => details
+                    .actuals
+                    .entry(owner)
+                    .or_default()
+                    .extend(IndicatorActual::stored(
+                        number,
+                        text,
+                        comparison.as_deref(),
+                        target.as_deref(),
+                        unit,
+                        &actual,
+                    )),
+                _ => return Err(Error::internal("a return detail of no known kind")),
+            }
+        }
+        Ok(details)
+    }
+}
+
+/// The return as clients read it, from its head and two more statements: its projects with
+/// the plan lines they report on, and everything else under them.
+pub(super) fn assemble(
+    conn: &mut DbConnection,
+    (row, allocation, deadline): (ReturnRow, Allocation, Deadline),
+) -> Result<HalfYearReturn, Error> {
+    let projects: Vec<(ProjectRow, i32, String, Money)> = half_year_projects::table
+        .inner_join(plan_lines::table)
+        .filter(half_year_projects::half_year_return_id.eq(row.id))
+        .order(half_year_projects::position)
+        .select((
+            ProjectRow::as_select(),
+            plan_lines::number,
+            plan_lines::title,
+            plan_lines::amount_pence,
+        ))
+        .load(conn)?;
+    let mut details = Details::of(details(conn, row.id, row.allocation_id)?)?;
+    let claimed_to_date = sum(details.claimed_to_date)?;
+    let mut views = Vec::with_capacity(projects.len());
+    for (index, (project, plan_line, title, funding)) in projects.into_iter().enumerate() {
+        let expenditure = details.items.remove(&project.id).unwrap_or_default();
+        views.push(Project {
+            letter: letter(index),
+            plan_line,
+            title,
+            provider: project.provider,
+            provider_status: project.provider_status,
+            commissioning_body: project.commissioning_body,
+            funding,
+            share_of_service_percent: project
+                .total_service_funding_pence
+                .and_then(|total| funding.percent_of(total)),
+            total_service_funding: project.total_service_funding_pence,
+            expenditure_to_date: sum(expenditure.iter().map(|e| e.amount))?,
+            expenditure,
+            intended_outcomes: project.intended_outcomes,
+            how_measured: project.how_measured,
+            extent_achieved: project.extent_achieved,
+            indicator_actuals: details.actuals.remove(&project.id).unwrap_or_default(),
+            actions: project.actions,
+            rag: project.rag,
+        });
+    }
+    let totals = ReturnTotals {
+        available: allocation.available,
+        allocated: sum(views.iter().map(|p| p.funding))?,
+        claimed: row.amount_claimed_pence,
+        claimed_to_date,
+        unclaimed: allocation
+            .available
+            .checked_sub(claimed_to_date)
+            .ok_or_else(|| Error::internal("claims overflow"))?,
+        expenditure_to_date: sum(views.iter().map(|p| p.expenditure_to_date))?,
+    };
+    Ok(HalfYearReturn {
+        id: row.id,
+        allocation_id: row.allocation_id,
+        fund_year: allocation.fund_year,
+        partnership_id: allocation.partnership_id,
+        partnership: allocation.partnership,
+        deadline,
+        half: row.half,
+        half_year_end: row.half_year_end,
+        amount_claimed: row.amount_claimed_pence,
+        invoice_reference: row.invoice_reference,
+        status: row.status,
+        version: row.version,
+        allowed_transitions: Vec::new(),
+        projects: views,
+        totals,
+        review: ReturnReview {
+            claim_approved: row.claim_approved_pence,
+            claim_approved_on: row.claim_approved_on,
+            claim_approval_reason: row.claim_approval_reason.clone(),
+            comment: row.review_comment.clone(),
+        },
+        payment: payments::claim_payment(row.amount_claimed_pence, row.claim_approved_pence, sum(details.paid)?),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+pub(super) fn find_row(conn: &mut DbConnection, id: i64) -> Result<ReturnRow, Error> {
+    half_year_returns::table
+        .find(id)
+        .select(ReturnRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound("half-year return"))
+}
+
+pub(super) fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: &DocumentFilter,
+    page: &PageRequest,
+) -> Result<Page<HalfYearReturnSummary>, Error> {
+    let mut query = half_year_returns::table
+        .inner_join(
+            allocation_rows::table
+                .inner_join(fund_years::table)
+                .inner_join(partnerships::table),
+        )
+        .filter(half_year_returns::id.gt(page.after))
+        .order(half_year_returns::id)
+        .limit(page.fetch())
+        .select((
+            ReturnRow::as_select(),
+            allocation_rows::partnership_id,
+            partnerships::name,
+            fund_years::label,
+        ))
+        .into_boxed();
+    if let Some(label) = &filter.fund_year {
+        query = query.filter(fund_years::label.eq(label.clone()));
+    }
+    if let Some(ids) = filter.partnerships(caller) {
+        query = query.filter(allocation_rows::partnership_id.eq_any(ids));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(half_year_returns::status.eq(status));
+    }
+    let rows: Vec<(ReturnRow, i64, String, String)> = query.load(conn)?;
+    let placed_rows: Vec<Placed> = rows.iter().map(|r| placed(&r.0)).collect();
+    let mut deadlines = deadlines::of_documents(conn, DocumentKind::HalfYearReturn, &placed_rows)?;
+    let mut summaries = Vec::with_capacity(rows.len());
+    for (row, partnership_id, partnership, fund_year) in rows {
+        summaries.push(HalfYearReturnSummary {
+            deadline: deadlines
+                .remove(&row.id)
+                .ok_or_else(|| Error::internal("a return without a deadline"))?,
+            id: row.id,
+            allocation_id: row.allocation_id,
+            fund_year,
+            partnership_id,
+            partnership,
+            half: row.half,
+            half_year_end: row.half_year_end,
+            amount_claimed: row.amount_claimed_pence,
+            status: row.status,
+            version: row.version,
+            updated_at: row.updated_at,
+        });
+    }
+    Ok(Page::from_rows(summaries, page, |s| s.id, |s| s))
+}
+
+pub(super) fn placed(row: &ReturnRow) -> Placed {
+    Placed {
+        id: row.id,
+        allocation_id: row.allocation_id,
+        half: Some(row.half),
+        status: row.status,
+    }
+}
