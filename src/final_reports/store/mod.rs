@@ -1,0 +1,153 @@
+//! A final report's rows and the queries that read and write them: `read` assembles a report and
+//! lists them, `write` stores drafts; the `Document` impl here joins the two for the lifecycle.
+
+mod read;
+mod write;
+
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use crate::auth::Caller;
+use crate::db::DbConnection;
+use crate::documents::{Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
+use crate::error::Error;
+use crate::pagination::{Page, PageRequest};
+use crate::plans;
+use crate::schema::{allocations as allocation_rows, final_reports};
+use crate::timestamps;
+use crate::workflow::{Status, Transition};
+
+use super::model::*;
+use super::rules;
+
+use read::{assemble, head, list};
+use write::{insert, update};
+
+impl Document for FinalReport {
+    const KIND: DocumentKind = DocumentKind::FinalReport;
+    const SIGNING: Transition = Transition::Sign;
+    type Input = FinalReportInput;
+    type Summary = FinalReportSummary;
+
+    fn place(conn: &mut DbConnection, id: i64, _: Unlocated) -> Result<Option<Place>, Error> {
+        Ok(final_reports::table
+            .inner_join(allocation_rows::table)
+            .filter(final_reports::id.eq(id))
+            .select((
+                final_reports::allocation_id,
+                allocation_rows::partnership_id,
+                final_reports::status,
+                final_reports::version,
+            ))
+            .first::<(i64, i64, Status, i32)>(conn)
+            .optional()?
+            .map(|(allocation_id, partnership_id, status, version)| Place {
+                allocation_id,
+                partnership_id,
+                status,
+                version,
+            }))
+    }
+
+    fn read(conn: &mut DbConnection, document: &Located) -> Result<FinalReport, Error> {
+        let head = head(conn, document.id())?.ok_or(Error::NotFound("final report"))?;
+        assemble(conn, head)
+    }
+
+    fn place_and_read(conn: &mut DbConnection, id: i64, _: Unlocated) -> Result<Option<(Place, FinalReport)>, Error> {
+        let Some((row, allocation, deadline)) = head(conn, id)? else {
+            return Ok(None);
+        };
+        let place = Place::in_allocation(&allocation, row.status, row.version);
+        Ok(Some((place, assemble(conn, (row, allocation, deadline))?)))
+    }
+
+    fn insert(conn: &mut DbConnection, caller: &Caller, input: &FinalReportInput) -> Result<i64, Error> {
+        insert(conn, caller, input)
+    }
+
+    fn update(conn: &mut DbConnection, document: &Located, input: &FinalReportInput) -> Result<(), Error> {
+        update(conn, document, input)
+    }
+
+    fn list(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        filter: &DocumentFilter,
+        page: &PageRequest,
+    ) -> Result<Page<FinalReportSummary>, Error> {
+        list(conn, caller, filter, page)
+    }
+
+    fn set_status(conn: &mut DbConnection, document: &Located, status: Status, next: i32) -> Result<usize, Error> {
+        Ok(diesel::update(
+            final_reports::table
+                .filter(final_reports::id.eq(document.id()))
+                .filter(final_reports::version.eq(document.version())),
+        )
+        .set((
+            final_reports::status.eq(status),
+            final_reports::version.eq(next),
+            final_reports::updated_at.eq(timestamps::now()),
+        ))
+        .execute(conn)?)
+    }
+
+    fn set_review_comment(conn: &mut DbConnection, document: &Located, comment: &str) -> Result<(), Error> {
+        diesel::update(final_reports::table.find(document.id()))
+            .set(final_reports::review_comment.eq(comment))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// A report can be signed once it reports on every plan line, each with outcomes and an
+    /// anonymised case study.
+    fn ensure_complete(conn: &mut DbConnection, document: &Located) -> Result<(), Error> {
+        let report = FinalReport::read(conn, document)?;
+        let planned = plans::cited_by(conn, document)?.unwrap_or_default();
+        rules::check_complete(&report, &planned)
+    }
+
+    /// Spending, variances, outcomes and case studies per line, the virements and the proposed
+    /// treatment of any unspent balance; not what the plan says (titles, allocations), the
+    /// totals or the review.
+    fn signed_content(&self) -> Value {
+        json!({
+            "allocation_id": self.allocation_id,
+            "fund_year": self.fund_year,
+            "lines": self.lines.iter().map(|line| {
+                let mut signed = json!({
+                    "plan_line": line.plan_line,
+                    "actual_spend": line.actual_spend,
+                    "variance_explanation": line.variance_explanation,
+                    "outcomes": line.outcomes,
+                    "case_study": line.case_study,
+                    "case_study_anonymised": line.case_study_anonymised,
+                });
+                // Only when given, so reports signed before year-end actuals existed still hold.
+                if !line.indicator_actuals.is_empty() {
+                    signed["indicator_actuals"] = line.indicator_actuals.iter().map(|a| json!({
+                        "indicator": a.indicator,
+                        "actual": a.actual,
+                    })).collect();
+                }
+                signed
+            }).collect::<Vec<_>>(),
+            "virements": self.virements,
+            "unspent_treatment": self.unspent_treatment,
+            "treatment_notes": self.treatment_notes,
+        })
+    }
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    fn allowed_transitions(&mut self) -> &mut Vec<Transition> {
+        &mut self.allowed_transitions
+    }
+}
