@@ -193,6 +193,16 @@ mod tests {
     }
 
     #[test]
+    fn a_partnership_role_without_a_partnership_sees_none() {
+        let stray = caller(Role::Treasurer, None);
+        for id in [1, 2, 7, i64::MAX] {
+            assert!(matches!(stray.ensure_visible(id, "plan"), Err(Error::NotFound("plan"))));
+        }
+        let confined = stray.scope().confined_to();
+        assert!(confined.is_some_and(|id| id < 1), "{confined:?}");
+    }
+
+    #[test]
     fn role_guard_names_the_needed_role() {
         let err = caller(Role::OpccReviewer, None).require_admin();
         assert!(matches!(err, Err(Error::Forbidden(m)) if m.contains("admin") && m.contains("opcc_reviewer")));
