@@ -107,6 +107,72 @@ macro_rules! document_head {
 }
 pub(crate) use document_head;
 
+/// The `Document` methods that only name the kind's table: where a document sits (`place`), its
+/// status and version moved together against the version read (`set_status`), and the
+/// reviewer's comment kept (`set_review_comment`). Written once for the three kinds, whose
+/// tables share these columns; a macro because the tables are three types.
+macro_rules! stored_in {
+    ($table:ident) => {
+        fn place(
+            conn: &mut $crate::db::DbConnection,
+            id: i64,
+            _: $crate::documents::Unlocated,
+        ) -> Result<Option<$crate::documents::Place>, $crate::error::Error> {
+            use $crate::schema::allocations;
+            Ok($table::table
+                .inner_join(allocations::table)
+                .filter($table::id.eq(id))
+                .select((
+                    $table::allocation_id,
+                    allocations::partnership_id,
+                    $table::status,
+                    $table::version,
+                ))
+                .first::<(i64, i64, $crate::workflow::Status, i32)>(conn)
+                .optional()?
+                .map(
+                    |(allocation_id, partnership_id, status, version)| $crate::documents::Place {
+                        allocation_id,
+                        partnership_id,
+                        status,
+                        version,
+                    },
+                ))
+        }
+
+        fn set_status(
+            conn: &mut $crate::db::DbConnection,
+            document: &$crate::documents::Located,
+            status: $crate::workflow::Status,
+            next: i32,
+        ) -> Result<usize, $crate::error::Error> {
+            Ok(diesel::update(
+                $table::table
+                    .filter($table::id.eq(document.id()))
+                    .filter($table::version.eq(document.version())),
+            )
+            .set((
+                $table::status.eq(status),
+                $table::version.eq(next),
+                $table::updated_at.eq($crate::timestamps::now()),
+            ))
+            .execute(conn)?)
+        }
+
+        fn set_review_comment(
+            conn: &mut $crate::db::DbConnection,
+            document: &$crate::documents::Located,
+            comment: &str,
+        ) -> Result<(), $crate::error::Error> {
+            diesel::update($table::table.find(document.id()))
+                .set($table::review_comment.eq(comment))
+                .execute(conn)?;
+            Ok(())
+        }
+    };
+}
+pub(crate) use stored_in;
+
 /// A document the caller has been found allowed to see, and where it stood when found. Only
 /// [`locate`] and [`locate_and_read`] make one, so holding one means the visibility check was
 /// made. (The one exception, [`Document::place_and_read`]'s default, reads with one before the

@@ -13,9 +13,8 @@ use crate::documents::{Document, DocumentFilter, DocumentKind, Located, Place, U
 use crate::error::Error;
 use crate::pagination::{Page, PageRequest};
 use crate::plans;
-use crate::schema::{allocations as allocation_rows, final_reports};
-use crate::timestamps;
-use crate::workflow::{Status, Transition};
+use crate::schema::final_reports;
+use crate::workflow::Transition;
 
 use super::model::*;
 use super::rules;
@@ -29,25 +28,7 @@ impl Document for FinalReport {
     type Input = FinalReportInput;
     type Summary = FinalReportSummary;
 
-    fn place(conn: &mut DbConnection, id: i64, _: Unlocated) -> Result<Option<Place>, Error> {
-        Ok(final_reports::table
-            .inner_join(allocation_rows::table)
-            .filter(final_reports::id.eq(id))
-            .select((
-                final_reports::allocation_id,
-                allocation_rows::partnership_id,
-                final_reports::status,
-                final_reports::version,
-            ))
-            .first::<(i64, i64, Status, i32)>(conn)
-            .optional()?
-            .map(|(allocation_id, partnership_id, status, version)| Place {
-                allocation_id,
-                partnership_id,
-                status,
-                version,
-            }))
-    }
+    crate::documents::stored_in!(final_reports);
 
     fn read(conn: &mut DbConnection, document: &Located) -> Result<FinalReport, Error> {
         let head = head(conn, document.id())?.ok_or(Error::NotFound("final report"))?;
@@ -77,27 +58,6 @@ impl Document for FinalReport {
         page: &PageRequest,
     ) -> Result<Page<FinalReportSummary>, Error> {
         list(conn, caller, filter, page)
-    }
-
-    fn set_status(conn: &mut DbConnection, document: &Located, status: Status, next: i32) -> Result<usize, Error> {
-        Ok(diesel::update(
-            final_reports::table
-                .filter(final_reports::id.eq(document.id()))
-                .filter(final_reports::version.eq(document.version())),
-        )
-        .set((
-            final_reports::status.eq(status),
-            final_reports::version.eq(next),
-            final_reports::updated_at.eq(timestamps::now()),
-        ))
-        .execute(conn)?)
-    }
-
-    fn set_review_comment(conn: &mut DbConnection, document: &Located, comment: &str) -> Result<(), Error> {
-        diesel::update(final_reports::table.find(document.id()))
-            .set(final_reports::review_comment.eq(comment))
-            .execute(conn)?;
-        Ok(())
     }
 
     /// A report can be signed once it reports on every plan line, each with outcomes and an

@@ -12,9 +12,8 @@ use crate::db::DbConnection;
 use crate::documents::{Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
 use crate::error::{Error, Violations};
 use crate::pagination::{Page, PageRequest};
-use crate::schema::{allocations as allocation_rows, half_year_projects, half_year_returns};
-use crate::timestamps;
-use crate::workflow::{Status, Transition};
+use crate::schema::{half_year_projects, half_year_returns};
+use crate::workflow::Transition;
 
 use super::model::*;
 
@@ -27,25 +26,7 @@ impl Document for HalfYearReturn {
     type Input = HalfYearReturnInput;
     type Summary = HalfYearReturnSummary;
 
-    fn place(conn: &mut DbConnection, id: i64, _: Unlocated) -> Result<Option<Place>, Error> {
-        Ok(half_year_returns::table
-            .inner_join(allocation_rows::table)
-            .filter(half_year_returns::id.eq(id))
-            .select((
-                half_year_returns::allocation_id,
-                allocation_rows::partnership_id,
-                half_year_returns::status,
-                half_year_returns::version,
-            ))
-            .first::<(i64, i64, Status, i32)>(conn)
-            .optional()?
-            .map(|(allocation_id, partnership_id, status, version)| Place {
-                allocation_id,
-                partnership_id,
-                status,
-                version,
-            }))
-    }
+    crate::documents::stored_in!(half_year_returns);
 
     fn read(conn: &mut DbConnection, document: &Located) -> Result<HalfYearReturn, Error> {
         let head = head(conn, document.id())?.ok_or(Error::NotFound("half-year return"))?;
@@ -79,27 +60,6 @@ impl Document for HalfYearReturn {
         page: &PageRequest,
     ) -> Result<Page<HalfYearReturnSummary>, Error> {
         list(conn, caller, filter, page)
-    }
-
-    fn set_status(conn: &mut DbConnection, document: &Located, status: Status, next: i32) -> Result<usize, Error> {
-        Ok(diesel::update(
-            half_year_returns::table
-                .filter(half_year_returns::id.eq(document.id()))
-                .filter(half_year_returns::version.eq(document.version())),
-        )
-        .set((
-            half_year_returns::status.eq(status),
-            half_year_returns::version.eq(next),
-            half_year_returns::updated_at.eq(timestamps::now()),
-        ))
-        .execute(conn)?)
-    }
-
-    fn set_review_comment(conn: &mut DbConnection, document: &Located, comment: &str) -> Result<(), Error> {
-        diesel::update(half_year_returns::table.find(document.id()))
-            .set(half_year_returns::review_comment.eq(comment))
-            .execute(conn)?;
-        Ok(())
     }
 
     /// A return can be signed once it reports on a project and names its invoice.

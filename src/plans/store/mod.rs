@@ -12,9 +12,8 @@ use crate::db::DbConnection;
 use crate::documents::{Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
 use crate::error::{Error, Violations};
 use crate::pagination::{Page, PageRequest};
-use crate::schema::{allocations as allocation_rows, plan_lines, plans};
-use crate::timestamps;
-use crate::workflow::{Status, Transition};
+use crate::schema::{plan_lines, plans};
+use crate::workflow::Transition;
 
 use super::model::*;
 
@@ -30,25 +29,7 @@ impl Document for Plan {
     type Input = PlanInput;
     type Summary = PlanSummary;
 
-    fn place(conn: &mut DbConnection, id: i64, _: Unlocated) -> Result<Option<Place>, Error> {
-        Ok(plans::table
-            .inner_join(allocation_rows::table)
-            .filter(plans::id.eq(id))
-            .select((
-                plans::allocation_id,
-                allocation_rows::partnership_id,
-                plans::status,
-                plans::version,
-            ))
-            .first::<(i64, i64, Status, i32)>(conn)
-            .optional()?
-            .map(|(allocation_id, partnership_id, status, version)| Place {
-                allocation_id,
-                partnership_id,
-                status,
-                version,
-            }))
-    }
+    crate::documents::stored_in!(plans);
 
     fn read(conn: &mut DbConnection, document: &Located) -> Result<Plan, Error> {
         let head = head(conn, document.id())?.ok_or(Error::NotFound("plan"))?;
@@ -78,27 +59,6 @@ impl Document for Plan {
         page: &PageRequest,
     ) -> Result<Page<PlanSummary>, Error> {
         list(conn, caller, filter, page)
-    }
-
-    fn set_status(conn: &mut DbConnection, document: &Located, status: Status, next: i32) -> Result<usize, Error> {
-        Ok(diesel::update(
-            plans::table
-                .filter(plans::id.eq(document.id()))
-                .filter(plans::version.eq(document.version())),
-        )
-        .set((
-            plans::status.eq(status),
-            plans::version.eq(next),
-            plans::updated_at.eq(timestamps::now()),
-        ))
-        .execute(conn)?)
-    }
-
-    fn set_review_comment(conn: &mut DbConnection, document: &Located, comment: &str) -> Result<(), Error> {
-        diesel::update(plans::table.find(document.id()))
-            .set(plans::review_comment.eq(comment))
-            .execute(conn)?;
-        Ok(())
     }
 
     /// The next review decides every line afresh. The reviewer's comment stays, so the manager
