@@ -332,5 +332,7 @@ mod tests {
         let mut treated = complete;
         treated.unspent_treatment = Some(crate::final_reports::UnspentTreatment::ReturnToOpcc);
         assert!(broken(&treated, &plan, 200).is_empty());
+        let nothing_moved = report(vec![spent(1, 100, ""), spent(2, 100, "")], vec![virement(1, 2, 0)]);
+        assert_eq!(broken(&nothing_moved, &plan, 200), ["virements[0].amount:positive"]);
     }
 }
