@@ -451,11 +451,14 @@ async fn the_2017_18_final_report_is_accepted_and_an_unspent_balance_carried_for
     report["lines"][0]["variance_explanation"] = json!("IDVA vacancy for four months");
     report["lines"][1]["case_study"] = json!("");
     report["unspent_treatment"] = json!("carry_forward");
+    // A draft may leave a plan line out; signing may not, and names the line.
+    let mut draft = report.clone();
+    draft["lines"].as_array_mut().unwrap().remove(6);
     let id = c
         .app
         .post("/api/v1/final-reports")
         .token(&c.manager)
-        .json(&report)
+        .json(&draft)
         .await
         .expect(201)
         .id();
@@ -464,7 +467,17 @@ async fn the_2017_18_final_report_is_accepted_and_an_unspent_balance_carried_for
         .act(&path, "sign", &c.manager, c.signature())
         .await
         .expect_problem(422, "validation");
-    assert_eq!(incomplete.violations(), ["lines[1].case_study:required_for_submission"]);
+    assert_eq!(
+        incomplete.violations(),
+        [
+            "lines:required_for_submission",
+            "lines[1].case_study:required_for_submission"
+        ]
+    );
+    assert_eq!(
+        incomplete.body["errors"][0]["message"],
+        "report on every plan line before signing; missing: 7"
+    );
     report["lines"][1]["case_study"] = json!("A survivor reports being able to cope with everyday life again.");
     let version = c.version(&path).await;
     c.app
