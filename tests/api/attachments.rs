@@ -329,14 +329,7 @@ async fn signed_evidence_is_fixed_and_changed_evidence_voids_the_signature() {
     };
     let evidence = upload(c.manager.clone()).await.expect(201).id();
     c.act(&path, "sign", &c.manager, c.signature()).await.expect(200);
-    let signatures = c
-        .app
-        .get(&format!("{path}/signatures"))
-        .token(&c.manager)
-        .send()
-        .await
-        .expect(200)
-        .body;
+    let signatures = c.signatures(&path, &c.manager).await;
     assert_eq!(signatures[0]["valid"], true);
 
     upload(c.manager.clone()).await.expect_problem(409, "conflict");
@@ -363,14 +356,7 @@ async fn signed_evidence_is_fixed_and_changed_evidence_voids_the_signature() {
             "0".repeat(64)
         ))
         .expect("tamper");
-    let signatures = c
-        .app
-        .get(&format!("{path}/signatures"))
-        .token(&c.manager)
-        .send()
-        .await
-        .expect(200)
-        .body;
+    let signatures = c.signatures(&path, &c.manager).await;
     assert_eq!(signatures[0]["valid"], false);
     let changed = signatures[0]["changed_fields"].as_array().expect("changed fields");
     assert!(

@@ -143,6 +143,17 @@ impl Cycle {
         reply.body["version"].clone()
     }
 
+    /// A document's signatures, as `token` reads them.
+    pub async fn signatures(&self, path: &str, token: &str) -> Value {
+        self.app
+            .get(&format!("{path}/signatures"))
+            .token(token)
+            .send()
+            .await
+            .expect(200)
+            .body
+    }
+
     /// Takes a transition at the document's current version; returns the raw reply.
     pub async fn act(&self, path: &str, transition: &str, token: &str, body: Value) -> crate::support::Reply {
         let version = self.version(path).await;

@@ -334,14 +334,7 @@ async fn withdrawing_a_return_voids_its_signatures() {
         .await
         .expect(200);
     assert_eq!(withdrawn.body["status"], "draft");
-    let signatures = c
-        .app
-        .get(&format!("{path}/signatures"))
-        .token(&c.treasurer)
-        .send()
-        .await
-        .expect(200)
-        .body;
+    let signatures = c.signatures(&path, &c.treasurer).await;
     let signatures = signatures.as_array().expect("a list");
     assert_eq!(signatures.len(), 2);
     for signature in signatures {
@@ -349,14 +342,7 @@ async fn withdrawing_a_return_voids_its_signatures() {
         assert_eq!(signature["void_reason"], "withdrawn by the partnership", "{signature}");
     }
     c.act(&path, "sign", &c.manager, c.signature()).await.expect(200);
-    let signatures = c
-        .app
-        .get(&format!("{path}/signatures"))
-        .token(&c.treasurer)
-        .send()
-        .await
-        .expect(200)
-        .body;
+    let signatures = c.signatures(&path, &c.treasurer).await;
     let valid: Vec<&serde_json::Value> = signatures
         .as_array()
         .expect("a list")

@@ -299,14 +299,7 @@ async fn a_rewritten_and_rechained_history_is_caught_by_a_signed_checkpoint() {
 async fn a_signature_carries_the_service_s_attestation_over_the_exact_content_signed() {
     let c = cycle().await;
     let path = some_history(&c).await;
-    let signatures = c
-        .app
-        .get(&format!("{path}/signatures"))
-        .token(&c.treasurer)
-        .send()
-        .await
-        .expect(200)
-        .body;
+    let signatures = c.signatures(&path, &c.treasurer).await;
     let signature = &signatures[0];
     let attestation = &signature["attestation"];
     let message: Value = serde_json::from_str(attestation["message"].as_str().unwrap()).unwrap();
@@ -611,14 +604,7 @@ async fn two_concurrent_submissions_make_exactly_one_transition() {
         .filter(|e| e["action"] == "submit")
         .count();
     assert_eq!(submits, 1);
-    let signatures = c
-        .app
-        .get(&format!("{path}/signatures"))
-        .token(&c.manager)
-        .send()
-        .await
-        .expect(200)
-        .body;
+    let signatures = c.signatures(&path, &c.manager).await;
     assert_eq!(signatures.as_array().map(Vec::len), Some(1));
 }
 

@@ -8,13 +8,7 @@ use serde_json::{Value, json};
 use crate::fixtures::{Cycle, cycle, seed, seed_for};
 
 async fn signatures(c: &Cycle, path: &str) -> Value {
-    c.app
-        .get(&format!("{path}/signatures"))
-        .token(&c.reviewer)
-        .send()
-        .await
-        .expect(200)
-        .body
+    c.signatures(path, &c.reviewer).await
 }
 
 #[track_caller]

@@ -83,14 +83,7 @@ async fn the_2021_22_plan_is_submitted_reviewed_line_by_line_and_approved() {
 
     // Withdrawn before review: back to draft, the signature void; then submitted again.
     c.act(&path, "withdraw", &c.manager, json!({})).await.expect(200);
-    let signatures = c
-        .app
-        .get(&format!("{path}/signatures"))
-        .token(&c.reviewer)
-        .send()
-        .await
-        .expect(200)
-        .body;
+    let signatures = c.signatures(&path, &c.reviewer).await;
     assert_eq!(signatures[0]["valid"], false);
     assert_eq!(signatures[0]["void_reason"], "withdrawn by the partnership");
     c.act(
@@ -147,14 +140,7 @@ async fn the_2021_22_plan_is_submitted_reviewed_line_by_line_and_approved() {
         .await
         .expect_problem(409, "conflict");
 
-    let signatures = c
-        .app
-        .get(&format!("{path}/signatures"))
-        .token(&c.treasurer)
-        .send()
-        .await
-        .expect(200)
-        .body;
+    let signatures = c.signatures(&path, &c.treasurer).await;
     assert_eq!(
         signatures[1]["valid"], true,
         "the standing signature still matches the approved content"
@@ -250,14 +236,7 @@ async fn a_plan_sent_back_is_revised_edited_and_resubmitted() {
         .json(&changed)
         .await
         .expect(200);
-    let signatures = c
-        .app
-        .get(&format!("{path}/signatures"))
-        .token(&c.manager)
-        .send()
-        .await
-        .expect(200)
-        .body;
+    let signatures = c.signatures(&path, &c.manager).await;
     assert_eq!(signatures[0]["valid"], false);
     assert_eq!(signatures[0]["void_reason"], "sent back for changes");
     c.app.set_clock("2021-06-10T10:00:00Z");
@@ -325,14 +304,7 @@ async fn the_2017_18_half_year_return_is_signed_countersigned_reviewed_and_accep
         .expect(200)
         .body;
     assert_eq!(submitted["status"], "submitted");
-    let signatures = c
-        .app
-        .get(&format!("{path}/signatures"))
-        .token(&c.reviewer)
-        .send()
-        .await
-        .expect(200)
-        .body;
+    let signatures = c.signatures(&path, &c.reviewer).await;
     assert_eq!(signatures.as_array().map(Vec::len), Some(2));
     assert_eq!(signatures[1]["capacity"], "treasurer");
     assert_eq!(signatures[0]["content_sha256"], signatures[1]["content_sha256"]);
@@ -352,14 +324,7 @@ async fn the_2017_18_half_year_return_is_signed_countersigned_reviewed_and_accep
     .await
     .expect(200);
     c.act(&path, "revise", &c.manager, json!({})).await.expect(200);
-    let signatures = c
-        .app
-        .get(&format!("{path}/signatures"))
-        .token(&c.reviewer)
-        .send()
-        .await
-        .expect(200)
-        .body;
+    let signatures = c.signatures(&path, &c.reviewer).await;
     // Both signatures (the manager's and the treasurer's) are there, and both void.
     let signatures = signatures.as_array().expect("a list of signatures");
     assert_eq!(signatures.len(), 2);
@@ -425,14 +390,7 @@ async fn a_countersignature_needs_the_managers_signature_on_the_same_content() {
             "UPDATE half_year_returns SET invoice_reference = 'SP-CSF-2017-18-H1-B' WHERE id = {id}"
         ))
         .expect("tamper with the return");
-    let signatures = c
-        .app
-        .get(&format!("{path}/signatures"))
-        .token(&c.treasurer)
-        .send()
-        .await
-        .expect(200)
-        .body;
+    let signatures = c.signatures(&path, &c.treasurer).await;
     assert_eq!(signatures[0]["valid"], false, "the signed content no longer matches");
     assert_eq!(signatures[0]["changed_fields"], json!(["invoice_reference"]));
     let refused = c
@@ -563,14 +521,7 @@ async fn another_claim_on_the_allocation_leaves_a_signed_return_valid() {
         first["totals"]["unclaimed"], "0.00",
         "the first return's totals see the second claim"
     );
-    let signatures = c
-        .app
-        .get(&format!("{path}/signatures"))
-        .token(&c.treasurer)
-        .send()
-        .await
-        .expect(200)
-        .body;
+    let signatures = c.signatures(&path, &c.treasurer).await;
     assert_eq!(
         signatures[0]["valid"], true,
         "but what the manager signed has not changed"
