@@ -5,57 +5,52 @@
 
 pub mod http;
 
+use crate::api_clients::{self, ApiClient};
 use crate::auth::login::{Candidate, ClientLogin, Credentials, PasswordLogin};
 use crate::auth::throttle::ThrottleKey;
 use crate::auth::{Account, Principal};
 use crate::db::DbConnection;
 use crate::error::Error;
-use crate::{api_clients, users};
+use crate::users::{self, User};
 
 /// The principal's current role, partnership and active flag: read afresh for every request, so
 /// a deactivated or moved account stops acting at once.
 pub fn load(conn: &mut DbConnection, principal: Principal) -> Result<Option<Account>, Error> {
     Ok(match principal {
-        Principal::User(id) => users::find_unscoped(conn, id)?.map(|u| Account {
-            principal,
-            role: u.role,
-            partnership_id: u.partnership_id,
-            active: u.active,
-        }),
-        Principal::ApiClient(id) => api_clients::find_unscoped(conn, id)?.map(|c| Account {
-            principal,
-            role: c.role,
-            partnership_id: c.partnership_id,
-            active: c.active,
-        }),
+        Principal::User(id) => users::find_unscoped(conn, id)?.as_ref().map(of_user),
+        Principal::ApiClient(id) => api_clients::find_unscoped(conn, id)?.as_ref().map(of_client),
     })
 }
 
 /// The account the credentials name and its stored hash, if it exists.
 pub fn find_candidate(conn: &mut DbConnection, credentials: &Credentials) -> Result<Option<Candidate>, Error> {
     Ok(match credentials {
-        Credentials::Password(PasswordLogin { email, .. }) => users::find_by_email(conn, email)?.map(|u| {
-            let account = Account {
-                principal: Principal::User(u.id),
-                role: u.role,
-                partnership_id: u.partnership_id,
-                active: u.active,
-            };
-            Candidate::new(account, u.password_hash)
-        }),
+        Credentials::Password(PasswordLogin { email, .. }) => {
+            users::find_by_email(conn, email)?.map(|u| Candidate::new(of_user(&u), u.password_hash))
+        }
         // A client that registered a public key signs in with it alone: its old secret is retired.
         Credentials::ClientSecret(ClientLogin { client_id, .. }) => api_clients::find_by_client_id(conn, client_id)?
             .filter(|c| c.public_key.is_none())
-            .map(|c| {
-                let account = Account {
-                    principal: Principal::ApiClient(c.id),
-                    role: c.role,
-                    partnership_id: c.partnership_id,
-                    active: c.active,
-                };
-                Candidate::new(account, c.secret_hash)
-            }),
+            .map(|c| Candidate::new(of_client(&c), c.secret_hash)),
     })
+}
+
+fn of_user(user: &User) -> Account {
+    Account {
+        principal: Principal::User(user.id),
+        role: user.role,
+        partnership_id: user.partnership_id,
+        active: user.active,
+    }
+}
+
+fn of_client(client: &ApiClient) -> Account {
+    Account {
+        principal: Principal::ApiClient(client.id),
+        role: client.role,
+        partnership_id: client.partnership_id,
+        active: client.active,
+    }
 }
 
 /// What failed logins are counted under: the account the credentials name.
