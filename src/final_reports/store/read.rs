@@ -27,38 +27,38 @@ use crate::final_reports::model::*;
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = final_reports, check_for_backend(crate::db::MultiBackend))]
 pub(super) struct ReportRow {
-    pub(super) id: i64,
-    pub(super) allocation_id: i64,
-    pub(super) unspent_treatment: Option<UnspentTreatment>,
-    pub(super) treatment_notes: String,
+    id: i64,
+    allocation_id: i64,
+    unspent_treatment: Option<UnspentTreatment>,
+    treatment_notes: String,
     pub(super) status: Status,
     pub(super) version: i32,
-    pub(super) created_at: NaiveDateTime,
-    pub(super) updated_at: NaiveDateTime,
-    pub(super) unspent_decision: Option<UnspentDecision>,
-    pub(super) unspent_decided_pence: Option<Money>,
-    pub(super) carried_forward_to: Option<i64>,
-    pub(super) review_comment: String,
-    pub(super) offset_against: Option<i64>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    unspent_decision: Option<UnspentDecision>,
+    unspent_decided_pence: Option<Money>,
+    carried_forward_to: Option<i64>,
+    review_comment: String,
+    offset_against: Option<i64>,
 }
 
 /// A report line, read beside the plan line it reports on.
 #[derive(Queryable, Debug, Clone)]
-pub(super) struct LineRow {
-    pub(super) id: i64,
-    pub(super) position: i32,
-    pub(super) actual_spend_pence: Money,
-    pub(super) variance_explanation: String,
-    pub(super) outcomes: String,
-    pub(super) case_study: String,
-    pub(super) case_study_anonymised: bool,
+struct LineRow {
+    id: i64,
+    position: i32,
+    actual_spend_pence: Money,
+    variance_explanation: String,
+    outcomes: String,
+    case_study: String,
+    case_study_anonymised: bool,
 }
 
-pub(super) fn sum(amounts: impl IntoIterator<Item = Money>) -> Result<Money, Error> {
+fn sum(amounts: impl IntoIterator<Item = Money>) -> Result<Money, Error> {
     Money::sum(amounts).ok_or_else(|| Error::internal("sum overflow"))
 }
 
-pub(super) fn difference(a: Money, b: Money) -> Result<Money, Error> {
+fn difference(a: Money, b: Money) -> Result<Money, Error> {
     a.checked_sub(b).ok_or_else(|| Error::internal("difference overflow"))
 }
 
@@ -76,18 +76,18 @@ pub(super) fn head(conn: &mut DbConnection, id: i64) -> Result<Option<(ReportRow
 }
 
 /// A line of the allocation's plan as the report reads it: id, number, title and amount.
-pub(super) type PlannedLine = (i64, i32, String, Money);
+type PlannedLine = (i64, i32, String, Money);
 
 /// What a row of [`report_details!`] is.
-pub(super) const ACTUAL: i32 = 0;
-pub(super) const VIREMENT: i32 = 1;
+const ACTUAL: i32 = 0;
+const VIREMENT: i32 = 1;
 
 /// A row of [`report_details!`]: the report line of an actual or the plan line a virement moves
 /// from, which kind of row, an actual's id (the order it was reported in) or the plan line a
 /// virement moves to, an indicator's number or a virement's position, an indicator's name or a
 /// virement's reason, a virement's amount, and an indicator's comparison, target and unit with
 /// the actual.
-pub(super) type DetailRow = (
+type DetailRow = (
     i64,
     i32,
     i64,
@@ -140,7 +140,7 @@ macro_rules! report_details {
     }};
 }
 
-pub(super) fn details(conn: &mut DbConnection, report_id: i64) -> Result<Vec<DetailRow>, Error> {
+fn details(conn: &mut DbConnection, report_id: i64) -> Result<Vec<DetailRow>, Error> {
     let mut rows: Vec<DetailRow> = match conn {
         DbConnection::Pg(pg) => report_details!(report_id).load(pg)?,
         DbConnection::Sqlite(sqlite) => report_details!(report_id).load(sqlite)?,
@@ -153,7 +153,7 @@ pub(super) fn details(conn: &mut DbConnection, report_id: i64) -> Result<Vec<Det
     Ok(rows)
 }
 
-pub(super) fn number_of(lines: &[PlannedLine], id: i64) -> Result<i32, Error> {
+fn number_of(lines: &[PlannedLine], id: i64) -> Result<i32, Error> {
     lines
         .iter()
         .find(|l| l.0 == id)
@@ -335,7 +335,7 @@ pub(super) fn list(
     Ok(Page::from_rows(summaries, page, |s| s.id, |s| s))
 }
 
-pub(super) fn placed(row: &ReportRow) -> Placed {
+fn placed(row: &ReportRow) -> Placed {
     Placed {
         id: row.id,
         allocation_id: row.allocation_id,

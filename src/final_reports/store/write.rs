@@ -16,7 +16,7 @@ use crate::workflow::Status;
 use crate::final_reports::model::*;
 use crate::final_reports::rules;
 
-pub(super) fn check(input: &FinalReportInput, allocation: &Allocation, lines: Option<&[LineRef]>) -> Violations {
+fn check(input: &FinalReportInput, allocation: &Allocation, lines: Option<&[LineRef]>) -> Violations {
     let mut v = Violations::new();
     rules::check(
         &mut v,
@@ -84,7 +84,7 @@ pub(super) fn update(conn: &mut DbConnection, document: &Located, input: &FinalR
     write_content(conn, id, input, lines.as_deref().unwrap_or_default())
 }
 
-pub(super) fn line_id(lines: &[LineRef], number: i32) -> Result<i64, Error> {
+fn line_id(lines: &[LineRef], number: i32) -> Result<i64, Error> {
     lines
         .iter()
         .find(|l| l.number == number)
@@ -93,7 +93,7 @@ pub(super) fn line_id(lines: &[LineRef], number: i32) -> Result<i64, Error> {
 }
 
 /// Replaces lines and virements wholesale: nothing outside the report refers to them.
-pub(super) fn write_content(
+fn write_content(
     conn: &mut DbConnection,
     report_id: i64,
     input: &FinalReportInput,

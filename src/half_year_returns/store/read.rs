@@ -29,38 +29,38 @@ use crate::half_year_returns::rules::letter;
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = half_year_returns, check_for_backend(crate::db::MultiBackend))]
 pub(super) struct ReturnRow {
-    pub(super) id: i64,
+    id: i64,
     pub(super) allocation_id: i64,
     pub(super) half: Half,
-    pub(super) half_year_end: NaiveDate,
-    pub(super) amount_claimed_pence: Money,
-    pub(super) invoice_reference: String,
+    half_year_end: NaiveDate,
+    amount_claimed_pence: Money,
+    invoice_reference: String,
     pub(super) status: Status,
     pub(super) version: i32,
-    pub(super) created_at: NaiveDateTime,
-    pub(super) updated_at: NaiveDateTime,
-    pub(super) claim_approved_pence: Option<Money>,
-    pub(super) claim_approved_on: Option<NaiveDate>,
-    pub(super) review_comment: String,
-    pub(super) claim_approval_reason: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    claim_approved_pence: Option<Money>,
+    claim_approved_on: Option<NaiveDate>,
+    review_comment: String,
+    claim_approval_reason: String,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = half_year_projects, check_for_backend(crate::db::MultiBackend))]
-pub(super) struct ProjectRow {
-    pub(super) id: i64,
-    pub(super) provider: String,
-    pub(super) provider_status: ProviderStatus,
-    pub(super) commissioning_body: String,
-    pub(super) total_service_funding_pence: Option<Money>,
-    pub(super) intended_outcomes: String,
-    pub(super) how_measured: String,
-    pub(super) extent_achieved: String,
-    pub(super) actions: String,
-    pub(super) rag: Rag,
+struct ProjectRow {
+    id: i64,
+    provider: String,
+    provider_status: ProviderStatus,
+    commissioning_body: String,
+    total_service_funding_pence: Option<Money>,
+    intended_outcomes: String,
+    how_measured: String,
+    extent_achieved: String,
+    actions: String,
+    rag: Rag,
 }
 
-pub(super) fn sum(amounts: impl IntoIterator<Item = Money>) -> Result<Money, Error> {
+fn sum(amounts: impl IntoIterator<Item = Money>) -> Result<Money, Error> {
     Money::sum(amounts).ok_or_else(|| Error::internal("sum overflow"))
 }
 
@@ -88,16 +88,16 @@ pub(super) fn head(conn: &mut DbConnection, id: i64) -> Result<Option<(ReturnRow
 }
 
 /// What a row of [`return_details!`] is.
-pub(super) const ITEM: i32 = 0;
-pub(super) const ACTUAL: i32 = 1;
-pub(super) const CLAIM: i32 = 2;
-pub(super) const PAYMENT: i32 = 3;
+const ITEM: i32 = 0;
+const ACTUAL: i32 = 1;
+const CLAIM: i32 = 2;
+const PAYMENT: i32 = 3;
 
 /// A row of [`return_details!`]: whose it is (the project of an item or actual, else its own
 /// id), which kind of row, an actual's id (the order it was reported in), an item's position or
 /// an indicator's number, an item's description or an indicator's name, the amount of an item,
 /// claim or payment, and an indicator's comparison, target and unit with the actual.
-pub(super) type DetailRow = (
+type DetailRow = (
     i64,
     i32,
     i64,
@@ -186,7 +186,7 @@ macro_rules! return_details {
     }};
 }
 
-pub(super) fn details(conn: &mut DbConnection, return_id: i64, allocation_id: i64) -> Result<Vec<DetailRow>, Error> {
+fn details(conn: &mut DbConnection, return_id: i64, allocation_id: i64) -> Result<Vec<DetailRow>, Error> {
     let mut rows: Vec<DetailRow> = match conn {
         DbConnection::Pg(pg) => return_details!(return_id, allocation_id).load(pg)?,
         DbConnection::Sqlite(sqlite) => return_details!(return_id, allocation_id).load(sqlite)?,
@@ -197,11 +197,11 @@ pub(super) fn details(conn: &mut DbConnection, return_id: i64, allocation_id: i6
 
 /// What a return's details add up to, by project.
 #[derive(Default)]
-pub(super) struct Details {
-    pub(super) items: HashMap<i64, Vec<ExpenditureItem>>,
-    pub(super) actuals: HashMap<i64, Vec<IndicatorActual>>,
-    pub(super) claimed_to_date: Vec<Money>,
-    pub(super) paid: Vec<Money>,
+struct Details {
+    items: HashMap<i64, Vec<ExpenditureItem>>,
+    actuals: HashMap<i64, Vec<IndicatorActual>>,
+    claimed_to_date: Vec<Money>,
+    paid: Vec<Money>,
 }
 
 impl Details {
@@ -382,7 +382,7 @@ pub(super) fn list(
     Ok(Page::from_rows(summaries, page, |s| s.id, |s| s))
 }
 
-pub(super) fn placed(row: &ReturnRow) -> Placed {
+fn placed(row: &ReturnRow) -> Placed {
     Placed {
         id: row.id,
         allocation_id: row.allocation_id,

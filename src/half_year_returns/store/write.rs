@@ -17,7 +17,7 @@ use super::read::{claimed_elsewhere, find_row};
 use crate::half_year_returns::model::*;
 use crate::half_year_returns::rules;
 
-pub(super) fn check(
+fn check(
     conn: &mut DbConnection,
     input: &HalfYearReturnInput,
     allocation: &Allocation,
@@ -106,7 +106,7 @@ pub(super) fn update(conn: &mut DbConnection, document: &Located, input: &HalfYe
 }
 
 /// Replaces the projects wholesale: nothing outside the return refers to them.
-pub(super) fn write_projects(
+fn write_projects(
     conn: &mut DbConnection,
     return_id: i64,
     input: &HalfYearReturnInput,
