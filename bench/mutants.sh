@@ -13,6 +13,9 @@
 #   --at-most N                      when more mutants match, run one shard of them of about N,
 #                                    chosen by the commit, so that a large diff keeps CI bounded
 #
+# Tests run under cargo-nextest when it is installed, stopping at the first failure: a caught
+# mutant then costs its build and its first failing test, not the whole suite.
+#
 # Prints cargo-mutants' counts; its full report is in mutants.out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,7 +47,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --file) chosen+=("$2"); shift 2 ;;
         --in-diff) since=$2; shift 2 ;;
-        --lib) test_args=(-- --lib); shift ;;
+        --lib) test_args+=(--lib); shift ;;
         # The build and baseline tests are those just run on this checkout: reused, not repeated.
         --in-place) args+=(--in-place --baseline=skip --timeout 300); shift ;;
         --at-most) at_most=$2; shift 2 ;;
@@ -52,6 +55,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ ${#chosen[@]} -gt 0 ] && GUARDED=("${chosen[@]}")
+if cargo nextest --version >/dev/null 2>&1; then
+    args+=(--test-tool nextest)
+    test_args+=(--max-fail 1:immediate)
+fi
 for file in "${GUARDED[@]}"; do
     [ -e "$file" ] && args+=(--file "$file")
 done
@@ -75,7 +82,7 @@ if [ -n "$at_most" ]; then
 fi
 started=$SECONDS
 status=0
-cargo mutants "${args[@]}" "${test_args[@]}" || status=$?
+cargo mutants "${args[@]}" -- "${test_args[@]}" || status=$?
 counts=$(python3 -c 'import json
 o = json.load(open("mutants.out/outcomes.json"))
 print("%d mutants: %d caught, %d survived, %d timed out, %d unviable" % tuple(

@@ -134,6 +134,16 @@ async fn plans_list_by_fund_year_partnership_and_status() {
         .expect(200)
         .body;
     assert_eq!(theirs["items"], json!([]));
+    // Naming its own partnership narrows nothing away.
+    let own = c
+        .app
+        .get(&format!("/api/v1/plans?partnership_id={}", c.torbay))
+        .token(&c.torbay_manager)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(own["items"], mine["items"]);
 }
 
 #[actix_web::test]
