@@ -15,7 +15,6 @@ use utoipa::{IntoParams, ToSchema};
 use crate::allocations::{Allocation, AllocationOfDocument};
 use crate::auth::Caller;
 use crate::db::DbConnection;
-use crate::documents::DocumentKind;
 use crate::error::{Error, Violations};
 use crate::fund_years::DueDates;
 use crate::half_year_returns::Half;
@@ -23,7 +22,7 @@ use crate::schema::{
     allocations, document_versions, final_reports, fund_years, half_year_returns, partnerships, plans,
 };
 use crate::timestamps;
-use crate::workflow::Status;
+use crate::workflow::{DocumentKind, Status};
 
 /// Why a document's snapshot was taken when it reached the OPCC.
 const SUBMITTED: &str = "submitted";

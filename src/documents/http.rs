@@ -338,7 +338,7 @@ pub mod handle {
             .db
             .run(move |conn| {
                 let document = locate::<D>(conn, &caller, id)?;
-                history::of_document(conn, &document, &page)
+                history::of_document_unscoped(conn, document.kind(), document.id(), &page)
             })
             .await?;
         Ok(HttpResponse::Ok().json(entries))

@@ -8,7 +8,6 @@
 //! to a document's content, versions, signatures, attachments and history.
 
 pub mod http;
-mod kind;
 pub mod lifecycle;
 
 use serde::de::DeserializeOwned;
@@ -25,7 +24,7 @@ use crate::pagination::{Page, PageRequest};
 use crate::plans::Plan;
 use crate::workflow::{Status, Transition};
 
-pub use kind::DocumentKind;
+pub use crate::workflow::DocumentKind;
 
 /// Filters every document list accepts.
 #[derive(Deserialize, IntoParams, Debug, Default, Clone)]

@@ -22,13 +22,12 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::{Caller, Role};
 use crate::canonical;
 use crate::db::DbConnection;
-use crate::documents::Located;
 use crate::error::Error;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::history;
 use crate::service_key::ServiceKey;
 use crate::timestamps;
-use crate::workflow::{Status, Transition};
+use crate::workflow::{DocumentKind, Status, Transition};
 
 pub use checkpoints::Checkpoint;
 
@@ -421,11 +420,17 @@ fn entries(
     Ok(Page::from_rows(entries, page, |e| e.id, |e| e))
 }
 
-/// A document's entries, oldest first.
-pub fn of_document(conn: &mut DbConnection, document: &Located, page: &PageRequest) -> Result<Page<Entry>, Error> {
+/// A document's entries, oldest first, whoever asks: for a document the caller was found
+/// allowed to see (`documents::locate`), which this module knows nothing of.
+pub fn of_document_unscoped(
+    conn: &mut DbConnection,
+    kind: DocumentKind,
+    id: i64,
+    page: &PageRequest,
+) -> Result<Page<Entry>, Error> {
     let filter = HistoryFilter {
-        entity_kind: Some(document.kind().as_str().to_owned()),
-        entity_id: Some(document.id()),
+        entity_kind: Some(kind.as_str().to_owned()),
+        entity_id: Some(id),
     };
     entries(conn, None, &filter, page)
 }

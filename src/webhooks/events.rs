@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::deadlines::DueDocument;
-use crate::documents::DocumentKind;
+use crate::workflow::DocumentKind;
 use crate::error::Error;
 use crate::history::{Action, Checkpoint, Entry};
 use crate::timestamps;

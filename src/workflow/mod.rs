@@ -2,9 +2,12 @@
 //! which transition from which state, and to which state it leads. Everything that moves a
 //! document asks this table first; the README's diagrams are generated from it.
 
+mod kind;
+
 use crate::auth::{Caller, Role};
-use crate::documents::DocumentKind;
 use crate::error::Error;
+
+pub use kind::DocumentKind;
 
 crate::stored_enum! {
     /// Where a document stands in its approval cycle.

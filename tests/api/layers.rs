@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// The modules still importing one another in a circle.
-const STILL_IN_A_CIRCLE: [&str; 20] = [
+const STILL_IN_A_CIRCLE: [&str; 19] = [
     "accounts",
     "allocations",
     "api_clients",
@@ -28,7 +28,6 @@ const STILL_IN_A_CIRCLE: [&str; 20] = [
     "users",
     "versions",
     "webhooks",
-    "workflow",
 ];
 
 /// The module each `crate::` path in `code` names first: `crate::a::b` and `crate::{a, b::c}`.

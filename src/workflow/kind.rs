@@ -1,5 +1,6 @@
-//! The names of the three kinds of document. Nothing here knows how a kind is stored: attachments,
-//! signatures, snapshots and the history name documents by kind without depending on them.
+//! The names of the three kinds of document, whose workflows differ. Nothing here knows how a kind
+//! is stored: attachments, signatures, snapshots, deadlines and the history name documents by
+//! kind without depending on them.
 
 crate::stored_enum! {
     /// The three kinds of document, as named in attachments and history.
