@@ -409,6 +409,7 @@ diesel::table! {
         details -> Text,
         previous_hash -> Text,
         hash -> Text,
+        traceparent -> Nullable<Text>,
     }
 }
 
@@ -479,6 +480,14 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
+        after_entry_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_feed (id) {
+        id -> Integer,
+        last_entry_id -> BigInt,
     }
 }
 
@@ -566,6 +575,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     evidence_files,
     webhook_subscriptions,
+    webhook_feed,
     webhook_messages,
     webhook_attempts,
     deadline_notices,

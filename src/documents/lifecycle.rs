@@ -138,7 +138,8 @@ pub fn finish<D: Document>(conn: &mut DbConnection, caller: &Caller, step: &Move
             changed_fields: Vec::new(),
             details,
         },
-    )
+    )?;
+    Ok(())
 }
 
 /// Signs the document's current content in `capacity`. A countersignature needs the manager's

@@ -6,8 +6,9 @@
 //! breaks the chain at a point `verify` names. The database also refuses UPDATE and DELETE on
 //! the table. Entries are appended in id order under a lock held until commit, so ids follow
 //! commit order and the list doubles as a feed of what happened since a cursor. The chain
-//! proves order; the service's signed `checkpoints` prove that what they cover was not rewritten,
-//! and each entry's events are queued for webhooks in the transaction that appends it.
+//! proves order; the service's signed `checkpoints` prove that what they cover was not rewritten.
+//! The history knows nothing of who reads it: the webhook outbox reads it as a feed
+//! ([`recorded_after`]), as clients read `/history`.
 
 pub mod checkpoints;
 pub mod diff;
@@ -197,8 +198,8 @@ fn chain_hash(previous: &str, content: &Value) -> String {
     canonical::digest(&json!({"previous_hash": previous, "entry": content}))
 }
 
-/// Appends an event; call it inside the transaction that made the change.
-pub fn append(conn: &mut DbConnection, event: Event) -> Result<(), Error> {
+/// Appends an event; call it inside the transaction that made the change. Answers the entry's id.
+pub fn append(conn: &mut DbConnection, event: Event) -> Result<i64, Error> {
     if let DbConnection::Pg(pg) = conn {
         diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
             .bind::<diesel::sql_types::BigInt, _>(APPEND_LOCK_KEY)
@@ -242,10 +243,38 @@ pub fn append(conn: &mut DbConnection, event: Event) -> Result<(), Error> {
             history::details.eq(&row.details),
             history::previous_hash.eq(&row.previous_hash),
             history::hash.eq(&row.hash),
+            history::traceparent.eq(crate::trace_context::current().map(|trace| trace.header())),
         ))
         .returning(history::id)
         .get_result(conn)?;
-    crate::webhooks::outbox::enqueue(conn, &row.into_entry()?)
+    Ok(row.id)
+}
+
+/// An entry as its readers inside the service see it: with the W3C traceparent of the request that
+/// made it, which the webhooks it raises continue.
+pub struct Recorded {
+    pub entry: Entry,
+    pub traceparent: Option<String>,
+}
+
+/// Up to `limit` entries after entry `position`, oldest first, of every partnership: the feed the
+/// webhook outbox reads. Ids follow commit order, so an entry missing from one read is never
+/// later found before `position`.
+pub fn recorded_after(conn: &mut DbConnection, position: i64, limit: i64) -> Result<Vec<Recorded>, Error> {
+    history::table
+        .filter(history::id.gt(position))
+        .order(history::id)
+        .limit(limit)
+        .select((EntryRow::as_select(), history::traceparent))
+        .load::<(EntryRow, Option<String>)>(conn)?
+        .into_iter()
+        .map(|(row, traceparent)| {
+            Ok(Recorded {
+                entry: row.into_entry()?,
+                traceparent,
+            })
+        })
+        .collect()
 }
 
 /// The outcome of checking the chain and the checkpoints.
@@ -449,7 +478,8 @@ pub struct Record<'a> {
 }
 
 /// Records a change to such a record: the fields that differ between its JSON before (none when
-/// created) and after. `updated_at` is left out: the entry's own time says when.
+/// created) and after. `updated_at` is left out: the entry's own time says when. Answers the
+/// entry's id.
 pub fn record_change<T: Serialize>(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -457,7 +487,7 @@ pub fn record_change<T: Serialize>(
     action: Action,
     before: Option<&T>,
     after: &T,
-) -> Result<(), Error> {
+) -> Result<i64, Error> {
     let json = |value: Option<&T>| -> Result<Value, Error> {
         let mut value = value
             .map(serde_json::to_value)

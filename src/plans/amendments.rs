@@ -245,7 +245,8 @@ fn record(
             changed_fields: Vec::new(),
             details,
         },
-    )
+    )?;
+    Ok(())
 }
 
 /// The manager proposes an amendment to an approved plan.

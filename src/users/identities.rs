@@ -189,7 +189,8 @@ pub fn unlink(conn: &mut DbConnection, caller: &Caller, user_id: i64, identity_i
             Action::Edited,
             Some(&as_linked(&before)),
             &as_linked(&after),
-        )
+        )?;
+        Ok(())
     })
 }
 

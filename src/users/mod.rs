@@ -374,6 +374,7 @@ pub fn set_own_password(conn: &mut DbConnection, caller: &Caller, password_hash:
             .returning(users::all_columns)
             .get_result(conn)?;
         sessions::revoke_all(conn, Principal::User(id))?;
-        history::record_change(conn, caller, record(&user), Action::PasswordChanged, Some(&user), &user)
+        history::record_change(conn, caller, record(&user), Action::PasswordChanged, Some(&user), &user)?;
+        Ok(())
     })
 }

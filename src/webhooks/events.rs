@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::deadlines::DueDocument;
-use crate::workflow::DocumentKind;
 use crate::error::Error;
 use crate::history::{Action, Checkpoint, Entry};
 use crate::timestamps;
+use crate::workflow::DocumentKind;
 
 crate::stored_enum! {
     /// An event a subscription can ask for: `<object>.<what happened>`.

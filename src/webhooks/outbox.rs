@@ -19,9 +19,9 @@ use crate::auth::Caller;
 use crate::db::{DbConnection, write_transaction};
 use crate::deadlines;
 use crate::error::Error;
-use crate::history::{Entry, checkpoints};
+use crate::history::{self, Recorded, checkpoints};
 use crate::pagination::{Page, PageRequest};
-use crate::schema::{deadline_notices, webhook_attempts, webhook_messages, webhook_subscriptions};
+use crate::schema::{deadline_notices, webhook_attempts, webhook_feed, webhook_messages, webhook_subscriptions};
 use crate::service_key::ServiceKey;
 use crate::timestamps;
 use crate::trace_context::TraceContext;
@@ -103,6 +103,7 @@ fn insert(
     subscription_id: i64,
     payload: &Payload,
     history_entry_id: Option<i64>,
+    traceparent: Option<&str>,
 ) -> Result<(), Error> {
     let now = timestamps::now();
     diesel::insert_into(webhook_messages::table)
@@ -116,17 +117,22 @@ fn insert(
             webhook_messages::attempts.eq(0),
             webhook_messages::next_attempt_at.eq(now),
             webhook_messages::created_at.eq(now),
-            webhook_messages::traceparent.eq(crate::trace_context::current().map(|trace| trace.header())),
+            webhook_messages::traceparent.eq(traceparent),
         ))
         .execute(conn)?;
     Ok(())
 }
 
-/// The active subscriptions that receive a partnership's events (or the OPCC's, for events of
-/// no partnership).
-fn subscribers(conn: &mut DbConnection, partnership_id: Option<i64>) -> Result<Vec<SubscriptionRow>, Error> {
+/// The active subscriptions that receive the events of a partnership's entry `entry_id` (or the
+/// OPCC's, for entries of no partnership): those made before the entry.
+fn subscribers(
+    conn: &mut DbConnection,
+    partnership_id: Option<i64>,
+    entry_id: i64,
+) -> Result<Vec<SubscriptionRow>, Error> {
     let mut query = webhook_subscriptions::table
         .filter(webhook_subscriptions::active.eq(true))
+        .filter(webhook_subscriptions::after_entry_id.lt(entry_id))
         .order(webhook_subscriptions::id)
         .select(SubscriptionRow::as_select())
         .into_boxed();
@@ -141,18 +147,58 @@ fn subscribers(conn: &mut DbConnection, partnership_id: Option<i64>) -> Result<V
     Ok(query.load(conn)?)
 }
 
-/// Queues the events a history entry raises, for every subscription that wants them; runs in
-/// the transaction that appended the entry.
-pub fn enqueue(conn: &mut DbConnection, entry: &Entry) -> Result<(), Error> {
+/// History entries read per look.
+const FEED_BATCH: i64 = 256;
+
+/// Reads the history entries recorded since the last look, queues the events each raises for
+/// every subscription that wants them, and moves the feed's position past them, all in one
+/// transaction: an entry's messages are queued exactly once, whichever instance looks, and an
+/// entry that committed is never skipped (the history's ids follow commit order). Answers how
+/// many entries were read; fewer than the batch means the outbox has caught up.
+pub fn read_history(conn: &mut DbConnection) -> Result<usize, Error> {
+    let read_up_to = || webhook_feed::table.select(webhook_feed::last_entry_id);
+    // A read first, so a service with nothing new never takes the write lock.
+    let position: i64 = read_up_to().first(conn)?;
+    if history::recorded_after(conn, position, 1)?.is_empty() {
+        return Ok(0);
+    }
+    write_transaction(conn, |conn| {
+        let position: i64 = match conn {
+            DbConnection::Pg(pg) => read_up_to().for_update().first(pg)?,
+            DbConnection::Sqlite(_) => read_up_to().first(conn)?,
+        };
+        let recorded = history::recorded_after(conn, position, FEED_BATCH)?;
+        let Some(last) = recorded.last() else {
+            return Ok(0);
+        };
+        diesel::update(webhook_feed::table)
+            .set(webhook_feed::last_entry_id.eq(last.entry.id))
+            .execute(conn)?;
+        for entry in &recorded {
+            queue_events_of(conn, entry)?;
+        }
+        Ok(recorded.len())
+    })
+}
+
+/// Queues the events a history entry raises, for every subscription that wants them.
+fn queue_events_of(conn: &mut DbConnection, recorded: &Recorded) -> Result<(), Error> {
+    let entry = &recorded.entry;
     let raised = events::raised_by(&entry.entity_kind, entry.action);
     if raised.is_empty() {
         return Ok(());
     }
-    let subscribers = subscribers(conn, entry.partnership_id)?;
+    let subscribers = subscribers(conn, entry.partnership_id, entry.id)?;
     for event_type in raised {
         let payload = Payload::of_entry(*event_type, entry);
         for subscription in subscribers.iter().filter(|s| s.event_types().contains(event_type)) {
-            insert(conn, subscription.id, &payload, Some(entry.id))?;
+            insert(
+                conn,
+                subscription.id,
+                &payload,
+                Some(entry.id),
+                recorded.traceparent.as_deref(),
+            )?;
         }
     }
     Ok(())
@@ -179,6 +225,7 @@ pub fn announce_overdue(conn: &mut DbConnection) -> Result<usize, Error> {
             .into_iter()
             .filter(|s| s.event_types().contains(&EventType::DeadlineOverdue))
             .collect();
+        let traceparent = crate::trace_context::current().map(|trace| trace.header());
         let mut announced = 0;
         for due in &deadlines::overdue(conn)? {
             let half = due.half.map(|h| h.as_str()).unwrap_or("");
@@ -204,7 +251,7 @@ pub fn announce_overdue(conn: &mut DbConnection) -> Result<usize, Error> {
                 .iter()
                 .filter(|s| s.partnership_id.is_none_or(|id| id == due.partnership_id))
             {
-                insert(conn, subscription.id, &payload, None)?;
+                insert(conn, subscription.id, &payload, None, traceparent.as_deref())?;
             }
         }
         Ok(announced)

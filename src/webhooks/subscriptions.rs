@@ -44,6 +44,8 @@ pub struct SubscriptionRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i32,
+    /// The history entry recording its creation: it hears of the entries after it.
+    pub after_entry_id: i64,
 }
 
 /// A subscription, without its secret.
@@ -322,7 +324,10 @@ pub fn create(
             .returning(webhook_subscriptions::all_columns)
             .get_result(conn)?;
         let subscription = row.view();
-        history::record_change(conn, caller, record(&row), Action::Created, None, &subscription)?;
+        let created = history::record_change(conn, caller, record(&row), Action::Created, None, &subscription)?;
+        diesel::update(webhook_subscriptions::table.find(row.id))
+            .set(webhook_subscriptions::after_entry_id.eq(created))
+            .execute(conn)?;
         Ok(SubscriptionWithSecret { subscription, secret })
     })
 }

@@ -1,6 +1,7 @@
 //! The delivery worker inside every instance of the service: it signs a history checkpoint when
-//! the history has grown, announces deadlines that have passed, and sends what the outbox holds,
-//! each subscription's messages in order and different subscriptions' side by side.
+//! the history has grown, announces deadlines that have passed, queues the events of what the
+//! history has recorded since it last looked, and sends what the outbox holds, each subscription's
+//! messages in order and different subscriptions' side by side.
 
 use std::time::{Duration, Instant};
 
@@ -51,6 +52,13 @@ async fn deliver_until_stopped(state: &web::Data<AppState>) {
                 tracing::warn!(%error, "cannot look for overdue deadlines");
             }
         }
+        let read = match state.db.run(outbox::read_history).await {
+            Ok(read) => read,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the history for webhook events");
+                0
+            }
+        };
         let key = state.config.service_key.clone();
         let public_url = state.config.public_url.clone();
         let claimed = state
@@ -59,6 +67,8 @@ async fn deliver_until_stopped(state: &web::Data<AppState>) {
             .await;
         let outgoing = match claimed {
             Ok(outgoing) if !outgoing.is_empty() => outgoing,
+            // The history may hold more to read: look again at once.
+            Ok(_) if read > 0 => continue,
             Ok(_) => {
                 state.shutdown.pause(settings.poll).await;
                 continue;

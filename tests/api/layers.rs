@@ -1,33 +1,25 @@
 //! The crate's top-level modules as a graph of `crate::` imports (tests aside): which of them sit
-//! in an import circle. The toolkit at the bottom, auth, accounts, configuration, tables and the
-//! server at the top are outside every circle; the document kinds and what they share still form
-//! one. The list below is that circle as it stands: a change that pulls another module into it
+//! in an import circle. The toolkit at the bottom, auth, the workflow, the history, the accounts
+//! and reference data, the webhooks, the OPCC's desk and the server at the top are outside every
+//! circle; the document kinds and what they share still form one. The list below is that circle as it stands: a change that pulls another module into it
 //! fails here, and one that takes a module out updates the list.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// The modules still importing one another in a circle.
-const STILL_IN_A_CIRCLE: [&str; 19] = [
-    "accounts",
+const STILL_IN_A_CIRCLE: [&str; 11] = [
     "allocations",
-    "api_clients",
     "attachments",
     "deadlines",
     "documents",
     "final_reports",
-    "fund_years",
     "half_year_returns",
-    "history",
     "indicators",
-    "partnerships",
     "payments",
     "plans",
-    "priority_sets",
     "signatures",
-    "users",
     "versions",
-    "webhooks",
 ];
 
 /// The module each `crate::` path in `code` names first: `crate::a::b` and `crate::{a, b::c}`.
