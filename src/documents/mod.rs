@@ -174,8 +174,8 @@ pub(crate) use stored_in;
 
 /// A document the caller has been found allowed to see, and where it stood when found. Only
 /// [`locate`] and [`locate_and_read`] make one, so holding one means the visibility check was
-/// made. (The one exception, [`Document::place_and_read`]'s default, reads with one before the
-/// check, and [`locate_and_read`] drops what it read unless the check passes.)
+/// made. ([`locate_and_read`] reads the document before the check, and drops what it read unless
+/// the check passes.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Located {
     kind: DocumentKind,
@@ -243,15 +243,8 @@ pub trait Document: Serialize + Sized + Send + 'static {
     /// The document as clients read it (without `allowed_transitions`, which depend on who asks).
     fn read(conn: &mut DbConnection, document: &Located) -> Result<Self, Error>;
     /// Where document `id` sits and the document itself, or `None`: what [`locate_and_read`]
-    /// asks, for a read that would otherwise place the document and then read it. A kind that
-    /// can do both in fewer statements overrides it.
-    fn place_and_read(conn: &mut DbConnection, id: i64, unlocated: Unlocated) -> Result<Option<(Place, Self)>, Error> {
-        let Some(place) = Self::place(conn, id, unlocated)? else {
-            return Ok(None);
-        };
-        let found = Self::read(conn, &Located::of::<Self>(id, place))?;
-        Ok(Some((place, found)))
-    }
+    /// asks, in fewer statements than placing the document and then reading it.
+    fn place_and_read(conn: &mut DbConnection, id: i64, _: Unlocated) -> Result<Option<(Place, Self)>, Error>;
     /// Checks and stores a new draft (the caller's role and allocation are checked here);
     /// returns its id.
     fn insert(conn: &mut DbConnection, caller: &Caller, input: &Self::Input) -> Result<i64, Error>;
