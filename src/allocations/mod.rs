@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::db::{DbConnection, write_transaction};
-use crate::deadlines::{self, DueDocument};
+use crate::deadlines::{self, DueDocument, Owing};
 use crate::error::{Error, Violations};
 use crate::fund_years::DueDates;
 use crate::history::Action;
@@ -110,7 +110,16 @@ pub struct AllocationView {
 
 /// Adds to each allocation what it owes.
 pub fn with_deadlines(conn: &mut DbConnection, allocations: Vec<Allocation>) -> Result<Vec<AllocationView>, Error> {
-    let mut owed = deadlines::of_allocations(conn, &allocations)?;
+    let owing: Vec<Owing> = allocations
+        .iter()
+        .map(|a| Owing {
+            allocation_id: a.id,
+            partnership_id: a.partnership_id,
+            partnership: a.partnership.clone(),
+            fund_year: a.fund_year.clone(),
+        })
+        .collect();
+    let mut owed = deadlines::of_allocations(conn, &owing)?;
     Ok(allocations
         .into_iter()
         .map(|allocation| AllocationView {

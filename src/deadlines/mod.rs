@@ -12,12 +12,10 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::allocations::{Allocation, AllocationOfDocument};
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::{Error, Violations};
-use crate::fund_years::DueDates;
-use crate::half_year_returns::Half;
+use crate::fund_years::{DueDates, Half};
 use crate::schema::{
     allocations, document_versions, final_reports, fund_years, half_year_returns, partnerships, plans,
 };
@@ -152,7 +150,7 @@ pub fn submission_snapshots(kind: &'static str) -> _ {
 
 /// The deadline of a document read in one query with its fund year's due dates and the times of
 /// its "submitted" snapshots.
-fn of_read(
+pub fn of_read(
     due: &DueDates,
     kind: DocumentKind,
     document: Placed,
@@ -163,22 +161,6 @@ fn of_read(
         .flatten()
         .map(timestamps::london_date);
     Deadline::judge(due_on(due, kind, document.half), submitted_on, timestamps::today())
-}
-
-/// A document read in one statement joined with its allocation (with fund year and
-/// partnership) and left-joined with its "submitted" snapshots, one row each: the document, its
-/// allocation and its deadline, or `None` when there was no row.
-pub fn with_allocation<R>(
-    rows: Vec<(R, AllocationOfDocument, Option<chrono::NaiveDateTime>)>,
-    kind: DocumentKind,
-    placed: impl Fn(&R) -> Placed,
-) -> Option<(R, Allocation, Deadline)> {
-    let mut rows = rows.into_iter();
-    let (row, allocation, submitted) = rows.next()?;
-    let submissions = submitted.into_iter().chain(rows.filter_map(|(_, _, at)| at));
-    let (allocation, due) = allocation.into_parts();
-    let deadline = of_read(&due, kind, placed(&row), submissions);
-    Some((row, allocation, deadline))
 }
 
 /// The day each of these documents was first submitted: its first "submitted" snapshot.
@@ -280,11 +262,11 @@ pub struct DeadlineFilter {
 }
 
 /// An allocation and what its fund year and partnership say of it.
-struct Owing {
-    allocation_id: i64,
-    partnership_id: i64,
-    partnership: String,
-    fund_year: String,
+pub struct Owing {
+    pub allocation_id: i64,
+    pub partnership_id: i64,
+    pub partnership: String,
+    pub fund_year: String,
 }
 
 /// Every document the allocations the caller may see owe, in fund year and partnership order.
@@ -450,21 +432,9 @@ fn owed(conn: &mut DbConnection, owing: &[Owing]) -> Result<Vec<DueDocument>, Er
 }
 
 /// The documents each of these allocations owes, with their deadlines, by allocation id.
-pub fn of_allocations(
-    conn: &mut DbConnection,
-    allocations: &[crate::allocations::Allocation],
-) -> Result<HashMap<i64, Vec<DueDocument>>, Error> {
-    let owing: Vec<Owing> = allocations
-        .iter()
-        .map(|a| Owing {
-            allocation_id: a.id,
-            partnership_id: a.partnership_id,
-            partnership: a.partnership.clone(),
-            fund_year: a.fund_year.clone(),
-        })
-        .collect();
+pub fn of_allocations(conn: &mut DbConnection, owing: &[Owing]) -> Result<HashMap<i64, Vec<DueDocument>>, Error> {
     let mut by_allocation: HashMap<i64, Vec<DueDocument>> = HashMap::new();
-    for item in owed(conn, &owing)? {
+    for item in owed(conn, owing)? {
         by_allocation.entry(item.allocation_id).or_default().push(item);
     }
     Ok(by_allocation)

@@ -15,8 +15,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::IntoParams;
 
+use crate::allocations::{Allocation, AllocationOfDocument};
 use crate::auth::{Caller, Role};
 use crate::db::DbConnection;
+use crate::deadlines::{Deadline, Placed};
 use crate::error::Error;
 use crate::final_reports::FinalReport;
 use crate::half_year_returns::HalfYearReturn;
@@ -101,10 +103,26 @@ macro_rules! document_head {
                 document_versions::created_at.nullable(),
             ))
             .load($conn)?;
-        $crate::deadlines::with_allocation(rows, $kind, $placed)
+        $crate::documents::with_allocation(rows, $kind, $placed)
     }};
 }
 pub(crate) use document_head;
+
+/// A document read in one statement joined with its allocation (with fund year and
+/// partnership) and left-joined with its "submitted" snapshots, one row each: the document, its
+/// allocation and its deadline, or `None` when there was no row.
+pub fn with_allocation<R>(
+    rows: Vec<(R, AllocationOfDocument, Option<chrono::NaiveDateTime>)>,
+    kind: DocumentKind,
+    placed: impl Fn(&R) -> Placed,
+) -> Option<(R, Allocation, Deadline)> {
+    let mut rows = rows.into_iter();
+    let (row, allocation, submitted) = rows.next()?;
+    let submissions = submitted.into_iter().chain(rows.filter_map(|(_, _, at)| at));
+    let (allocation, due) = allocation.into_parts();
+    let deadline = crate::deadlines::of_read(&due, kind, placed(&row), submissions);
+    Some((row, allocation, deadline))
+}
 
 /// The `Document` methods that only name the kind's table: where a document sits (`place`), its
 /// status and version moved together against the version read (`set_status`), and the

@@ -125,6 +125,14 @@ pub fn period_of(label: &str) -> Option<(NaiveDate, NaiveDate)> {
     ))
 }
 
+crate::stored_enum! {
+    /// Which half of the fund year a return covers.
+    pub enum Half {
+        First => "first",
+        Second => "second",
+    }
+}
+
 /// A fund year's due dates, one per document.
 #[derive(Debug, Clone, Copy)]
 pub struct DueDates {

@@ -5,18 +5,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::deadlines::Deadline;
+pub use crate::fund_years::Half;
 pub use crate::indicators::{IndicatorActual, IndicatorActualInput};
 use crate::money::Money;
 use crate::timestamps;
 use crate::workflow::{Status, Transition};
-
-crate::stored_enum! {
-    /// Which half of the fund year a return covers.
-    pub enum Half {
-        First => "first",
-        Second => "second",
-    }
-}
 
 crate::stored_enum! {
     /// The provider's status, as the form asks.
