@@ -250,6 +250,18 @@ pub struct ClaimPayment {
     pub outstanding: Money,
 }
 
+impl ClaimPayment {
+    /// Claimed, approved, paid and outstanding for one return, given what has been paid.
+    pub fn of(claimed: Money, approved: Option<Money>, paid: Money) -> ClaimPayment {
+        ClaimPayment {
+            claimed,
+            approved,
+            paid,
+            outstanding: approved.and_then(|a| a.checked_sub(paid)).unwrap_or(Money::ZERO),
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
 pub struct ReturnTotals {
     /// Grant plus carry-forward.

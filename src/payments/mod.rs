@@ -147,16 +147,6 @@ fn paid(conn: &mut DbConnection, return_id: i64) -> Result<Money, Error> {
     Money::sum(amounts).ok_or_else(|| Error::internal("payments overflow"))
 }
 
-/// Claimed, approved, paid and outstanding for one return, given what has been paid.
-pub fn claim_payment(claimed: Money, approved: Option<Money>, paid: Money) -> ClaimPayment {
-    ClaimPayment {
-        claimed,
-        approved,
-        paid,
-        outstanding: approved.and_then(|a| a.checked_sub(paid)).unwrap_or(Money::ZERO),
-    }
-}
-
 /// The payment rules: a positive amount, paid no later than today, within what is still to pay.
 fn check(v: &mut Violations, new: &NewPayment, outstanding: Money) {
     v.check(new.amount > Money::ZERO, "amount", "positive", "must be more than 0.00");
@@ -196,7 +186,7 @@ pub fn record(conn: &mut DbConnection, caller: &Caller, return_id: i64, new: &Ne
             half_year_returns::claim_approved_pence,
         ))
         .first(conn)?;
-    let claim_payment = claim_payment(claimed, approved, paid(conn, return_id)?);
+    let claim_payment = ClaimPayment::of(claimed, approved, paid(conn, return_id)?);
     let mut v = Violations::new();
     check(&mut v, new, claim_payment.outstanding);
     v.finish()?;

@@ -14,7 +14,6 @@ use crate::error::Error;
 use crate::indicators::IndicatorActual;
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
-use crate::payments;
 use crate::schema::{
     allocations as allocation_rows, fund_years, half_year_expenditure_items, half_year_indicator_actuals,
     half_year_projects, half_year_returns, partnerships, payments as payment_rows, plan_line_indicators, plan_lines,
@@ -311,7 +310,7 @@ pub(super) fn assemble(
             claim_approval_reason: row.claim_approval_reason.clone(),
             comment: row.review_comment.clone(),
         },
-        payment: payments::claim_payment(row.amount_claimed_pence, row.claim_approved_pence, sum(details.paid)?),
+        payment: ClaimPayment::of(row.amount_claimed_pence, row.claim_approved_pence, sum(details.paid)?),
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
