@@ -32,7 +32,7 @@ GUARDED=(
     src/auth/mod.rs
     src/auth/providers.rs
     src/documents/mod.rs
-    src/documents/lifecycle.rs
+    src/lifecycle/mod.rs
     src/history/mod.rs
     src/plans/rules.rs
     src/half_year_returns/rules.rs

@@ -28,6 +28,7 @@ pub mod history;
 pub mod http;
 pub mod indicators;
 pub mod instance_secrets;
+pub mod lifecycle;
 pub mod measures;
 pub mod metrics;
 pub mod money;

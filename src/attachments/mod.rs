@@ -12,11 +12,14 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::db::{DbConnection, write_transaction};
-use crate::documents::{self, Document, DocumentKind, ForKind, Located, lifecycle};
+use crate::documents::{self, Document, DocumentKind, Located};
 use crate::error::{Error, Violations};
+use crate::final_reports::FinalReport;
+use crate::half_year_returns::HalfYearReturn;
 use crate::history::Action;
+use crate::lifecycle;
 use crate::pagination::{Page, PageRequest};
-use crate::plans;
+use crate::plans::{self, Plan};
 use crate::schema::{attachments, plan_lines};
 use crate::timestamps;
 
@@ -274,7 +277,7 @@ impl ForKind for Removal<'_> {
 pub fn remove(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<(), Error> {
     write_transaction(conn, |conn| {
         let attachment = get(conn, caller, id)?;
-        documents::for_kind(
+        for_kind(
             attachment.document_kind,
             Removal {
                 conn,
@@ -285,21 +288,17 @@ pub fn remove(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<(), E
     })
 }
 
-/// What a signature covers of a document's evidence: each file's name, line and SHA-256.
-pub fn fingerprints(conn: &mut DbConnection, document: &Located) -> Result<serde_json::Value, Error> {
-    let rows: Vec<(String, Option<i32>, String)> = attachments::table
-        .left_join(plan_lines::table)
-        .filter(attachments::document_kind.eq(document.kind()))
-        .filter(attachments::document_id.eq(document.id()))
-        .order(attachments::id)
-        .select((
-            attachments::filename,
-            plan_lines::number.nullable(),
-            attachments::sha256,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(filename, plan_line, sha256)| serde_json::json!({"filename": filename, "plan_line": plan_line, "sha256": sha256}))
-        .collect())
+/// Work to do on a document whose kind is known only when the program runs (an attachment's).
+trait ForKind {
+    type Output;
+    fn run<D: Document>(self) -> Self::Output;
+}
+
+/// The one place a kind is mapped to its type.
+fn for_kind<W: ForKind>(kind: DocumentKind, work: W) -> W::Output {
+    match kind {
+        DocumentKind::Plan => work.run::<Plan>(),
+        DocumentKind::HalfYearReturn => work.run::<HalfYearReturn>(),
+        DocumentKind::FinalReport => work.run::<FinalReport>(),
+    }
 }

@@ -2,13 +2,11 @@
 //!
 //! Each kind implements [`Document`] in its own module: how it is stored, read, listed and
 //! what its signers vouch for. Everything else is written once over `D: Document`: the
-//! workflow's moves, edits, signing, snapshots and history ([`lifecycle`]) and the HTTP around
-//! them ([`http`]). A document is reached only through [`locate`], which takes the caller and
-//! answers 404 for another partnership's document; the [`Located`] it returns is the only key
-//! to a document's content, versions, signatures, attachments and history.
-
-pub mod http;
-pub mod lifecycle;
+//! workflow's moves, edits, signing, snapshots and history, and the HTTP around them, in
+//! `crate::lifecycle`, above this module and below the kinds. A document is reached only
+//! through [`locate`], which takes the caller and answers 404 for another partnership's
+//! document; the [`Located`] it returns is the only key to a document's content, versions,
+//! signatures, attachments and history.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -20,10 +18,7 @@ use crate::auth::{Caller, Role};
 use crate::db::DbConnection;
 use crate::deadlines::{Deadline, Placed};
 use crate::error::Error;
-use crate::final_reports::FinalReport;
-use crate::half_year_returns::HalfYearReturn;
 use crate::pagination::{Page, PageRequest};
-use crate::plans::Plan;
 use crate::workflow::{Status, Transition};
 
 pub use crate::workflow::DocumentKind;
@@ -310,21 +305,6 @@ pub fn locate_and_read<D: Document>(conn: &mut DbConnection, caller: &Caller, id
     let (place, found) = D::place_and_read(conn, id, Unlocated(()))?.ok_or(Error::NotFound(D::KIND.noun()))?;
     caller.ensure_visible(place.partnership_id, D::KIND.noun())?;
     Ok((Located::of::<D>(id, place), found))
-}
-
-/// Work to do on a document whose kind is known only when the program runs (an attachment's).
-pub trait ForKind {
-    type Output;
-    fn run<D: Document>(self) -> Self::Output;
-}
-
-/// The one place a kind is mapped to its type.
-pub fn for_kind<W: ForKind>(kind: DocumentKind, work: W) -> W::Output {
-    match kind {
-        DocumentKind::Plan => work.run::<Plan>(),
-        DocumentKind::HalfYearReturn => work.run::<HalfYearReturn>(),
-        DocumentKind::FinalReport => work.run::<FinalReport>(),
-    }
 }
 
 /// Only a partnership's manager writes its documents, and only while they are drafts.

@@ -8,14 +8,15 @@ use actix_web::http::header;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Document, DocumentFilter, Precondition, lifecycle, locate};
 use crate::accounts::http::Confirmed;
 use crate::auth::Caller;
 use crate::db::{DbConnection, rehearse, write_transaction};
+use crate::documents::{Document, DocumentFilter, Precondition, locate};
 use crate::error::Error;
 use crate::http::State;
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::problem::ApiError;
+use crate::lifecycle;
 use crate::pagination::PageParams;
 use crate::signatures::{SignatureInput, Signer};
 use crate::workflow::Transition;

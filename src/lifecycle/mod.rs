@@ -3,16 +3,20 @@
 //! snapshots what the OPCC receives or decides, and lands in the history, all in one
 //! transaction. Edits of a draft are checked, bumped and recorded the same way.
 
+pub mod http;
+
+use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use super::{Document, Located, Precondition, ensure_editable, locate, locate_and_read};
 use crate::auth::Caller;
 use crate::db::{DbConnection, write_transaction};
+use crate::documents::{Document, Located, Precondition, ensure_editable, locate, locate_and_read};
 use crate::error::Error;
 use crate::history::{self, Action, Event, diff};
+use crate::schema::{attachments, plan_lines};
 use crate::signatures::{self, Capacity, Signer};
 use crate::workflow::{self, Status, Transition};
-use crate::{allocations, attachments, canonical, versions};
+use crate::{allocations, canonical, versions};
 
 /// The document as `caller` reads it: with the transitions the caller may take now.
 pub fn view_for<D: Document>(conn: &mut DbConnection, caller: &Caller, document: &Located) -> Result<D, Error> {
@@ -41,7 +45,7 @@ pub fn content<D: Document>(conn: &mut DbConnection, document: &Located) -> Resu
 fn content_of<D: Document>(conn: &mut DbConnection, document: &Located, found: &D) -> Result<Value, Error> {
     let mut value = found.signed_content();
     if let Value::Object(fields) = &mut value {
-        fields.insert("attachments".into(), attachments::fingerprints(conn, document)?);
+        fields.insert("attachments".into(), evidence_fingerprints(conn, document)?);
     }
     Ok(value)
 }
@@ -369,4 +373,23 @@ pub fn signatures<D: Document>(
     let document = locate::<D>(conn, caller, id)?;
     let current = content::<D>(conn, &document)?;
     signatures::list(conn, &document, &current)
+}
+
+/// What a signature covers of a document's evidence: each file's name, line and SHA-256.
+fn evidence_fingerprints(conn: &mut DbConnection, document: &Located) -> Result<Value, Error> {
+    let rows: Vec<(String, Option<i32>, String)> = attachments::table
+        .left_join(plan_lines::table)
+        .filter(attachments::document_kind.eq(document.kind()))
+        .filter(attachments::document_id.eq(document.id()))
+        .order(attachments::id)
+        .select((
+            attachments::filename,
+            plan_lines::number.nullable(),
+            attachments::sha256,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(filename, plan_line, sha256)| json!({"filename": filename, "plan_line": plan_line, "sha256": sha256}))
+        .collect())
 }
