@@ -141,6 +141,11 @@ pub async fn verifies_with_published_key(c: &Cycle, message: &str, signature: &s
 /// What an attacker with write access to the database does: rewrite one entry's actor and
 /// recompute the hash of it and of every entry after it, so the chain checks out again.
 async fn rewrite_and_rechain(c: &Cycle, target: i64) {
+    rewrite_and_rechain_through(c, target, i64::MAX).await;
+}
+
+/// Like [`rewrite_and_rechain`], recomputing the hashes of the entries up to `last` only.
+async fn rewrite_and_rechain_through(c: &Cycle, target: i64, last: i64) {
     let postgres = std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty());
     if postgres {
         c.app.execute_sql("DROP TRIGGER history_no_change ON history").unwrap();
@@ -162,6 +167,9 @@ async fn rewrite_and_rechain(c: &Cycle, target: i64) {
         if id < target {
             previous = entry["hash"].as_str().unwrap().to_owned();
             continue;
+        }
+        if id > last {
+            break;
         }
         let actor = if id == target {
             "user:999"
@@ -189,6 +197,86 @@ async fn rewrite_and_rechain(c: &Cycle, target: i64) {
         previous = hash;
     }
     c.app.execute_sql(&statements.join("\n")).unwrap();
+}
+
+/// Signs a checkpoint now and answers the entry it covers, after which one more entry is made.
+async fn checkpoint_then_more_history(c: &Cycle) -> i64 {
+    let path = some_history(c).await;
+    let kept = c
+        .app
+        .post("/api/v1/history/checkpoints")
+        .token(&c.reviewer)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    c.act(
+        &path,
+        "request-changes",
+        &c.reviewer,
+        json!({"reason": "Please split line 3"}),
+    )
+    .await
+    .expect(200);
+    kept["entry_id"].as_i64().unwrap()
+}
+
+async fn verification(c: &Cycle) -> Value {
+    c.app
+        .get("/api/v1/history/verification")
+        .token(&c.app.admin_token)
+        .send()
+        .await
+        .expect(200)
+        .body
+}
+
+#[actix_web::test]
+async fn the_earliest_broken_entry_is_named_even_when_found_last() {
+    let c = cycle().await;
+    let checkpointed = checkpoint_then_more_history(&c).await;
+    // The checkpointed entry rewritten with its own hash recomputed, the rest left: the chain
+    // breaks at the next entry, and the signed checkpoint, checked after the batch, at this one.
+    rewrite_and_rechain_through(&c, checkpointed, checkpointed).await;
+    let verified = verification(&c).await;
+    assert_eq!(verified["intact"], false, "{verified}");
+    assert_eq!(verified["first_broken"]["id"], checkpointed, "{verified}");
+    assert!(
+        verified["first_broken"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("signed checkpoint")),
+        "{verified}"
+    );
+}
+
+#[actix_web::test]
+async fn an_entry_broken_two_ways_is_named_for_the_first_found() {
+    let c = cycle().await;
+    let checkpointed = checkpoint_then_more_history(&c).await;
+    let postgres = std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty());
+    let guards = if postgres {
+        "DROP TRIGGER history_no_change ON history; \
+         DROP TRIGGER history_checkpoints_no_change ON history_checkpoints;"
+    } else {
+        "DROP TRIGGER history_no_update; DROP TRIGGER history_checkpoints_no_update;"
+    };
+    c.app.execute_sql(guards).unwrap();
+    // The entry altered without its hash, and its checkpoint's signature spoiled: the entry's
+    // own mismatch, found first, is the one named.
+    c.app
+        .execute_sql(&format!(
+            "UPDATE history SET actor = 'user:999' WHERE id = {checkpointed}; \
+             UPDATE history_checkpoints SET signature = 'AAAA' WHERE entry_id = {checkpointed};"
+        ))
+        .unwrap();
+    let verified = verification(&c).await;
+    assert_eq!(verified["first_broken"]["id"], checkpointed, "{verified}");
+    assert!(
+        verified["first_broken"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("does not match its content")),
+        "{verified}"
+    );
 }
 
 #[actix_web::test]
