@@ -36,14 +36,7 @@ fn verify_history_with(c: &Cycle, args: &[&str]) -> std::process::Output {
 async fn the_history_chain_detects_an_entry_altered_in_the_database() {
     let c = cycle().await;
     some_history(&c).await;
-    let intact = c
-        .app
-        .get("/api/v1/history/verification")
-        .token(&c.app.admin_token)
-        .send()
-        .await
-        .expect(200)
-        .body;
+    let intact = verification(&c).await;
     assert_eq!(intact["intact"], true);
     let entries = intact["entries"].as_i64().expect("a count");
     assert!(
@@ -97,14 +90,7 @@ async fn the_history_chain_detects_an_entry_altered_in_the_database() {
         ))
         .expect("the entry is rewritten");
 
-    let broken = c
-        .app
-        .get("/api/v1/history/verification")
-        .token(&c.app.admin_token)
-        .send()
-        .await
-        .expect(200)
-        .body;
+    let broken = verification(&c).await;
     assert_eq!(broken["intact"], false);
     assert_eq!(broken["first_broken"]["id"], submit_id);
     assert!(
@@ -339,14 +325,7 @@ async fn a_rewritten_and_rechained_history_is_caught_by_a_signed_checkpoint() {
     rewrite_and_rechain(&c, submit_id).await;
 
     // The chain alone checks out, but the stored checkpoint's hash no longer matches.
-    let verified = c
-        .app
-        .get("/api/v1/history/verification")
-        .token(&c.app.admin_token)
-        .send()
-        .await
-        .expect(200)
-        .body;
+    let verified = verification(&c).await;
     assert_eq!(verified["intact"], false, "{verified}");
     assert_eq!(verified["first_broken"]["id"], kept_id);
 
