@@ -410,6 +410,20 @@ mod tests {
         let mut by_acr = sign_in(Some(now), &[]);
         by_acr.acr = Some("urn:council:mfa".into());
         assert_eq!(strict.step_up_needed(&by_acr, now), None);
+
+        // Either list alone asks for multi-factor.
+        let only_amr = TrustedIssuer {
+            mfa_acr_values: Vec::new(),
+            ..strict.clone()
+        };
+        assert!(only_amr.step_up_needed(&sign_in(Some(now), &["pwd"]), now).is_some());
+        assert_eq!(only_amr.step_up_needed(&sign_in(Some(now), &["mfa"]), now), None);
+        let only_acr = TrustedIssuer {
+            mfa_amr_values: Vec::new(),
+            ..strict
+        };
+        assert!(only_acr.step_up_needed(&sign_in(Some(now), &["mfa"]), now).is_some());
+        assert_eq!(only_acr.step_up_needed(&by_acr, now), None);
     }
 
     #[test]

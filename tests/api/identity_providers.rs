@@ -119,9 +119,12 @@ impl TestIssuer {
         jsonwebtoken::encode(&header, claims, &EncodingKey::from_ed_der(der)).unwrap()
     }
 
-    /// The provider rotates: a new key replaces the old one in its key set.
-    fn rotate(&self, kid: &str) {
-        *self.keys.lock() = vec![IssuerKey::generate(kid)];
+    /// The provider rotates: a new key replaces the old one in its key set, published beside
+    /// `upcoming` keys it will sign with later.
+    fn rotate(&self, kid: &str, upcoming: usize) {
+        let mut keys = vec![IssuerKey::generate(kid)];
+        keys.extend((0..upcoming).map(|n| IssuerKey::generate(&format!("upcoming-{n}"))));
+        *self.keys.lock() = keys;
     }
 
     fn fetches(&self) -> usize {
@@ -526,8 +529,9 @@ async fn a_key_rotation_needs_no_restart_and_random_key_ids_do_not_hammer_the_pr
         started.elapsed()
     );
 
-    // The provider rotates its key: the new one is fetched on its first token.
-    t.plymouth.rotate("key-2");
+    // The provider rotates its key: the new one is fetched on its first token, from a key set of
+    // several kilobytes (Microsoft Entra ID's, with its upcoming keys and certificates, is larger).
+    t.plymouth.rotate("key-2", 40);
     actix_web::rt::time::sleep(std::time::Duration::from_millis(1_100)).await;
     app.get("/api/v1/me")
         .token(&t.plymouth.token("officer-1", json!({})))

@@ -36,8 +36,19 @@ fn verify_history_with(c: &Cycle, args: &[&str]) -> std::process::Output {
 async fn the_history_chain_detects_an_entry_altered_in_the_database() {
     let c = cycle().await;
     some_history(&c).await;
+    c.app
+        .post("/api/v1/history/checkpoints")
+        .token(&c.reviewer)
+        .send()
+        .await
+        .expect(200);
     let intact = verification(&c).await;
     assert_eq!(intact["intact"], true);
+    assert!(
+        intact["checkpoints"].as_i64() >= Some(1),
+        "the one just signed: {intact}"
+    );
+    assert_eq!(intact["kept_checkpoints"], 0);
     let entries = intact["entries"].as_i64().expect("a count");
     assert!(
         entries >= 3,
@@ -303,7 +314,7 @@ async fn a_rewritten_and_rechained_history_is_caught_by_a_signed_checkpoint() {
     let kept_file = file.path().to_string_lossy().into_owned();
     let output = verify_history_with(&c, &["--checkpoint", &kept_file]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert!(String::from_utf8_lossy(&output.stdout).contains("1 kept checkpoints"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains(" signed checkpoints, 1 kept checkpoints"));
 
     // ...the history goes on, and then someone rewrites who submitted the plan.
     c.act(
