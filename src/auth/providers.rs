@@ -396,6 +396,11 @@ mod tests {
         let stale = issuer.step_up_needed(&sign_in(Some(now - 301), &[]), now).unwrap();
         assert_eq!(stale.max_age, Some(300));
         assert!(stale.acr_values.is_empty());
+        assert!(
+            stale.detail.starts_with("a declaration needs a recent sign-in at "),
+            "{}",
+            stale.detail
+        );
         assert!(issuer.step_up_needed(&sign_in(None, &[]), now).is_some());
 
         let strict = TrustedIssuer {
@@ -406,6 +411,20 @@ mod tests {
         let weak = strict.step_up_needed(&sign_in(Some(now), &["pwd"]), now).unwrap();
         assert_eq!(weak.max_age, None);
         assert_eq!(weak.acr_values, vec!["urn:council:mfa".to_owned()]);
+        assert!(
+            weak.detail
+                .starts_with("a declaration needs a multi-factor sign-in at "),
+            "{}",
+            weak.detail
+        );
+        let both = strict.step_up_needed(&sign_in(Some(now - 301), &["pwd"]), now).unwrap();
+        assert_eq!(both.max_age, Some(300));
+        assert!(
+            both.detail
+                .starts_with("a declaration needs a recent multi-factor sign-in at "),
+            "{}",
+            both.detail
+        );
         assert_eq!(strict.step_up_needed(&sign_in(Some(now), &["pwd", "mfa"]), now), None);
         let mut by_acr = sign_in(Some(now), &[]);
         by_acr.acr = Some("urn:council:mfa".into());

@@ -370,7 +370,8 @@ pub fn verify(conn: &mut DbConnection, key: &ServiceKey, kept: &[Checkpoint]) ->
             match hash {
                 Some(hash) if hash == checkpoint.entry_hash => continue,
                 Some(_) => "its hash differs from the one a checkpoint kept outside holds (the entry, or one before it, was rewritten and the chain recomputed)".to_owned(),
-                None if outcome.first_broken.is_some() => continue,
+                // Also said of an entry the walk stopped before reaching: that one comes after
+                // the break already found, which stays the one named.
                 None => "a checkpoint kept outside names it, but it is no longer in the history (entries were removed)".to_owned(),
             }
         };

@@ -371,6 +371,23 @@ async fn a_rewritten_and_rechained_history_is_caught_by_a_signed_checkpoint() {
     let output = verify_history_with(&c, &["--checkpoint", &kept_file]);
     assert!(!output.status.success(), "a forged checkpoint must fail the check");
     assert!(String::from_utf8_lossy(&output.stderr).contains("does not verify"));
+
+    // The entry a kept checkpoint names is deleted: the chain breaks at the next one, but the
+    // deleted entry, earlier, is the one named.
+    std::fs::write(file.path(), kept.to_string()).unwrap();
+    if !postgres {
+        c.app.execute_sql("DROP TRIGGER history_no_delete").unwrap();
+    }
+    c.app
+        .execute_sql(&format!("DELETE FROM history WHERE id = {kept_id}"))
+        .unwrap();
+    let output = verify_history_with(&c, &["--checkpoint", &kept_file]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("history broken at entry {kept_id}")) && stderr.contains("no longer in the history"),
+        "{stderr}"
+    );
 }
 
 #[actix_web::test]
