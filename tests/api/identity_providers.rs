@@ -48,6 +48,8 @@ struct TestIssuer {
     url: String,
     keys: Arc<Mutex<Vec<IssuerKey>>>,
     key_fetches: Arc<AtomicUsize>,
+    /// The size, in bytes, the key set is padded to with trailing spaces (0: as it comes).
+    key_set_size: Arc<AtomicUsize>,
     _server: actix_web::dev::ServerHandle,
 }
 
@@ -57,11 +59,13 @@ impl TestIssuer {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let keys = Arc::new(Mutex::new(vec![IssuerKey::generate("key-1")]));
         let key_fetches = Arc::new(AtomicUsize::new(0));
-        let (issuer, published, fetches) = (url.clone(), keys.clone(), key_fetches.clone());
+        let key_set_size = Arc::new(AtomicUsize::new(0));
+        let (issuer, published, fetches, size) = (url.clone(), keys.clone(), key_fetches.clone(), key_set_size.clone());
         let server = HttpServer::new(move || {
             let issuer = issuer.clone();
             let published = published.clone();
             let fetches = fetches.clone();
+            let size = size.clone();
             App::new()
                 .route(
                     "/.well-known/openid-configuration",
@@ -77,7 +81,12 @@ impl TestIssuer {
                     web::get().to(move || {
                         fetches.fetch_add(1, Ordering::SeqCst);
                         let keys: Vec<Value> = published.lock().iter().map(IssuerKey::jwk).collect();
-                        async move { HttpResponse::Ok().json(json!({"keys": keys})) }
+                        let mut body = json!({"keys": keys}).to_string();
+                        let padded = size.load(Ordering::SeqCst);
+                        if padded > body.len() {
+                            body.push_str(&" ".repeat(padded - body.len()));
+                        }
+                        async move { HttpResponse::Ok().content_type("application/json").body(body) }
                     }),
                 )
         })
@@ -91,6 +100,7 @@ impl TestIssuer {
             url,
             keys,
             key_fetches,
+            key_set_size,
             _server: handle,
         }
     }
@@ -125,6 +135,11 @@ impl TestIssuer {
         let mut keys = vec![IssuerKey::generate(kid)];
         keys.extend((0..upcoming).map(|n| IssuerKey::generate(&format!("upcoming-{n}"))));
         *self.keys.lock() = keys;
+    }
+
+    /// Pads the key set to `bytes` from the next fetch on.
+    fn pad_key_set_to(&self, bytes: usize) {
+        self.key_set_size.store(bytes, Ordering::SeqCst);
     }
 
     fn fetches(&self) -> usize {
@@ -538,6 +553,66 @@ async fn a_key_rotation_needs_no_restart_and_random_key_ids_do_not_hammer_the_pr
         .send()
         .await
         .expect(200);
+}
+
+/// The most a provider's discovery document or key set may hold before it is not believed.
+const KEY_SET_CAP: usize = 256 * 1024;
+
+#[actix_web::test]
+async fn a_key_set_up_to_the_cap_is_read_and_a_larger_one_is_not_believed() {
+    let t = tenants(json!({})).await;
+    let app = &t.cycle.app;
+    let manager = t.user_id(&t.cycle.manager).await;
+    t.link(manager, &t.plymouth, "officer-1").await.expect(201);
+    t.plymouth.pad_key_set_to(KEY_SET_CAP);
+    app.get("/api/v1/me")
+        .token(&t.plymouth.token("officer-1", json!({})))
+        .send()
+        .await
+        .expect(200);
+    // One byte more, after a rotation (its new key is fetched on its first token).
+    t.plymouth.pad_key_set_to(KEY_SET_CAP + 1);
+    t.plymouth.rotate("key-2", 0);
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    app.get("/api/v1/me")
+        .token(&t.plymouth.token("officer-1", json!({})))
+        .send()
+        .await
+        .expect(401);
+}
+
+#[actix_web::test]
+async fn a_token_without_a_key_id_is_checked_with_the_only_key_and_never_guessed_among_several() {
+    let t = tenants(json!({})).await;
+    let app = &t.cycle.app;
+    let manager = t.user_id(&t.cycle.manager).await;
+    t.link(manager, &t.plymouth, "officer-1").await.expect(201);
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({"iss": t.plymouth.url, "aud": AUDIENCE, "sub": "officer-1", "iat": now, "exp": now + 300,
+                        "auth_time": now - 10});
+    let without_kid = |t: &Tenants| {
+        let keys = t.plymouth.keys.lock();
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.typ = Some("at+jwt".into());
+        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ed_der(&keys[0].private_der)).unwrap()
+    };
+    app.get("/api/v1/me").token(&without_kid(&t)).send().await.expect(200);
+    // With a second key published (and fetched for the first token naming it), none is guessed,
+    // even where either would do: here the provider publishes its key under a second id too.
+    let der = {
+        let mut keys = t.plymouth.keys.lock();
+        let alias = IssuerKey {
+            kid: "key-1-again".into(),
+            private_der: keys[0].private_der.clone(),
+            public: keys[0].public,
+        };
+        keys.push(alias);
+        keys[0].private_der.clone()
+    };
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let naming_the_second = t.plymouth.sign(&claims, "key-1-again", &der, Some("at+jwt"));
+    app.get("/api/v1/me").token(&naming_the_second).send().await.expect(200);
+    app.get("/api/v1/me").token(&without_kid(&t)).send().await.expect(401);
 }
 
 /// The plan's submission is the manager's declaration: it needs a recent sign-in.
