@@ -230,9 +230,7 @@ impl Providers {
         let claims = jsonwebtoken::decode::<AccessTokenClaims>(token, &key, &validation)
             .map_err(|_| invalid())?
             .claims;
-        let now = chrono::Utc::now().timestamp();
-        let leeway = i64::try_from(CLOCK_LEEWAY_SECS).unwrap_or(0);
-        if claims.iat > now + leeway || claims.sub.is_empty() {
+        if issued_in_the_future(claims.iat, chrono::Utc::now().timestamp()) || claims.sub.is_empty() {
             return Err(invalid());
         }
         Ok((
@@ -333,6 +331,11 @@ impl Providers {
         }
         Ok(body)
     }
+}
+
+/// Whether a token says it was issued later than now, beyond the clock difference tolerated.
+fn issued_in_the_future(iat: i64, now: i64) -> bool {
+    iat > now.saturating_add(i64::try_from(CLOCK_LEEWAY_SECS).unwrap_or(0))
 }
 
 fn pick(keys: &HashMap<String, Jwk>, kid: Option<&str>) -> Option<Jwk> {
@@ -443,6 +446,14 @@ mod tests {
         };
         assert!(only_acr.step_up_needed(&sign_in(Some(now), &["mfa"]), now).is_some());
         assert_eq!(only_acr.step_up_needed(&by_acr, now), None);
+    }
+
+    #[test]
+    fn a_token_may_be_issued_up_to_the_leeway_ahead_of_this_clock() {
+        let now = 1_800_000_000;
+        assert!(!issued_in_the_future(now + 60, now));
+        assert!(issued_in_the_future(now + 61, now));
+        assert!(!issued_in_the_future(now - 3_600, now));
     }
 
     #[test]

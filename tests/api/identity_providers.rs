@@ -25,6 +25,8 @@ struct IssuerKey {
     kid: String,
     private_der: Vec<u8>,
     public: [u8; 32],
+    /// The algorithm its key set declares for it.
+    alg: &'static str,
 }
 
 impl IssuerKey {
@@ -34,11 +36,12 @@ impl IssuerKey {
             kid: kid.into(),
             private_der: key.to_pkcs8_der().unwrap().as_bytes().to_vec(),
             public: key.verifying_key().to_bytes(),
+            alg: "EdDSA",
         }
     }
 
     fn jwk(&self) -> Value {
-        json!({"kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA", "kid": self.kid,
+        json!({"kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": self.alg, "kid": self.kid,
                "x": URL_SAFE_NO_PAD.encode(self.public)})
     }
 }
@@ -525,6 +528,14 @@ async fn a_key_rotation_needs_no_restart_and_random_key_ids_do_not_hammer_the_pr
         .await
         .expect(200);
     assert_eq!(t.plymouth.fetches(), 1);
+    // Keys fetched are kept (for an hour): a later token with a known key fetches nothing.
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    app.get("/api/v1/me")
+        .token(&t.plymouth.token("officer-1", json!({})))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(t.plymouth.fetches(), 1);
 
     // A flood of tokens naming made-up keys: at most one fetch per refetch interval (1 s here).
     let now = chrono::Utc::now().timestamp();
@@ -553,6 +564,26 @@ async fn a_key_rotation_needs_no_restart_and_random_key_ids_do_not_hammer_the_pr
         .send()
         .await
         .expect(200);
+}
+
+#[actix_web::test]
+async fn a_key_is_used_only_with_the_algorithm_its_key_set_declares() {
+    let t = tenants(json!({})).await;
+    let app = &t.cycle.app;
+    let manager = t.user_id(&t.cycle.manager).await;
+    t.link(manager, &t.plymouth, "officer-1").await.expect(201);
+    let mislabelled = IssuerKey {
+        alg: "ES256",
+        ..IssuerKey::generate("mislabelled")
+    };
+    let der = mislabelled.private_der.clone();
+    t.plymouth.keys.lock().push(mislabelled);
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({"iss": t.plymouth.url, "aud": AUDIENCE, "sub": "officer-1", "iat": now, "exp": now + 300,
+                        "auth_time": now - 10});
+    // Signed by the key, with EdDSA, but the key set says the key is for ES256.
+    let token = t.plymouth.sign(&claims, "mislabelled", &der, Some("at+jwt"));
+    app.get("/api/v1/me").token(&token).send().await.expect(401);
 }
 
 /// The most a provider's discovery document or key set may hold before it is not believed.
@@ -605,6 +636,7 @@ async fn a_token_without_a_key_id_is_checked_with_the_only_key_and_never_guessed
             kid: "key-1-again".into(),
             private_der: keys[0].private_der.clone(),
             public: keys[0].public,
+            alg: "EdDSA",
         };
         keys.push(alias);
         keys[0].private_der.clone()
