@@ -84,7 +84,10 @@ def check(base, token, subscription, path):
     messages = []
     for _ in range(120):
         messages = call(base, token, f"/api/v1/webhook-subscriptions/{subscription['id']}/messages?limit=200")["items"]
-        if messages and all(m["status"] == "delivered" for m in messages):
+        # The outbox reads the history after each change commits: wait for the walk's every
+        # event to be queued, and for all that is queued to be delivered.
+        queued = {m["event_type"] for m in messages}
+        if WALK_EVENTS <= queued and all(m["status"] == "delivered" for m in messages):
             break
         time.sleep(0.5)
     delivered = {m["webhook_id"] for m in messages if m["status"] == "delivered"}
