@@ -154,6 +154,24 @@ impl Cycle {
             .body
     }
 
+    /// Why each of a document's snapshots was taken, oldest first, as `token` reads them.
+    pub async fn version_reasons(&self, path: &str, token: &str) -> Vec<String> {
+        let versions = self
+            .app
+            .get(&format!("{path}/versions"))
+            .token(token)
+            .send()
+            .await
+            .expect(200)
+            .body;
+        versions["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v["reason"].as_str().map(str::to_owned))
+            .collect()
+    }
+
     /// Takes a transition at the document's current version; returns the raw reply.
     pub async fn act(&self, path: &str, transition: &str, token: &str, body: Value) -> crate::support::Reply {
         let version = self.version(path).await;

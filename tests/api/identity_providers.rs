@@ -150,6 +150,25 @@ impl TestIssuer {
     }
 }
 
+/// The tenants, with Plymouth's manager linked as "officer-1" at Plymouth's provider.
+async fn officer_linked(plymouth_settings: Value) -> Tenants {
+    let t = tenants(plymouth_settings).await;
+    let manager = t.user_id(&t.cycle.manager).await;
+    t.link(manager, &t.plymouth, "officer-1").await.expect(201);
+    t
+}
+
+/// Waits out the refetch interval (1 s here), so that a key not yet seen is fetched.
+async fn after_the_refetch_interval() {
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(1_100)).await;
+}
+
+/// The claims of an access token `issuer` issues now for "officer-1", without the RFC 9068 extras.
+fn claims_now(issuer: &TestIssuer) -> Value {
+    let now = chrono::Utc::now().timestamp();
+    json!({"iss": issuer.url, "aud": AUDIENCE, "sub": "officer-1", "iat": now, "exp": now + 300, "auth_time": now - 10})
+}
+
 /// Two partnerships' tenants and the OPCC's, with the service trusting each for its own
 /// organisation (Safer Plymouth is partnership 1, Safer Torbay 2, in a fresh database).
 struct Tenants {
@@ -200,6 +219,11 @@ async fn tenants(plymouth_settings: Value) -> Tenants {
 }
 
 impl Tenants {
+    /// `/me` with a token, as a front end calls it.
+    async fn me(&self, token: &str) -> crate::support::Reply {
+        self.cycle.app.get("/api/v1/me").token(token).send().await
+    }
+
     async fn user_id(&self, token: &str) -> i64 {
         self.cycle
             .app
@@ -281,10 +305,8 @@ async fn a_manager_signs_in_at_their_councils_provider_and_acts_as_their_account
 
 #[actix_web::test]
 async fn tokens_that_fail_any_check_are_refused() {
-    let t = tenants(json!({})).await;
+    let t = officer_linked(json!({})).await;
     let app = &t.cycle.app;
-    let manager = t.user_id(&t.cycle.manager).await;
-    t.link(manager, &t.plymouth, "officer-1").await.expect(201);
     let refused = |token: String| async move {
         let reply = app.get("/api/v1/me").token(&token).send().await;
         reply.expect_problem(401, "unauthorized")
@@ -518,23 +540,12 @@ async fn a_first_sign_in_links_by_a_verified_address_where_the_issuer_allows_it(
 
 #[actix_web::test]
 async fn a_key_rotation_needs_no_restart_and_random_key_ids_do_not_hammer_the_provider() {
-    let t = tenants(json!({})).await;
-    let app = &t.cycle.app;
-    let manager = t.user_id(&t.cycle.manager).await;
-    t.link(manager, &t.plymouth, "officer-1").await.expect(201);
-    app.get("/api/v1/me")
-        .token(&t.plymouth.token("officer-1", json!({})))
-        .send()
-        .await
-        .expect(200);
+    let t = officer_linked(json!({})).await;
+    t.me(&t.plymouth.token("officer-1", json!({}))).await.expect(200);
     assert_eq!(t.plymouth.fetches(), 1);
     // Keys fetched are kept (for an hour): a later token with a known key fetches nothing.
-    actix_web::rt::time::sleep(std::time::Duration::from_millis(1_100)).await;
-    app.get("/api/v1/me")
-        .token(&t.plymouth.token("officer-1", json!({})))
-        .send()
-        .await
-        .expect(200);
+    after_the_refetch_interval().await;
+    t.me(&t.plymouth.token("officer-1", json!({}))).await.expect(200);
     assert_eq!(t.plymouth.fetches(), 1);
 
     // A flood of tokens naming made-up keys: at most one fetch per refetch interval (1 s here).
@@ -545,7 +556,7 @@ async fn a_key_rotation_needs_no_restart_and_random_key_ids_do_not_hammer_the_pr
     for _ in 0..60 {
         let kid = uuid::Uuid::new_v4().to_string();
         let token = t.plymouth.sign(&claims, &kid, &stranger.private_der, Some("at+jwt"));
-        app.get("/api/v1/me").token(&token).send().await.expect(401);
+        t.me(&token).await.expect(401);
     }
     let allowed = 1 + started.elapsed().as_secs() as usize + 1;
     assert!(
@@ -558,32 +569,23 @@ async fn a_key_rotation_needs_no_restart_and_random_key_ids_do_not_hammer_the_pr
     // The provider rotates its key: the new one is fetched on its first token, from a key set of
     // several kilobytes (Microsoft Entra ID's, with its upcoming keys and certificates, is larger).
     t.plymouth.rotate("key-2", 40);
-    actix_web::rt::time::sleep(std::time::Duration::from_millis(1_100)).await;
-    app.get("/api/v1/me")
-        .token(&t.plymouth.token("officer-1", json!({})))
-        .send()
-        .await
-        .expect(200);
+    after_the_refetch_interval().await;
+    t.me(&t.plymouth.token("officer-1", json!({}))).await.expect(200);
 }
 
 #[actix_web::test]
 async fn a_key_is_used_only_with_the_algorithm_its_key_set_declares() {
-    let t = tenants(json!({})).await;
-    let app = &t.cycle.app;
-    let manager = t.user_id(&t.cycle.manager).await;
-    t.link(manager, &t.plymouth, "officer-1").await.expect(201);
+    let t = officer_linked(json!({})).await;
     let mislabelled = IssuerKey {
         alg: "ES256",
         ..IssuerKey::generate("mislabelled")
     };
     let der = mislabelled.private_der.clone();
     t.plymouth.keys.lock().push(mislabelled);
-    let now = chrono::Utc::now().timestamp();
-    let claims = json!({"iss": t.plymouth.url, "aud": AUDIENCE, "sub": "officer-1", "iat": now, "exp": now + 300,
-                        "auth_time": now - 10});
+    let claims = claims_now(&t.plymouth);
     // Signed by the key, with EdDSA, but the key set says the key is for ES256.
     let token = t.plymouth.sign(&claims, "mislabelled", &der, Some("at+jwt"));
-    app.get("/api/v1/me").token(&token).send().await.expect(401);
+    t.me(&token).await.expect(401);
 }
 
 /// The most a provider's discovery document or key set may hold before it is not believed.
@@ -591,43 +593,27 @@ const KEY_SET_CAP: usize = 256 * 1024;
 
 #[actix_web::test]
 async fn a_key_set_up_to_the_cap_is_read_and_a_larger_one_is_not_believed() {
-    let t = tenants(json!({})).await;
-    let app = &t.cycle.app;
-    let manager = t.user_id(&t.cycle.manager).await;
-    t.link(manager, &t.plymouth, "officer-1").await.expect(201);
+    let t = officer_linked(json!({})).await;
     t.plymouth.pad_key_set_to(KEY_SET_CAP);
-    app.get("/api/v1/me")
-        .token(&t.plymouth.token("officer-1", json!({})))
-        .send()
-        .await
-        .expect(200);
+    t.me(&t.plymouth.token("officer-1", json!({}))).await.expect(200);
     // One byte more, after a rotation (its new key is fetched on its first token).
     t.plymouth.pad_key_set_to(KEY_SET_CAP + 1);
     t.plymouth.rotate("key-2", 0);
-    actix_web::rt::time::sleep(std::time::Duration::from_millis(1_100)).await;
-    app.get("/api/v1/me")
-        .token(&t.plymouth.token("officer-1", json!({})))
-        .send()
-        .await
-        .expect(401);
+    after_the_refetch_interval().await;
+    t.me(&t.plymouth.token("officer-1", json!({}))).await.expect(401);
 }
 
 #[actix_web::test]
 async fn a_token_without_a_key_id_is_checked_with_the_only_key_and_never_guessed_among_several() {
-    let t = tenants(json!({})).await;
-    let app = &t.cycle.app;
-    let manager = t.user_id(&t.cycle.manager).await;
-    t.link(manager, &t.plymouth, "officer-1").await.expect(201);
-    let now = chrono::Utc::now().timestamp();
-    let claims = json!({"iss": t.plymouth.url, "aud": AUDIENCE, "sub": "officer-1", "iat": now, "exp": now + 300,
-                        "auth_time": now - 10});
+    let t = officer_linked(json!({})).await;
+    let claims = claims_now(&t.plymouth);
     let without_kid = |t: &Tenants| {
         let keys = t.plymouth.keys.lock();
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some("at+jwt".into());
         jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ed_der(&keys[0].private_der)).unwrap()
     };
-    app.get("/api/v1/me").token(&without_kid(&t)).send().await.expect(200);
+    t.me(&without_kid(&t)).await.expect(200);
     // With a second key published (and fetched for the first token naming it), none is guessed,
     // even where either would do: here the provider publishes its key under a second id too.
     let der = {
@@ -641,19 +627,17 @@ async fn a_token_without_a_key_id_is_checked_with_the_only_key_and_never_guessed
         keys.push(alias);
         keys[0].private_der.clone()
     };
-    actix_web::rt::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    after_the_refetch_interval().await;
     let naming_the_second = t.plymouth.sign(&claims, "key-1-again", &der, Some("at+jwt"));
-    app.get("/api/v1/me").token(&naming_the_second).send().await.expect(200);
-    app.get("/api/v1/me").token(&without_kid(&t)).send().await.expect(401);
+    t.me(&naming_the_second).await.expect(200);
+    t.me(&without_kid(&t)).await.expect(401);
 }
 
 /// The plan's submission is the manager's declaration: it needs a recent sign-in.
 #[actix_web::test]
 async fn a_declaration_needs_a_fresh_sign_in_and_the_signature_records_it() {
-    let t = tenants(json!({"signing_max_age": 300})).await;
+    let t = officer_linked(json!({"signing_max_age": 300})).await;
     let app = &t.cycle.app;
-    let manager = t.user_id(&t.cycle.manager).await;
-    t.link(manager, &t.plymouth, "officer-1").await.expect(201);
     let now = chrono::Utc::now().timestamp();
     let stale = t.plymouth.token("officer-1", json!({"auth_time": now - 3_600}));
     let plan = t
@@ -719,9 +703,7 @@ async fn a_declaration_needs_a_fresh_sign_in_and_the_signature_records_it() {
 
 #[actix_web::test]
 async fn where_the_operator_asks_for_it_a_declaration_needs_multi_factor() {
-    let t = tenants(json!({"mfa_acr_values": ["urn:council:mfa"], "mfa_amr_values": ["mfa"]})).await;
-    let manager = t.user_id(&t.cycle.manager).await;
-    t.link(manager, &t.plymouth, "officer-1").await.expect(201);
+    let t = officer_linked(json!({"mfa_acr_values": ["urn:council:mfa"], "mfa_amr_values": ["mfa"]})).await;
     let now = chrono::Utc::now().timestamp();
     let password_only = t.plymouth.token("officer-1", json!({"auth_time": now, "amr": ["pwd"]}));
     let plan = t

@@ -801,20 +801,7 @@ async fn small_amendments_apply_at_once_and_large_ones_wait_for_review() {
     let amended = c.app.get(&path).token(&c.manager).send().await.expect(200).body;
     assert_eq!(amended["lines"][4]["amount"], "30000.00");
 
-    let versions = c
-        .app
-        .get(&format!("{path}/versions"))
-        .token(&c.reviewer)
-        .send()
-        .await
-        .expect(200)
-        .body;
-    let reasons: Vec<&str> = versions["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v["reason"].as_str())
-        .collect();
+    let reasons = c.version_reasons(&path, &c.reviewer).await;
     assert_eq!(reasons, ["signed", "submitted", "approved", "amended", "amended"]);
     let listed = c
         .app

@@ -68,20 +68,7 @@ async fn a_claim_approved_in_part_is_paid_in_two_payments_and_no_further() {
         json!({"claimed": "200284.00", "approved": "195000.00", "paid": "0.00", "outstanding": "195000.00"})
     );
     // Each signature, the submission and what the OPCC accepted are kept as the return read then.
-    let versions = c
-        .app
-        .get(&format!("{path}/versions"))
-        .token(&c.reviewer)
-        .send()
-        .await
-        .expect(200)
-        .body;
-    let reasons: Vec<&str> = versions["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v["reason"].as_str())
-        .collect();
+    let reasons = c.version_reasons(&path, &c.reviewer).await;
     assert_eq!(reasons, ["signed", "signed", "submitted", "accepted"]);
 
     for token in [&c.manager, &c.treasurer, &c.reviewer, &c.app.admin_token] {

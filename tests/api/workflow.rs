@@ -147,20 +147,7 @@ async fn the_2021_22_plan_is_submitted_reviewed_line_by_line_and_approved() {
     );
     assert_eq!(signatures[1]["printed_name"], "Matt Garrett");
     assert_eq!(signatures[1]["capacity"], "csp_manager");
-    let versions = c
-        .app
-        .get(&format!("{path}/versions"))
-        .token(&c.reviewer)
-        .send()
-        .await
-        .expect(200)
-        .body;
-    let reasons: Vec<&str> = versions["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v["reason"].as_str())
-        .collect();
+    let reasons = c.version_reasons(&path, &c.reviewer).await;
     assert_eq!(reasons, ["signed", "submitted", "signed", "submitted", "approved"]);
     let first = c
         .app
