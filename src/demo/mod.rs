@@ -432,7 +432,7 @@ fn load_documents(conn: &mut DbConnection, outcome: &mut Outcome, key: &ServiceK
             let created = lifecycle::create::<HalfYearReturn>(conn, manager, &input)?;
             outcome.note(format!("half-year return {label} {partnership}"));
             if partnership == PLYMOUTH {
-                pay_in_part(conn, created.id, key)?;
+                pay_in_part(conn, created.header.id, key)?;
                 outcome.note(format!("claim {label} {partnership} approved in part and part-paid"));
             }
         }

@@ -21,7 +21,11 @@ use crate::error::Error;
 use crate::pagination::{Page, PageRequest};
 use crate::workflow::{Status, Transition};
 
+mod header;
+
 pub use crate::workflow::DocumentKind;
+pub(crate) use header::stored;
+pub use header::{DocumentHeader, Stored, splice};
 
 /// Filters every document list accepts.
 #[derive(Deserialize, IntoParams, Debug, Default, Clone)]
@@ -285,9 +289,14 @@ pub trait Document: Serialize + Sized + Send + 'static {
     /// display names, statuses or totals that move with other documents.
     fn signed_content(&self) -> Value;
 
-    fn id(&self) -> i64;
+    fn header(&self) -> &DocumentHeader;
+    fn id(&self) -> i64 {
+        self.header().id
+    }
     /// The version read, sent as the ETag.
-    fn version(&self) -> i32;
+    fn version(&self) -> i32 {
+        self.header().version
+    }
     fn allowed_transitions(&mut self) -> &mut Vec<Transition>;
 }
 

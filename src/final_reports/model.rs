@@ -3,12 +3,13 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::Object;
 
-use crate::deadlines::Deadline;
+use crate::documents::DocumentHeader;
 use crate::indicators::{IndicatorActual, IndicatorActualInput};
 use crate::money::Money;
 use crate::timestamps;
-use crate::workflow::{Status, Transition};
+use crate::workflow::Transition;
 
 crate::stored_enum! {
     /// What the partnership proposes for money left unspent at year end.
@@ -147,16 +148,9 @@ pub struct VirementInput {
         ]
     }))]
 pub struct FinalReport {
-    pub id: i64,
-    pub allocation_id: i64,
-    pub fund_year: String,
-    pub partnership_id: i64,
-    pub partnership: String,
-    pub status: Status,
-    /// Increases with every change; the ETag. Send it back in If-Match to change the report.
-    pub version: i32,
-    /// The due date, and whether the document is overdue or came in late.
-    pub deadline: Deadline,
+    #[serde(flatten)]
+    #[schema(schema_with = header_schema)]
+    pub header: DocumentHeader,
     /// What you may do to the report now, as POST /final-reports/{id}/<transition>.
     pub allowed_transitions: Vec<Transition>,
     pub lines: Vec<FinalLine>,
@@ -169,9 +163,11 @@ pub struct FinalReport {
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: NaiveDateTime,
-    #[serde(serialize_with = "timestamps::as_utc")]
-    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
-    pub updated_at: NaiveDateTime,
+}
+
+/// A report's header; its version is the ETag to send back.
+fn header_schema() -> Object {
+    DocumentHeader::in_view("report")
 }
 
 #[derive(Serialize, ToSchema, Debug, Clone)]
@@ -239,16 +235,7 @@ pub struct ReportTotals {
 
 #[derive(Serialize, ToSchema, Debug, Clone)]
 pub struct FinalReportSummary {
-    pub id: i64,
-    pub allocation_id: i64,
-    pub fund_year: String,
-    pub partnership_id: i64,
-    pub partnership: String,
-    pub status: Status,
-    pub version: i32,
-    /// The due date, and whether the document is overdue or came in late.
-    pub deadline: Deadline,
-    #[serde(serialize_with = "timestamps::as_utc")]
-    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
-    pub updated_at: NaiveDateTime,
+    #[serde(flatten)]
+    #[schema(inline)]
+    pub header: DocumentHeader,
 }

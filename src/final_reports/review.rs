@@ -86,7 +86,7 @@ pub fn accept(
                 "required",
                 "say what the carried-forward money is for",
             );
-            carried_to = next_allocation(conn, &report.fund_year, report.partnership_id)?;
+            carried_to = next_allocation(conn, &report.header.fund_year, report.header.partnership_id)?;
             v.check(
                 carried_to.is_some(),
                 "unspent_decision",
@@ -95,7 +95,7 @@ pub fn accept(
             );
         }
         Some(UnspentDecision::Offset) => {
-            offset_against = next_allocation(conn, &report.fund_year, report.partnership_id)?;
+            offset_against = next_allocation(conn, &report.header.fund_year, report.header.partnership_id)?;
             v.check(
                 offset_against.is_some(),
                 "unspent_decision",
@@ -130,7 +130,7 @@ pub fn accept(
             conn,
             Event {
                 actor: caller,
-                partnership_id: Some(report.partnership_id),
+                partnership_id: Some(report.header.partnership_id),
                 entity_kind: "allocation",
                 entity_id: next,
                 action: Action::CarryForwardReceived,

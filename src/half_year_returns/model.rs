@@ -3,13 +3,14 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::Object;
 
-use crate::deadlines::Deadline;
+use crate::documents::DocumentHeader;
 pub use crate::fund_years::Half;
 pub use crate::indicators::{IndicatorActual, IndicatorActualInput};
 use crate::money::Money;
 use crate::timestamps;
-use crate::workflow::{Status, Transition};
+use crate::workflow::Transition;
 
 crate::stored_enum! {
     /// The provider's status, as the form asks.
@@ -171,20 +172,13 @@ pub struct ExpenditureItem {
         "version": 1
     }))]
 pub struct HalfYearReturn {
-    pub id: i64,
-    pub allocation_id: i64,
-    pub fund_year: String,
-    pub partnership_id: i64,
-    pub partnership: String,
+    #[serde(flatten)]
+    #[schema(schema_with = header_schema)]
+    pub header: DocumentHeader,
     pub half: Half,
     pub half_year_end: NaiveDate,
     pub amount_claimed: Money,
     pub invoice_reference: String,
-    pub status: Status,
-    /// Increases with every change; the ETag. Send it back in If-Match to change the return.
-    pub version: i32,
-    /// The due date, and whether the document is overdue or came in late.
-    pub deadline: Deadline,
     /// What you may do to the return now, as POST /half-year-returns/{id}/<transition>.
     pub allowed_transitions: Vec<Transition>,
     pub projects: Vec<Project>,
@@ -195,9 +189,11 @@ pub struct HalfYearReturn {
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: NaiveDateTime,
-    #[serde(serialize_with = "timestamps::as_utc")]
-    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
-    pub updated_at: NaiveDateTime,
+}
+
+/// A return's header; its version is the ETag to send back.
+fn header_schema() -> Object {
+    DocumentHeader::in_view("return")
 }
 
 #[derive(Serialize, ToSchema, Debug, Clone)]
@@ -280,19 +276,10 @@ pub struct ReturnTotals {
 
 #[derive(Serialize, ToSchema, Debug, Clone)]
 pub struct HalfYearReturnSummary {
-    pub id: i64,
-    pub allocation_id: i64,
-    pub fund_year: String,
-    pub partnership_id: i64,
-    pub partnership: String,
+    #[serde(flatten)]
+    #[schema(inline)]
+    pub header: DocumentHeader,
     pub half: Half,
     pub half_year_end: NaiveDate,
     pub amount_claimed: Money,
-    pub status: Status,
-    pub version: i32,
-    /// The due date, and whether the document is overdue or came in late.
-    pub deadline: Deadline,
-    #[serde(serialize_with = "timestamps::as_utc")]
-    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
-    pub updated_at: NaiveDateTime,
 }

@@ -3,13 +3,14 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::Object;
 
-use crate::deadlines::Deadline;
+use crate::documents::DocumentHeader;
 use crate::measures::{Comparison, Measure};
 use crate::money::Money;
 use crate::priority_sets::Priority;
 use crate::timestamps;
-use crate::workflow::{Status, Transition};
+use crate::workflow::Transition;
 
 /// A plan's content. `allocation_id` is required when creating; a replacement may repeat it but
 /// not change it.
@@ -184,16 +185,9 @@ pub struct IndicatorInput {
         "version": 1
     }))]
 pub struct Plan {
-    pub id: i64,
-    pub allocation_id: i64,
-    pub fund_year: String,
-    pub partnership_id: i64,
-    pub partnership: String,
-    pub status: Status,
-    /// Increases with every change; the ETag. Send it back in If-Match to change the plan.
-    pub version: i32,
-    /// The due date, and whether the document is overdue or came in late.
-    pub deadline: Deadline,
+    #[serde(flatten)]
+    #[schema(schema_with = header_schema)]
+    pub header: DocumentHeader,
     /// What you may do to the plan now, as POST /plans/{id}/<transition>.
     pub allowed_transitions: Vec<Transition>,
     pub lines: Vec<PlanLine>,
@@ -203,9 +197,11 @@ pub struct Plan {
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: NaiveDateTime,
-    #[serde(serialize_with = "timestamps::as_utc")]
-    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
-    pub updated_at: NaiveDateTime,
+}
+
+/// A plan's header; its version is the ETag to send back.
+fn header_schema() -> Object {
+    DocumentHeader::in_view("plan")
 }
 
 #[derive(Serialize, ToSchema, Debug, Clone)]
@@ -281,18 +277,9 @@ pub struct PlanTotals {
 /// A plan in a list: its figures without its lines.
 #[derive(Serialize, ToSchema, Debug, Clone)]
 pub struct PlanSummary {
-    pub id: i64,
-    pub allocation_id: i64,
-    pub fund_year: String,
-    pub partnership_id: i64,
-    pub partnership: String,
-    pub status: Status,
-    pub version: i32,
-    /// The due date, and whether the document is overdue or came in late.
-    pub deadline: Deadline,
+    #[serde(flatten)]
+    #[schema(inline)]
+    pub header: DocumentHeader,
     pub line_count: usize,
     pub totals: PlanTotals,
-    #[serde(serialize_with = "timestamps::as_utc")]
-    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
-    pub updated_at: NaiveDateTime,
 }

@@ -17,9 +17,13 @@ use utoipa::{Modify, ToSchema};
 
 use std::collections::BTreeSet;
 
+use crate::documents;
 use crate::error::Error;
+use crate::final_reports::{FinalReport, FinalReportSummary};
+use crate::half_year_returns::{HalfYearReturn, HalfYearReturnSummary};
 use crate::http::AppState;
 use crate::http::problem::{ApiError, ProblemType};
+use crate::plans::{Plan, PlanSummary};
 
 pub const SECURITY_SCHEME: &str = "bearer";
 
@@ -464,10 +468,35 @@ fn idempotency_key() -> Parameter {
         .build()
 }
 
+/// The documents' views and summaries, which flatten a `DocumentHeader`, and how many of their
+/// own fields stand before the header's status: a return names its half and its claim there.
+/// A page of summaries holds a copy of its item's schema, spliced the same way.
+fn with_header() -> [(std::borrow::Cow<'static, str>, usize); 6] {
+    [
+        (Plan::name(), 0),
+        (PlanSummary::name(), 0),
+        (HalfYearReturn::name(), 4),
+        (HalfYearReturnSummary::name(), 3),
+        (FinalReport::name(), 0),
+        (FinalReportSummary::name(), 0),
+    ]
+}
+
 /// The finished document for the given routes.
 pub fn finish(mut api: OpenApi) -> OpenApi {
     let sent = request_schemas(&api);
     if let Some(components) = api.components.as_mut() {
+        for (name, lead) in with_header() {
+            if let Some(schema) = components.schemas.get_mut(name.as_ref()) {
+                documents::splice(schema, lead);
+            }
+            if let Some(RefOr::T(Schema::Object(page))) = components.schemas.get_mut(&format!("Page_{name}"))
+                && let Some(RefOr::T(Schema::Array(items))) = page.properties.get_mut("items")
+                && let ArrayItems::RefOrSchema(item) = &mut items.items
+            {
+                documents::splice(item, lead);
+            }
+        }
         components
             .schemas
             .iter_mut()

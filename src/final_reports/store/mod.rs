@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Caller;
 use crate::db::DbConnection;
-use crate::documents::{Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
+use crate::documents::{Document, DocumentFilter, DocumentHeader, DocumentKind, Located, Place, Unlocated};
 use crate::error::Error;
 use crate::pagination::{Page, PageRequest};
 use crate::plans;
@@ -73,8 +73,8 @@ impl Document for FinalReport {
     /// totals or the review.
     fn signed_content(&self) -> Value {
         json!({
-            "allocation_id": self.allocation_id,
-            "fund_year": self.fund_year,
+            "allocation_id": self.header.allocation_id,
+            "fund_year": self.header.fund_year,
             "lines": self.lines.iter().map(|line| {
                 let mut signed = json!({
                     "plan_line": line.plan_line,
@@ -99,12 +99,8 @@ impl Document for FinalReport {
         })
     }
 
-    fn id(&self) -> i64 {
-        self.id
-    }
-
-    fn version(&self) -> i32 {
-        self.version
+    fn header(&self) -> &DocumentHeader {
+        &self.header
     }
 
     fn allowed_transitions(&mut self) -> &mut Vec<Transition> {

@@ -9,7 +9,7 @@ use crate::allocations::Allocation;
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::deadlines::{self, Deadline, Placed};
-use crate::documents::{DocumentFilter, DocumentKind, document_head};
+use crate::documents::{DocumentFilter, DocumentHeader, DocumentKind, document_head};
 use crate::error::Error;
 use crate::indicators::IndicatorActual;
 use crate::money::Money;
@@ -256,14 +256,7 @@ pub(super) fn assemble(
         unspent: difference(allocation.available, spent)?,
     };
     Ok(FinalReport {
-        id: row.id,
-        allocation_id: row.allocation_id,
-        fund_year: allocation.fund_year,
-        partnership_id: allocation.partnership_id,
-        partnership: allocation.partnership,
-        deadline,
-        status: row.status,
-        version: row.version,
+        header: DocumentHeader::of(crate::documents::stored!(row), &allocation, deadline),
         allowed_transitions: Vec::new(),
         lines,
         virements: virement_views,
@@ -278,7 +271,6 @@ pub(super) fn assemble(
         unspent_treatment: row.unspent_treatment,
         treatment_notes: row.treatment_notes,
         created_at: row.created_at,
-        updated_at: row.updated_at,
     })
 }
 
@@ -319,20 +311,18 @@ pub(super) fn list(
     let mut summaries = Vec::with_capacity(rows.len());
     for (row, partnership_id, partnership, fund_year) in rows {
         summaries.push(FinalReportSummary {
-            deadline: deadlines
-                .remove(&row.id)
-                .ok_or_else(|| Error::internal("a report without a deadline"))?,
-            id: row.id,
-            allocation_id: row.allocation_id,
-            fund_year,
-            partnership_id,
-            partnership,
-            status: row.status,
-            version: row.version,
-            updated_at: row.updated_at,
+            header: DocumentHeader::listed(
+                crate::documents::stored!(row),
+                fund_year,
+                partnership_id,
+                partnership,
+                deadlines
+                    .remove(&row.id)
+                    .ok_or_else(|| Error::internal("a report without a deadline"))?,
+            ),
         });
     }
-    Ok(Page::from_rows(summaries, page, |s| s.id, |s| s))
+    Ok(Page::from_rows(summaries, page, |s| s.header.id, |s| s))
 }
 
 fn placed(row: &ReportRow) -> Placed {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Caller;
 use crate::db::DbConnection;
-use crate::documents::{Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
+use crate::documents::{Document, DocumentFilter, DocumentHeader, DocumentKind, Located, Place, Unlocated};
 use crate::error::{Error, Violations};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{half_year_projects, half_year_returns};
@@ -92,8 +92,8 @@ impl Document for HalfYearReturn {
     /// plan says of its lines (titles, funding), the totals or the review.
     fn signed_content(&self) -> Value {
         json!({
-            "allocation_id": self.allocation_id,
-            "fund_year": self.fund_year,
+            "allocation_id": self.header.allocation_id,
+            "fund_year": self.header.fund_year,
             "half": self.half,
             "half_year_end": self.half_year_end,
             "amount_claimed": self.amount_claimed,
@@ -118,12 +118,8 @@ impl Document for HalfYearReturn {
         })
     }
 
-    fn id(&self) -> i64 {
-        self.id
-    }
-
-    fn version(&self) -> i32 {
-        self.version
+    fn header(&self) -> &DocumentHeader {
+        &self.header
     }
 
     fn allowed_transitions(&mut self) -> &mut Vec<Transition> {

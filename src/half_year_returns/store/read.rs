@@ -9,7 +9,7 @@ use crate::allocations::Allocation;
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::deadlines::{self, Deadline, Placed};
-use crate::documents::{DocumentFilter, DocumentKind, document_head};
+use crate::documents::{DocumentFilter, DocumentHeader, DocumentKind, document_head};
 use crate::error::Error;
 use crate::indicators::IndicatorActual;
 use crate::money::Money;
@@ -289,18 +289,11 @@ pub(super) fn assemble(
         expenditure_to_date: sum(views.iter().map(|p| p.expenditure_to_date))?,
     };
     Ok(HalfYearReturn {
-        id: row.id,
-        allocation_id: row.allocation_id,
-        fund_year: allocation.fund_year,
-        partnership_id: allocation.partnership_id,
-        partnership: allocation.partnership,
-        deadline,
+        header: DocumentHeader::of(crate::documents::stored!(row), &allocation, deadline),
         half: row.half,
         half_year_end: row.half_year_end,
         amount_claimed: row.amount_claimed_pence,
         invoice_reference: row.invoice_reference,
-        status: row.status,
-        version: row.version,
         allowed_transitions: Vec::new(),
         projects: views,
         totals,
@@ -312,7 +305,6 @@ pub(super) fn assemble(
         },
         payment: ClaimPayment::of(row.amount_claimed_pence, row.claim_approved_pence, sum(details.paid)?),
         created_at: row.created_at,
-        updated_at: row.updated_at,
     })
 }
 
@@ -362,23 +354,21 @@ pub(super) fn list(
     let mut summaries = Vec::with_capacity(rows.len());
     for (row, partnership_id, partnership, fund_year) in rows {
         summaries.push(HalfYearReturnSummary {
-            deadline: deadlines
-                .remove(&row.id)
-                .ok_or_else(|| Error::internal("a return without a deadline"))?,
-            id: row.id,
-            allocation_id: row.allocation_id,
-            fund_year,
-            partnership_id,
-            partnership,
+            header: DocumentHeader::listed(
+                crate::documents::stored!(row),
+                fund_year,
+                partnership_id,
+                partnership,
+                deadlines
+                    .remove(&row.id)
+                    .ok_or_else(|| Error::internal("a return without a deadline"))?,
+            ),
             half: row.half,
             half_year_end: row.half_year_end,
             amount_claimed: row.amount_claimed_pence,
-            status: row.status,
-            version: row.version,
-            updated_at: row.updated_at,
         });
     }
-    Ok(Page::from_rows(summaries, page, |s| s.id, |s| s))
+    Ok(Page::from_rows(summaries, page, |s| s.header.id, |s| s))
 }
 
 fn placed(row: &ReturnRow) -> Placed {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Caller;
 use crate::db::DbConnection;
-use crate::documents::{Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
+use crate::documents::{Document, DocumentFilter, DocumentHeader, DocumentKind, Located, Place, Unlocated};
 use crate::error::{Error, Violations};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{plan_lines, plans};
@@ -93,8 +93,8 @@ impl Document for Plan {
     /// or the review.
     fn signed_content(&self) -> Value {
         json!({
-            "allocation_id": self.allocation_id,
-            "fund_year": self.fund_year,
+            "allocation_id": self.header.allocation_id,
+            "fund_year": self.header.fund_year,
             "lines": self.lines.iter().map(|line| json!({
                 "number": line.number,
                 "title": line.title,
@@ -116,12 +116,8 @@ impl Document for Plan {
         })
     }
 
-    fn id(&self) -> i64 {
-        self.id
-    }
-
-    fn version(&self) -> i32 {
-        self.version
+    fn header(&self) -> &DocumentHeader {
+        &self.header
     }
 
     fn allowed_transitions(&mut self) -> &mut Vec<Transition> {

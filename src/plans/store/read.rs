@@ -9,7 +9,7 @@ use crate::allocations::Allocation;
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::deadlines::{self, Deadline, Placed};
-use crate::documents::{DocumentFilter, DocumentKind, document_head};
+use crate::documents::{DocumentFilter, DocumentHeader, DocumentKind, document_head};
 use crate::error::Error;
 use crate::measures::{Comparison, Measure, describe_target, stored_comparison, stored_target};
 use crate::money::Money;
@@ -319,20 +319,12 @@ pub(super) fn assemble(
         })
         .collect();
     Ok(Plan {
-        id: row.id,
-        allocation_id: row.allocation_id,
-        fund_year: allocation.fund_year,
-        partnership_id: allocation.partnership_id,
-        partnership: allocation.partnership,
-        deadline,
-        status: row.status,
-        version: row.version,
+        header: DocumentHeader::of(crate::documents::stored!(row), &allocation, deadline),
         allowed_transitions: Vec::new(),
         lines,
         totals,
         review,
         created_at: row.created_at,
-        updated_at: row.updated_at,
     })
 }
 
@@ -415,22 +407,20 @@ pub(super) fn list(
         let lines = amounts.remove(&row.id).unwrap_or_default();
         let available = Money::sum([grant, carry_forward]).ok_or_else(|| Error::internal("allocation overflow"))?;
         summaries.push(PlanSummary {
-            id: row.id,
-            allocation_id: row.allocation_id,
-            fund_year,
-            partnership_id,
-            partnership,
-            deadline: deadlines
-                .remove(&row.id)
-                .ok_or_else(|| Error::internal("a plan without a deadline"))?,
-            status: row.status,
-            version: row.version,
+            header: DocumentHeader::listed(
+                crate::documents::stored!(row),
+                fund_year,
+                partnership_id,
+                partnership,
+                deadlines
+                    .remove(&row.id)
+                    .ok_or_else(|| Error::internal("a plan without a deadline"))?,
+            ),
             line_count: lines.len(),
             totals: totals(available, lines)?,
-            updated_at: row.updated_at,
         });
     }
-    Ok(Page::from_rows(summaries, page, |s| s.id, |s| s))
+    Ok(Page::from_rows(summaries, page, |s| s.header.id, |s| s))
 }
 
 // ---- Writing ----
