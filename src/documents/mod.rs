@@ -21,6 +21,7 @@ use crate::error::Error;
 use crate::pagination::{Page, PageRequest};
 use crate::workflow::{Status, Transition};
 
+pub mod children;
 mod header;
 
 pub use crate::workflow::DocumentKind;

@@ -7,10 +7,11 @@ use diesel::prelude::*;
 use crate::allocations::{self, Allocation};
 use crate::auth::{Caller, Role};
 use crate::db::DbConnection;
+use crate::documents::children::{self, Child};
 use crate::documents::{self, Located};
 use crate::error::{Error, Violations};
 use crate::measures::Comparison;
-use crate::priority_sets;
+use crate::priority_sets::{self, Priority};
 use crate::schema::{
     attachments, final_report_lines, half_year_indicator_actuals, half_year_projects, plan_line_indicators,
     plan_line_priorities, plan_line_sub_allocations, plan_lines, plans, virements,
@@ -136,8 +137,8 @@ fn line_citations(conn: &mut DbConnection, line_id: i64) -> Result<Option<&'stat
     Ok(None)
 }
 
-/// Writes a plan's lines as the input has them, touching only the rows whose content changed:
-/// a save of a long plan that edits one line costs a handful of statements, not hundreds.
+/// Writes a plan's lines as the input has them, touching only the rows whose content changed
+/// (see [`children`]).
 pub(in crate::plans) fn write_lines(
     conn: &mut DbConnection,
     plan_id: i64,
@@ -150,10 +151,12 @@ pub(in crate::plans) fn write_lines(
     let mut stored_priorities = priorities_by_line(conn, &ids)?;
     let mut stored_indicators = indicators_by_line(conn, &existing)?;
     let mut v = Violations::new();
-    for old in existing
-        .iter()
-        .filter(|old| lines.iter().all(|l| l.number != old.number))
-    {
+    let changes = children::changes(
+        existing.iter().map(|old| (old.number, old)),
+        lines.iter().map(|line| (line.number, line)),
+        holds,
+    );
+    for old in changes.removed {
         match line_citations(conn, old.id)? {
             Some(reason) => v.add(
                 "lines",
@@ -173,83 +176,56 @@ pub(in crate::plans) fn write_lines(
             }
         }
     }
-    for (i, line) in lines.iter().enumerate() {
-        let values = (
-            plan_lines::title.eq(line.title.trim()),
-            plan_lines::outline.eq(line.outline.trim()),
-            plan_lines::amount_pence.eq(line.amount),
-            plan_lines::provider.eq(line.provider.as_deref().map(str::trim)),
-            plan_lines::total_contract_value_pence.eq(line.total_contract_value),
-            plan_lines::outcome_measures.eq(line.outcome_measures.trim()),
-        );
-        let line_id = match existing.iter().find(|old| old.number == line.number) {
-            Some(old) => {
-                if !holds(old, line) {
-                    diesel::update(plan_lines::table.find(old.id))
-                        .set(values)
-                        .execute(conn)?;
-                }
-                old.id
+    for (i, child) in changes.wanted.into_iter().enumerate() {
+        let (line_id, line) = match child {
+            Child::Unchanged(old, line) => (old.id, line),
+            Child::Changed(old, line) => {
+                diesel::update(plan_lines::table.find(old.id))
+                    .set(line_values(line))
+                    .execute(conn)?;
+                (old.id, line)
             }
-            None => diesel::insert_into(plan_lines::table)
-                .values((
-                    plan_lines::plan_id.eq(plan_id),
-                    plan_lines::number.eq(line.number),
-                    values,
-                ))
-                .returning(plan_lines::id)
-                .get_result(conn)?,
+            Child::Added(number, line) => (
+                diesel::insert_into(plan_lines::table)
+                    .values((
+                        plan_lines::plan_id.eq(plan_id),
+                        plan_lines::number.eq(number),
+                        line_values(line),
+                    ))
+                    .returning(plan_lines::id)
+                    .get_result(conn)?,
+                line,
+            ),
         };
-        let sub_allocations: Vec<SubAllocation> = line
-            .sub_allocations
-            .iter()
-            .map(|sub| SubAllocation {
-                label: sub.label.trim().to_owned(),
-                amount: sub.amount,
-            })
-            .collect();
-        if stored_subs.remove(&line_id).unwrap_or_default() != sub_allocations {
-            diesel::delete(
-                plan_line_sub_allocations::table.filter(plan_line_sub_allocations::plan_line_id.eq(line_id)),
-            )
-            .execute(conn)?;
-            for (position, sub) in (0..).zip(&sub_allocations) {
-                diesel::insert_into(plan_line_sub_allocations::table)
-                    .values((
-                        plan_line_sub_allocations::plan_line_id.eq(line_id),
-                        plan_line_sub_allocations::position.eq(position),
-                        plan_line_sub_allocations::label.eq(&sub.label),
-                        plan_line_sub_allocations::amount_pence.eq(sub.amount),
-                    ))
-                    .execute(conn)?;
-            }
-        }
-        let cited: BTreeSet<i32> = stored_priorities
-            .remove(&line_id)
-            .unwrap_or_default()
-            .iter()
-            .map(|p| p.number)
-            .collect();
-        if cited != line.priorities.iter().copied().collect() {
-            diesel::delete(plan_line_priorities::table.filter(plan_line_priorities::plan_line_id.eq(line_id)))
-                .execute(conn)?;
-            for number in &line.priorities {
-                let priority_id = priorities
-                    .get(number)
-                    .copied()
-                    .ok_or(Error::Internal("priority checked above".into()))?;
-                diesel::insert_into(plan_line_priorities::table)
-                    .values((
-                        plan_line_priorities::plan_line_id.eq(line_id),
-                        plan_line_priorities::priority_id.eq(priority_id),
-                    ))
-                    .execute(conn)?;
-            }
-        }
+        let subs = stored_subs.remove(&line_id).unwrap_or_default();
+        write_sub_allocations(conn, line_id, &subs, &line.sub_allocations)?;
+        let cited = stored_priorities.remove(&line_id).unwrap_or_default();
+        write_priorities(conn, line_id, &cited, &line.priorities, priorities)?;
         let indicators = stored_indicators.remove(&line_id).unwrap_or_default();
         write_indicators(conn, &mut v, i, line_id, line, &indicators)?;
     }
     v.finish()
+}
+
+type LineValues<'a> = (
+    diesel::dsl::Eq<plan_lines::title, &'a str>,
+    diesel::dsl::Eq<plan_lines::outline, &'a str>,
+    diesel::dsl::Eq<plan_lines::amount_pence, crate::money::Money>,
+    diesel::dsl::Eq<plan_lines::provider, Option<&'a str>>,
+    diesel::dsl::Eq<plan_lines::total_contract_value_pence, Option<crate::money::Money>>,
+    diesel::dsl::Eq<plan_lines::outcome_measures, &'a str>,
+);
+
+/// A line's columns as stored: texts trimmed.
+fn line_values(line: &PlanLineInput) -> LineValues<'_> {
+    (
+        plan_lines::title.eq(line.title.trim()),
+        plan_lines::outline.eq(line.outline.trim()),
+        plan_lines::amount_pence.eq(line.amount),
+        plan_lines::provider.eq(line.provider.as_deref().map(str::trim)),
+        plan_lines::total_contract_value_pence.eq(line.total_contract_value),
+        plan_lines::outcome_measures.eq(line.outcome_measures.trim()),
+    )
 }
 
 /// Whether a stored line already holds what the input says of it (texts as stored, trimmed).
@@ -262,6 +238,97 @@ fn holds(stored: &LineRow, line: &PlanLineInput) -> bool {
         && stored.outcome_measures == line.outcome_measures.trim()
 }
 
+/// A line's sub-allocations, by position.
+fn write_sub_allocations(
+    conn: &mut DbConnection,
+    line_id: i64,
+    stored: &[SubAllocation],
+    wanted: &[SubAllocation],
+) -> Result<(), Error> {
+    let changes = children::changes((0..).zip(stored), (0..).zip(wanted), |old, sub| {
+        old.label == sub.label.trim() && old.amount == sub.amount
+    });
+    let at = |position: i32| {
+        plan_line_sub_allocations::table
+            .filter(plan_line_sub_allocations::plan_line_id.eq(line_id))
+            .filter(plan_line_sub_allocations::position.eq(position))
+    };
+    if !changes.removed.is_empty() {
+        let kept = i32::try_from(wanted.len()).map_err(|_| Error::internal("too many sub-allocations"))?;
+        diesel::delete(
+            plan_line_sub_allocations::table
+                .filter(plan_line_sub_allocations::plan_line_id.eq(line_id))
+                .filter(plan_line_sub_allocations::position.ge(kept)),
+        )
+        .execute(conn)?;
+    }
+    for (position, child) in (0..).zip(changes.wanted) {
+        let values = |sub: &SubAllocation| {
+            (
+                plan_line_sub_allocations::label.eq(sub.label.trim().to_owned()),
+                plan_line_sub_allocations::amount_pence.eq(sub.amount),
+            )
+        };
+        match child {
+            Child::Unchanged(..) => {}
+            Child::Changed(_, sub) => {
+                diesel::update(at(position)).set(values(sub)).execute(conn)?;
+            }
+            Child::Added(position, sub) => {
+                diesel::insert_into(plan_line_sub_allocations::table)
+                    .values((
+                        plan_line_sub_allocations::plan_line_id.eq(line_id),
+                        plan_line_sub_allocations::position.eq(position),
+                        values(sub),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The fund year's priorities a line cites, by number.
+fn write_priorities(
+    conn: &mut DbConnection,
+    line_id: i64,
+    stored: &[Priority],
+    wanted: &[i32],
+    priorities: &HashMap<i32, i64>,
+) -> Result<(), Error> {
+    let changes = children::changes(
+        stored.iter().map(|p| (p.number, p)),
+        wanted.iter().map(|n| (*n, n)),
+        |_, _| true,
+    );
+    let priority_id = |number: i32| {
+        priorities
+            .get(&number)
+            .copied()
+            .ok_or(Error::Internal("priority checked above".into()))
+    };
+    for old in changes.removed {
+        diesel::delete(
+            plan_line_priorities::table
+                .filter(plan_line_priorities::plan_line_id.eq(line_id))
+                .filter(plan_line_priorities::priority_id.eq(priority_id(old.number)?)),
+        )
+        .execute(conn)?;
+    }
+    for child in changes.wanted {
+        if let Child::Added(number, _) = child {
+            diesel::insert_into(plan_line_priorities::table)
+                .values((
+                    plan_line_priorities::plan_line_id.eq(line_id),
+                    plan_line_priorities::priority_id.eq(priority_id(number)?),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// A line's indicators, by number; one a half-year return reports against stays.
 fn write_indicators(
     conn: &mut DbConnection,
     v: &mut Violations,
@@ -270,10 +337,17 @@ fn write_indicators(
     line: &PlanLineInput,
     existing: &[IndicatorRow],
 ) -> Result<(), Error> {
-    for old in existing
-        .iter()
-        .filter(|old| line.indicators.iter().all(|i| i.number != old.number))
-    {
+    let changes = children::changes(
+        existing.iter().map(|old| (old.number, old)),
+        line.indicators.iter().map(|indicator| (indicator.number, indicator)),
+        |old, indicator| {
+            old.name == indicator.name.trim()
+                && old.comparison.as_deref() == indicator.comparison.map(Comparison::as_str)
+                && old.target == indicator.target.map(|t| t.to_string())
+                && old.unit == indicator.unit.trim()
+        },
+    );
+    for old in changes.removed {
         let reported = half_year_indicator_actuals::table
             .filter(half_year_indicator_actuals::plan_line_indicator_id.eq(old.id))
             .count()
@@ -291,31 +365,28 @@ fn write_indicators(
             diesel::delete(plan_line_indicators::table.find(old.id)).execute(conn)?;
         }
     }
-    for indicator in &line.indicators {
-        let values = (
-            plan_line_indicators::name.eq(indicator.name.trim()),
-            plan_line_indicators::comparison.eq(indicator.comparison.map(Comparison::as_str)),
-            plan_line_indicators::target.eq(indicator.target.map(|t| t.to_string())),
-            plan_line_indicators::unit.eq(indicator.unit.trim()),
-        );
-        match existing.iter().find(|old| old.number == indicator.number) {
-            Some(old) => {
-                let unchanged = old.name == indicator.name.trim()
-                    && old.comparison.as_deref() == indicator.comparison.map(Comparison::as_str)
-                    && old.target == indicator.target.map(|t| t.to_string())
-                    && old.unit == indicator.unit.trim();
-                if !unchanged {
-                    diesel::update(plan_line_indicators::table.find(old.id))
-                        .set(values)
-                        .execute(conn)?;
-                }
+    for child in changes.wanted {
+        let values = |indicator: &IndicatorInput| {
+            (
+                plan_line_indicators::name.eq(indicator.name.trim().to_owned()),
+                plan_line_indicators::comparison.eq(indicator.comparison.map(Comparison::as_str)),
+                plan_line_indicators::target.eq(indicator.target.map(|t| t.to_string())),
+                plan_line_indicators::unit.eq(indicator.unit.trim().to_owned()),
+            )
+        };
+        match child {
+            Child::Unchanged(..) => {}
+            Child::Changed(old, indicator) => {
+                diesel::update(plan_line_indicators::table.find(old.id))
+                    .set(values(indicator))
+                    .execute(conn)?;
             }
-            None => {
+            Child::Added(number, indicator) => {
                 diesel::insert_into(plan_line_indicators::table)
                     .values((
                         plan_line_indicators::plan_line_id.eq(line_id),
-                        plan_line_indicators::number.eq(indicator.number),
-                        values,
+                        plan_line_indicators::number.eq(number),
+                        values(indicator),
                     ))
                     .execute(conn)?;
             }
