@@ -3,44 +3,52 @@
 //! comparison the documents use.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ReportFilter, SUBMITTED, partnership_of};
+use super::{ReportFilter, partnership_of};
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::Error;
 use crate::measures::{Comparison, Measure, describe_target};
 use crate::tables::{CsvRow, Table};
 
-#[derive(QueryableByName)]
+diesel::table! {
+    /// Every indicator of an approved plan's lines, with its actuals (a view: see its migration).
+    indicator_outcomes (allocation_id, plan_line, indicator) {
+        fund_year -> Text,
+        starts_on -> Date,
+        allocation_id -> BigInt,
+        partnership_id -> BigInt,
+        partnership -> Text,
+        plan_line -> Integer,
+        title -> Text,
+        indicator -> Integer,
+        name -> Text,
+        comparison -> Nullable<Text>,
+        target -> Nullable<Text>,
+        unit -> Text,
+        first_half_actual -> Nullable<Text>,
+        second_half_actual -> Nullable<Text>,
+        year_end_actual -> Nullable<Text>,
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = indicator_outcomes, check_for_backend(crate::db::MultiBackend))]
 struct IndicatorRow {
-    #[diesel(sql_type = Text)]
     fund_year: String,
-    #[diesel(sql_type = BigInt)]
     partnership_id: i64,
-    #[diesel(sql_type = Text)]
     partnership: String,
-    #[diesel(sql_type = Integer)]
     plan_line: i32,
-    #[diesel(sql_type = Text)]
     title: String,
-    #[diesel(sql_type = Integer)]
     indicator: i32,
-    #[diesel(sql_type = Text)]
     name: String,
-    #[diesel(sql_type = Nullable<Text>)]
     comparison: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     target: Option<String>,
-    #[diesel(sql_type = Text)]
     unit: String,
-    #[diesel(sql_type = Nullable<Text>)]
     first_half_actual: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     second_half_actual: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     year_end_actual: Option<String>,
 }
 
@@ -152,37 +160,24 @@ pub fn indicator_outcomes(
             totals: IndicatorTotals::default(),
         });
     };
-    let half_year_actual = |half: &str| {
-        format!(
-            "(SELECT MAX(ha.actual) FROM half_year_indicator_actuals ha \
-              JOIN half_year_projects hp ON hp.id = ha.half_year_project_id \
-              JOIN half_year_returns r ON r.id = hp.half_year_return_id \
-              WHERE ha.plan_line_indicator_id = i.id AND r.half = '{half}' AND r.status IN {SUBMITTED})"
-        )
-    };
-    let sql = format!(
-        "SELECT y.label AS fund_year, a.partnership_id, pa.name AS partnership, l.number AS plan_line, \
-                l.title, i.number AS indicator, i.name, i.comparison, i.target, i.unit, \
-                {first} AS first_half_actual, {second} AS second_half_actual, \
-                (SELECT MAX(fa.actual) FROM final_report_indicator_actuals fa \
-                 JOIN final_report_lines fl ON fl.id = fa.final_report_line_id \
-                 JOIN final_reports f ON f.id = fl.final_report_id \
-                 WHERE fa.plan_line_indicator_id = i.id AND f.status IN {SUBMITTED}) AS year_end_actual \
-         FROM plan_line_indicators i \
-         JOIN plan_lines l ON l.id = i.plan_line_id \
-         JOIN plans pl ON pl.id = l.plan_id \
-         JOIN allocations a ON a.id = pl.allocation_id \
-         JOIN partnerships pa ON pa.id = a.partnership_id \
-         JOIN fund_years y ON y.id = a.fund_year_id \
-         WHERE pl.status = 'approved' AND ($1 = '' OR y.label = $1) AND ($2 = 0 OR a.partnership_id = $2) \
-         ORDER BY y.starts_on, pa.name, a.id, l.number, i.number",
-        first = half_year_actual("first"),
-        second = half_year_actual("second"),
-    );
-    let rows: Vec<IndicatorRow> = diesel::sql_query(sql)
-        .bind::<Text, _>(filter.fund_year.clone().unwrap_or_default())
-        .bind::<BigInt, _>(partnership.unwrap_or(0))
-        .load(conn)?;
+    let mut query = indicator_outcomes::table
+        .order((
+            indicator_outcomes::starts_on,
+            indicator_outcomes::partnership,
+            indicator_outcomes::allocation_id,
+            indicator_outcomes::plan_line,
+            indicator_outcomes::indicator,
+        ))
+        .select(IndicatorRow::as_select())
+        .into_boxed();
+    // An empty fund year or a partnership 0, like none, means every one (as in the other reports).
+    if let Some(label) = filter.fund_year.as_ref().filter(|label| !label.is_empty()) {
+        query = query.filter(indicator_outcomes::fund_year.eq(label.clone()));
+    }
+    if let Some(id) = partnership.filter(|&id| id != 0) {
+        query = query.filter(indicator_outcomes::partnership_id.eq(id));
+    }
+    let rows: Vec<IndicatorRow> = query.load(conn)?;
     let rows: Vec<IndicatorOutcome> = rows.into_iter().map(IndicatorRow::judge).collect();
     let totals = IndicatorTotals::of(&rows);
     Ok(IndicatorOutcomes { rows, totals })

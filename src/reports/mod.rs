@@ -42,10 +42,8 @@ pub(crate) fn partnership_of(caller: &Caller, filter: &ReportFilter) -> Result<O
     }
 }
 
-/// Documents counted once submitted: not drafts, nor signed by the manager only.
-pub(crate) const SUBMITTED: &str = "('submitted', 'under_review', 'changes_requested', 'approved', 'accepted')";
-
-/// The same statuses, for queries written with diesel's DSL.
+/// Documents counted once submitted: not drafts, nor signed by the manager only. The report
+/// views spell the same list; a test below holds them to it.
 pub(crate) const SUBMITTED_STATUSES: [Status; 5] = [
     Status::Submitted,
     Status::UnderReview,
@@ -54,30 +52,75 @@ pub(crate) const SUBMITTED_STATUSES: [Status; 5] = [
     Status::Accepted,
 ];
 
-/// A sum of integer pence as BIGINT on both databases (PostgreSQL's SUM of BIGINT is NUMERIC).
-pub(crate) fn pence(sum: &str) -> String {
-    format!("CAST(COALESCE(({sum}), 0) AS BIGINT)")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::final_reports::UnspentDecision;
+    use crate::half_year_returns::Half;
 
-    #[test]
-    fn the_sql_list_and_the_statuses_name_the_same_documents() {
-        let listed: Vec<String> = SUBMITTED_STATUSES.iter().map(|s| format!("'{s}'")).collect();
-        assert_eq!(SUBMITTED, format!("({})", listed.join(", ")));
+    /// The views the reports read, in both dialects.
+    const VIEWS: [&str; 4] = [
+        include_str!("../../migrations/postgres/2026-11-24-000013_fund_by_partnership_view/up.sql"),
+        include_str!("../../migrations/sqlite/2026-11-24-000013_fund_by_partnership_view/up.sql"),
+        include_str!("../../migrations/postgres/2026-12-05-000019_report_views/up.sql"),
+        include_str!("../../migrations/sqlite/2026-12-05-000019_report_views/up.sql"),
+    ];
+
+    /// Every quoted word in a view's SQL (comments aside), with the column it is compared to.
+    fn words_compared(view: &str) -> Vec<(String, String)> {
+        let sql: String = view
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("--"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut words = Vec::new();
+        let mut column = String::new();
+        for (i, part) in sql.split('\'').enumerate() {
+            if i % 2 == 0 {
+                let before = part.trim_end().trim_end_matches(['(', ',', '=', ' ']).trim_end();
+                if !part.trim().starts_with(',') {
+                    column = before
+                        .trim_end_matches(" IN")
+                        .rsplit(['.', ' ', '('])
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                }
+            } else {
+                words.push((column.clone(), part.to_owned()));
+            }
+        }
+        words
     }
 
     #[test]
-    fn the_fund_view_counts_the_same_documents_as_submitted() {
-        for view in [
-            include_str!("../../migrations/postgres/2026-11-24-000013_fund_by_partnership_view/up.sql"),
-            include_str!("../../migrations/sqlite/2026-11-24-000013_fund_by_partnership_view/up.sql"),
-        ] {
-            // Claimed, spent, moved by virements and "reported" each count submitted documents.
-            assert_eq!(view.matches(SUBMITTED).count(), 4);
-            assert_eq!(view.matches(" IN (").count(), 4, "no other list of statuses");
+    fn the_views_spell_only_the_words_of_the_enums() {
+        for view in VIEWS {
+            let words = words_compared(view);
+            assert!(!words.is_empty());
+            for (column, word) in words {
+                let known = match column.as_str() {
+                    "status" => word.parse::<Status>().is_ok(),
+                    "half" => word.parse::<Half>().is_ok(),
+                    "unspent_decision" => word.parse::<UnspentDecision>().is_ok(),
+                    _ => false,
+                };
+                assert!(known, "{column} = '{word}' is no word of the column's enum");
+            }
+        }
+    }
+
+    #[test]
+    fn every_list_of_statuses_in_the_views_is_the_submitted_documents() {
+        let listed: Vec<String> = SUBMITTED_STATUSES.iter().map(|s| format!("'{s}'")).collect();
+        let submitted = format!("status IN ({})", listed.join(", "));
+        for view in VIEWS {
+            assert!(view.matches(" IN (").count() > 0);
+            assert_eq!(
+                view.matches(" IN (").count(),
+                view.matches(&submitted).count(),
+                "{view}"
+            );
         }
     }
 }

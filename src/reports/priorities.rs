@@ -1,15 +1,17 @@
 //! The fund by Police & Crime Plan priority: money planned and spent on the lines serving each.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Text};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ReportFilter, SUBMITTED, partnership_of, pence};
+use super::{ReportFilter, partnership_of};
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::Error;
 use crate::money::Money;
+use crate::schema::{fund_years, plan_line_priorities, priorities};
 use crate::tables::{CsvRow, Table};
 
 /// Said with every priority report, because its rows do not add up to its totals.
@@ -17,39 +19,29 @@ pub const COUNTED_PER_PRIORITY: &str = "A plan line serving several priorities c
      so the rows add up to more than the totals; the totals count every line once.";
 
 /// The approved plans' lines serving one priority in one fund year.
-#[derive(QueryableByName, Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
 #[schema(example = json!({"fund_year": "2017-18", "priority": 3, "title": "Protecting people at risk of abuse",
     "plan_lines": 4, "planned": "327200.00", "spent": "327200.00"}))]
 pub struct PriorityYear {
-    #[diesel(sql_type = Text)]
     pub fund_year: String,
     /// The priority's number in the fund year's Police & Crime Plan.
-    #[diesel(sql_type = Integer)]
     pub priority: i32,
-    #[diesel(sql_type = Text)]
     pub title: String,
     /// Lines of approved plans serving the priority.
-    #[diesel(sql_type = BigInt)]
     pub plan_lines: i64,
     /// Those lines' amounts, each in full.
-    #[diesel(sql_type = BigInt)]
     pub planned: Money,
     /// Their actual spend in submitted final reports; zero until reported.
-    #[diesel(sql_type = BigInt)]
     pub spent: Money,
 }
 
 /// Every line of the approved plans counted once.
-#[derive(QueryableByName, Serialize, ToSchema, Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Serialize, ToSchema, Debug, Clone, Default, PartialEq, Eq)]
 pub struct PriorityTotals {
-    #[diesel(sql_type = BigInt)]
     pub plan_lines: i64,
     /// Lines serving more than one priority: each is in several rows, once here.
-    #[diesel(sql_type = BigInt)]
     pub lines_serving_several_priorities: i64,
-    #[diesel(sql_type = BigInt)]
     pub planned: Money,
-    #[diesel(sql_type = BigInt)]
     pub spent: Money,
 }
 
@@ -65,19 +57,33 @@ pub struct FundByPriority {
     pub totals: PriorityTotals,
 }
 
-/// The approved plans' lines in the report's scope, with the spend the submitted final report
-/// gives each. `$1` is the fund year label or '', `$2` the partnership id or 0.
-fn lines_in_scope() -> String {
-    format!(
-        "SELECT l.id AS plan_line_id, a.fund_year_id, l.amount_pence AS planned, fl.actual_spend_pence AS spent \
-         FROM plan_lines l \
-         JOIN plans pl ON pl.id = l.plan_id \
-         JOIN allocations a ON a.id = pl.allocation_id \
-         JOIN fund_years ly ON ly.id = a.fund_year_id \
-         LEFT JOIN final_report_lines fl ON fl.plan_line_id = l.id AND fl.final_report_id IN \
-             (SELECT f.id FROM final_reports f WHERE f.status IN {SUBMITTED}) \
-         WHERE pl.status = 'approved' AND ($1 = '' OR ly.label = $1) AND ($2 = 0 OR a.partnership_id = $2)"
-    )
+diesel::table! {
+    /// Every line of an approved plan (a view: see its migration).
+    approved_plan_lines (plan_line_id) {
+        plan_line_id -> BigInt,
+        fund_year_id -> BigInt,
+        fund_year -> Text,
+        partnership_id -> BigInt,
+        planned -> BigInt,
+        spent -> Nullable<BigInt>,
+        priorities_served -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(approved_plan_lines, plan_line_priorities);
+
+/// The approved plans' lines in the report's scope (`None`: every one), each given with `$select`.
+macro_rules! lines_in_scope {
+    ($query:expr, $fund_year:expr, $partnership:expr) => {{
+        let mut query = $query.into_boxed();
+        if let Some(label) = $fund_year {
+            query = query.filter(approved_plan_lines::fund_year.eq(label.clone()));
+        }
+        if let Some(id) = $partnership {
+            query = query.filter(approved_plan_lines::partnership_id.eq(id));
+        }
+        query
+    }};
 }
 
 pub fn by_priority(conn: &mut DbConnection, caller: &Caller, filter: &ReportFilter) -> Result<FundByPriority, Error> {
@@ -89,41 +95,87 @@ pub fn by_priority(conn: &mut DbConnection, caller: &Caller, filter: &ReportFilt
             totals: PriorityTotals::default(),
         });
     };
-    let lines = lines_in_scope();
-    let (planned, spent) = (pence("SUM(served.planned)"), pence("SUM(served.spent)"));
-    let rows_sql = format!(
-        "SELECT y.label AS fund_year, pr.number AS priority, pr.title AS title, \
-                COUNT(served.plan_line_id) AS plan_lines, {planned} AS planned, {spent} AS spent \
-         FROM fund_years y \
-         JOIN priorities pr ON pr.priority_set_id = y.priority_set_id \
-         LEFT JOIN (SELECT lp.priority_id, scoped.* FROM plan_line_priorities lp \
-                    JOIN ({lines}) scoped ON scoped.plan_line_id = lp.plan_line_id) served \
-             ON served.fund_year_id = y.id AND served.priority_id = pr.id \
-         WHERE ($1 = '' OR y.label = $1) \
-         GROUP BY y.id, y.label, y.starts_on, pr.id, pr.number, pr.title \
-         ORDER BY y.starts_on, pr.number"
-    );
-    let (planned, spent) = (pence("SUM(scoped.planned)"), pence("SUM(scoped.spent)"));
-    let totals_sql = format!(
-        "SELECT COUNT(*) AS plan_lines, {planned} AS planned, {spent} AS spent, \
-                {several} AS lines_serving_several_priorities \
-         FROM ({lines}) scoped",
-        several = pence(
-            "SUM(CASE WHEN (SELECT COUNT(*) FROM plan_line_priorities lp \
-                            WHERE lp.plan_line_id = scoped.plan_line_id) > 1 THEN 1 ELSE 0 END)"
-        ),
-    );
-    let fund_year = filter.fund_year.clone().unwrap_or_default();
-    let partnership = partnership.unwrap_or(0);
-    let rows: Vec<PriorityYear> = diesel::sql_query(rows_sql)
-        .bind::<Text, _>(&fund_year)
-        .bind::<BigInt, _>(partnership)
-        .load(conn)?;
-    let totals: PriorityTotals = diesel::sql_query(totals_sql)
-        .bind::<Text, _>(&fund_year)
-        .bind::<BigInt, _>(partnership)
-        .get_result(conn)?;
+    // An empty fund year or a partnership 0, like none, means every one (as in the other reports).
+    let fund_year = filter.fund_year.as_ref().filter(|label| !label.is_empty());
+    let partnership = partnership.filter(|&id| id != 0);
+    let mut priorities_of_years = fund_years::table
+        .inner_join(priorities::table.on(priorities::priority_set_id.eq(fund_years::priority_set_id)))
+        .order((fund_years::starts_on, priorities::number))
+        .select((
+            fund_years::id,
+            fund_years::label,
+            priorities::id,
+            priorities::number,
+            priorities::title,
+        ))
+        .into_boxed();
+    if let Some(label) = fund_year {
+        priorities_of_years = priorities_of_years.filter(fund_years::label.eq(label.clone()));
+    }
+    let priorities_of_years: Vec<(i64, String, i64, i32, String)> = priorities_of_years.load(conn)?;
+    let served: Vec<(i64, i64, Money, Option<Money>)> = lines_in_scope!(
+        approved_plan_lines::table
+            .inner_join(
+                plan_line_priorities::table
+                    .on(plan_line_priorities::plan_line_id.eq(approved_plan_lines::plan_line_id)),
+            )
+            .select((
+                approved_plan_lines::fund_year_id,
+                plan_line_priorities::priority_id,
+                approved_plan_lines::planned,
+                approved_plan_lines::spent,
+            )),
+        fund_year,
+        partnership
+    )
+    .load(conn)?;
+    let lines: Vec<(Money, Option<Money>, i64)> = lines_in_scope!(
+        approved_plan_lines::table.select((
+            approved_plan_lines::planned,
+            approved_plan_lines::spent,
+            approved_plan_lines::priorities_served,
+        )),
+        fund_year,
+        partnership
+    )
+    .load(conn)?;
+    let mut by_priority: HashMap<(i64, i64), Vec<(Money, Option<Money>)>> = HashMap::new();
+    for (year, priority, planned, spent) in served {
+        by_priority.entry((year, priority)).or_default().push((planned, spent));
+    }
+    let rows = priorities_of_years
+        .into_iter()
+        .map(|(year, fund_year, priority_id, priority, title)| {
+            let lines = by_priority.remove(&(year, priority_id)).unwrap_or_default();
+            let (plan_lines, planned, spent) = count_and_sum(lines.into_iter())?;
+            Ok(PriorityYear {
+                fund_year,
+                priority,
+                title,
+                plan_lines,
+                planned,
+                spent,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let (plan_lines, planned, spent) = count_and_sum(lines.iter().map(|(planned, spent, _)| (*planned, *spent)))?;
+    let totals = PriorityTotals {
+        plan_lines,
+        lines_serving_several_priorities: lines.iter().filter(|(_, _, served)| *served > 1).count() as i64,
+        planned,
+        spent,
+    };
     Ok(FundByPriority { note, rows, totals })
+}
+
+/// How many lines, what they plan and what they spent (a line not yet reported spent nothing).
+fn count_and_sum(lines: impl Iterator<Item = (Money, Option<Money>)> + Clone) -> Result<(i64, Money, Money), Error> {
+    let overflow = || Error::internal("report total overflow");
+    Ok((
+        lines.clone().count() as i64,
+        Money::sum(lines.clone().map(|(planned, _)| planned)).ok_or_else(overflow)?,
+        Money::sum(lines.filter_map(|(_, spent)| spent)).ok_or_else(overflow)?,
+    ))
 }
 
 impl CsvRow for PriorityYear {

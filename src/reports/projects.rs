@@ -1,56 +1,46 @@
 //! The half-year returns' projects by RAG rating and by provider status.
 
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ReportFilter, SUBMITTED, partnership_of, pence};
+use super::{ReportFilter, partnership_of};
 use crate::auth::Caller;
-use crate::db::{DbConnection, MultiBackend};
+use crate::db::DbConnection;
 use crate::error::Error;
 use crate::half_year_returns::{Half, ProviderStatus, Rag};
 use crate::money::Money;
 use crate::tables::{CsvRow, Table};
 
 /// The projects of submitted half-year returns with one RAG rating, for one half of a fund year.
-#[derive(QueryableByName, Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
 #[schema(example = json!({"fund_year": "2017-18", "half": "first", "rag": "achieved", "projects": 4,
     "funding": "327200.00", "expenditure_to_date": "131900.00"}))]
 pub struct RagHalf {
-    #[diesel(sql_type = Text)]
     pub fund_year: String,
-    #[diesel(sql_type = Text)]
     pub half: Half,
-    #[diesel(sql_type = Text)]
     pub rag: Rag,
-    #[diesel(sql_type = BigInt)]
     pub projects: i64,
     /// What the plan gives the projects' lines.
-    #[diesel(sql_type = BigInt)]
     pub funding: Money,
     /// The projects' expenditure to date, as the returns itemise it.
-    #[diesel(sql_type = BigInt)]
     pub expenditure_to_date: Money,
 }
 
 /// The projects of submitted half-year returns whose providers have one status, for one half of
 /// a fund year.
-#[derive(QueryableByName, Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
 #[schema(example = json!({"fund_year": "2017-18", "half": "first", "provider_status": "voluntary",
     "projects": 5, "funding": "363200.00", "expenditure_to_date": "131900.00"}))]
 pub struct ProviderStatusHalf {
-    #[diesel(sql_type = Text)]
     pub fund_year: String,
-    #[diesel(sql_type = Text)]
     pub half: Half,
-    #[diesel(sql_type = Text)]
     pub provider_status: ProviderStatus,
-    #[diesel(sql_type = BigInt)]
     pub projects: i64,
-    #[diesel(sql_type = BigInt)]
     pub funding: Money,
-    #[diesel(sql_type = BigInt)]
     pub expenditure_to_date: Money,
 }
 
@@ -74,52 +64,78 @@ pub struct ProjectsByProviderStatus {
     pub totals: ProjectTotals,
 }
 
-/// The column of `half_year_projects` a report groups by; never text from a request.
-#[derive(Clone, Copy)]
-enum Grouping {
-    Rag,
-    ProviderStatus,
-}
-
-impl Grouping {
-    fn column(self) -> &'static str {
-        match self {
-            Grouping::Rag => "rag",
-            Grouping::ProviderStatus => "provider_status",
-        }
+diesel::table! {
+    /// Every project of a submitted half-year return (a view: see its migration).
+    submitted_projects (project_id) {
+        project_id -> BigInt,
+        fund_year -> Text,
+        starts_on -> Date,
+        partnership_id -> BigInt,
+        half -> Text,
+        rag -> Text,
+        provider_status -> Text,
+        funding -> BigInt,
+        expenditure_to_date -> BigInt,
     }
 }
 
-fn grouped<Row: QueryableByName<MultiBackend> + 'static>(
+type ProjectRow = (String, NaiveDate, Half, Rag, ProviderStatus, Money, Money);
+
+/// The projects of the submitted returns in the report's scope, a group per fund year, half and
+/// the word `by` gives, in that order: how many, their funding and their expenditure to date.
+fn grouped<K: Copy>(
     conn: &mut DbConnection,
     caller: &Caller,
     filter: &ReportFilter,
-    grouping: Grouping,
-) -> Result<Vec<Row>, Error> {
+    by: fn(&ProjectRow) -> (K, &'static str),
+) -> Result<Vec<(String, Half, K, i64, Money, Money)>, Error> {
     let Ok(partnership) = partnership_of(caller, filter) else {
         return Ok(Vec::new());
     };
-    let column = grouping.column();
-    let (funding, spent) = (pence("SUM(l.amount_pence)"), pence("SUM(e.spent)"));
-    let sql = format!(
-        "SELECT y.label AS fund_year, r.half AS half, p.{column} AS {column}, COUNT(*) AS projects, \
-                {funding} AS funding, {spent} AS expenditure_to_date \
-         FROM half_year_projects p \
-         JOIN half_year_returns r ON r.id = p.half_year_return_id \
-         JOIN plan_lines l ON l.id = p.plan_line_id \
-         JOIN allocations a ON a.id = r.allocation_id \
-         JOIN fund_years y ON y.id = a.fund_year_id \
-         LEFT JOIN (SELECT half_year_project_id, SUM(amount_pence) AS spent \
-                    FROM half_year_expenditure_items GROUP BY half_year_project_id) e \
-             ON e.half_year_project_id = p.id \
-         WHERE r.status IN {SUBMITTED} AND ($1 = '' OR y.label = $1) AND ($2 = 0 OR a.partnership_id = $2) \
-         GROUP BY y.label, y.starts_on, r.half, p.{column} \
-         ORDER BY y.starts_on, r.half, p.{column}"
-    );
-    Ok(diesel::sql_query(sql)
-        .bind::<Text, _>(filter.fund_year.clone().unwrap_or_default())
-        .bind::<BigInt, _>(partnership.unwrap_or(0))
-        .load(conn)?)
+    let mut query = submitted_projects::table
+        .select((
+            submitted_projects::fund_year,
+            submitted_projects::starts_on,
+            submitted_projects::half,
+            submitted_projects::rag,
+            submitted_projects::provider_status,
+            submitted_projects::funding,
+            submitted_projects::expenditure_to_date,
+        ))
+        .into_boxed();
+    // An empty fund year or a partnership 0, like none, means every one (as in the other reports).
+    if let Some(label) = filter.fund_year.as_ref().filter(|label| !label.is_empty()) {
+        query = query.filter(submitted_projects::fund_year.eq(label.clone()));
+    }
+    if let Some(id) = partnership.filter(|&id| id != 0) {
+        query = query.filter(submitted_projects::partnership_id.eq(id));
+    }
+    let projects: Vec<ProjectRow> = query.load(conn)?;
+    let mut groups: BTreeMap<(NaiveDate, String, &'static str, &'static str), (Half, K, Vec<(Money, Money)>)> =
+        BTreeMap::new();
+    for project in &projects {
+        let (key, word) = by(project);
+        let (fund_year, starts_on, half, .., funding, spent) = project;
+        groups
+            .entry((*starts_on, fund_year.clone(), half.as_str(), word))
+            .or_insert_with(|| (*half, key, Vec::new()))
+            .2
+            .push((*funding, *spent));
+    }
+    let overflow = || Error::internal("report total overflow");
+    groups
+        .into_iter()
+        .map(|((_, fund_year, ..), (half, key, projects))| {
+            Ok((
+                fund_year,
+                half,
+                key,
+                projects.len() as i64,
+                Money::sum(projects.iter().map(|p| p.0)).ok_or_else(overflow)?,
+                Money::sum(projects.iter().map(|p| p.1)).ok_or_else(overflow)?,
+            ))
+        })
+        .collect()
 }
 
 fn totals(rows: impl Iterator<Item = (i64, Money, Money)> + Clone) -> Result<ProjectTotals, Error> {
@@ -132,7 +148,19 @@ fn totals(rows: impl Iterator<Item = (i64, Money, Money)> + Clone) -> Result<Pro
 }
 
 pub fn by_rag(conn: &mut DbConnection, caller: &Caller, filter: &ReportFilter) -> Result<ProjectsByRag, Error> {
-    let rows: Vec<RagHalf> = grouped(conn, caller, filter, Grouping::Rag)?;
+    let rows: Vec<RagHalf> = grouped(conn, caller, filter, |p| (p.3, p.3.as_str()))?
+        .into_iter()
+        .map(
+            |(fund_year, half, rag, projects, funding, expenditure_to_date)| RagHalf {
+                fund_year,
+                half,
+                rag,
+                projects,
+                funding,
+                expenditure_to_date,
+            },
+        )
+        .collect();
     let totals = totals(rows.iter().map(|r| (r.projects, r.funding, r.expenditure_to_date)))?;
     Ok(ProjectsByRag { rows, totals })
 }
@@ -142,7 +170,19 @@ pub fn by_provider_status(
     caller: &Caller,
     filter: &ReportFilter,
 ) -> Result<ProjectsByProviderStatus, Error> {
-    let rows: Vec<ProviderStatusHalf> = grouped(conn, caller, filter, Grouping::ProviderStatus)?;
+    let rows: Vec<ProviderStatusHalf> = grouped(conn, caller, filter, |p| (p.4, p.4.as_str()))?
+        .into_iter()
+        .map(
+            |(fund_year, half, provider_status, projects, funding, expenditure_to_date)| ProviderStatusHalf {
+                fund_year,
+                half,
+                provider_status,
+                projects,
+                funding,
+                expenditure_to_date,
+            },
+        )
+        .collect();
     let totals = totals(rows.iter().map(|r| (r.projects, r.funding, r.expenditure_to_date)))?;
     Ok(ProjectsByProviderStatus { rows, totals })
 }
