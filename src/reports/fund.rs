@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ReportFilter, partnership_of};
+use super::ReportFilter;
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::Error;
@@ -149,7 +149,7 @@ pub fn by_partnership(
     caller: &Caller,
     filter: &ReportFilter,
 ) -> Result<FundByPartnership, Error> {
-    let Ok(partnership) = partnership_of(caller, filter) else {
+    let Some(scope) = filter.scope(caller) else {
         return Ok(FundByPartnership {
             rows: Vec::new(),
             totals: FundTotals::default(),
@@ -163,11 +163,10 @@ pub fn by_partnership(
         ))
         .select(PartnershipYear::as_select())
         .into_boxed();
-    // An empty fund year or a partnership 0, like none, means every one (as in the other reports).
-    if let Some(label) = filter.fund_year.as_ref().filter(|label| !label.is_empty()) {
-        query = query.filter(fund_by_partnership::fund_year.eq(label.clone()));
+    if let Some(label) = scope.fund_year {
+        query = query.filter(fund_by_partnership::fund_year.eq(label));
     }
-    if let Some(id) = partnership.filter(|&id| id != 0) {
+    if let Some(id) = scope.partnership {
         query = query.filter(fund_by_partnership::partnership_id.eq(id));
     }
     let rows: Vec<PartnershipYear> = query.load(conn)?;

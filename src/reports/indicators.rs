@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ReportFilter, partnership_of};
+use super::ReportFilter;
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::Error;
@@ -154,7 +154,7 @@ pub fn indicator_outcomes(
     caller: &Caller,
     filter: &ReportFilter,
 ) -> Result<IndicatorOutcomes, Error> {
-    let Ok(partnership) = partnership_of(caller, filter) else {
+    let Some(scope) = filter.scope(caller) else {
         return Ok(IndicatorOutcomes {
             rows: Vec::new(),
             totals: IndicatorTotals::default(),
@@ -170,11 +170,10 @@ pub fn indicator_outcomes(
         ))
         .select(IndicatorRow::as_select())
         .into_boxed();
-    // An empty fund year or a partnership 0, like none, means every one (as in the other reports).
-    if let Some(label) = filter.fund_year.as_ref().filter(|label| !label.is_empty()) {
-        query = query.filter(indicator_outcomes::fund_year.eq(label.clone()));
+    if let Some(label) = scope.fund_year {
+        query = query.filter(indicator_outcomes::fund_year.eq(label));
     }
-    if let Some(id) = partnership.filter(|&id| id != 0) {
+    if let Some(id) = scope.partnership {
         query = query.filter(indicator_outcomes::partnership_id.eq(id));
     }
     let rows: Vec<IndicatorRow> = query.load(conn)?;

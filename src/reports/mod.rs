@@ -42,6 +42,24 @@ pub(crate) fn partnership_of(caller: &Caller, filter: &ReportFilter) -> Result<O
     }
 }
 
+/// What a report covers, `None` for every fund year or every partnership.
+pub(crate) struct Scope {
+    pub fund_year: Option<String>,
+    pub partnership: Option<i64>,
+}
+
+impl ReportFilter {
+    /// What the report covers for this caller, or `None` when nothing can match. An empty fund
+    /// year or a partnership 0, like none, means every one.
+    pub(crate) fn scope(&self, caller: &Caller) -> Option<Scope> {
+        let partnership = partnership_of(caller, self).ok()?;
+        Some(Scope {
+            fund_year: self.fund_year.clone().filter(|label| !label.is_empty()),
+            partnership: partnership.filter(|&id| id != 0),
+        })
+    }
+}
+
 /// Documents counted once submitted: not drafts, nor signed by the manager only. The report
 /// views spell the same list; a test below holds them to it.
 pub(crate) const SUBMITTED_STATUSES: [Status; 5] = [

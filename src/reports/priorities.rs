@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ReportFilter, partnership_of};
+use super::ReportFilter;
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::Error;
@@ -88,16 +88,14 @@ macro_rules! lines_in_scope {
 
 pub fn by_priority(conn: &mut DbConnection, caller: &Caller, filter: &ReportFilter) -> Result<FundByPriority, Error> {
     let note = COUNTED_PER_PRIORITY.to_owned();
-    let Ok(partnership) = partnership_of(caller, filter) else {
+    let Some(scope) = filter.scope(caller) else {
         return Ok(FundByPriority {
             note,
             rows: Vec::new(),
             totals: PriorityTotals::default(),
         });
     };
-    // An empty fund year or a partnership 0, like none, means every one (as in the other reports).
-    let fund_year = filter.fund_year.as_ref().filter(|label| !label.is_empty());
-    let partnership = partnership.filter(|&id| id != 0);
+    let (fund_year, partnership) = (scope.fund_year.as_ref(), scope.partnership);
     let mut priorities_of_years = fund_years::table
         .inner_join(priorities::table.on(priorities::priority_set_id.eq(fund_years::priority_set_id)))
         .order((fund_years::starts_on, priorities::number))
@@ -139,7 +137,7 @@ pub fn by_priority(conn: &mut DbConnection, caller: &Caller, filter: &ReportFilt
         partnership
     )
     .load(conn)?;
-    let mut by_priority: HashMap<(i64, i64), Vec<(Money, Option<Money>)>> = HashMap::new();
+    let mut by_priority: HashMap<(i64, i64), Vec<LineSpend>> = HashMap::new();
     for (year, priority, planned, spent) in served {
         by_priority.entry((year, priority)).or_default().push((planned, spent));
     }
@@ -168,8 +166,11 @@ pub fn by_priority(conn: &mut DbConnection, caller: &Caller, filter: &ReportFilt
     Ok(FundByPriority { note, rows, totals })
 }
 
+/// A line's planned amount and its spend, if reported.
+type LineSpend = (Money, Option<Money>);
+
 /// How many lines, what they plan and what they spent (a line not yet reported spent nothing).
-fn count_and_sum(lines: impl Iterator<Item = (Money, Option<Money>)> + Clone) -> Result<(i64, Money, Money), Error> {
+fn count_and_sum(lines: impl Iterator<Item = LineSpend> + Clone) -> Result<(i64, Money, Money), Error> {
     let overflow = || Error::internal("report total overflow");
     Ok((
         lines.clone().count() as i64,

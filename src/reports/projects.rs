@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ReportFilter, partnership_of};
+use super::ReportFilter;
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::Error;
@@ -81,6 +81,15 @@ diesel::table! {
 
 type ProjectRow = (String, NaiveDate, Half, Rag, ProviderStatus, Money, Money);
 
+/// The projects of one fund year and half that share the word a report groups by.
+struct ProjectGroup<K> {
+    fund_year: String,
+    half: Half,
+    key: K,
+    funding: Vec<Money>,
+    spent: Vec<Money>,
+}
+
 /// The projects of the submitted returns in the report's scope, a group per fund year, half and
 /// the word `by` gives, in that order: how many, their funding and their expenditure to date.
 fn grouped<K: Copy>(
@@ -88,8 +97,8 @@ fn grouped<K: Copy>(
     caller: &Caller,
     filter: &ReportFilter,
     by: fn(&ProjectRow) -> (K, &'static str),
-) -> Result<Vec<(String, Half, K, i64, Money, Money)>, Error> {
-    let Ok(partnership) = partnership_of(caller, filter) else {
+) -> Result<Vec<ProjectGroup<K>>, Error> {
+    let Some(scope) = filter.scope(caller) else {
         return Ok(Vec::new());
     };
     let mut query = submitted_projects::table
@@ -103,39 +112,42 @@ fn grouped<K: Copy>(
             submitted_projects::expenditure_to_date,
         ))
         .into_boxed();
-    // An empty fund year or a partnership 0, like none, means every one (as in the other reports).
-    if let Some(label) = filter.fund_year.as_ref().filter(|label| !label.is_empty()) {
-        query = query.filter(submitted_projects::fund_year.eq(label.clone()));
+    if let Some(label) = scope.fund_year {
+        query = query.filter(submitted_projects::fund_year.eq(label));
     }
-    if let Some(id) = partnership.filter(|&id| id != 0) {
+    if let Some(id) = scope.partnership {
         query = query.filter(submitted_projects::partnership_id.eq(id));
     }
     let projects: Vec<ProjectRow> = query.load(conn)?;
-    let mut groups: BTreeMap<(NaiveDate, String, &'static str, &'static str), (Half, K, Vec<(Money, Money)>)> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<(NaiveDate, String, &'static str, &'static str), ProjectGroup<K>> = BTreeMap::new();
     for project in &projects {
         let (key, word) = by(project);
         let (fund_year, starts_on, half, .., funding, spent) = project;
-        groups
+        let group = groups
             .entry((*starts_on, fund_year.clone(), half.as_str(), word))
-            .or_insert_with(|| (*half, key, Vec::new()))
-            .2
-            .push((*funding, *spent));
-    }
-    let overflow = || Error::internal("report total overflow");
-    groups
-        .into_iter()
-        .map(|((_, fund_year, ..), (half, key, projects))| {
-            Ok((
-                fund_year,
-                half,
+            .or_insert_with(|| ProjectGroup {
+                fund_year: fund_year.clone(),
+                half: *half,
                 key,
-                projects.len() as i64,
-                Money::sum(projects.iter().map(|p| p.0)).ok_or_else(overflow)?,
-                Money::sum(projects.iter().map(|p| p.1)).ok_or_else(overflow)?,
-            ))
-        })
-        .collect()
+                funding: Vec::new(),
+                spent: Vec::new(),
+            });
+        group.funding.push(*funding);
+        group.spent.push(*spent);
+    }
+    Ok(groups.into_values().collect())
+}
+
+impl<K> ProjectGroup<K> {
+    /// How many projects, their funding and their expenditure to date.
+    fn figures(&self) -> Result<(i64, Money, Money), Error> {
+        let overflow = || Error::internal("report total overflow");
+        Ok((
+            self.funding.len() as i64,
+            Money::sum(self.funding.iter().copied()).ok_or_else(overflow)?,
+            Money::sum(self.spent.iter().copied()).ok_or_else(overflow)?,
+        ))
+    }
 }
 
 fn totals(rows: impl Iterator<Item = (i64, Money, Money)> + Clone) -> Result<ProjectTotals, Error> {
@@ -148,19 +160,20 @@ fn totals(rows: impl Iterator<Item = (i64, Money, Money)> + Clone) -> Result<Pro
 }
 
 pub fn by_rag(conn: &mut DbConnection, caller: &Caller, filter: &ReportFilter) -> Result<ProjectsByRag, Error> {
-    let rows: Vec<RagHalf> = grouped(conn, caller, filter, |p| (p.3, p.3.as_str()))?
+    let rows = grouped(conn, caller, filter, |p| (p.3, p.3.as_str()))?
         .into_iter()
-        .map(
-            |(fund_year, half, rag, projects, funding, expenditure_to_date)| RagHalf {
-                fund_year,
-                half,
-                rag,
+        .map(|group| {
+            let (projects, funding, expenditure_to_date) = group.figures()?;
+            Ok(RagHalf {
+                fund_year: group.fund_year,
+                half: group.half,
+                rag: group.key,
                 projects,
                 funding,
                 expenditure_to_date,
-            },
-        )
-        .collect();
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
     let totals = totals(rows.iter().map(|r| (r.projects, r.funding, r.expenditure_to_date)))?;
     Ok(ProjectsByRag { rows, totals })
 }
@@ -170,19 +183,20 @@ pub fn by_provider_status(
     caller: &Caller,
     filter: &ReportFilter,
 ) -> Result<ProjectsByProviderStatus, Error> {
-    let rows: Vec<ProviderStatusHalf> = grouped(conn, caller, filter, |p| (p.4, p.4.as_str()))?
+    let rows = grouped(conn, caller, filter, |p| (p.4, p.4.as_str()))?
         .into_iter()
-        .map(
-            |(fund_year, half, provider_status, projects, funding, expenditure_to_date)| ProviderStatusHalf {
-                fund_year,
-                half,
-                provider_status,
+        .map(|group| {
+            let (projects, funding, expenditure_to_date) = group.figures()?;
+            Ok(ProviderStatusHalf {
+                fund_year: group.fund_year,
+                half: group.half,
+                provider_status: group.key,
                 projects,
                 funding,
                 expenditure_to_date,
-            },
-        )
-        .collect();
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
     let totals = totals(rows.iter().map(|r| (r.projects, r.funding, r.expenditure_to_date)))?;
     Ok(ProjectsByProviderStatus { rows, totals })
 }
