@@ -34,6 +34,7 @@ pub struct Metrics {
     hashing_refusals: IntCounter,
     outbox_backlog: IntGauge,
     outbox_oldest_age: IntGauge,
+    outbox_unread: IntGauge,
     deliveries: IntCounterVec,
     checkpoint_lag: IntGauge,
     login_failures: IntCounter,
@@ -106,6 +107,10 @@ impl Metrics {
                 "webhook_outbox_oldest_age_seconds",
                 "How long the oldest webhook message still waiting has waited",
             )?,
+            outbox_unread: IntGauge::new(
+                "webhook_outbox_unread_entries",
+                "History entries the webhook outbox has not yet read for the events they raise",
+            )?,
             deliveries: IntCounterVec::new(
                 Opts::new(
                     "webhook_deliveries_total",
@@ -143,6 +148,7 @@ impl Metrics {
         registry.register(Box::new(metrics.hashing_refusals.clone()))?;
         registry.register(Box::new(metrics.outbox_backlog.clone()))?;
         registry.register(Box::new(metrics.outbox_oldest_age.clone()))?;
+        registry.register(Box::new(metrics.outbox_unread.clone()))?;
         registry.register(Box::new(metrics.deliveries.clone()))?;
         registry.register(Box::new(metrics.checkpoint_lag.clone()))?;
         registry.register(Box::new(metrics.login_failures.clone()))?;
@@ -211,6 +217,8 @@ pub struct Gauges {
 pub struct Stored {
     pub backlog: i64,
     pub oldest_pending: Option<chrono::NaiveDateTime>,
+    /// History entries the outbox has not yet read for their events.
+    pub unread: i64,
     pub lag: i64,
 }
 
@@ -234,6 +242,7 @@ pub fn exposition(gauges: &Gauges, stored: &Stored, now: chrono::NaiveDateTime) 
     m.outbox_backlog.set(stored.backlog);
     m.outbox_oldest_age
         .set(stored.oldest_pending.map_or(0, |at| (now - at).num_seconds().max(0)));
+    m.outbox_unread.set(stored.unread);
     m.checkpoint_lag.set(stored.lag);
     let mut text = Vec::new();
     TextEncoder::new()

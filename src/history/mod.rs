@@ -277,6 +277,14 @@ pub fn recorded_after(conn: &mut DbConnection, position: i64, limit: i64) -> Res
         .collect()
 }
 
+/// How many entries there are after entry `position`: what a reader of the feed has still to read.
+pub fn count_after(conn: &mut DbConnection, position: i64) -> Result<i64, Error> {
+    Ok(history::table
+        .filter(history::id.gt(position))
+        .count()
+        .get_result(conn)?)
+}
+
 /// The outcome of checking the chain and the checkpoints.
 #[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
 pub struct Verification {

@@ -50,10 +50,12 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
         .db
         .run(|conn| {
             let (backlog, oldest_pending) = crate::webhooks::outbox::backlog(conn)?;
+            let unread = crate::webhooks::outbox::unread(conn)?;
             let lag = crate::history::checkpoints::lag(conn)?;
             Ok(crate::metrics::Stored {
                 backlog,
                 oldest_pending,
+                unread,
                 lag,
             })
         })

@@ -275,6 +275,13 @@ pub fn backlog(conn: &mut DbConnection) -> Result<(i64, Option<NaiveDateTime>), 
     Ok((count, oldest))
 }
 
+/// History entries the outbox has not yet read for the events they raise, for the metrics: the
+/// backlog counts only messages already queued.
+pub fn unread(conn: &mut DbConnection) -> Result<i64, Error> {
+    let position: i64 = webhook_feed::table.select(webhook_feed::last_entry_id).first(conn)?;
+    history::count_after(conn, position)
+}
+
 /// Leases up to `limit` messages due now, each the oldest pending of its subscription, and
 /// fixes the body of those never sent. On PostgreSQL, rows another instance is claiming are
 /// skipped (`FOR UPDATE SKIP LOCKED`); the lease keeps them from being sent twice at once, and

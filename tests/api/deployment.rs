@@ -348,6 +348,7 @@ fn metrics_are_served_on_their_own_address_only() {
         "cspfund_password_hashing_slots{state=\"capacity\"}",
         "cspfund_webhook_outbox_backlog 0",
         "cspfund_webhook_outbox_oldest_age_seconds 0",
+        "cspfund_webhook_outbox_unread_entries ",
         "cspfund_history_checkpoint_lag_entries",
         "cspfund_build_info{version=\"",
         "cspfund_process_resident_memory_bytes",

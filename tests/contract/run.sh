@@ -178,7 +178,7 @@ else
     exit 1
 fi
 line=$(python "$(dirname "$0")/observability.py" check-prometheus "http://127.0.0.1:$PROMETHEUS_PORT" \
-    'cspfund_http_requests_total{route="/api/v1/me"}' cspfund_webhook_outbox_backlog \
+    'cspfund_http_requests_total{route="/api/v1/me"}' cspfund_webhook_outbox_backlog cspfund_webhook_outbox_unread_entries \
     cspfund_webhook_deliveries_total cspfund_process_resident_memory_bytes)
 observed "$line"
 
