@@ -1,6 +1,8 @@
 //! What every document shows about itself whatever its kind: flattened into each kind's view and
 //! summary, built in one place from the document's row and its allocation.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use utoipa::openapi::RefOr;
@@ -9,6 +11,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::allocations::Allocation;
 use crate::deadlines::Deadline;
+use crate::error::Error;
 use crate::timestamps;
 use crate::workflow::Status;
 
@@ -58,7 +61,7 @@ pub(crate) use stored;
 impl DocumentHeader {
     /// The header of a document read with its allocation.
     pub fn of(stored: Stored, allocation: &Allocation, deadline: Deadline) -> DocumentHeader {
-        DocumentHeader::listed(
+        DocumentHeader::new(
             stored,
             allocation.fund_year.clone(),
             allocation.partnership_id,
@@ -67,8 +70,26 @@ impl DocumentHeader {
         )
     }
 
-    /// The header of a document in a list, whose query read the fund year and partnership.
+    /// The header of a document in a list, whose query read the fund year and partnership, with
+    /// its deadline taken from those worked out for the page.
     pub fn listed(
+        stored: Stored,
+        (partnership_id, partnership, fund_year): (i64, String, String),
+        deadlines: &mut HashMap<i64, Deadline>,
+    ) -> Result<DocumentHeader, Error> {
+        let deadline = deadlines
+            .remove(&stored.id)
+            .ok_or_else(|| Error::internal("a document without a deadline"))?;
+        Ok(DocumentHeader::new(
+            stored,
+            fund_year,
+            partnership_id,
+            partnership,
+            deadline,
+        ))
+    }
+
+    fn new(
         stored: Stored,
         fund_year: String,
         partnership_id: i64,

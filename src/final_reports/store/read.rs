@@ -291,9 +291,7 @@ pub(super) fn list(
         .limit(page.fetch())
         .select((
             ReportRow::as_select(),
-            allocation_rows::partnership_id,
-            partnerships::name,
-            fund_years::label,
+            (allocation_rows::partnership_id, partnerships::name, fund_years::label),
         ))
         .into_boxed();
     if let Some(label) = &filter.fund_year {
@@ -305,21 +303,13 @@ pub(super) fn list(
     if let Some(status) = filter.status {
         query = query.filter(final_reports::status.eq(status));
     }
-    let rows: Vec<(ReportRow, i64, String, String)> = query.load(conn)?;
+    let rows: Vec<(ReportRow, (i64, String, String))> = query.load(conn)?;
     let placed_rows: Vec<Placed> = rows.iter().map(|r| placed(&r.0)).collect();
     let mut deadlines = deadlines::of_documents(conn, DocumentKind::FinalReport, &placed_rows)?;
     let mut summaries = Vec::with_capacity(rows.len());
-    for (row, partnership_id, partnership, fund_year) in rows {
+    for (row, named) in rows {
         summaries.push(FinalReportSummary {
-            header: DocumentHeader::listed(
-                crate::documents::stored!(row),
-                fund_year,
-                partnership_id,
-                partnership,
-                deadlines
-                    .remove(&row.id)
-                    .ok_or_else(|| Error::internal("a report without a deadline"))?,
-            ),
+            header: DocumentHeader::listed(crate::documents::stored!(row), named, &mut deadlines)?,
         });
     }
     Ok(Page::from_rows(summaries, page, |s| s.header.id, |s| s))

@@ -334,9 +334,7 @@ pub(super) fn list(
         .limit(page.fetch())
         .select((
             ReturnRow::as_select(),
-            allocation_rows::partnership_id,
-            partnerships::name,
-            fund_years::label,
+            (allocation_rows::partnership_id, partnerships::name, fund_years::label),
         ))
         .into_boxed();
     if let Some(label) = &filter.fund_year {
@@ -348,21 +346,13 @@ pub(super) fn list(
     if let Some(status) = filter.status {
         query = query.filter(half_year_returns::status.eq(status));
     }
-    let rows: Vec<(ReturnRow, i64, String, String)> = query.load(conn)?;
+    let rows: Vec<(ReturnRow, (i64, String, String))> = query.load(conn)?;
     let placed_rows: Vec<Placed> = rows.iter().map(|r| placed(&r.0)).collect();
     let mut deadlines = deadlines::of_documents(conn, DocumentKind::HalfYearReturn, &placed_rows)?;
     let mut summaries = Vec::with_capacity(rows.len());
-    for (row, partnership_id, partnership, fund_year) in rows {
+    for (row, named) in rows {
         summaries.push(HalfYearReturnSummary {
-            header: DocumentHeader::listed(
-                crate::documents::stored!(row),
-                fund_year,
-                partnership_id,
-                partnership,
-                deadlines
-                    .remove(&row.id)
-                    .ok_or_else(|| Error::internal("a return without a deadline"))?,
-            ),
+            header: DocumentHeader::listed(crate::documents::stored!(row), named, &mut deadlines)?,
             half: row.half,
             half_year_end: row.half_year_end,
             amount_claimed: row.amount_claimed_pence,

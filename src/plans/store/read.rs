@@ -374,9 +374,7 @@ pub(super) fn list(
         .limit(page.fetch())
         .select((
             PlanRow::as_select(),
-            allocation_rows::partnership_id,
-            partnerships::name,
-            fund_years::label,
+            (allocation_rows::partnership_id, partnerships::name, fund_years::label),
             allocation_rows::grant_pence,
             allocation_rows::carry_forward_pence,
         ))
@@ -390,7 +388,7 @@ pub(super) fn list(
     if let Some(status) = filter.status {
         query = query.filter(plans::status.eq(status));
     }
-    let rows: Vec<(PlanRow, i64, String, String, Money, Money)> = query.load(conn)?;
+    let rows: Vec<(PlanRow, (i64, String, String), Money, Money)> = query.load(conn)?;
     let plan_ids: Vec<i64> = rows.iter().map(|r| r.0.id).collect();
     let mut amounts: HashMap<i64, Vec<Money>> = HashMap::new();
     for (plan_id, amount) in plan_lines::table
@@ -403,19 +401,11 @@ pub(super) fn list(
     let placed_rows: Vec<Placed> = rows.iter().map(|r| placed(&r.0)).collect();
     let mut deadlines = deadlines::of_documents(conn, DocumentKind::Plan, &placed_rows)?;
     let mut summaries = Vec::with_capacity(rows.len());
-    for (row, partnership_id, partnership, fund_year, grant, carry_forward) in rows {
+    for (row, named, grant, carry_forward) in rows {
         let lines = amounts.remove(&row.id).unwrap_or_default();
         let available = Money::sum([grant, carry_forward]).ok_or_else(|| Error::internal("allocation overflow"))?;
         summaries.push(PlanSummary {
-            header: DocumentHeader::listed(
-                crate::documents::stored!(row),
-                fund_year,
-                partnership_id,
-                partnership,
-                deadlines
-                    .remove(&row.id)
-                    .ok_or_else(|| Error::internal("a plan without a deadline"))?,
-            ),
+            header: DocumentHeader::listed(crate::documents::stored!(row), named, &mut deadlines)?,
             line_count: lines.len(),
             totals: totals(available, lines)?,
         });
