@@ -43,6 +43,9 @@ pub struct Stored {
     pub updated_at: NaiveDateTime,
 }
 
+/// A listed document's partnership (id and name) and fund year, as a list's query reads them.
+pub type Named = (i64, String, String);
+
 /// The [`Stored`] part of a kind's row (`$row`), whose columns carry the same names in the
 /// three tables; a macro because the rows are three types.
 macro_rules! stored {
@@ -74,7 +77,7 @@ impl DocumentHeader {
     /// its deadline taken from those worked out for the page.
     pub fn listed(
         stored: Stored,
-        (partnership_id, partnership, fund_year): (i64, String, String),
+        (partnership_id, partnership, fund_year): Named,
         deadlines: &mut HashMap<i64, Deadline>,
     ) -> Result<DocumentHeader, Error> {
         let deadline = deadlines

@@ -26,7 +26,7 @@ mod header;
 
 pub use crate::workflow::DocumentKind;
 pub(crate) use header::stored;
-pub use header::{DocumentHeader, Stored, splice};
+pub use header::{DocumentHeader, Named, Stored, splice};
 
 /// Filters every document list accepts.
 #[derive(Deserialize, IntoParams, Debug, Default, Clone)]

@@ -9,7 +9,7 @@ use crate::allocations::Allocation;
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::deadlines::{self, Deadline, Placed};
-use crate::documents::{DocumentFilter, DocumentHeader, DocumentKind, document_head};
+use crate::documents::{DocumentFilter, DocumentHeader, DocumentKind, Named, document_head};
 use crate::error::Error;
 use crate::indicators::IndicatorActual;
 use crate::money::Money;
@@ -346,7 +346,7 @@ pub(super) fn list(
     if let Some(status) = filter.status {
         query = query.filter(half_year_returns::status.eq(status));
     }
-    let rows: Vec<(ReturnRow, (i64, String, String))> = query.load(conn)?;
+    let rows: Vec<(ReturnRow, Named)> = query.load(conn)?;
     let placed_rows: Vec<Placed> = rows.iter().map(|r| placed(&r.0)).collect();
     let mut deadlines = deadlines::of_documents(conn, DocumentKind::HalfYearReturn, &placed_rows)?;
     let mut summaries = Vec::with_capacity(rows.len());

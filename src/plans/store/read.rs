@@ -9,7 +9,7 @@ use crate::allocations::Allocation;
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::deadlines::{self, Deadline, Placed};
-use crate::documents::{DocumentFilter, DocumentHeader, DocumentKind, document_head};
+use crate::documents::{DocumentFilter, DocumentHeader, DocumentKind, Named, document_head};
 use crate::error::Error;
 use crate::measures::{Comparison, Measure, describe_target, stored_comparison, stored_target};
 use crate::money::Money;
@@ -388,7 +388,7 @@ pub(super) fn list(
     if let Some(status) = filter.status {
         query = query.filter(plans::status.eq(status));
     }
-    let rows: Vec<(PlanRow, (i64, String, String), Money, Money)> = query.load(conn)?;
+    let rows: Vec<(PlanRow, Named, Money, Money)> = query.load(conn)?;
     let plan_ids: Vec<i64> = rows.iter().map(|r| r.0.id).collect();
     let mut amounts: HashMap<i64, Vec<Money>> = HashMap::new();
     for (plan_id, amount) in plan_lines::table
