@@ -64,41 +64,28 @@ pub(crate) use stored;
 impl DocumentHeader {
     /// The header of a document read with its allocation.
     pub fn of(stored: Stored, allocation: &Allocation, deadline: Deadline) -> DocumentHeader {
-        DocumentHeader::new(
-            stored,
-            allocation.fund_year.clone(),
+        let named = (
             allocation.partnership_id,
             allocation.partnership.clone(),
-            deadline,
-        )
+            allocation.fund_year.clone(),
+        );
+        DocumentHeader::new(stored, named, deadline)
     }
 
     /// The header of a document in a list, whose query read the fund year and partnership, with
     /// its deadline taken from those worked out for the page.
     pub fn listed(
         stored: Stored,
-        (partnership_id, partnership, fund_year): Named,
+        named: Named,
         deadlines: &mut HashMap<i64, Deadline>,
     ) -> Result<DocumentHeader, Error> {
         let deadline = deadlines
             .remove(&stored.id)
             .ok_or_else(|| Error::internal("a document without a deadline"))?;
-        Ok(DocumentHeader::new(
-            stored,
-            fund_year,
-            partnership_id,
-            partnership,
-            deadline,
-        ))
+        Ok(DocumentHeader::new(stored, named, deadline))
     }
 
-    fn new(
-        stored: Stored,
-        fund_year: String,
-        partnership_id: i64,
-        partnership: String,
-        deadline: Deadline,
-    ) -> DocumentHeader {
+    fn new(stored: Stored, (partnership_id, partnership, fund_year): Named, deadline: Deadline) -> DocumentHeader {
         DocumentHeader {
             id: stored.id,
             allocation_id: stored.allocation_id,
