@@ -108,6 +108,42 @@ macro_rules! document_head {
 }
 pub(crate) use document_head;
 
+/// The statement that reads a page of a kind's documents (`$row`, from `$table`, with the extra
+/// columns `$extra`), each with its partnership and fund year ([`Named`]), narrowed by the list's
+/// filter to what the caller may see, in id order. A macro because the three documents' tables
+/// are three types.
+macro_rules! document_list {
+    ($conn:expr, $caller:expr, $filter:expr, $page:expr, $table:ident, $row:ty $(, $extra:expr)*) => {{
+        use $crate::schema::{allocations, fund_years, partnerships};
+        let mut query = $table::table
+            .inner_join(
+                allocations::table
+                    .inner_join(fund_years::table)
+                    .inner_join(partnerships::table),
+            )
+            .filter($table::id.gt($page.after))
+            .order($table::id)
+            .limit($page.fetch())
+            .select((
+                <$row>::as_select(),
+                (allocations::partnership_id, partnerships::name, fund_years::label),
+                $($extra,)*
+            ))
+            .into_boxed();
+        if let Some(label) = &$filter.fund_year {
+            query = query.filter(fund_years::label.eq(label.clone()));
+        }
+        if let Some(ids) = $filter.partnerships($caller) {
+            query = query.filter(allocations::partnership_id.eq_any(ids));
+        }
+        if let Some(status) = $filter.status {
+            query = query.filter($table::status.eq(status));
+        }
+        query.load($conn)?
+    }};
+}
+pub(crate) use document_list;
+
 /// A document read in one statement joined with its allocation (with fund year and
 /// partnership) and left-joined with its "submitted" snapshots, one row each: the document, its
 /// allocation and its deadline, or `None` when there was no row.

@@ -15,8 +15,8 @@ use crate::indicators::IndicatorActual;
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{
-    allocations as allocation_rows, final_report_indicator_actuals, final_report_lines, final_reports, fund_years,
-    partnerships, plan_line_indicators, plan_lines, plans as plan_rows, virements,
+    final_report_indicator_actuals, final_report_lines, final_reports, plan_line_indicators, plan_lines,
+    plans as plan_rows, virements,
 };
 use crate::workflow::Status;
 
@@ -280,30 +280,8 @@ pub(super) fn list(
     filter: &DocumentFilter,
     page: &PageRequest,
 ) -> Result<Page<FinalReportSummary>, Error> {
-    let mut query = final_reports::table
-        .inner_join(
-            allocation_rows::table
-                .inner_join(fund_years::table)
-                .inner_join(partnerships::table),
-        )
-        .filter(final_reports::id.gt(page.after))
-        .order(final_reports::id)
-        .limit(page.fetch())
-        .select((
-            ReportRow::as_select(),
-            (allocation_rows::partnership_id, partnerships::name, fund_years::label),
-        ))
-        .into_boxed();
-    if let Some(label) = &filter.fund_year {
-        query = query.filter(fund_years::label.eq(label.clone()));
-    }
-    if let Some(ids) = filter.partnerships(caller) {
-        query = query.filter(allocation_rows::partnership_id.eq_any(ids));
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(final_reports::status.eq(status));
-    }
-    let rows: Vec<(ReportRow, Named)> = query.load(conn)?;
+    let rows: Vec<(ReportRow, Named)> =
+        crate::documents::document_list!(conn, caller, filter, page, final_reports, ReportRow);
     let placed_rows: Vec<Placed> = rows.iter().map(|r| placed(&r.0)).collect();
     let mut deadlines = deadlines::of_documents(conn, DocumentKind::FinalReport, &placed_rows)?;
     let mut summaries = Vec::with_capacity(rows.len());

@@ -15,8 +15,8 @@ use crate::indicators::IndicatorActual;
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{
-    allocations as allocation_rows, fund_years, half_year_expenditure_items, half_year_indicator_actuals,
-    half_year_projects, half_year_returns, partnerships, payments as payment_rows, plan_line_indicators, plan_lines,
+    half_year_expenditure_items, half_year_indicator_actuals, half_year_projects, half_year_returns,
+    payments as payment_rows, plan_line_indicators, plan_lines,
 };
 use crate::workflow::Status;
 
@@ -323,30 +323,8 @@ pub(super) fn list(
     filter: &DocumentFilter,
     page: &PageRequest,
 ) -> Result<Page<HalfYearReturnSummary>, Error> {
-    let mut query = half_year_returns::table
-        .inner_join(
-            allocation_rows::table
-                .inner_join(fund_years::table)
-                .inner_join(partnerships::table),
-        )
-        .filter(half_year_returns::id.gt(page.after))
-        .order(half_year_returns::id)
-        .limit(page.fetch())
-        .select((
-            ReturnRow::as_select(),
-            (allocation_rows::partnership_id, partnerships::name, fund_years::label),
-        ))
-        .into_boxed();
-    if let Some(label) = &filter.fund_year {
-        query = query.filter(fund_years::label.eq(label.clone()));
-    }
-    if let Some(ids) = filter.partnerships(caller) {
-        query = query.filter(allocation_rows::partnership_id.eq_any(ids));
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(half_year_returns::status.eq(status));
-    }
-    let rows: Vec<(ReturnRow, Named)> = query.load(conn)?;
+    let rows: Vec<(ReturnRow, Named)> =
+        crate::documents::document_list!(conn, caller, filter, page, half_year_returns, ReturnRow);
     let placed_rows: Vec<Placed> = rows.iter().map(|r| placed(&r.0)).collect();
     let mut deadlines = deadlines::of_documents(conn, DocumentKind::HalfYearReturn, &placed_rows)?;
     let mut summaries = Vec::with_capacity(rows.len());

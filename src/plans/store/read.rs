@@ -16,8 +16,8 @@ use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
 use crate::priority_sets::Priority;
 use crate::schema::{
-    allocations as allocation_rows, fund_years, partnerships, plan_line_indicators, plan_line_priorities,
-    plan_line_sub_allocations, plan_lines, plans, priorities,
+    allocations as allocation_rows, plan_line_indicators, plan_line_priorities, plan_line_sub_allocations, plan_lines,
+    plans, priorities,
 };
 use crate::timestamps;
 use crate::workflow::Status;
@@ -363,32 +363,16 @@ pub(super) fn list(
     filter: &DocumentFilter,
     page: &PageRequest,
 ) -> Result<Page<PlanSummary>, Error> {
-    let mut query = plans::table
-        .inner_join(
-            allocation_rows::table
-                .inner_join(fund_years::table)
-                .inner_join(partnerships::table),
-        )
-        .filter(plans::id.gt(page.after))
-        .order(plans::id)
-        .limit(page.fetch())
-        .select((
-            PlanRow::as_select(),
-            (allocation_rows::partnership_id, partnerships::name, fund_years::label),
-            allocation_rows::grant_pence,
-            allocation_rows::carry_forward_pence,
-        ))
-        .into_boxed();
-    if let Some(label) = &filter.fund_year {
-        query = query.filter(fund_years::label.eq(label.clone()));
-    }
-    if let Some(ids) = filter.partnerships(caller) {
-        query = query.filter(allocation_rows::partnership_id.eq_any(ids));
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(plans::status.eq(status));
-    }
-    let rows: Vec<(PlanRow, Named, Money, Money)> = query.load(conn)?;
+    let rows: Vec<(PlanRow, Named, Money, Money)> = crate::documents::document_list!(
+        conn,
+        caller,
+        filter,
+        page,
+        plans,
+        PlanRow,
+        allocation_rows::grant_pence,
+        allocation_rows::carry_forward_pence
+    );
     let plan_ids: Vec<i64> = rows.iter().map(|r| r.0.id).collect();
     let mut amounts: HashMap<i64, Vec<Money>> = HashMap::new();
     for (plan_id, amount) in plan_lines::table
