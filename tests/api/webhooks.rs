@@ -759,3 +759,29 @@ async fn redirects_are_not_followed_and_long_answers_are_cut_short() {
     let excerpt = answered["response_excerpt"].as_str().expect("an excerpt");
     assert_eq!(excerpt.chars().count(), 200);
 }
+
+#[actix_web::test]
+async fn the_entries_after_the_outboxs_position_are_counted() {
+    let c = cycle().await;
+    let counted = c
+        .app
+        .state
+        .db
+        .run(|conn| {
+            let entries = cspfund::history::recorded_after(conn, 0, 10_000)?;
+            let third_last = entries[entries.len() - 3].entry.id;
+            Ok((
+                entries.len(),
+                cspfund::history::count_after(conn, 0)?,
+                cspfund::history::count_after(conn, third_last)?,
+                cspfund::history::count_after(conn, entries[entries.len() - 1].entry.id)?,
+            ))
+        })
+        .await
+        .expect("the history is read");
+    let (recorded, after_none, after_third_last, after_last) = counted;
+    assert!(recorded > 3, "the cycle records its setting up");
+    assert_eq!(after_none, i64::try_from(recorded).expect("a count"));
+    assert_eq!(after_third_last, 2);
+    assert_eq!(after_last, 0);
+}
