@@ -213,6 +213,10 @@ async fn every_return_rule_is_refused_with_its_field() {
         .expect(201);
     assert_eq!(rest.body["totals"]["unclaimed"], "0.00");
     assert_eq!(rest.body["totals"]["claimed_to_date"], "428246.00");
+    // The allocation's second return: its Location names it, not the first.
+    let id = rest.id();
+    assert_ne!(id, 1);
+    assert_eq!(rest.header("location"), Some(format!("/api/v1/half-year-returns/{id}")));
 }
 
 #[actix_web::test]
