@@ -72,7 +72,8 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(approved_plan_lines, plan_line_priorities);
 
-/// The approved plans' lines in the report's scope (`None`: every one), each given with `$select`.
+/// `$query` (over the approved plans' lines) narrowed to the report's fund year and partnership
+/// (`None`: every one). A macro because the two queries it narrows select different columns.
 macro_rules! lines_in_scope {
     ($query:expr, $fund_year:expr, $partnership:expr) => {{
         let mut query = $query.into_boxed();
