@@ -14,6 +14,7 @@ pub mod bootstrap;
 pub mod canonical;
 pub mod cli;
 pub mod clock;
+pub mod commissioning;
 pub mod config;
 pub mod db;
 pub mod deadlines;

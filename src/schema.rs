@@ -534,6 +534,84 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    commissioning_papers (id) {
+        id -> BigInt,
+        allocation_id -> BigInt,
+        title -> Text,
+        context -> Text,
+        board -> Text,
+        meeting_on -> Nullable<Date>,
+        decided_on -> Nullable<Date>,
+        review_comment -> Text,
+        status -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    commissioning_paper_years (paper_id, fund_year_id) {
+        paper_id -> BigInt,
+        fund_year_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    commissioning_priorities (id) {
+        id -> BigInt,
+        paper_id -> BigInt,
+        number -> Integer,
+        title -> Text,
+        source -> Text,
+    }
+}
+
+diesel::table! {
+    commissioning_priority_aims (commissioning_priority_id, plan_priority) {
+        commissioning_priority_id -> BigInt,
+        plan_priority -> Integer,
+    }
+}
+
+diesel::table! {
+    recommendations (id) {
+        id -> BigInt,
+        paper_id -> BigInt,
+        number -> Integer,
+        area_need -> Text,
+        recommendation -> Text,
+        opcc_contribution_state -> Text,
+        opcc_contribution_pence -> Nullable<BigInt>,
+        total_budget_state -> Text,
+        total_budget_pence -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    recommendation_priorities (recommendation_id, priority_number) {
+        recommendation_id -> BigInt,
+        priority_number -> Integer,
+    }
+}
+
+diesel::table! {
+    plan_line_recommendations (plan_line_id) {
+        plan_line_id -> BigInt,
+        recommendation_id -> BigInt,
+    }
+}
+
+diesel::joinable!(commissioning_papers -> allocations (allocation_id));
+diesel::joinable!(commissioning_paper_years -> commissioning_papers (paper_id));
+diesel::joinable!(commissioning_paper_years -> fund_years (fund_year_id));
+diesel::joinable!(commissioning_priorities -> commissioning_papers (paper_id));
+diesel::joinable!(commissioning_priority_aims -> commissioning_priorities (commissioning_priority_id));
+diesel::joinable!(recommendations -> commissioning_papers (paper_id));
+diesel::joinable!(recommendation_priorities -> recommendations (recommendation_id));
+diesel::joinable!(plan_line_recommendations -> plan_lines (plan_line_id));
+diesel::joinable!(plan_line_recommendations -> recommendations (recommendation_id));
 diesel::joinable!(users -> partnerships (partnership_id));
 diesel::joinable!(api_clients -> partnerships (partnership_id));
 diesel::joinable!(user_identities -> users (user_id));
@@ -607,4 +685,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     plan_amendments,
     history,
     idempotency_keys,
+    commissioning_papers,
+    commissioning_paper_years,
+    commissioning_priorities,
+    commissioning_priority_aims,
+    recommendations,
+    recommendation_priorities,
+    plan_line_recommendations,
 );

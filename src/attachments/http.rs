@@ -10,6 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::store::EvidenceStore;
 use super::{Attachment, StoredFile, UploadParams};
 use crate::auth::Caller;
+use crate::commissioning::CommissioningPaper;
 use crate::documents::Document;
 use crate::error::Error;
 use crate::final_reports::FinalReport;
@@ -27,6 +28,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(list_half_year_return_attachments)
         .service(attach_to_final_report)
         .service(list_final_report_attachments)
+        .service(attach_to_commissioning_paper)
+        .service(list_commissioning_paper_attachments)
         .service(get_attachment)
         .service(download_attachment)
         .service(delete_attachment);
@@ -133,6 +136,42 @@ pub async fn list_plan_attachments(
     page: QueryParams<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     list::<Plan>(state, caller, id.into_inner(), page.0).await
+}
+
+/// Attach evidence to a draft commissioning paper (the partnership's manager), such as its strategic assessment. The body is the file itself.
+#[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path), UploadParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes. Send its media type as Content-Type (by default PDF, Word, \
+Excel, OpenDocument text and spreadsheet, CSV, plain text, PNG or JPEG are accepted: `CSPFUND_ATTACHMENT_TYPES`), \
+or `application/octet-stream` and a `filename` whose extension names the type (`.pdf`, `.doc`, `.docx`, \
+`.xls`, `.xlsx`, `.odt`, `.ods`, `.csv`, `.txt`, `.png`, `.jpg`, `.jpeg`). A paper's evidence names no plan line."),
+    responses(
+    (status = 201, description = "Attached", body = Attachment),
+    (status = 403, description = "Only the partnership's manager attaches evidence"),
+    (status = 409, description = "The paper is not a draft"),
+))]
+#[post("/commissioning-papers/{id}/attachments")]
+pub async fn attach_to_commissioning_paper(
+    state: State,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+    id: web::Path<i64>,
+    params: QueryParams<UploadParams>,
+) -> Result<HttpResponse, ApiError> {
+    upload::<CommissioningPaper>(state, caller, req, payload, id.into_inner(), params.0).await
+}
+
+/// List a commissioning paper's evidence.
+#[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path), PageParams),
+    responses((status = 200, description = "A page of attachments", body = Page<Attachment>)))]
+#[get("/commissioning-papers/{id}/attachments")]
+pub async fn list_commissioning_paper_attachments(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    page: QueryParams<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    list::<CommissioningPaper>(state, caller, id.into_inner(), page.0).await
 }
 
 /// Attach evidence to a draft half-year return (the partnership's manager). The body is the file itself.

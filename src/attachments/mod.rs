@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
+use crate::commissioning::CommissioningPaper;
 use crate::db::{DbConnection, write_transaction};
 use crate::documents::{self, Document, DocumentKind, Located};
 use crate::error::{Error, Violations};
@@ -179,6 +180,13 @@ pub fn record<D: Document>(
         let (document, before) = lifecycle::begin_edit::<D>(conn, caller, document_id, None)?;
         let plan_line_id = match plan_line {
             None => None,
+            Some(_) if D::KIND == DocumentKind::CommissioningPaper => {
+                return Err(Error::invalid(
+                    "plan_line",
+                    "not_allowed",
+                    "a commissioning paper's evidence belongs to the paper, not to a plan line",
+                ));
+            }
             Some(number) => {
                 let lines = plans::cited_by(conn, &document)?.unwrap_or_default();
                 let line = lines.iter().find(|l| l.number == number).ok_or_else(|| {
@@ -300,5 +308,6 @@ fn for_kind<W: ForKind>(kind: DocumentKind, work: W) -> W::Output {
         DocumentKind::Plan => work.run::<Plan>(),
         DocumentKind::HalfYearReturn => work.run::<HalfYearReturn>(),
         DocumentKind::FinalReport => work.run::<FinalReport>(),
+        DocumentKind::CommissioningPaper => work.run::<CommissioningPaper>(),
     }
 }

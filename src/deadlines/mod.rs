@@ -87,7 +87,9 @@ impl Deadline {
 /// The due date of a kind of document (and half, for a return) in a fund year.
 pub fn due_on(due: &DueDates, kind: DocumentKind, half: Option<Half>) -> NaiveDate {
     match (kind, half) {
-        (DocumentKind::Plan, _) => due.plan,
+        // A commissioning paper is agreed before the plan carrying it out is due; papers show no
+        // deadline of their own.
+        (DocumentKind::Plan | DocumentKind::CommissioningPaper, _) => due.plan,
         (DocumentKind::HalfYearReturn, Some(Half::Second)) => due.second_half,
         (DocumentKind::HalfYearReturn, _) => due.first_half,
         (DocumentKind::FinalReport, _) => due.final_report,

@@ -1,5 +1,6 @@
-//! `cspfund demo`: the seed documents of Safer Plymouth (2017-18 plan, half-year return and
-//! final report; 2021-22 plan) and of a second partnership, Safer Torbay, loaded through the same
+//! `cspfund demo`: the seed documents of Safer Plymouth (its January 2017 commissioning paper,
+//! 2017-18 plan, half-year return and final report; 2021-22 plan) and of a second partnership,
+//! Safer Torbay, loaded through the same
 //! domain operations the API uses, with a login for every role. Each object is looked up by its
 //! natural key first, so running the demo again changes nothing.
 
@@ -7,8 +8,11 @@ use crate::service_key::ServiceKey;
 use diesel::prelude::*;
 use serde::de::DeserializeOwned;
 
+use std::collections::HashMap;
+
 use crate::allocations::{self, NewAllocation};
 use crate::auth::{Caller, Principal, Role, passwords};
+use crate::commissioning::{self, AgreeInput, CommissioningPaper, CommissioningPaperInput, TableInput};
 use crate::db::{DbConnection, write_transaction};
 use crate::documents::Precondition;
 use crate::error::Error;
@@ -23,6 +27,7 @@ use crate::payments::{self, NewPayment};
 use crate::plans::{Plan, PlanInput};
 use crate::priority_sets::{self, Priority, PrioritySetInput};
 use crate::publishing::{self, PublishingInput};
+use crate::schema::commissioning_papers as paper_rows;
 use crate::schema::{allocations as allocation_rows, final_reports as report_rows, half_year_returns as return_rows};
 use crate::schema::{partnerships as partnership_rows, plans as plan_rows, priority_sets as set_rows};
 use crate::signatures::Signer;
@@ -236,6 +241,7 @@ fn load_reference_data(conn: &mut DbConnection, outcome: &mut Outcome) -> Result
     }
     for (label, plan_due, first_half_due, second_half_due, final_due) in [
         ("2017-18", "2017-05-31", "2017-11-03", "2018-05-04", "2018-06-29"),
+        ("2018-19", "2018-05-31", "2018-11-02", "2019-05-03", "2019-06-28"),
         ("2021-22", "2021-05-28", "2021-11-05", "2022-05-06", "2022-06-30"),
     ] {
         if fund_years::find_by_label(conn, label)?.is_none() {
@@ -361,9 +367,57 @@ fn date(text: &str) -> Result<chrono::NaiveDate, Error> {
     text.parse().map_err(Error::internal)
 }
 
+/// The board meeting that agreed Plymouth's commissioning paper (the paper's "for discussion at
+/// Safer Plymouth 24th January 2017").
+const BOARD_MEETING: &str = "2017-01-24";
+
+/// Which recommendation of the commissioning paper each line of Plymouth's 2017-18 plan carries
+/// out: (line, recommendation). Recommendation 7 (emerging crime) was never funded on its own;
+/// line 6 serves ASB and emerging crime together and cites the ASB recommendation.
+const CARRIED_OUT: [(i32, i32); 8] = [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (7, 5), (8, 8)];
+
+/// Safer Plymouth's "Integrated Commissioning – January 2017", put to its board and agreed; the
+/// ids of its recommendations, by number.
+fn load_commissioning(
+    conn: &mut DbConnection,
+    manager: &Caller,
+    outcome: &mut Outcome,
+) -> Result<HashMap<i32, i64>, Error> {
+    let allocation = allocation_id(conn, "2017-18", PLYMOUTH)?.ok_or(Error::NotFound("allocation"))?;
+    let existing = paper_rows::table
+        .filter(paper_rows::allocation_id.eq(allocation))
+        .select(paper_rows::id)
+        .first::<i64>(conn)
+        .optional()?;
+    let paper = match existing {
+        Some(id) => lifecycle::get::<CommissioningPaper>(conn, manager, id)?,
+        None => {
+            let input: CommissioningPaperInput = document(
+                "plymouth-integrated-commissioning-2017",
+                include_str!("documents/plymouth-integrated-commissioning-2017.json"),
+            )?;
+            let created = lifecycle::create::<CommissioningPaper>(conn, manager, &input)?;
+            let id = created.id;
+            let table = TableInput {
+                board: "Safer Plymouth".into(),
+                meeting_on: date(BOARD_MEETING)?,
+            };
+            commissioning::table(conn, manager, id, Precondition::version(created.version), &table)?;
+            let agree = AgreeInput {
+                decided_on: date(BOARD_MEETING)?,
+            };
+            commissioning::agree(conn, manager, id, Precondition::version(created.version + 1), &agree)?;
+            outcome.note(format!("commissioning paper 2017-18 {PLYMOUTH}, agreed"));
+            lifecycle::get::<CommissioningPaper>(conn, manager, id)?
+        }
+    };
+    Ok(paper.recommendations.iter().map(|r| (r.number, r.id)).collect())
+}
+
 fn load_documents(conn: &mut DbConnection, outcome: &mut Outcome, key: &ServiceKey) -> Result<(), Error> {
     let plymouth = acting_as(conn, "manager@safer-plymouth.example")?;
     let torbay = acting_as(conn, "manager@torbay.example")?;
+    let recommendations = load_commissioning(conn, &plymouth, outcome)?;
     let plans_to_load = [
         (
             "2017-18",
@@ -397,6 +451,14 @@ fn load_documents(conn: &mut DbConnection, outcome: &mut Outcome, key: &ServiceK
         if !exists {
             let mut input: PlanInput = document(name, json)?;
             input.allocation_id = Some(allocation);
+            if name == "plymouth-2017-18-plan" {
+                for line in &mut input.lines {
+                    line.recommendation_id = CARRIED_OUT
+                        .iter()
+                        .find(|(number, _)| *number == line.number)
+                        .and_then(|(_, recommendation)| recommendations.get(recommendation).copied());
+                }
+            }
             lifecycle::create::<Plan>(conn, manager, &input)?;
             outcome.note(format!("plan {label} {partnership}"));
         }

@@ -326,14 +326,9 @@ pub trait Document: Serialize + Sized + Send + 'static {
     /// display names, statuses or totals that move with other documents.
     fn signed_content(&self) -> Value;
 
-    fn header(&self) -> &DocumentHeader;
-    fn id(&self) -> i64 {
-        self.header().id
-    }
+    fn id(&self) -> i64;
     /// The version read, sent as the ETag.
-    fn version(&self) -> i32 {
-        self.header().version
-    }
+    fn version(&self) -> i32;
     fn allowed_transitions(&mut self) -> &mut Vec<Transition>;
 }
 

@@ -69,6 +69,12 @@ crate::stored_enum! {
         SecretRotated => "secret-rotated",
         /// A payment of an approved claim.
         PaymentRecorded => "payment-recorded",
+        /// A commissioning paper put to its board.
+        Table => "table",
+        /// A board's agreement to a commissioning paper.
+        Agree => "agree",
+        /// A commissioning paper sent back by its board.
+        SendBack => "send-back",
     }
 }
 
@@ -86,6 +92,9 @@ impl From<Transition> for Action {
             Transition::Accept => Action::Accept,
             Transition::Revise => Action::Revise,
             Transition::Amend => Action::AmendmentProposed,
+            Transition::Table => Action::Table,
+            Transition::Agree => Action::Agree,
+            Transition::SendBack => Action::SendBack,
         }
     }
 }

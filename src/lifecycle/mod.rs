@@ -106,6 +106,8 @@ fn snapshot_reason(transition: Transition) -> Option<&'static str> {
         Transition::Submit | Transition::Countersign => Some("submitted"),
         Transition::Approve => Some("approved"),
         Transition::Accept => Some("accepted"),
+        Transition::Table => Some("tabled"),
+        Transition::Agree => Some("agreed"),
         _ => None,
     }
 }

@@ -275,7 +275,7 @@ pub fn propose(
     }
     let allocation = allocations::find_unscoped(conn, plan.allocation_id())?.ok_or(Error::NotFound("plan"))?;
     let priorities = super::store::priority_ids(conn, &allocation)?;
-    let mut v = super::store::check(&input.lines, &allocation, &priorities);
+    let mut v = super::store::check(conn, &input.lines, &allocation, &priorities)?;
     v.text("reason", &input.reason, 5_000);
     let current = current_amounts(conn, plan_id)?;
     let (changes, largest, largest_percent) = measure(&current, &input.lines);
@@ -431,6 +431,7 @@ mod tests {
             priorities: Vec::new(),
             outcome_measures: String::new(),
             indicators: Vec::new(),
+            recommendation_id: None,
         }
     }
 

@@ -56,6 +56,10 @@ pub struct PlanLineInput {
     pub outcome_measures: String,
     #[serde(default)]
     pub indicators: Vec<IndicatorInput>,
+    /// The id of the recommendation the line carries out, from an agreed commissioning paper of
+    /// the partnership covering the fund year.
+    #[serde(default)]
+    pub recommendation_id: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq, Eq)]
@@ -221,6 +225,8 @@ pub struct PlanLine {
     pub priorities: Vec<Priority>,
     pub outcome_measures: String,
     pub indicators: Vec<Indicator>,
+    /// The commissioning paper's recommendation the line carries out, if any.
+    pub recommendation_id: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema, Debug, Clone)]

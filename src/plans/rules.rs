@@ -129,6 +129,7 @@ mod tests {
             priorities: vec![3],
             outcome_measures: String::new(),
             indicators: Vec::new(),
+            recommendation_id: None,
         }
     }
 

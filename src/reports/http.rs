@@ -6,7 +6,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use serde::Serialize;
 
 use super::{
-    FundByPartnership, FundByPriority, IndicatorOutcomes, ProjectsByProviderStatus, ProjectsByRag, ReportFilter,
+    ContributionsToConfirm, FundByPartnership, FundByPriority, IndicatorOutcomes, ProjectsByProviderStatus,
+    ProjectsByRag, RecommendationOutcomes, ReportFilter,
 };
 use crate::auth::Caller;
 use crate::db::DbConnection;
@@ -22,7 +23,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(fund_by_priority)
         .service(projects_by_rag)
         .service(projects_by_provider_status)
-        .service(indicator_outcomes);
+        .service(indicator_outcomes)
+        .service(recommendation_outcomes)
+        .service(contributions_to_confirm);
 }
 
 /// Computes a report for the caller and answers it as JSON, or CSV when asked.
@@ -141,4 +144,55 @@ pub async fn indicator_outcomes(
     filter: QueryParams<ReportFilter>,
 ) -> Result<HttpResponse, ApiError> {
     answer(req, state, caller, filter, super::indicator_outcomes, "indicators.csv").await
+}
+
+/// Commissioning recommendations from proposal to spend.
+///
+/// Every recommendation of the commissioning papers covering the fund year: the OPCC contribution
+/// and total budget proposed, the approved plan lines carrying it out (`planned`), their spend in
+/// submitted final reports (`spent`), and `funded: false` for those no approved line carries out.
+#[utoipa::path(tag = "opcc-desk", security(("bearer" = [])), params(ReportFilter),
+    responses((status = 200, description = "Recommendations and their outcomes; its rows as CSV with `Accept: text/csv`",
+        content((RecommendationOutcomes = "application/json"), (String = "text/csv")))))]
+#[get("/reports/recommendations")]
+pub async fn recommendation_outcomes(
+    req: HttpRequest,
+    state: State,
+    caller: Caller,
+    filter: QueryParams<ReportFilter>,
+) -> Result<HttpResponse, ApiError> {
+    answer(
+        req,
+        state,
+        caller,
+        filter,
+        super::recommendation_outcomes,
+        "recommendations.csv",
+    )
+    .await
+}
+
+/// OPCC contributions still to be confirmed, by partnership and priority.
+///
+/// Recommendations of papers put to a board or agreed whose OPCC contribution is "to be confirmed"
+/// or "awaiting confirmation": a row per partnership priority each serves.
+#[utoipa::path(tag = "opcc-desk", security(("bearer" = [])), params(ReportFilter),
+    responses((status = 200, description = "Contributions to confirm; its rows as CSV with `Accept: text/csv`",
+        content((ContributionsToConfirm = "application/json"), (String = "text/csv")))))]
+#[get("/reports/contributions-to-confirm")]
+pub async fn contributions_to_confirm(
+    req: HttpRequest,
+    state: State,
+    caller: Caller,
+    filter: QueryParams<ReportFilter>,
+) -> Result<HttpResponse, ApiError> {
+    answer(
+        req,
+        state,
+        caller,
+        filter,
+        super::contributions_to_confirm,
+        "contributions-to-confirm.csv",
+    )
+    .await
 }

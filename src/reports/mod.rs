@@ -7,11 +7,13 @@ pub mod http;
 mod indicators;
 mod priorities;
 mod projects;
+mod recommendations;
 
 pub use fund::*;
 pub use indicators::*;
 pub use priorities::*;
 pub use projects::*;
+pub use recommendations::*;
 
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};

@@ -29,9 +29,9 @@ use crate::error::Error;
 use crate::http::route_table::RouteTable;
 use crate::http::{AppState, Shutdown, conditional, idempotency, problem, request_id};
 use crate::{
-    accounts, allocations, api_clients, attachments, bootstrap, deadlines, exports, final_reports, fund_years,
-    half_year_returns, history, instance_secrets, partnerships, payments, plans, priority_sets, publishing, reports,
-    users, webhooks,
+    accounts, allocations, api_clients, attachments, bootstrap, commissioning, deadlines, exports, final_reports,
+    fund_years, half_year_returns, history, instance_secrets, partnerships, payments, plans, priority_sets, publishing,
+    reports, users, webhooks,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +127,7 @@ fn routes(cfg: &mut ServiceConfig) {
                 .configure(priority_sets::http::routes)
                 .configure(fund_years::http::routes)
                 .configure(allocations::http::routes)
+                .configure(commissioning::http::routes)
                 .configure(plans::http::routes)
                 .configure(half_year_returns::http::routes)
                 .configure(final_reports::http::routes)

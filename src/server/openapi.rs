@@ -58,6 +58,7 @@ Money is a decimal string with two places (\"400568.00\"). Every error is \
         (name = "users", description = "People and their roles (admin)"),
         (name = "api-clients", description = "Machine credentials for partner systems (admin)"),
         (name = "reference-data", description = "Priority sets, fund years and allocations"),
+        (name = "commissioning", description = "Commissioning papers: a partnership's priorities and the recommendations its board agrees, which plan lines carry out"),
         (name = "plans", description = "Spending Intentions Plans"),
         (name = "half-year-returns", description = "Half-year returns and claims"),
         (name = "final-reports", description = "Final evaluation reports"),

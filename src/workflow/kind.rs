@@ -1,13 +1,14 @@
-//! The names of the three kinds of document, whose workflows differ. Nothing here knows how a kind
+//! The names of the kinds of document, whose workflows differ. Nothing here knows how a kind
 //! is stored: attachments, signatures, snapshots, deadlines and the history name documents by
 //! kind without depending on them.
 
 crate::stored_enum! {
-    /// The three kinds of document, as named in attachments and history.
+    /// The kinds of document, as named in attachments and history.
     pub enum DocumentKind {
         Plan => "plan",
         HalfYearReturn => "half_year_return",
         FinalReport => "final_report",
+        CommissioningPaper => "commissioning_paper",
     }
 }
 
@@ -18,6 +19,7 @@ impl DocumentKind {
             DocumentKind::Plan => "plans",
             DocumentKind::HalfYearReturn => "half-year-returns",
             DocumentKind::FinalReport => "final-reports",
+            DocumentKind::CommissioningPaper => "commissioning-papers",
         }
     }
 
@@ -27,6 +29,7 @@ impl DocumentKind {
             DocumentKind::Plan => "plan",
             DocumentKind::HalfYearReturn => "half-year return",
             DocumentKind::FinalReport => "final report",
+            DocumentKind::CommissioningPaper => "commissioning paper",
         }
     }
 }

@@ -20,12 +20,17 @@ crate::stored_enum! {
         Submitted => "submitted",
         /// An OPCC reviewer is reviewing it.
         UnderReview => "under_review",
-        /// Sent back by the reviewer; the manager revises it as a draft.
+        /// Sent back (by the OPCC's reviewer; a commissioning paper, by the partnership's board); the
+        /// manager revises it as a draft.
         ChangesRequested => "changes_requested",
         /// A plan the OPCC approved.
         Approved => "approved",
         /// A return or report the OPCC accepted.
         Accepted => "accepted",
+        /// A commissioning paper on the agenda of its partnership's board.
+        ForDiscussion => "for_discussion",
+        /// A commissioning paper its partnership's board agreed.
+        Agreed => "agreed",
     }
 }
 
@@ -44,6 +49,12 @@ crate::stored_enum! {
         Revise => "revise",
         /// Propose a change to an approved plan: POST /plans/{id}/amendments.
         Amend => "amendments",
+        /// Put a commissioning paper to a named board meeting on a date.
+        Table => "table",
+        /// Record the board's agreement to a commissioning paper.
+        Agree => "agree",
+        /// Record that the board sent a commissioning paper back.
+        SendBack => "send-back",
     }
 }
 
@@ -66,9 +77,10 @@ const fn step(transition: Transition, from: &'static [Status], to: Status, role:
 }
 
 use Role::{CspManager, OpccReviewer, Treasurer};
-use Status::{Accepted, Approved, ChangesRequested, Draft, Signed, Submitted, UnderReview};
+use Status::{Accepted, Agreed, Approved, ChangesRequested, Draft, ForDiscussion, Signed, Submitted, UnderReview};
 use Transition::{
-    Accept, Amend, Approve, Countersign, RecordDecisions, RequestChanges, Revise, Sign, StartReview, Submit, Withdraw,
+    Accept, Agree, Amend, Approve, Countersign, RecordDecisions, RequestChanges, Revise, SendBack, Sign, StartReview,
+    Submit, Table, Withdraw,
 };
 
 /// Spending Intentions Plan: the manager signs and submits; the reviewer decides each line.
@@ -94,10 +106,23 @@ pub const RETURN: &[Step] = &[
     step(Revise, &[ChangesRequested], Draft, CspManager),
 ];
 
+/// Commissioning papers: the manager puts the paper to the partnership's board and records what
+/// the board decided. The board is not a user of the service; its decisions reach it through the
+/// manager. An agreed paper changes only by a new version: revising it makes it a draft again,
+/// and the agreed version stays among its snapshots.
+pub const COMMISSIONING_PAPER: &[Step] = &[
+    step(Table, &[Draft], ForDiscussion, CspManager),
+    step(Withdraw, &[ForDiscussion], Draft, CspManager),
+    step(Agree, &[ForDiscussion], Agreed, CspManager),
+    step(SendBack, &[ForDiscussion], ChangesRequested, CspManager),
+    step(Revise, &[ChangesRequested, Agreed], Draft, CspManager),
+];
+
 pub fn table(kind: DocumentKind) -> &'static [Step] {
     match kind {
         DocumentKind::Plan => PLAN,
         DocumentKind::HalfYearReturn | DocumentKind::FinalReport => RETURN,
+        DocumentKind::CommissioningPaper => COMMISSIONING_PAPER,
     }
 }
 
@@ -145,6 +170,7 @@ pub fn mermaid(kind: DocumentKind) -> String {
     }
     let end = match kind {
         DocumentKind::Plan => Approved,
+        DocumentKind::CommissioningPaper => Agreed,
         _ => Accepted,
     };
     diagram.push_str(&format!("    {end} --> [*]\n"));
@@ -214,7 +240,11 @@ mod tests {
     #[test]
     fn the_readme_draws_these_tables() {
         let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
-        for kind in [DocumentKind::Plan, DocumentKind::HalfYearReturn] {
+        for kind in [
+            DocumentKind::Plan,
+            DocumentKind::HalfYearReturn,
+            DocumentKind::CommissioningPaper,
+        ] {
             let diagram = format!("```mermaid\n{}```", mermaid(kind));
             assert!(
                 readme.contains(&diagram),
@@ -224,8 +254,30 @@ mod tests {
     }
 
     #[test]
+    fn a_board_agrees_or_sends_back_a_paper_put_to_it() {
+        let kind = DocumentKind::CommissioningPaper;
+        assert_eq!(allowed(kind, Draft, CspManager), [Table]);
+        assert_eq!(allowed(kind, ForDiscussion, CspManager), [Withdraw, Agree, SendBack]);
+        assert_eq!(allowed(kind, Agreed, CspManager), [Revise]);
+        assert_eq!(allowed(kind, ChangesRequested, CspManager), [Revise]);
+        assert_eq!(allowed(kind, ForDiscussion, OpccReviewer), []);
+        assert!(matches!(
+            check(kind, ForDiscussion, Agree, &caller(Treasurer)),
+            Err(Error::Forbidden(_))
+        ));
+        assert!(matches!(
+            check(kind, Draft, Agree, &caller(CspManager)),
+            Err(Error::TransitionNotAllowed { .. })
+        ));
+    }
+
+    #[test]
     fn every_state_but_the_last_can_be_left() {
-        for kind in [DocumentKind::Plan, DocumentKind::FinalReport] {
+        for kind in [
+            DocumentKind::Plan,
+            DocumentKind::FinalReport,
+            DocumentKind::CommissioningPaper,
+        ] {
             for status in Status::ALL
                 .iter()
                 .filter(|s| table(kind).iter().any(|step| step.to == **s))

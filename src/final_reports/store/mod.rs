@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Caller;
 use crate::db::DbConnection;
-use crate::documents::{Document, DocumentFilter, DocumentHeader, DocumentKind, Located, Place, Unlocated};
+use crate::documents::{Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
 use crate::error::Error;
 use crate::pagination::{Page, PageRequest};
 use crate::plans;
@@ -99,8 +99,12 @@ impl Document for FinalReport {
         })
     }
 
-    fn header(&self) -> &DocumentHeader {
-        &self.header
+    fn id(&self) -> i64 {
+        self.header.id
+    }
+
+    fn version(&self) -> i32 {
+        self.header.version
     }
 
     fn allowed_transitions(&mut self) -> &mut Vec<Transition> {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Caller;
 use crate::db::DbConnection;
-use crate::documents::{Document, DocumentFilter, DocumentHeader, DocumentKind, Located, Place, Unlocated};
+use crate::documents::{Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
 use crate::error::{Error, Violations};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{half_year_projects, half_year_returns};
@@ -118,8 +118,12 @@ impl Document for HalfYearReturn {
         })
     }
 
-    fn header(&self) -> &DocumentHeader {
-        &self.header
+    fn id(&self) -> i64 {
+        self.header.id
+    }
+
+    fn version(&self) -> i32 {
+        self.header.version
     }
 
     fn allowed_transitions(&mut self) -> &mut Vec<Transition> {

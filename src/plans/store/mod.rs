@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Caller;
 use crate::db::DbConnection;
-use crate::documents::{Document, DocumentFilter, DocumentHeader, DocumentKind, Located, Place, Unlocated};
+use crate::documents::{Document, DocumentFilter, DocumentKind, Located, Place, Unlocated};
 use crate::error::{Error, Violations};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{plan_lines, plans};
@@ -95,7 +95,8 @@ impl Document for Plan {
         json!({
             "allocation_id": self.header.allocation_id,
             "fund_year": self.header.fund_year,
-            "lines": self.lines.iter().map(|line| json!({
+            "lines": self.lines.iter().map(|line| {
+                let mut signed = json!({
                 "number": line.number,
                 "title": line.title,
                 "outline": line.outline,
@@ -112,12 +113,22 @@ impl Document for Plan {
                     "target": i.target,
                     "unit": i.unit,
                 })).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
+                });
+                // Only when given, so plans signed before lines cited recommendations still hold.
+                if let Some(recommendation) = line.recommendation_id {
+                    signed["recommendation_id"] = json!(recommendation);
+                }
+                signed
+            }).collect::<Vec<_>>(),
         })
     }
 
-    fn header(&self) -> &DocumentHeader {
-        &self.header
+    fn id(&self) -> i64 {
+        self.header.id
+    }
+
+    fn version(&self) -> i32 {
+        self.header.version
     }
 
     fn allowed_transitions(&mut self) -> &mut Vec<Transition> {

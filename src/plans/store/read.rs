@@ -16,8 +16,8 @@ use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
 use crate::priority_sets::Priority;
 use crate::schema::{
-    allocations as allocation_rows, plan_line_indicators, plan_line_priorities, plan_line_sub_allocations, plan_lines,
-    plans, priorities,
+    allocations as allocation_rows, plan_line_indicators, plan_line_priorities, plan_line_recommendations,
+    plan_line_sub_allocations, plan_lines, plans, priorities,
 };
 use crate::timestamps;
 use crate::workflow::Status;
@@ -85,6 +85,22 @@ pub(in crate::plans) fn load_lines(conn: &mut DbConnection, plan_id: i64) -> Res
         .order(plan_lines::number)
         .select(LineRow::as_select())
         .load(conn)?)
+}
+
+/// The recommendation each of these lines carries out, for those that carry one out.
+pub(in crate::plans) fn recommendations_by_line(
+    conn: &mut DbConnection,
+    line_ids: &[i64],
+) -> Result<HashMap<i64, i64>, Error> {
+    Ok(plan_line_recommendations::table
+        .filter(plan_line_recommendations::plan_line_id.eq_any(line_ids))
+        .select((
+            plan_line_recommendations::plan_line_id,
+            plan_line_recommendations::recommendation_id,
+        ))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect())
 }
 
 pub(in crate::plans) fn indicators_by_line(
@@ -259,7 +275,15 @@ pub(super) fn assemble(
     conn: &mut DbConnection,
     (row, allocation, deadline): (PlanRow, Allocation, Deadline),
 ) -> Result<Plan, Error> {
-    let lines = load_lines(conn, row.id)?;
+    let lines: Vec<(LineRow, Option<i64>)> = plan_lines::table
+        .left_join(plan_line_recommendations::table)
+        .filter(plan_lines::plan_id.eq(row.id))
+        .order(plan_lines::number)
+        .select((
+            LineRow::as_select(),
+            plan_line_recommendations::recommendation_id.nullable(),
+        ))
+        .load(conn)?;
     let mut subs: HashMap<i64, Vec<SubAllocation>> = HashMap::new();
     let mut cited: HashMap<i64, Vec<Priority>> = HashMap::new();
     let mut indicators: HashMap<i64, Vec<Indicator>> = HashMap::new();
@@ -280,11 +304,11 @@ pub(super) fn assemble(
             _ => return Err(Error::internal("a plan line detail of no known kind")),
         }
     }
-    let totals = totals(allocation.available, lines.iter().map(|l| l.amount_pence))?;
+    let totals = totals(allocation.available, lines.iter().map(|(l, _)| l.amount_pence))?;
     let review = PlanReview {
         decisions: lines
             .iter()
-            .filter_map(|l| {
+            .filter_map(|(l, _)| {
                 l.decision.map(|decision| LineDecision {
                     line: l.number,
                     decision,
@@ -298,9 +322,10 @@ pub(super) fn assemble(
     };
     let lines = lines
         .into_iter()
-        .map(|line| {
+        .map(|(line, recommendation_id)| {
             let sub_allocations = subs.remove(&line.id).unwrap_or_default();
             PlanLine {
+                recommendation_id,
                 sub_allocated: Money::sum(sub_allocations.iter().map(|s| s.amount)).unwrap_or(Money::ZERO),
                 opcc_share_percent: line
                     .total_contract_value_pence

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::allocations::{self, Allocation};
 use crate::auth::{Caller, Role};
+use crate::commissioning;
 use crate::db::DbConnection;
 use crate::documents::children::{self, Child};
 use crate::documents::{self, Located};
@@ -14,12 +15,15 @@ use crate::measures::Comparison;
 use crate::priority_sets::{self, Priority};
 use crate::schema::{
     attachments, final_report_lines, half_year_indicator_actuals, half_year_projects, plan_line_indicators,
-    plan_line_priorities, plan_line_sub_allocations, plan_lines, plans, virements,
+    plan_line_priorities, plan_line_recommendations, plan_line_sub_allocations, plan_lines, plans, virements,
 };
 use crate::workflow::Status;
 use crate::{fund_years as years, timestamps};
 
-use super::read::{IndicatorRow, LineRow, indicators_by_line, load_lines, priorities_by_line, sub_allocations_by_line};
+use super::read::{
+    IndicatorRow, LineRow, indicators_by_line, load_lines, priorities_by_line, recommendations_by_line,
+    sub_allocations_by_line,
+};
 use crate::plans::model::*;
 use crate::plans::rules;
 
@@ -35,15 +39,24 @@ pub(in crate::plans) fn priority_ids(
         .collect())
 }
 
+/// Checks lines against the money and priorities of their allocation, and the recommendations
+/// they carry out against the partnership's agreed commissioning papers.
 pub(in crate::plans) fn check(
+    conn: &mut DbConnection,
     lines: &[PlanLineInput],
     allocation: &Allocation,
     priorities: &HashMap<i32, i64>,
-) -> Violations {
+) -> Result<Violations, Error> {
     let numbers: BTreeSet<i32> = priorities.keys().copied().collect();
     let mut v = Violations::new();
     rules::check_lines(&mut v, lines, allocation.available, &numbers);
-    v
+    let cited: Vec<(String, i64)> = lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, line)| Some((format!("lines[{i}].recommendation_id"), line.recommendation_id?)))
+        .collect();
+    commissioning::check_cited(conn, &mut v, allocation, &cited)?;
+    Ok(v)
 }
 
 pub(super) fn insert(conn: &mut DbConnection, caller: &Caller, input: &PlanInput) -> Result<i64, Error> {
@@ -54,7 +67,7 @@ pub(super) fn insert(conn: &mut DbConnection, caller: &Caller, input: &PlanInput
     let allocation = allocations::referenced(conn, caller, allocation_id)?;
     allocations::hold(conn, allocation_id)?;
     let priorities = priority_ids(conn, &allocation)?;
-    let mut v = check(&input.lines, &allocation, &priorities);
+    let mut v = check(conn, &input.lines, &allocation, &priorities)?;
     let existing = plans::table
         .filter(plans::allocation_id.eq(allocation_id))
         .select(plans::id)
@@ -90,7 +103,7 @@ pub(super) fn insert(conn: &mut DbConnection, caller: &Caller, input: &PlanInput
 pub(super) fn update(conn: &mut DbConnection, document: &Located, input: &PlanInput) -> Result<(), Error> {
     let allocation = allocations::find_unscoped(conn, document.allocation_id())?.ok_or(Error::NotFound("plan"))?;
     let priorities = priority_ids(conn, &allocation)?;
-    let mut v = check(&input.lines, &allocation, &priorities);
+    let mut v = check(conn, &input.lines, &allocation, &priorities)?;
     documents::check_unchanged(&mut v, "allocation_id", input.allocation_id, document.allocation_id());
     v.finish()?;
     write_lines(conn, document.id(), &input.lines, &priorities)
@@ -150,6 +163,7 @@ pub(in crate::plans) fn write_lines(
     let mut stored_subs = sub_allocations_by_line(conn, &ids)?;
     let mut stored_priorities = priorities_by_line(conn, &ids)?;
     let mut stored_indicators = indicators_by_line(conn, &existing)?;
+    let mut stored_recommendations = recommendations_by_line(conn, &ids)?;
     let mut v = Violations::new();
     let changes = children::changes(
         existing.iter().map(|old| (old.number, old)),
@@ -172,6 +186,10 @@ pub(in crate::plans) fn write_lines(
                     .execute(conn)?;
                 diesel::delete(plan_line_indicators::table.filter(plan_line_indicators::plan_line_id.eq(old.id)))
                     .execute(conn)?;
+                diesel::delete(
+                    plan_line_recommendations::table.filter(plan_line_recommendations::plan_line_id.eq(old.id)),
+                )
+                .execute(conn)?;
                 diesel::delete(plan_lines::table.find(old.id)).execute(conn)?;
             }
         }
@@ -203,6 +221,8 @@ pub(in crate::plans) fn write_lines(
         write_priorities(conn, line_id, &cited, &line.priorities, priorities)?;
         let indicators = stored_indicators.remove(&line_id).unwrap_or_default();
         write_indicators(conn, &mut v, i, line_id, line, &indicators)?;
+        let carried_out = stored_recommendations.remove(&line_id);
+        write_recommendation(conn, line_id, carried_out, line.recommendation_id)?;
     }
     v.finish()
 }
@@ -284,6 +304,37 @@ fn write_sub_allocations(
                     .execute(conn)?;
             }
         }
+    }
+    Ok(())
+}
+
+/// The recommendation a line carries out, if any: kept, replaced, added or removed.
+fn write_recommendation(
+    conn: &mut DbConnection,
+    line_id: i64,
+    stored: Option<i64>,
+    wanted: Option<i64>,
+) -> Result<(), Error> {
+    let of_line = plan_line_recommendations::table.filter(plan_line_recommendations::plan_line_id.eq(line_id));
+    match (stored, wanted) {
+        (before, after) if before == after => {}
+        (Some(_), None) => {
+            diesel::delete(of_line).execute(conn)?;
+        }
+        (Some(_), Some(recommendation)) => {
+            diesel::update(of_line)
+                .set(plan_line_recommendations::recommendation_id.eq(recommendation))
+                .execute(conn)?;
+        }
+        (None, Some(recommendation)) => {
+            diesel::insert_into(plan_line_recommendations::table)
+                .values((
+                    plan_line_recommendations::plan_line_id.eq(line_id),
+                    plan_line_recommendations::recommendation_id.eq(recommendation),
+                ))
+                .execute(conn)?;
+        }
+        (None, None) => {}
     }
     Ok(())
 }

@@ -1,0 +1,17 @@
+ALTER TABLE history DROP CONSTRAINT history_action_check;
+ALTER TABLE history ADD CONSTRAINT history_action_check CHECK (action IN ('created', 'edited', 'attachment-added', 'attachment-removed', 'submit', 'sign', 'countersign', 'withdraw', 'start-review', 'decisions', 'request-changes', 'approve', 'accept', 'revise', 'amendment-proposed', 'amendment-applied', 'amendment-declined', 'carry-forward-received', 'password-reset', 'password-changed', 'secret-rotated', 'payment-recorded')) NOT VALID;
+ALTER TABLE history DROP CONSTRAINT history_from_state_check;
+ALTER TABLE history ADD CONSTRAINT history_from_state_check CHECK (from_state IN ('draft', 'signed', 'submitted', 'under_review', 'changes_requested', 'approved', 'accepted')) NOT VALID;
+ALTER TABLE history DROP CONSTRAINT history_to_state_check;
+ALTER TABLE history ADD CONSTRAINT history_to_state_check CHECK (to_state IN ('draft', 'signed', 'submitted', 'under_review', 'changes_requested', 'approved', 'accepted')) NOT VALID;
+ALTER TABLE document_versions DROP CONSTRAINT document_versions_document_kind_check;
+ALTER TABLE document_versions ADD CONSTRAINT document_versions_document_kind_check CHECK (document_kind IN ('plan', 'half_year_return', 'final_report'));
+ALTER TABLE attachments DROP CONSTRAINT attachments_document_kind_check;
+ALTER TABLE attachments ADD CONSTRAINT attachments_document_kind_check CHECK (document_kind IN ('plan', 'half_year_return', 'final_report'));
+DROP TABLE plan_line_recommendations;
+DROP TABLE recommendation_priorities;
+DROP TABLE recommendations;
+DROP TABLE commissioning_priority_aims;
+DROP TABLE commissioning_priorities;
+DROP TABLE commissioning_paper_years;
+DROP TABLE commissioning_papers;
