@@ -37,9 +37,10 @@ pub fn check_fund_years(v: &mut Violations, labels: &[String]) {
 }
 
 /// Everything but the fund years: texts, numbering, the priorities' aims (each in
-/// `plan_priorities`, the Police & Crime Plan priorities of every year covered) and the
-/// recommendations' amounts and priorities.
-pub fn check_content(v: &mut Violations, input: &CommissioningPaperInput, plan_priorities: &BTreeSet<i32>) {
+/// `plan_priorities`, the Police & Crime Plan priorities of every year covered; `None` when the
+/// years named are not all known, and the aims cannot be judged) and the recommendations' amounts
+/// and priorities.
+pub fn check_content(v: &mut Violations, input: &CommissioningPaperInput, plan_priorities: Option<&BTreeSet<i32>>) {
     v.text("title", &input.title, MAX_TITLE);
     v.check(
         input.context.chars().count() <= MAX_CONTEXT,
@@ -70,13 +71,15 @@ pub fn check_content(v: &mut Violations, input: &CommissioningPaperInput, plan_p
             "required",
             "name the Police & Crime Plan priorities it serves",
         );
-        cited(
-            v,
-            &format!("{at}.plan_priorities"),
-            &priority.plan_priorities,
-            plan_priorities,
-            "the Police & Crime Plan of every fund year the paper covers",
-        );
+        if let Some(plan_priorities) = plan_priorities {
+            cited(
+                v,
+                &format!("{at}.plan_priorities"),
+                &priority.plan_priorities,
+                plan_priorities,
+                "the Police & Crime Plan of every fund year the paper covers",
+            );
+        }
     }
     let mut numbers = BTreeSet::new();
     for (i, recommendation) in input.recommendations.iter().enumerate() {
@@ -202,7 +205,7 @@ mod tests {
 
     fn broken(input: &CommissioningPaperInput) -> Vec<String> {
         let mut v = Violations::new();
-        check_content(&mut v, input, &BTreeSet::from([1, 2, 3, 4, 5]));
+        check_content(&mut v, input, Some(&BTreeSet::from([1, 2, 3, 4, 5])));
         match v.finish() {
             Ok(()) => Vec::new(),
             Err(crate::error::Error::Invalid(errors)) => {

@@ -9,6 +9,7 @@ mod accounts;
 mod attachments;
 mod auth;
 mod command_line;
+mod commissioning;
 mod deadlines;
 mod demo;
 mod deployment;

@@ -8,8 +8,20 @@ use crate::fixtures::{Cycle, cycle, seed_for};
 /// The 2017-18 year carried through: plan approved, first half's return accepted with £195,000
 /// of its claim approved and £150,000 paid, final report countersigned.
 pub async fn year_2017_carried_through(c: &Cycle) {
+    year_2017_carried_through_with(c, seed_for("plymouth-2017-18-plan", c.plymouth_2017)).await;
+}
+
+/// The 2017-18 year carried through from this plan.
+pub async fn year_2017_carried_through_with(c: &Cycle, plan: Value) {
     let finance = c.app.user("finance@opcc.example", "opcc_finance", None).await;
-    let plan = c.plan("plymouth-2017-18-plan", c.plymouth_2017, &c.manager).await;
+    let plan = c
+        .app
+        .post("/api/v1/plans")
+        .token(&c.manager)
+        .json(&plan)
+        .await
+        .expect(201)
+        .id();
     let plan_path = format!("/api/v1/plans/{plan}");
     c.act(&plan_path, "submit", &c.manager, c.signature()).await.expect(200);
     c.act(&plan_path, "start-review", &c.reviewer, json!({}))

@@ -210,6 +210,10 @@ async fn every_column_of_stored_words_refuses_another_word() {
         ("signatures", "document_kind"),
         ("signatures", "capacity"),
         ("document_versions", "document_kind"),
+        ("commissioning_papers", "status"),
+        ("commissioning_priorities", "source"),
+        ("recommendations", "opcc_contribution_state"),
+        ("recommendations", "total_budget_state"),
     ];
     for (table, column) in columns {
         let refused = c.app.execute_sql(&format!("UPDATE {table} SET {column} = 'bogus'"));

@@ -6,9 +6,10 @@ use serde_json::{Value, json};
 
 use crate::fixtures::{Cycle, cycle, seed_for};
 
-/// Safer Plymouth's documents, each with a snapshot and signatures; an amendment waiting for
+/// Safer Plymouth's documents (an agreed commissioning paper too), each with a snapshot and signatures; an amendment waiting for
 /// review; evidence; line decisions.
 pub struct Objects {
+    commissioning_paper: i64,
     plan: i64,
     half_year_return: i64,
     final_report: i64,
@@ -17,6 +18,28 @@ pub struct Objects {
 }
 
 pub async fn plymouths_objects(c: &Cycle) -> Objects {
+    let mut paper = crate::fixtures::seed("plymouth-integrated-commissioning-2017");
+    paper["fund_years"] = json!(["2017-18"]);
+    let commissioning_paper = c
+        .app
+        .post("/api/v1/commissioning-papers")
+        .token(&c.manager)
+        .json(&paper)
+        .await
+        .expect(201)
+        .id();
+    let paper_path = format!("/api/v1/commissioning-papers/{commissioning_paper}");
+    c.act(
+        &paper_path,
+        "table",
+        &c.manager,
+        json!({"board": "Safer Plymouth", "meeting_on": "2017-01-24"}),
+    )
+    .await
+    .expect(200);
+    c.act(&paper_path, "agree", &c.manager, json!({"decided_on": "2017-01-24"}))
+        .await
+        .expect(200);
     let plan = c.plan("plymouth-2021-22-plan", c.plymouth_2021, &c.manager).await;
     let plan_path = format!("/api/v1/plans/{plan}");
     c.act(&plan_path, "submit", &c.manager, c.signature()).await.expect(200);
@@ -72,6 +95,7 @@ pub async fn plymouths_objects(c: &Cycle) -> Objects {
         .await
         .expect(200);
     Objects {
+        commissioning_paper,
         plan,
         half_year_return: return_path
             .rsplit('/')
@@ -87,6 +111,7 @@ pub async fn plymouths_objects(c: &Cycle) -> Objects {
 /// The path with Plymouth's objects in it, if it names one object of a partnership.
 fn concrete(path: &str, objects: &Objects) -> Option<String> {
     let id = match path.split('/').nth(3)? {
+        "commissioning-papers" => objects.commissioning_paper,
         "plans" => objects.plan,
         "half-year-returns" => objects.half_year_return,
         "final-reports" => objects.final_report,
@@ -182,6 +207,7 @@ async fn every_document_route_refuses_another_partnership() {
 
     // Lists and the history feed: nothing of Plymouth's, even when asked for by name.
     for list in [
+        format!("/api/v1/commissioning-papers?partnership_id={}", c.plymouth),
         format!("/api/v1/plans?partnership_id={}", c.plymouth),
         format!("/api/v1/half-year-returns?partnership_id={}", c.plymouth),
         format!("/api/v1/final-reports?partnership_id={}", c.plymouth),

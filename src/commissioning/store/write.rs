@@ -86,8 +86,11 @@ pub(super) fn insert(conn: &mut DbConnection, caller: &Caller, input: &Commissio
         }
         None => None,
     };
-    let plan_priorities = shared_plan_priorities(conn, &years)?;
-    rules::check_content(&mut v, input, &plan_priorities);
+    let plan_priorities = match years.len() == labels.len() && !years.is_empty() {
+        true => Some(shared_plan_priorities(conn, &years)?),
+        false => None,
+    };
+    rules::check_content(&mut v, input, plan_priorities.as_ref());
     v.finish()?;
     let allocation_id = allocation.ok_or_else(|| Error::internal("allocation checked above"))?;
     let now = timestamps::now();
@@ -143,7 +146,7 @@ pub(super) fn update(
         years.push(fund_years::find(conn, *id)?.ok_or(Error::NotFound("fund year"))?);
     }
     let plan_priorities = shared_plan_priorities(conn, &years)?;
-    rules::check_content(&mut v, input, &plan_priorities);
+    rules::check_content(&mut v, input, Some(&plan_priorities));
     v.finish()?;
     diesel::update(commissioning_papers::table.find(document.id()))
         .set((
