@@ -1,7 +1,8 @@
 """The yearly cycle through a client generated from openapi/openapi.json, used as it was generated.
 
 A council's software signs and submits the 2021-22 plan, the OPCC reviews it line by line and
-approves it; the demo's 2017-18 claim reconciles in the fund report; Torbay's overdue 2021-22 return is
+approves it; the demo's 2017-18 claim reconciles in the fund report; the demo's commissioning paper is
+followed from recommendation to plan line, and a new paper for 2021-22 is drafted and put to the board; Torbay's overdue 2021-22 return is
 signed, countersigned, accepted in part and paid by finance, and no further. Any field, enum,
 header or status the document gets wrong makes the generated code raise or the checks below fail.
 
@@ -18,6 +19,12 @@ sys.path.insert(0, CLIENT_DIR)
 
 from cspfund_client import AuthenticatedClient, Client  # noqa: E402
 from cspfund_client.api.auth import get_me, issue_token  # noqa: E402
+from cspfund_client.api.commissioning import (  # noqa: E402
+    create_commissioning_paper,
+    get_commissioning_paper,
+    list_commissioning_papers,
+    table_commissioning_paper,
+)
 from cspfund_client.api.half_year_returns import (  # noqa: E402
     accept_half_year_return,
     countersign_half_year_return,
@@ -27,7 +34,13 @@ from cspfund_client.api.half_year_returns import (  # noqa: E402
     sign_half_year_return,
     start_half_year_return_review,
 )
-from cspfund_client.api.opcc_desk import fund_by_partnership, list_deadlines, record_payment  # noqa: E402
+from cspfund_client.api.opcc_desk import (  # noqa: E402
+    contributions_to_confirm,
+    fund_by_partnership,
+    list_deadlines,
+    recommendation_outcomes,
+    record_payment,
+)
 from cspfund_client.api.plans import (  # noqa: E402
     approve_plan,
     get_plan,
@@ -40,6 +53,13 @@ from cspfund_client.api.plans import (  # noqa: E402
 )
 from cspfund_client.models import (  # noqa: E402
     AcceptReturn,
+    AmountState,
+    CommissioningPaperInput,
+    CommissioningPriorityInput,
+    PrioritySource,
+    ProposedAmount,
+    RecommendationInput,
+    TableInput,
     Capacity,
     DeadlineState,
     Decision,
@@ -139,6 +159,72 @@ check(
     == ("428246.00", "200284.00", "195000.00", "150000.00", "45000.00"),
     f"the 2017-18 year reconciles (got {row!r})",
 )
+
+# The demo's commissioning paper, agreed by Safer Plymouth's board, and the 2017-18 plan carrying it out.
+papers = list_commissioning_papers.sync(client=reviewer, fund_year="2017-18")
+check(len(papers.items) == 1 and papers.items[0].status == Status.AGREED, "the OPCC reads the agreed 2017-18 paper")
+paper = get_commissioning_paper.sync(papers.items[0].id, client=manager)
+check(paper.fund_years == ["2017-18", "2018-19"], f"the paper covers two years (got {paper.fund_years!r})")
+check(len(paper.recommendations) == 8, "eight recommendations")
+first = paper.recommendations[0]
+check(
+    (first.opcc_contribution.state, str(first.opcc_contribution.amount), str(first.total_budget.amount))
+    == (AmountState.KNOWN, "110000.00", "501753.00"),
+    f"the domestic abuse service was proposed at 110,000.00 of 501,753.00 (got {first!r})",
+)
+check(paper.recommendations[3].opcc_contribution.state == AmountState.AWAITING_CONFIRMATION, "one awaits confirmation")
+check(paper.priorities[3].source == PrioritySource.EMERGING, "Modern Slavery is an emerging area")
+plan_2017 = get_plan.sync(list_plans.sync(client=manager, fund_year="2017-18").items[0].id, client=manager)
+recommendation_ids = {r.id for r in paper.recommendations}
+check(
+    all(line.recommendation_id in recommendation_ids for line in plan_2017.lines),
+    "every 2017-18 plan line traces back to the paper",
+)
+outcomes = recommendation_outcomes.sync(client=reviewer, fund_year="2017-18")
+check(
+    [(row.number, str(row.opcc_contribution), str(row.total_budget)) for row in outcomes.rows[:3]]
+    == [(1, "110000.00", "501753.00"), (2, "25000.00", "75000.00"), (3, "98500.00", "2000000.00")],
+    f"the report shows what each recommendation proposed (got {outcomes.rows[:3]!r})",
+)
+check(
+    not any(row.funded for row in outcomes.rows),
+    "nothing is planned against the paper while the demo's 2017-18 plan awaits approval",
+)
+asked = contributions_to_confirm.sync(client=reviewer)
+check(
+    {row.number for row in asked.rows} == {4, 5, 6, 7, 8},
+    "the OPCC sees the five contributions it has not confirmed",
+)
+draft = create_commissioning_paper.sync_detailed(
+    client=manager,
+    body=CommissioningPaperInput(
+        fund_years=["2021-22"],
+        title="Commissioning intentions 2021-22",
+        priorities=[
+            CommissioningPriorityInput(
+                number=1, title="Domestic abuse", source=PrioritySource.STRATEGIC_ASSESSMENT, plan_priorities=[3, 4]
+            )
+        ],
+        recommendations=[
+            RecommendationInput(
+                number=1,
+                area_need="Victims of domestic abuse need an integrated service.",
+                recommendation="Continue the Plymouth Domestic Abuse Service",
+                opcc_contribution=ProposedAmount(state=AmountState.KNOWN, amount="210000.00"),
+                total_budget=ProposedAmount(state=AmountState.TO_BE_CONFIRMED),
+                priorities=[1],
+            )
+        ],
+    ),
+)
+check(ok(draft, "draft a commissioning paper").status == Status.DRAFT, "the new paper is a draft")
+tabled = table_commissioning_paper.sync_detailed(
+    draft.parsed.id,
+    client=manager,
+    body=TableInput(board="Safer Plymouth", meeting_on=datetime.date(2021, 3, 2)),
+    if_match=etag(draft),
+)
+check(ok(tabled, "put the paper to the board").status == Status.FOR_DISCUSSION, "the paper is for discussion")
 
 # Torbay's 2021-22 half-year return: signed, countersigned, reviewed, accepted in part and paid.
 returns = list_half_year_returns.sync(client=torbay_manager, fund_year="2021-22")
