@@ -59,6 +59,50 @@ async fn the_demo_gives_every_role_a_login_and_the_seed_figures() {
         .expect(200);
     assert_eq!(report.body["totals"]["moved_by_virements"], "440.00");
 
+    // The January 2017 commissioning paper, agreed, and the 2017-18 plan carrying it out.
+    let papers = app
+        .get("/api/v1/commissioning-papers")
+        .token(&plymouth)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(papers["items"][0]["status"], "agreed");
+    let paper = app
+        .get(&format!("/api/v1/commissioning-papers/{}", papers["items"][0]["id"]))
+        .token(&plymouth)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(paper["title"], "Integrated Commissioning – January 2017");
+    assert_eq!(paper["priorities"].as_array().map(Vec::len), Some(8));
+    let recommendations: Vec<&Value> = paper["recommendations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| &r["id"])
+        .collect();
+    assert_eq!(recommendations.len(), 8);
+    let plan = app
+        .get(&format!("/api/v1/plans/{}", plans["items"][0]["id"]))
+        .token(&plymouth)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let cited: Vec<&Value> = plan["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|line| &line["recommendation_id"])
+        .collect();
+    let by_line: Vec<&Value> = [1, 2, 3, 4, 5, 6, 5, 8]
+        .into_iter()
+        .map(|number: usize| recommendations[number - 1])
+        .collect();
+    assert_eq!(cited, by_line, "each 2017-18 line cites the recommendation it carries out");
+
     let torbay = app.login("manager@torbay.example", DEMO_PASSWORD).await;
     let returns = app
         .get("/api/v1/half-year-returns")
