@@ -528,6 +528,25 @@ async fn plan_lines_carry_out_only_an_agreed_paper_of_their_partnership_and_year
         .expect(201)
         .body;
     assert_eq!(plan["lines"][6]["recommendation_id"], json!(recommendation(&paper, 5)));
+    // The paper covers 2018-19 too: that year's plan may carry out the same recommendation.
+    let allocation_2018 = c
+        .app
+        .get("/api/v1/allocations?fund_year=2018-19")
+        .token(&c.manager)
+        .send()
+        .await
+        .expect(200)
+        .body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let mut plan_2018 = seed_for("plymouth-2021-22-plan", allocation_2018);
+    plan_2018["lines"][0]["recommendation_id"] = json!(recommendation(&paper, 1));
+    c.app
+        .post("/api/v1/plans")
+        .token(&c.manager)
+        .json(&plan_2018)
+        .await
+        .expect(201);
     c.act(&path, "revise", &c.manager, json!({})).await.expect(200);
     let mut without_first = seed("plymouth-integrated-commissioning-2017");
     without_first["recommendations"].as_array_mut().unwrap().remove(0);
