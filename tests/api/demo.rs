@@ -101,7 +101,10 @@ async fn the_demo_gives_every_role_a_login_and_the_seed_figures() {
         .into_iter()
         .map(|number: usize| recommendations[number - 1])
         .collect();
-    assert_eq!(cited, by_line, "each 2017-18 line cites the recommendation it carries out");
+    assert_eq!(
+        cited, by_line,
+        "each 2017-18 line cites the recommendation it carries out"
+    );
 
     let torbay = app.login("manager@torbay.example", DEMO_PASSWORD).await;
     let returns = app
