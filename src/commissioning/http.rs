@@ -49,7 +49,7 @@ pub async fn list_commissioning_papers(
 
 /// Start a commissioning paper (the partnership's manager).
 ///
-/// For one or more fund years, the first of which the partnership has an allocation in. Each
+/// For one or more fund years, the earliest of which the partnership has an allocation in. Each
 /// priority serves Police & Crime Plan priorities of every year covered; each recommendation's
 /// amounts are known or say why not, and the OPCC contribution never exceeds a known total budget.
 #[utoipa::path(tag = "commissioning", security(("bearer" = [])), params(DryRun), request_body = CommissioningPaperInput, responses(

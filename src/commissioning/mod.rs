@@ -6,7 +6,7 @@
 //! money planned and spent on it (`crate::reports::recommendations`).
 //!
 //! A paper is a document like the others (versions, history, evidence, the lifecycle's checks);
-//! it belongs to the allocation of the first fund year it covers. Its workflow is
+//! it belongs to the allocation of the earliest fund year it covers. Its workflow is
 //! `workflow::COMMISSIONING_PAPER`: the manager puts it to the board and records the board's
 //! decision.
 

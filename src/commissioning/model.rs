@@ -68,7 +68,7 @@ impl ProposedAmount {
         "total_budget": {"state": "known", "amount": "501753.00"}, "priorities": [1]}]}))]
 pub struct CommissioningPaperInput {
     /// The fund years the paper covers, e.g. ["2017-18", "2018-19"]; the partnership needs an
-    /// allocation in the first.
+    /// allocation in the earliest.
     #[serde(default)]
     pub fund_years: Option<Vec<String>>,
     pub title: String,
@@ -146,7 +146,7 @@ pub struct CommissioningPriority {
     pub number: i32,
     pub title: String,
     pub source: PrioritySource,
-    /// The Police & Crime Plan priorities it serves, titled as in the first fund year's set.
+    /// The Police & Crime Plan priorities it serves, titled as in the earliest fund year's set.
     pub plan_priorities: Vec<Priority>,
 }
 

@@ -1,6 +1,6 @@
 -- A partnership's commissioning paper: its priorities from the strategic assessment, how each
 -- serves the Police and Crime Plan, and the recommendations its board discusses. It belongs to the
--- allocation of the first fund year it covers; `commissioning_paper_years` lists every year.
+-- allocation of the earliest fund year it covers; `commissioning_paper_years` lists every year.
 CREATE TABLE commissioning_papers (
     id INTEGER PRIMARY KEY,
     allocation_id BIGINT NOT NULL REFERENCES allocations (id),
@@ -10,7 +10,7 @@ CREATE TABLE commissioning_papers (
     meeting_on DATE,
     decided_on DATE,
     review_comment TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('draft', 'signed', 'submitted', 'under_review', 'changes_requested', 'approved', 'accepted', 'for_discussion', 'agreed')),
+    status TEXT NOT NULL CHECK (status IN ('draft', 'for_discussion', 'changes_requested', 'agreed')),
     version INTEGER NOT NULL,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL

@@ -64,7 +64,8 @@ pub(super) fn insert(conn: &mut DbConnection, caller: &Caller, input: &Commissio
     let mut v = Violations::new();
     let labels = input.fund_years.clone().unwrap_or_default();
     rules::check_fund_years(&mut v, &labels);
-    let years = named_years(&mut v, conn, &labels)?;
+    let mut years = named_years(&mut v, conn, &labels)?;
+    years.sort_by_key(|year| year.starts_on);
     let allocation = match years.first() {
         Some(first) => {
             let found = allocations::table
@@ -78,7 +79,7 @@ pub(super) fn insert(conn: &mut DbConnection, caller: &Caller, input: &Commissio
                 "fund_years",
                 "no_allocation",
                 format!(
-                    "the partnership has no allocation in {}, the first year named",
+                    "the partnership has no allocation in {}, the earliest year named",
                     first.label
                 ),
             );
@@ -134,8 +135,12 @@ pub(super) fn update(
     let labels: Vec<String> = stored.iter().map(|(_, label)| label.clone()).collect();
     let mut v = Violations::new();
     if let Some(sent) = &input.fund_years {
+        let mut sent = sent.clone();
+        sent.sort();
+        let mut stored_labels = labels.clone();
+        stored_labels.sort();
         v.check(
-            *sent == labels,
+            sent == stored_labels,
             "fund_years",
             "immutable",
             format!("cannot change; it is {}", labels.join(", ")),

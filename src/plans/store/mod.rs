@@ -97,22 +97,22 @@ impl Document for Plan {
             "fund_year": self.header.fund_year,
             "lines": self.lines.iter().map(|line| {
                 let mut signed = json!({
-                "number": line.number,
-                "title": line.title,
-                "outline": line.outline,
-                "amount": line.amount,
-                "sub_allocations": line.sub_allocations,
-                "provider": line.provider,
-                "total_contract_value": line.total_contract_value,
-                "priorities": line.priorities.iter().map(|p| p.number).collect::<Vec<_>>(),
-                "outcome_measures": line.outcome_measures,
-                "indicators": line.indicators.iter().map(|i| json!({
-                    "number": i.number,
-                    "name": i.name,
-                    "comparison": i.comparison,
-                    "target": i.target,
-                    "unit": i.unit,
-                })).collect::<Vec<_>>(),
+                    "number": line.number,
+                    "title": line.title,
+                    "outline": line.outline,
+                    "amount": line.amount,
+                    "sub_allocations": line.sub_allocations,
+                    "provider": line.provider,
+                    "total_contract_value": line.total_contract_value,
+                    "priorities": line.priorities.iter().map(|p| p.number).collect::<Vec<_>>(),
+                    "outcome_measures": line.outcome_measures,
+                    "indicators": line.indicators.iter().map(|i| json!({
+                        "number": i.number,
+                        "name": i.name,
+                        "comparison": i.comparison,
+                        "target": i.target,
+                        "unit": i.unit,
+                    })).collect::<Vec<_>>(),
                 });
                 // Only when given, so plans signed before lines cited recommendations still hold.
                 if let Some(recommendation) = line.recommendation_id {
