@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{AllocationChanges, AllocationFilter, AllocationView, NewAllocation};
 use crate::auth::Caller;
 use crate::http::State;
-use crate::http::extract::{IfMatch, JsonBody, QueryParams};
+use crate::http::extract::{IfMatch, JsonBody, Listing};
 use crate::http::problem::ApiError;
 use crate::pagination::{Page, PageParams};
 use crate::preconditions::etag;
@@ -26,10 +26,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
 pub async fn list_allocations(
     state: State,
     caller: Caller,
-    page: QueryParams<PageParams>,
-    filter: QueryParams<AllocationFilter>,
+    query: Listing<AllocationFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let (page, filter) = (page.0.request()?, filter.0);
+    let (page, filter) = (query.page.request()?, query.filter);
     Ok(HttpResponse::Ok().json(
         state
             .db

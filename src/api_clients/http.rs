@@ -9,7 +9,7 @@ use super::keys::{self, PublicKeyInput};
 use super::{ApiClient, ApiClientChanges, ApiClientFilter, ApiClientWithSecret, NewApiClient};
 use crate::auth::{Caller, tokens};
 use crate::http::State;
-use crate::http::extract::{IfMatch, JsonBody, QueryParams};
+use crate::http::extract::{IfMatch, JsonBody, Listing};
 use crate::http::problem::ApiError;
 use crate::pagination::{Page, PageParams};
 use crate::preconditions::etag;
@@ -33,10 +33,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
 pub async fn list_api_clients(
     state: State,
     caller: Caller,
-    page: QueryParams<PageParams>,
-    filter: QueryParams<ApiClientFilter>,
+    query: Listing<ApiClientFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let (page, filter) = (page.0.request()?, filter.0);
+    let (page, filter) = (query.page.request()?, query.filter);
     let found = state
         .db
         .run(move |conn| super::list(conn, &caller, &filter, &page))

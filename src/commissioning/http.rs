@@ -10,7 +10,7 @@ use crate::auth::Caller;
 use crate::documents::DocumentFilter;
 use crate::history::Entry;
 use crate::http::State;
-use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::extract::{JsonBody, Listing, QueryParams};
 use crate::http::problem::ApiError;
 use crate::lifecycle::http::{DryRun, IfMatch, act, handle};
 use crate::pagination::{Page, PageParams};
@@ -41,10 +41,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
 pub async fn list_commissioning_papers(
     state: State,
     caller: Caller,
-    page: QueryParams<PageParams>,
-    filter: QueryParams<DocumentFilter>,
+    query: Listing<DocumentFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    handle::list::<CommissioningPaper>(state, caller, page, filter).await
+    handle::list::<CommissioningPaper>(state, caller, query).await
 }
 
 /// Start a commissioning paper (the partnership's manager).

@@ -9,7 +9,7 @@ use crate::auth::Caller;
 use crate::documents::DocumentFilter;
 use crate::history::Entry;
 use crate::http::State;
-use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::extract::{JsonBody, Listing, QueryParams};
 use crate::http::problem::ApiError;
 use crate::lifecycle::http::{ChangesRequest, DryRun, IfMatch, act, handle};
 use crate::pagination::{Page, PageParams};
@@ -41,10 +41,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
 pub async fn list_final_reports(
     state: State,
     caller: Caller,
-    page: QueryParams<PageParams>,
-    filter: QueryParams<DocumentFilter>,
+    query: Listing<DocumentFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    handle::list::<FinalReport>(state, caller, page, filter).await
+    handle::list::<FinalReport>(state, caller, query).await
 }
 
 /// Start the final evaluation report of an allocation (the partnership's manager): one per allocation; variances need explaining and virements may move only underspend.

@@ -6,7 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{Checkpoint, Feed, HistoryFilter, Verification, checkpoints};
 use crate::auth::Caller;
 use crate::http::State;
-use crate::http::extract::QueryParams;
+use crate::http::extract::Listing;
 use crate::http::problem::ApiError;
 use crate::pagination::PageParams;
 use crate::service_key::PublicKey;
@@ -28,10 +28,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
 pub async fn list_history(
     state: State,
     caller: Caller,
-    page: QueryParams<PageParams>,
-    filter: QueryParams<HistoryFilter>,
+    query: Listing<HistoryFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let (page, filter) = (page.0.request()?, filter.0);
+    let (page, filter) = (query.page.request()?, query.filter);
     Ok(HttpResponse::Ok().json(
         state
             .db

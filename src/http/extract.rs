@@ -15,9 +15,13 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use utoipa::IntoParams;
+use utoipa::openapi::path::ParameterIn;
+
 use super::AppState;
 use super::problem::ApiError;
 use crate::error::{Error, FieldError, untag};
+use crate::pagination::PageParams;
 use crate::preconditions::Precondition;
 
 /// The default when the application state is missing (it never is outside unit tests).
@@ -188,30 +192,86 @@ fn find_control_characters(value: &Value, path: &mut String, refused: &mut Vec<F
     }
 }
 
-/// Query-string parameters of type `T`.
+/// Query-string parameters of type `T`, and no others: a parameter the operation does not
+/// declare (a misspelt filter, which would otherwise be ignored and widen the answer) is refused.
 pub struct QueryParams<T>(pub T);
 
-impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
+impl<T: DeserializeOwned + IntoParams> FromRequest for QueryParams<T> {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let pairs = form_urlencoded::parse(req.query_string().as_bytes());
-        let refused: Vec<FieldError> = pairs
-            .filter(|(name, value)| has_control_character(name) || has_control_character(value))
-            .map(|(name, _)| control_character(&name))
-            .collect();
-        if !refused.is_empty() {
-            return std::future::ready(Err(Error::Invalid(refused).into()));
-        }
-        let parsed = serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs))
-            .map(QueryParams)
-            .map_err(|e| {
-                let path = e.path().to_string();
-                ApiError::Domain(Error::Invalid(vec![field_error(&path, &e.into_inner().to_string())]))
-            });
-        std::future::ready(parsed)
+        std::future::ready(read_query(req, &declared::<T>()).and_then(|()| parse_query(req).map(QueryParams)))
     }
+}
+
+/// A collection's query: its page (`limit`, `cursor`) and its filters `F`, and no other parameter.
+pub struct Listing<F> {
+    pub page: PageParams,
+    pub filter: F,
+}
+
+impl<F: DeserializeOwned + IntoParams> FromRequest for Listing<F> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let mut names = declared::<PageParams>();
+        names.extend(declared::<F>());
+        let listing = read_query(req, &names).and_then(|()| {
+            Ok(Listing {
+                page: parse_query(req)?,
+                filter: parse_query(req)?,
+            })
+        });
+        std::future::ready(listing)
+    }
+}
+
+/// The query parameters a type declares, by name, as the OpenAPI document lists them.
+fn declared<T: IntoParams>() -> Vec<String> {
+    T::into_params(|| Some(ParameterIn::Query))
+        .into_iter()
+        .map(|parameter| parameter.name)
+        .collect()
+}
+
+/// Refuses a query string holding control characters, or naming a parameter not in `declared`.
+fn read_query(req: &HttpRequest, declared: &[String]) -> Result<(), ApiError> {
+    let pairs = form_urlencoded::parse(req.query_string().as_bytes());
+    let mut refused: Vec<FieldError> = Vec::new();
+    for (name, value) in pairs {
+        if has_control_character(&name) || has_control_character(&value) {
+            refused.push(control_character(&name));
+        } else if !declared.iter().any(|known| *known == name) {
+            refused.push(FieldError::new(
+                if name.is_empty() { "$" } else { &name },
+                "unknown_parameter",
+                if declared.is_empty() {
+                    "this operation takes no query parameters".to_owned()
+                } else {
+                    format!(
+                        "is not a parameter of this operation, which takes {}",
+                        declared.join(", ")
+                    )
+                },
+            ));
+        }
+    }
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(refused).into())
+    }
+}
+
+/// The query string as a `T`, errors naming the parameter.
+fn parse_query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
+    let pairs = form_urlencoded::parse(req.query_string().as_bytes());
+    serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs)).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::Domain(Error::Invalid(vec![field_error(&path, &e.into_inner().to_string())]))
+    })
 }
 
 /// Turns serde's message into a field path, a rule and a message.

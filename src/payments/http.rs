@@ -10,7 +10,7 @@ use crate::db::write_transaction;
 use crate::documents;
 use crate::half_year_returns::HalfYearReturn;
 use crate::http::State;
-use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::extract::{JsonBody, Listing};
 use crate::http::problem::ApiError;
 use crate::pagination::{Page, PageParams};
 
@@ -71,10 +71,9 @@ pub async fn list_return_payments(state: State, caller: Caller, id: web::Path<i6
 pub async fn list_payments(
     state: State,
     caller: Caller,
-    page: QueryParams<PageParams>,
-    filter: QueryParams<PaymentFilter>,
+    query: Listing<PaymentFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let (page, filter) = (page.0.request()?, filter.0);
+    let (page, filter) = (query.page.request()?, query.filter);
     Ok(HttpResponse::Ok().json(
         state
             .db

@@ -62,7 +62,6 @@ pub struct NewPayment {
 
 /// Which payments to list.
 #[derive(Deserialize, IntoParams, ToSchema, Debug, Clone, Default)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PaymentFilter {
     /// Fund year label, e.g. "2017-18".

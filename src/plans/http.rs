@@ -12,7 +12,7 @@ use crate::db::write_transaction;
 use crate::documents::DocumentFilter;
 use crate::history::Entry;
 use crate::http::State;
-use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::extract::{JsonBody, Listing, QueryParams};
 use crate::http::problem::ApiError;
 use crate::lifecycle::http::{ChangesRequest, DryRun, IfMatch, act, confirm_declarant, handle};
 use crate::pagination::{Page, PageParams};
@@ -50,10 +50,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
 pub async fn list_plans(
     state: State,
     caller: Caller,
-    page: QueryParams<PageParams>,
-    filter: QueryParams<DocumentFilter>,
+    query: Listing<DocumentFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    handle::list::<Plan>(state, caller, page, filter).await
+    handle::list::<Plan>(state, caller, query).await
 }
 
 /// Start the Spending Intentions Plan of an allocation (the partnership's manager). One plan per allocation; its lines may not add up to more than the grant plus carry-forward.

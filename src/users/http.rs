@@ -8,7 +8,7 @@ use super::identities::{self, Identity, NewIdentity};
 use super::{NewUser, User, UserChanges, UserFilter};
 use crate::auth::Caller;
 use crate::http::State;
-use crate::http::extract::{IfMatch, JsonBody, QueryParams};
+use crate::http::extract::{IfMatch, JsonBody, Listing};
 use crate::http::problem::ApiError;
 use crate::pagination::{Page, PageParams};
 use crate::preconditions::etag;
@@ -29,13 +29,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     (status = 403, description = "Only the admin manages users"),
 ))]
 #[get("/users")]
-pub async fn list_users(
-    state: State,
-    caller: Caller,
-    page: QueryParams<PageParams>,
-    filter: QueryParams<UserFilter>,
-) -> Result<HttpResponse, ApiError> {
-    let (page, filter) = (page.0.request()?, filter.0);
+pub async fn list_users(state: State, caller: Caller, query: Listing<UserFilter>) -> Result<HttpResponse, ApiError> {
+    let (page, filter) = (query.page.request()?, query.filter);
     let found = state
         .db
         .run(move |conn| super::list(conn, &caller, &filter, &page))

@@ -12,7 +12,7 @@ use super::subscriptions::{
 };
 use crate::auth::Caller;
 use crate::http::State;
-use crate::http::extract::{IfMatch, JsonBody, QueryParams};
+use crate::http::extract::{IfMatch, JsonBody, Listing, QueryParams};
 use crate::http::problem::ApiError;
 use crate::pagination::{Page, PageParams};
 use crate::preconditions::etag;
@@ -37,10 +37,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
 pub async fn list_webhook_subscriptions(
     state: State,
     caller: Caller,
-    page: QueryParams<PageParams>,
-    filter: QueryParams<SubscriptionFilter>,
+    query: Listing<SubscriptionFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let (page, filter) = (page.0.request()?, filter.0);
+    let (page, filter) = (query.page.request()?, query.filter);
     let found = state
         .db
         .run(move |conn| subscriptions::list(conn, &caller, &filter, &page))
@@ -159,10 +158,9 @@ pub async fn list_webhook_messages(
     state: State,
     caller: Caller,
     id: web::Path<i64>,
-    page: QueryParams<PageParams>,
-    filter: QueryParams<MessageFilter>,
+    query: Listing<MessageFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, page, filter) = (id.into_inner(), page.0.request()?, filter.0);
+    let (id, page, filter) = (id.into_inner(), query.page.request()?, query.filter);
     let found = state
         .db
         .run(move |conn| outbox::messages(conn, &caller, id, &filter, &page))

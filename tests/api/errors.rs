@@ -261,3 +261,66 @@ async fn hostile_input_never_causes_a_server_error() {
         assert_eq!(reply.violations(), vec![violation], "{query}: {}", reply.body);
     }
 }
+
+/// A query parameter the operation does not declare is refused, naming it, on every operation
+/// that takes query parameters: a misspelt filter (`?fund_yaer=2017-18`) would otherwise be
+/// ignored and answer every year. Collections still take their paging with their filters.
+#[actix_web::test]
+async fn undeclared_query_parameters_are_refused_where_parameters_are_declared() {
+    let c = crate::fixtures::cycle().await;
+    let doc = c.app.get("/api/v1/openapi.json").send().await.expect(200).body;
+    let mut checked = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("a path item") {
+            let declared: Vec<&str> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "query")
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            if declared.is_empty() {
+                continue;
+            }
+            let target = path
+                .replace("{id}", "1")
+                .replace("{number}", "1")
+                .replace("{amendment_id}", "1");
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("a method");
+            for undeclared in ["fund_yaer=2017-18", "=0"] {
+                let reply = c
+                    .app
+                    .call(method.clone(), &format!("{target}?{undeclared}"))
+                    .token(&c.app.admin_token)
+                    .json(&json!({}))
+                    .await
+                    .expect_problem(422, "validation");
+                let field = undeclared
+                    .split('=')
+                    .next()
+                    .filter(|name| !name.is_empty())
+                    .unwrap_or("$");
+                assert_eq!(
+                    reply.violations(),
+                    [format!("{field}:unknown_parameter")],
+                    "{method} {target}?{undeclared}"
+                );
+            }
+            if method == Method::GET && declared.contains(&"limit") && !path.contains('{') {
+                let paged = c
+                    .app
+                    .get(&format!("{target}?limit=1&cursor="))
+                    .token(&c.app.admin_token)
+                    .send()
+                    .await;
+                assert_eq!(paged.status.as_u16(), 200, "GET {target}?limit=1: {}", paged.body);
+            }
+            checked.push(format!("{method} {path}"));
+        }
+    }
+    assert!(
+        checked.len() >= 40,
+        "every operation with query parameters was tried: {checked:?}"
+    );
+    assert!(checked.iter().any(|op| op == "GET /api/v1/payments"), "{checked:?}");
+}
