@@ -471,7 +471,6 @@ fn idempotency_key() -> Parameter {
 
 /// The documents' views and summaries, which flatten a `DocumentHeader`, and how many of their
 /// own fields stand before the header's status: a return names its half and its claim there.
-/// A page of summaries holds a copy of its item's schema, spliced the same way.
 fn with_header() -> [(std::borrow::Cow<'static, str>, usize); 6] {
     [
         (Plan::name(), 0),
@@ -483,6 +482,25 @@ fn with_header() -> [(std::borrow::Cow<'static, str>, usize); 6] {
     ]
 }
 
+/// utoipa writes a page (`Page_X`) with a copy of its item's schema; each page's items refer to
+/// the item's own schema instead, so that generators make one type of it, not one per page.
+fn refer_to_page_items(schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>) {
+    let pages: Vec<(String, String)> = schemas
+        .keys()
+        .filter_map(|name| {
+            let item = name.strip_prefix("Page_")?;
+            schemas.contains_key(item).then(|| (name.clone(), item.to_owned()))
+        })
+        .collect();
+    for (page, item) in pages {
+        if let Some(RefOr::T(Schema::Object(page))) = schemas.get_mut(&page)
+            && let Some(RefOr::T(Schema::Array(items))) = page.properties.get_mut("items")
+        {
+            items.items = ArrayItems::RefOrSchema(Box::new(RefOr::Ref(Ref::from_schema_name(item))));
+        }
+    }
+}
+
 /// The finished document for the given routes.
 pub fn finish(mut api: OpenApi) -> OpenApi {
     let sent = request_schemas(&api);
@@ -491,13 +509,8 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
             if let Some(schema) = components.schemas.get_mut(name.as_ref()) {
                 documents::splice(schema, lead);
             }
-            if let Some(RefOr::T(Schema::Object(page))) = components.schemas.get_mut(&format!("Page_{name}"))
-                && let Some(RefOr::T(Schema::Array(items))) = page.properties.get_mut("items")
-                && let ArrayItems::RefOrSchema(item) = &mut items.items
-            {
-                documents::splice(item, lead);
-            }
         }
+        refer_to_page_items(&mut components.schemas);
         components
             .schemas
             .iter_mut()
