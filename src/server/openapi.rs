@@ -43,6 +43,7 @@ const OPENID_CONNECT_URL: &str =
 #[openapi(
     info(
         title = "cspfund",
+        license(name = "Open Government Licence v3.0", identifier = "OGL-UK-3.0"),
         description = "System of record for a Police and Crime Commissioner's Community Safety \
 Partnership Fund: partnerships' yearly allocations, spending plans, half-year returns and final \
 reports, their signatures, and the OPCC's reviews.\n\n\
@@ -50,6 +51,7 @@ Authenticate with `POST /api/v1/auth/token` and send `Authorization: Bearer <acc
 Money is a decimal string with two places (\"400568.00\"). Every error is \
 `application/problem+json` (RFC 9457). Collections are paginated with `limit` and `cursor`.",
     ),
+    servers((url = "/", description = "The deployment serving this document; every path starts /api/v1")),
     components(schemas(crate::http::problem::Problem, crate::http::problem::FieldProblem, crate::webhooks::events::Payload)),
     modifiers(&Completion),
     tags(
@@ -64,7 +66,8 @@ Money is a decimal string with two places (\"400568.00\"). Every error is \
         (name = "final-reports", description = "Final evaluation reports"),
         (name = "attachments", description = "Evidence files attached to documents"),
         (name = "history", description = "The tamper-evident history of every change"),
-        (name = "webhooks", description = "Events pushed to partner systems (Standard Webhooks 1.0), the delivery log; the events and their payloads are under `webhooks`"),
+        (name = "webhooks", description = "Events pushed to partner systems (Standard Webhooks 1.0): subscriptions and the delivery log"),
+        (name = "webhook-events", description = "What a subscription's endpoint receives, one event type each, under `webhooks`: the service calls these, clients do not"),
         (name = "opcc-desk", description = "Deadlines, payments, reports and exports for the OPCC, which owns the fund"),
         (name = "health", description = "Probes"),
         (name = "meta", description = "This document and the problem types"),
@@ -614,7 +617,8 @@ a timestamp more than 5 minutes from your clock. The `standardwebhooks` librarie
 the same `webhook-id`, so drop a `webhook-id` already seen. Each subscription's messages arrive in order.";
 
 /// The document as served, with OpenAPI 3.1's `webhooks`: one entry per event type, its payload
-/// the shared schema with `type` fixed. utoipa does not write this section, so it is added here.
+/// the shared schema (a schema per event, fixing `type`, would make generators write 23 models of
+/// one shape). utoipa does not write this section, so it is added here.
 pub fn with_webhooks(api: OpenApi) -> Result<serde_json::Value, serde_json::Error> {
     use crate::webhooks::events::EventType;
     use serde_json::json;
@@ -624,7 +628,7 @@ pub fn with_webhooks(api: OpenApi) -> Result<serde_json::Value, serde_json::Erro
         .iter()
         .map(|event| {
             let operation = json!({
-                "tags": ["webhooks"],
+                "tags": ["webhook-events"],
                 "summary": event.summary(),
                 "description": WEBHOOK_RECIPE,
                 "operationId": format!("webhook_{}", event.as_str().replace('.', "_")),
@@ -635,10 +639,8 @@ pub fn with_webhooks(api: OpenApi) -> Result<serde_json::Value, serde_json::Erro
                 ],
                 "requestBody": {
                     "required": true,
-                    "content": {"application/json": {"schema": {"allOf": [
-                        {"$ref": "#/components/schemas/WebhookPayload"},
-                        {"type": "object", "properties": {"type": {"const": event.as_str()}}},
-                    ]}}},
+                    "description": format!("The payload, its `type` being `{event}`."),
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookPayload"}}},
                 },
                 "responses": {"2XX": {"description": "Received. Any other answer, or none within the timeout, is retried."}},
             });

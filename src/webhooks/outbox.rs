@@ -65,6 +65,9 @@ pub struct Message {
     #[serde(serialize_with = "timestamps::optional_as_utc")]
     #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     pub delivered_at: Option<NaiveDateTime>,
+    /// The body every attempt sends, exactly as signed; null until the first attempt.
+    #[schema(value_type = Option<super::events::Payload>)]
+    pub body: Option<serde_json::Value>,
 }
 
 /// One attempt to deliver a message.
@@ -446,6 +449,7 @@ struct MessageRow {
     history_entry_id: Option<i64>,
     created_at: NaiveDateTime,
     delivered_at: Option<NaiveDateTime>,
+    body: Option<String>,
 }
 
 impl MessageRow {
@@ -460,6 +464,12 @@ impl MessageRow {
             history_entry_id: self.history_entry_id,
             created_at: self.created_at,
             delivered_at: self.delivered_at,
+            body: self
+                .body
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(Error::internal)?,
         })
     }
 }

@@ -247,6 +247,11 @@ async fn a_committed_change_reaches_each_subscription_once_signed_and_only_its_p
     assert_eq!(messages["items"][0]["webhook_id"], to_opcc[0].webhook_id);
     assert_eq!(messages["items"][0]["status"], "delivered");
     assert_eq!(messages["items"][0]["attempts"], 1);
+    assert_eq!(
+        messages["items"][0]["body"],
+        to_opcc[0].json(),
+        "the log shows the body exactly as delivered"
+    );
     let attempts = c
         .app
         .get(&format!("/api/v1/webhook-subscriptions/{opcc}/attempts"))
