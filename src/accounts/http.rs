@@ -722,8 +722,9 @@ pub struct IdentityProvider {
     pub mfa_acr_values: Vec<String>,
 }
 
-/// The identity providers this service trusts, for a front end to offer each organisation its
-/// own. Empty when people sign in with passwords kept here. Needs no token.
+/// The identity providers this service trusts.
+///
+/// For a front end to offer each organisation its own. Empty when people sign in with passwords kept here. Needs no token.
 #[utoipa::path(tag = "auth", responses(
     (status = 200, description = "The trusted identity providers", body = Vec<IdentityProvider>),
 ))]

@@ -140,8 +140,9 @@ pub async fn rotate_api_client_secret(
         }))
 }
 
-/// Register or replace the client's public key for `private_key_jwt` (the admin, or the client
-/// itself with its current token, to rotate its key). From then on the client signs in with
+/// Register or replace the client's public key for `private_key_jwt`.
+///
+/// By the admin, or by the client itself with its current token, to rotate its key. From then on the client signs in with
 /// assertions signed by that key alone: its secret no longer works. Its sessions end.
 #[utoipa::path(tag = "api-clients", security(("bearer" = [])), params(("id" = i64, Path)),
     request_body = PublicKeyInput, responses(

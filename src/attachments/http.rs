@@ -138,7 +138,9 @@ pub async fn list_plan_attachments(
     list::<Plan>(state, caller, id.into_inner(), page.0).await
 }
 
-/// Attach evidence to a draft commissioning paper (the partnership's manager), such as its strategic assessment. The body is the file itself.
+/// Attach evidence to a draft commissioning paper (the partnership's manager).
+///
+/// Such as its strategic assessment. The body is the file itself.
 #[utoipa::path(tag = "attachments", security(("bearer" = [])), params(("id" = i64, Path), UploadParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes. Send its media type as Content-Type (by default PDF, Word, \
 Excel, OpenDocument text and spreadsheet, CSV, plain text, PNG or JPEG are accepted: `CSPFUND_ATTACHMENT_TYPES`), \

@@ -66,7 +66,9 @@ pub async fn create_commissioning_paper(
     handle::create::<CommissioningPaper>(state, caller, dry_run, body).await
 }
 
-/// Read a commissioning paper with its priorities, recommendations and the board's decision.
+/// Read a commissioning paper.
+///
+/// With its priorities, recommendations, the board's decision and the transitions you may take.
 #[utoipa::path(tag = "commissioning", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, description = "The paper; the ETag is its version", body = CommissioningPaper)))]
 #[get("/commissioning-papers/{id}")]

@@ -34,7 +34,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(final_report_history);
 }
 
-/// List final reports visible to you, by fund year, partnership and status (without their lines).
+/// List final reports visible to you.
+///
+/// By fund year, partnership and status; without their lines.
 #[utoipa::path(tag = "final-reports", security(("bearer" = [])), params(PageParams, DocumentFilter),
     responses((status = 200, description = "A page of summaries", body = Page<FinalReportSummary>)))]
 #[get("/final-reports")]
@@ -62,7 +64,9 @@ pub async fn create_final_report(
     handle::create::<FinalReport>(state, caller, dry_run, body).await
 }
 
-/// Read a final report with its lines, virements, totals, review and the transitions you may take.
+/// Read a final report.
+///
+/// With its lines, virements, totals, review and the transitions you may take.
 #[utoipa::path(tag = "final-reports", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, description = "The document; the ETag is its version", body = FinalReport)))]
 #[get("/final-reports/{id}")]

@@ -34,7 +34,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(half_year_return_history);
 }
 
-/// List half-year returns visible to you, by fund year, partnership and status (without their projects).
+/// List half-year returns visible to you.
+///
+/// By fund year, partnership and status; without their projects.
 #[utoipa::path(tag = "half-year-returns", security(("bearer" = [])), params(PageParams, DocumentFilter),
     responses((status = 200, description = "A page of summaries", body = Page<HalfYearReturnSummary>)))]
 #[get("/half-year-returns")]
@@ -62,7 +64,9 @@ pub async fn create_half_year_return(
     handle::create::<HalfYearReturn>(state, caller, dry_run, body).await
 }
 
-/// Read a half-year return with its projects, totals, review and the transitions you may take.
+/// Read a half-year return.
+///
+/// With its projects, totals, review and the transitions you may take.
 #[utoipa::path(tag = "half-year-returns", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, description = "The document; the ETag is its version", body = HalfYearReturn)))]
 #[get("/half-year-returns/{id}")]

@@ -51,8 +51,9 @@ pub async fn verify_history(state: State, caller: Caller) -> Result<HttpResponse
     Ok(HttpResponse::Ok().json(state.db.run(move |conn| super::verify_as(conn, &caller, &key)).await?))
 }
 
-/// A signed checkpoint of the history as it stands now (the newest, signing one if the history
-/// has grown since). Verify `signature` over the UTF-8 bytes of `message` with the key at
+/// A signed checkpoint of the history as it stands now.
+///
+/// The newest, signing one if the history has grown since. Verify `signature` over the UTF-8 bytes of `message` with the key at
 /// `GET /api/v1/signing-key`.
 #[utoipa::path(tag = "history", security(("bearer" = [])), responses(
     (status = 200, description = "The newest checkpoint", body = Checkpoint),

@@ -43,7 +43,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(decline_plan_amendment);
 }
 
-/// List plans visible to you, by fund year, partnership and status (without their lines).
+/// List plans visible to you.
+///
+/// By fund year, partnership and status; without their lines.
 #[utoipa::path(tag = "plans", security(("bearer" = [])), params(PageParams, DocumentFilter),
     responses((status = 200, description = "A page of summaries", body = Page<PlanSummary>)))]
 #[get("/plans")]
@@ -295,8 +297,9 @@ pub async fn plan_history(
 ) -> Result<HttpResponse, ApiError> {
     handle::history::<Plan>(state, caller, id.into_inner(), page).await
 }
-/// Propose an amendment to an approved plan (the partnership's manager), confirming your
-/// password: its lines as they should become. Within the fund year's threshold it takes effect at once (status `applied`);
+/// Propose an amendment to an approved plan (the partnership's manager).
+///
+/// Confirming your password: its lines as they should become. Within the fund year's threshold it takes effect at once (status `applied`);
 /// otherwise it waits for a reviewer (status `proposed`).
 #[utoipa::path(tag = "plans", security(("bearer" = [])),
     params(("id" = i64, Path), ("If-Match" = String, Header, description = "The plan's ETag you read")),

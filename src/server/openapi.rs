@@ -546,6 +546,7 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
         {
             describe_files(op);
             complete_operation(op);
+            shorten_summary(op);
             for parameter in op.parameters.iter_mut().flatten().filter(|p| p.name == "If-Match") {
                 parameter.schema = Some(RefOr::T(Schema::Object(
                     ObjectBuilder::new()
@@ -565,6 +566,62 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
         describe_conditional_read(item);
     }
     api
+}
+
+/// The longest summary generators and documentation sidebars show whole.
+const SUMMARY_LENGTH: usize = 80;
+
+/// A doc comment's first paragraph becomes the operation's summary; generators print it as a
+/// one-line heading. Where it runs on, its first sentence (or, if that is still long, the clause
+/// before its first colon or semicolon) stays the summary and the rest leads the description.
+fn shorten_summary(op: &mut Operation) {
+    let Some(summary) = op.summary.as_deref() else {
+        return;
+    };
+    let (head, rest) = summary_and_rest(summary);
+    if rest.is_empty() {
+        op.summary = Some(head);
+        return;
+    }
+    op.description = Some(match op.description.as_deref() {
+        Some(more) if !more.is_empty() => format!("{rest}\n\n{more}"),
+        _ => rest,
+    });
+    op.summary = Some(head);
+}
+
+/// A summary cut to its first sentence or clause, and what followed it.
+fn summary_and_rest(summary: &str) -> (String, String) {
+    let text = summary.split_whitespace().collect::<Vec<_>>().join(" ");
+    let cut = |text: &str, at: &str, keep: &str| -> Option<(String, String)> {
+        let (head, rest) = text.split_once(at)?;
+        let rest = rest.trim();
+        let mut first = rest.chars();
+        let rest = match first.next() {
+            Some(letter) => letter.to_uppercase().chain(first).collect(),
+            None => String::new(),
+        };
+        Some((format!("{head}{keep}").trim_end_matches('.').to_owned(), rest))
+    };
+    let (head, rest) = cut(&text, ". ", "").unwrap_or((text.trim_end_matches('.').to_owned(), String::new()));
+    if head.chars().count() <= SUMMARY_LENGTH {
+        return (head, rest);
+    }
+    let clause = [": ", "; "]
+        .iter()
+        .filter_map(|at| head.find(at).map(|i| (i, *at)))
+        .min();
+    match clause.and_then(|(_, at)| cut(&head, at, "")) {
+        Some((short, more)) => {
+            let more = if rest.is_empty() {
+                format!("{more}.")
+            } else {
+                format!("{more}. {rest}")
+            };
+            (short, more)
+        }
+        None => (head, rest),
+    }
 }
 
 /// This OpenAPI document.
@@ -650,5 +707,73 @@ pub fn with_webhooks(api: OpenApi) -> Result<serde_json::Value, serde_json::Erro
     if let Some(fields) = document.as_object_mut() {
         fields.insert("webhooks".into(), serde_json::Value::Object(webhooks));
     }
+    examples_not_example(&mut document, false);
     Ok(document)
+}
+
+/// OpenAPI 3.1 deprecates a schema's `example` for JSON Schema's `examples` (a list); utoipa writes
+/// the former, so every schema's example becomes a list of one. Parameters and media types keep
+/// their own `example`, which is not deprecated.
+fn examples_not_example(node: &mut serde_json::Value, is_schema: bool) {
+    use serde_json::Value;
+    match node {
+        Value::Object(fields) => {
+            if is_schema && let Some(example) = fields.remove("example") {
+                fields.insert("examples".into(), Value::Array(vec![example]));
+            }
+            for (key, child) in fields.iter_mut() {
+                match key.as_str() {
+                    // Examples are data, not schemas.
+                    "example" | "examples" => {}
+                    "schema" | "items" | "additionalProperties" | "not" => examples_not_example(child, true),
+                    "properties" | "schemas" => {
+                        if let Value::Object(members) = child {
+                            members
+                                .values_mut()
+                                .for_each(|schema| examples_not_example(schema, true));
+                        }
+                    }
+                    "allOf" | "oneOf" | "anyOf" | "prefixItems" => {
+                        if let Value::Array(schemas) = child {
+                            schemas.iter_mut().for_each(|schema| examples_not_example(schema, true));
+                        }
+                    }
+                    _ => examples_not_example(child, false),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| examples_not_example(item, false)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summary_and_rest;
+
+    #[test]
+    fn a_long_summary_keeps_its_first_sentence_or_clause() {
+        assert_eq!(
+            summary_and_rest("Read an API client (admin). The secret is never shown again."),
+            (
+                "Read an API client (admin)".to_owned(),
+                "The secret is never shown again.".to_owned()
+            )
+        );
+        assert_eq!(
+            summary_and_rest(
+                "Start a half-year return (the partnership's manager): one per allocation and half; all claims \
+                 together may not exceed the grant plus carry-forward."
+            ),
+            (
+                "Start a half-year return (the partnership's manager)".to_owned(),
+                "One per allocation and half; all claims together may not exceed the grant plus carry-forward."
+                    .to_owned()
+            )
+        );
+        assert_eq!(
+            summary_and_rest("Who am I: the authenticated caller's account."),
+            ("Who am I: the authenticated caller's account".to_owned(), String::new())
+        );
+    }
 }

@@ -38,8 +38,10 @@ pub async fn list_users(state: State, caller: Caller, query: Listing<UserFilter>
     Ok(HttpResponse::Ok().json(found))
 }
 
-/// Create a user with an initial password, or none for someone who signs in only at their
-/// organisation's identity provider (admin).
+/// Create a user (admin).
+///
+/// With an initial password, or none for someone who signs in only at their organisation's
+/// identity provider.
 #[utoipa::path(tag = "users", security(("bearer" = [])), request_body = NewUser, responses(
     (status = 201, description = "Created", body = User),
     (status = 403, description = "Only the admin manages users"),

@@ -155,7 +155,7 @@ fn request_body(doc: &Value, op: &Value) -> (&'static str, Vec<u8>) {
     let example = schema["$ref"]
         .as_str()
         .and_then(|r| r.rsplit('/').next())
-        .map(|name| doc["components"]["schemas"][name]["example"].clone())
+        .map(|name| doc["components"]["schemas"][name]["examples"][0].clone())
         .filter(|example| !example.is_null())
         .unwrap_or_else(|| json!({}));
     ("application/json", example.to_string().into_bytes())
