@@ -31,7 +31,11 @@ pub enum Command {
         command: AdminCommand,
     },
     /// Print the OpenAPI document as JSON.
-    Openapi,
+    Openapi {
+        /// `3.0` for the OpenAPI 3.0.3 rendition, for tools that read no later version.
+        #[arg(long, value_name = "VERSION", value_parser = ["3.1", "3.0"], default_value = "3.1")]
+        rendition: String,
+    },
     /// Check the history: its hash chain, every stored checkpoint's signature, and checkpoints
     /// kept outside. Exit 0 when intact, 1 naming the first broken entry.
     VerifyHistory {

@@ -32,7 +32,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.settings);
     let outcome = match cli.command {
-        Some(Command::Openapi) => print_openapi(),
+        Some(Command::Openapi { rendition }) => print_openapi(&rendition),
         Some(Command::Admin { command }) => resolve(cli.settings).and_then(|config| admin(config, command)),
         Some(Command::VerifyHistory { checkpoints }) => {
             resolve(cli.settings).and_then(|config| verify_history(config, &checkpoints))
@@ -100,8 +100,12 @@ fn healthcheck(bind: &str) -> Result<(), String> {
     })
 }
 
-fn print_openapi() -> Result<(), String> {
+fn print_openapi(rendition: &str) -> Result<(), String> {
     let document = server::api_document()
+        .map(|document| match rendition {
+            "3.0" => server::rendition::openapi_3_0(&document),
+            _ => document,
+        })
         .and_then(|document| serde_json::to_string_pretty(&document))
         .map_err(|e| e.to_string())?;
     println!("{document}");

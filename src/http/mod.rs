@@ -32,6 +32,8 @@ pub struct AppState {
     pub providers: crate::auth::providers::Providers,
     pub hasher: SecretHasher,
     pub openapi: serde_json::Value,
+    /// The same document rendered as OpenAPI 3.0.3.
+    pub openapi_3_0: serde_json::Value,
     pub routes: route_table::RouteTable,
     /// This instance's name, set when it starts listening: its host and listening address.
     pub(crate) instance_name: OnceLock<String>,

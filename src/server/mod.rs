@@ -4,6 +4,7 @@
 
 pub mod health;
 pub mod openapi;
+pub mod rendition;
 
 use std::net::TcpListener;
 use std::sync::OnceLock;
@@ -102,6 +103,7 @@ impl AppState {
             .map_err(StartupError::Providers)?,
             hasher: SecretHasher::start(config.hashing_threads, config.hashing_queue).map_err(StartupError::Threads)?,
             routes: RouteTable::from_document(&document),
+            openapi_3_0: rendition::openapi_3_0(&document),
             openapi: document,
             db,
             config,
@@ -120,6 +122,7 @@ fn routes(cfg: &mut ServiceConfig) {
         .service(
             scope::scope("/api/v1")
                 .service(openapi::get_openapi)
+                .service(openapi::get_openapi_3_0)
                 .configure(accounts::http::routes)
                 .configure(partnerships::http::routes)
                 .configure(users::http::routes)

@@ -631,6 +631,16 @@ pub async fn get_openapi(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(&state.openapi)
 }
 
+/// This OpenAPI document as OpenAPI 3.0.3.
+///
+/// For tools that read no later version. Derived from the 3.1 document, never edited by hand; the webhooks, which 3.0 cannot describe, are
+/// in the 3.1 document only.
+#[utoipa::path(tag = "meta", responses((status = 200, description = "The OpenAPI 3.0.3 rendition of this API", content_type = "application/json", body = Object)))]
+#[get("/openapi-3.0.json")]
+pub async fn get_openapi_3_0(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(&state.openapi_3_0)
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct ProblemTypeDescription {
     #[serde(rename = "type")]

@@ -90,17 +90,22 @@ fn admin_create_reads_the_password_from_stdin() {
 
 #[test]
 fn openapi_prints_the_committed_document() {
-    let printed = cspfund(&["openapi"], &[], "");
-    assert!(printed.status.success());
-    let printed: serde_json::Value = serde_json::from_slice(&printed.stdout).expect("JSON");
-    let committed: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json")).expect("committed"),
-    )
-    .expect("JSON");
-    assert!(
-        printed == committed,
-        "`cspfund openapi` differs from openapi/openapi.json"
-    );
+    for (args, committed) in [
+        (&["openapi"][..], "openapi/openapi.json"),
+        (&["openapi", "--rendition", "3.0"][..], "openapi/openapi-3.0.json"),
+    ] {
+        let printed = cspfund(args, &[], "");
+        assert!(printed.status.success());
+        let printed: serde_json::Value = serde_json::from_slice(&printed.stdout).expect("JSON");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(committed);
+        let on_disk: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("committed")).expect("JSON");
+        assert!(
+            printed == on_disk,
+            "`cspfund {}` differs from {committed}",
+            args.join(" ")
+        );
+    }
 }
 
 #[test]

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The published contract read by the most used client generator, as an integrator would:
+#   0. openapi-spec-validator checks openapi/openapi.json (3.1) and its 3.0.3 rendition,
+#      openapi/openapi-3.0.json, against the specifications;
 #   1. openapi-generator's validation of openapi/openapi.json: no error and no warning;
 #   2. a TypeScript client (typescript-fetch) generated from it with no warning but the generator's
 #      notice that OpenAPI 3.1 support is in development, and compiled by `tsc --strict`.
-# openapi-generator-cli comes from PyPI (it carries the generator's JAR; Java 17 runs it) and
-# TypeScript from npm, both at pinned versions, into target/generator-tools.
+# openapi-spec-validator and openapi-generator-cli come from PyPI (the latter carries the generator's
+# JAR; Java 17 runs it) and TypeScript from npm, all at pinned versions, into target/generator-tools.
 #
 # Usage: tests/contract/generators.sh
 set -euo pipefail
@@ -12,14 +14,18 @@ cd "$(dirname "$0")/../.."
 
 TOOLS=$PWD/target/generator-tools
 GENERATOR_VERSION=7.10.0
+SPEC_VALIDATOR_VERSION=0.7.1
 TYPESCRIPT_VERSION=5.7.3
 SPEC=openapi/openapi.json
+SPEC_3_0=openapi/openapi-3.0.json
 
 say() { printf 'generators: %s\n' "$*"; }
 
-if [ "$("$TOOLS/bin/openapi-generator-cli" version 2>/dev/null | tail -1)" != "$GENERATOR_VERSION" ]; then
+if [ "$("$TOOLS/bin/openapi-generator-cli" version 2>/dev/null | tail -1)" != "$GENERATOR_VERSION" ] ||
+    ! "$TOOLS/bin/pip" show openapi-spec-validator 2>/dev/null | grep -qx "Version: $SPEC_VALIDATOR_VERSION"; then
     python3 -m venv "$TOOLS"
-    "$TOOLS/bin/pip" install --quiet --disable-pip-version-check "openapi-generator-cli==$GENERATOR_VERSION"
+    "$TOOLS/bin/pip" install --quiet --disable-pip-version-check "openapi-generator-cli==$GENERATOR_VERSION" \
+        "openapi-spec-validator==$SPEC_VALIDATOR_VERSION"
 fi
 if [ "$("$TOOLS/node/node_modules/.bin/tsc" --version 2>/dev/null)" != "Version $TYPESCRIPT_VERSION" ]; then
     mkdir -p "$TOOLS/node"
@@ -31,6 +37,9 @@ trap 'rm -rf "$WORK"' EXIT
 
 # Anything the generator warns of, but its notice that 3.1 support is still in development.
 warnings() { grep -i 'warn' "$1" | grep -v 'Generation using 3.1.0 specs is in development' || true; }
+
+"$TOOLS/bin/openapi-spec-validator" "$SPEC" "$SPEC_3_0"
+say "openapi-spec-validator $SPEC_VALIDATOR_VERSION: $SPEC (3.1) and $SPEC_3_0 (3.0.3) are valid"
 
 "$TOOLS/bin/openapi-generator-cli" validate -i "$SPEC" >"$WORK/validate.log" 2>&1 ||
     { cat "$WORK/validate.log"; say "openapi-generator's validation failed"; exit 1; }
