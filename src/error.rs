@@ -83,6 +83,10 @@ pub enum Error {
     /// The service is at its limit for this kind of work (password hashing); retry shortly.
     #[error("the service is busy; retry after {retry_after_secs} s")]
     Overloaded { retry_after_secs: u64 },
+    /// The stored history contradicts the newest checkpoint the service signed, which it keeps
+    /// outside the database: nothing more is signed until an operator restores the history.
+    #[error("the history is broken at entry {entry}: {reason}; no checkpoint is signed over it")]
+    HistoryBroken { entry: i64, reason: String },
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
     #[error("no database connection available: {0}")]

@@ -137,6 +137,12 @@ fn verify_history(config: Config, sources: &[String]) -> Result<(), String> {
         }
         kept.extend(found);
     }
+    // The newest checkpoint the service signed, which it keeps outside the database, counts too.
+    kept.extend(
+        cspfund::history::checkpoints::KeptCheckpoint::at(config.checkpoint_file.clone())
+            .read()
+            .map_err(|e| e.to_string())?,
+    );
     let db = Database::open(&config.database_url, 1).map_err(|e| e.to_string())?;
     let mut conn = db.connection().map_err(|e| e.to_string())?;
     let verification = cspfund::history::verify(&mut conn, &config.service_key, &kept).map_err(|e| e.to_string())?;

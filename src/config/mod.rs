@@ -60,6 +60,13 @@ pub struct Settings {
     #[arg(long, env = "CSPFUND_SIGNING_KEY_FILE", global = true)]
     pub signing_key_file: Option<PathBuf>,
 
+    /// Where the service keeps the newest history checkpoint it signed, outside the database, and
+    /// checks the history against before signing the next. Default: `history-checkpoint.json` in
+    /// the data directory. Keep it on storage the database's users cannot write, and shared by
+    /// every instance or one per instance.
+    #[arg(long, env = "CSPFUND_CHECKPOINT_FILE", global = true)]
+    pub checkpoint_file: Option<PathBuf>,
+
     /// The address clients reach the service at, for the links in webhook payloads.
     /// Default: `http://<CSPFUND_BIND>`.
     #[arg(long, env = "CSPFUND_PUBLIC_URL", global = true)]
@@ -266,6 +273,8 @@ pub struct Config {
     pub public_url: String,
     pub webhooks: WebhookSettings,
     pub checkpoint_interval: Duration,
+    /// Where the newest checkpoint this service signed is kept, outside the database.
+    pub checkpoint_file: PathBuf,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub cors_origins: Vec<String>,
@@ -527,6 +536,10 @@ impl Settings {
                 poll: Duration::from_millis(self.webhook_poll_ms),
             },
             checkpoint_interval,
+            checkpoint_file: self
+                .checkpoint_file
+                .clone()
+                .unwrap_or_else(|| self.data_dir.join("history-checkpoint.json")),
             backend,
             data_dir: self.data_dir,
             bind: self.bind,

@@ -4,6 +4,8 @@
 //! checkpoint without the service's key, so a rewrite at or before any checkpoint kept (in the
 //! database, or better by an outside system from the feed or a webhook) no longer checks out.
 
+use std::path::{Path, PathBuf};
+
 use chrono::{NaiveDateTime, SecondsFormat};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
@@ -14,6 +16,7 @@ use utoipa::ToSchema;
 use crate::canonical;
 use crate::db::DbConnection;
 use crate::error::Error;
+use crate::pagination::{Page, PageRequest};
 use crate::schema::{history, history_checkpoints};
 use crate::service_key::ServiceKey;
 use crate::timestamps;
@@ -118,6 +121,63 @@ pub fn lag(conn: &mut DbConnection) -> Result<i64, Error> {
     Ok(newest_entry.unwrap_or(0) - checkpointed.unwrap_or(0))
 }
 
+/// The newest checkpoint the service signed, kept in a file outside the database. Before it signs
+/// another, the service checks that the history still holds what that one signed and that the
+/// entries since chain on from it: someone who rewrote the history, recomputed the chain and
+/// deleted the checkpoints stored after the rewrite cannot get a fresh checkpoint signed over it.
+#[derive(Debug, Clone)]
+pub struct KeptCheckpoint {
+    path: PathBuf,
+}
+
+impl KeptCheckpoint {
+    pub fn at(path: PathBuf) -> KeptCheckpoint {
+        KeptCheckpoint { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The checkpoint kept, if one was: an unreadable file is an error, never taken for none.
+    pub fn read(&self) -> Result<Option<Checkpoint>, Error> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
+                Error::internal(format!(
+                    "the kept checkpoint {} cannot be read: {e}",
+                    self.path.display()
+                ))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::internal(format!("{}: {e}", self.path.display()))),
+        }
+    }
+
+    /// Keeps `checkpoint`, replacing the file whole (written aside, then renamed over it).
+    fn keep(&self, checkpoint: &Checkpoint) -> Result<(), Error> {
+        let aside = self.path.with_extension("json.new");
+        let text = serde_json::to_string_pretty(checkpoint).map_err(Error::internal)?;
+        std::fs::write(&aside, text)
+            .and_then(|()| std::fs::rename(&aside, &self.path))
+            .map_err(|e| Error::internal(format!("cannot keep the checkpoint in {}: {e}", self.path.display())))
+    }
+}
+
+/// Why the history, as stored, contradicts a checkpoint the service signed: it no longer holds
+/// the entry, or holds it with another hash. `None` when it still holds it as signed.
+pub fn contradiction(conn: &mut DbConnection, checkpoint: &Checkpoint) -> Result<Option<String>, Error> {
+    let hash: Option<String> = history::table
+        .find(checkpoint.entry_id)
+        .select(history::hash)
+        .first(conn)
+        .optional()?;
+    Ok(match hash {
+        None => Some("the checkpoint kept outside the database names it, but it is no longer in the history (entries were removed)".into()),
+        Some(hash) if hash != checkpoint.entry_hash => Some("its hash differs from the one the checkpoint kept outside the database holds (the entry, or one before it, was rewritten and the chain recomputed)".into()),
+        Some(_) => None,
+    })
+}
+
 /// The newest stored checkpoint.
 pub fn latest(conn: &mut DbConnection) -> Result<Option<Checkpoint>, Error> {
     Ok(history_checkpoints::table
@@ -129,19 +189,32 @@ pub fn latest(conn: &mut DbConnection) -> Result<Option<Checkpoint>, Error> {
 }
 
 /// Signs a checkpoint of the latest entry unless one exists, and answers the newest. Several
-/// instances may sign the same entry at once; one row is kept.
-pub fn take(conn: &mut DbConnection, key: &ServiceKey) -> Result<Option<Checkpoint>, Error> {
+/// instances may sign the same entry at once; one row is kept. Refuses (naming the entry)
+/// while the history contradicts the checkpoint kept outside the database, or its entries since
+/// do not chain on from it; the refusal is logged.
+pub fn take(conn: &mut DbConnection, key: &ServiceKey, kept: &KeptCheckpoint) -> Result<Option<Checkpoint>, Error> {
     let head: Option<(i64, String)> = history::table
         .order(history::id.desc())
         .select((history::id, history::hash))
         .first(conn)
         .optional()?;
+    let outside = kept.read()?;
+    if let Some(outside) = &outside {
+        let broken = match contradiction(conn, outside)? {
+            Some(reason) => Some((outside.entry_id, reason)),
+            None => super::unchained_after(conn, outside)?,
+        };
+        if let Some((entry, reason)) = broken {
+            tracing::error!(entry, %reason, kept = %kept.path().display(), "the history is broken; no checkpoint is signed");
+            return Err(Error::HistoryBroken { entry, reason });
+        }
+    }
     let Some((entry_id, entry_hash)) = head else {
         return Ok(None);
     };
     let newest = latest(conn)?;
     if newest.as_ref().is_some_and(|c| c.entry_id >= entry_id) {
-        return Ok(newest);
+        return keep_if_newer(kept, outside.as_ref(), newest);
     }
     let signed_at = timestamps::now();
     let signature = key.sign(&message(entry_id, &entry_hash, &rfc3339(signed_at)));
@@ -155,7 +228,37 @@ pub fn take(conn: &mut DbConnection, key: &ServiceKey) -> Result<Option<Checkpoi
     .bind::<Text, _>(key.key_id())
     .bind::<Text, _>(&signature)
     .execute(conn)?;
-    latest(conn)
+    keep_if_newer(kept, outside.as_ref(), latest(conn)?)
+}
+
+/// Keeps `newest` outside the database when it covers more than the checkpoint kept there.
+fn keep_if_newer(
+    kept: &KeptCheckpoint,
+    outside: Option<&Checkpoint>,
+    newest: Option<Checkpoint>,
+) -> Result<Option<Checkpoint>, Error> {
+    if let Some(checkpoint) = &newest
+        && outside.is_none_or(|o| checkpoint.entry_id > o.entry_id)
+    {
+        kept.keep(checkpoint)?;
+    }
+    Ok(newest)
+}
+
+/// A page of the stored checkpoints, oldest first, the cursor following their entries.
+pub fn page(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<Checkpoint>, Error> {
+    let rows: Vec<CheckpointRow> = history_checkpoints::table
+        .filter(history_checkpoints::entry_id.gt(page.after))
+        .order(history_checkpoints::entry_id)
+        .limit(page.fetch())
+        .select(CheckpointRow::as_select())
+        .load(conn)?;
+    Ok(Page::from_rows(
+        rows,
+        page,
+        |row| row.entry_id,
+        CheckpointRow::into_checkpoint,
+    ))
 }
 
 /// The stored checkpoints of entries in `(after, up_to]`, oldest first.

@@ -294,6 +294,42 @@ pub fn count_after(conn: &mut DbConnection, position: i64) -> Result<i64, Error>
         .get_result(conn)?)
 }
 
+/// The first entry after `checkpoint` that does not chain on from it, and why: each entry's
+/// previous hash must be the hash before it and its own hash must match its content. Walks only
+/// the entries since the checkpoint, in batches.
+pub fn unchained_after(conn: &mut DbConnection, checkpoint: &Checkpoint) -> Result<Option<(i64, String)>, Error> {
+    let mut previous = checkpoint.entry_hash.clone();
+    let mut after = checkpoint.entry_id;
+    loop {
+        let batch: Vec<EntryRow> = history::table
+            .filter(history::id.gt(after))
+            .order(history::id)
+            .limit(VERIFY_BATCH)
+            .select(EntryRow::as_select())
+            .load(conn)?;
+        let Some(last) = batch.last() else {
+            return Ok(None);
+        };
+        after = last.id;
+        for row in &batch {
+            if row.previous_hash != previous {
+                return Ok(Some((
+                    row.id,
+                    "its previous_hash does not match the entry before it (an entry was removed, inserted or altered)"
+                        .into(),
+                )));
+            }
+            if row.expected_hash() != row.hash {
+                return Ok(Some((
+                    row.id,
+                    "its hash does not match its content (the entry was altered)".into(),
+                )));
+            }
+            previous = row.hash.clone();
+        }
+    }
+}
+
 /// The outcome of checking the chain and the checkpoints.
 #[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
 pub struct Verification {
@@ -306,6 +342,8 @@ pub struct Verification {
     pub kept_checkpoints: i64,
     /// The first entry that does not check out, if any.
     pub first_broken: Option<BrokenEntry>,
+    /// Each checkpoint kept outside the database that the history contradicts, by its entry.
+    pub contradicted: Vec<BrokenEntry>,
 }
 
 #[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
@@ -331,6 +369,7 @@ pub fn verify(conn: &mut DbConnection, key: &ServiceKey, kept: &[Checkpoint]) ->
         checkpoints: 0,
         kept_checkpoints: 0,
         first_broken: None,
+        contradicted: Vec::new(),
     };
     let mut kept_hashes: Vec<(&Checkpoint, Option<String>)> = kept.iter().map(|c| (c, None)).collect();
     let mut previous = GENESIS.to_owned();
@@ -392,6 +431,10 @@ pub fn verify(conn: &mut DbConnection, key: &ServiceKey, kept: &[Checkpoint]) ->
                 None => "a checkpoint kept outside names it, but it is no longer in the history (entries were removed)".to_owned(),
             }
         };
+        outcome.contradicted.push(BrokenEntry {
+            id: checkpoint.entry_id,
+            reason: reason.clone(),
+        });
         broken(&mut outcome, checkpoint.entry_id, reason);
     }
     Ok(outcome)
@@ -482,11 +525,40 @@ pub fn of_document_unscoped(
     entries(conn, None, &filter, page)
 }
 
-/// Only the admin checks the whole chain.
-pub fn verify_as(conn: &mut DbConnection, caller: &Caller, key: &ServiceKey) -> Result<Verification, Error> {
+/// Only the admin checks the whole chain, with the checkpoint the service keeps outside the
+/// database.
+pub fn verify_as(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    key: &ServiceKey,
+    outside: &checkpoints::KeptCheckpoint,
+) -> Result<Verification, Error> {
     caller.require(&[Role::Admin])?;
-    verify(conn, key, &[])
+    let kept: Vec<Checkpoint> = outside.read()?.into_iter().collect();
+    verify(conn, key, &kept)
 }
+
+/// The OPCC's systems check the checkpoints they kept (at most [`MAX_KEPT`]) against the whole
+/// chain: `contradicted` names each the history no longer bears out.
+pub fn verify_kept(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    key: &ServiceKey,
+    kept: &[Checkpoint],
+) -> Result<Verification, Error> {
+    caller.require(&[Role::Admin, Role::OpccReviewer, Role::OpccFinance])?;
+    if kept.len() > MAX_KEPT {
+        return Err(Error::invalid(
+            "checkpoints",
+            "max_items",
+            format!("at most {MAX_KEPT} checkpoints in one check"),
+        ));
+    }
+    verify(conn, key, kept)
+}
+
+/// The most checkpoints one verification request checks.
+pub const MAX_KEPT: usize = 1_000;
 
 /// A record kept outside the documents: an allocation, a user, a fund year...
 pub struct Record<'a> {

@@ -248,6 +248,7 @@ impl ApiError {
                     _,
                 )) => ProblemType::Conflict,
                 Error::Unavailable(_)
+                | Error::HistoryBroken { .. }
                 | Error::NoConnectionInTime
                 | Error::Overloaded { .. }
                 | Error::ProviderUnreachable(_) => ProblemType::Unavailable,

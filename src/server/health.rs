@@ -28,13 +28,25 @@ pub async fn liveness() -> HttpResponse {
 }
 
 /// The service can reach its database and take traffic.
+///
+/// Not ready either while the history contradicts the newest checkpoint the service signed (kept
+/// outside the database): the problem names the entry. One indexed read, whoever asks.
 #[utoipa::path(tag = "health", responses(
     (status = 200, description = "Ready", body = Health),
-    (status = 503, description = "The database is not reachable"),
+    (status = 503, description = "The database is not reachable, or the history is broken"),
 ))]
 #[get("/health/ready")]
 pub async fn readiness(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.db.ping().await?;
+    if let Some(kept) = crate::history::checkpoints::KeptCheckpoint::at(state.config.checkpoint_file.clone()).read()? {
+        let reason = state
+            .db
+            .run(move |conn| Ok((kept.entry_id, crate::history::checkpoints::contradiction(conn, &kept)?)))
+            .await?;
+        if let (entry, Some(reason)) = reason {
+            return Err(crate::error::Error::HistoryBroken { entry, reason }.into());
+        }
+    }
     Ok(HttpResponse::Ok().json(Health {
         status: "ready",
         database: Some(match state.db.backend() {

@@ -19,7 +19,8 @@ use crate::auth::Caller;
 use crate::db::{DbConnection, write_transaction};
 use crate::deadlines;
 use crate::error::Error;
-use crate::history::{self, Recorded, checkpoints};
+use crate::history::checkpoints::{self, KeptCheckpoint};
+use crate::history::{self, Recorded};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{deadline_notices, webhook_attempts, webhook_feed, webhook_messages, webhook_subscriptions};
 use crate::service_key::ServiceKey;
@@ -293,7 +294,7 @@ pub fn claim(
     conn: &mut DbConnection,
     limit: i64,
     lease: Duration,
-    key: &ServiceKey,
+    (key, kept): (&ServiceKey, &KeptCheckpoint),
     public_url: &str,
 ) -> Result<Vec<Outgoing>, Error> {
     // A read first, so an idle outbox never takes the write lock.
@@ -355,7 +356,7 @@ pub fn claim(
                 Some(body) => body,
                 None => {
                     if checkpoint.is_none() {
-                        checkpoint = checkpoints::take(conn, key)?;
+                        checkpoint = checkpoints::take(conn, key, kept)?;
                     }
                     let body = events::body(&payload, public_url, checkpoint.as_ref())?;
                     diesel::update(webhook_messages::table.find(message_id))

@@ -40,8 +40,11 @@ async fn deliver_until_stopped(state: &web::Data<AppState>) {
     while !state.shutdown.is_asked() {
         if last_checkpoint.is_none_or(|at| at.elapsed() >= state.config.checkpoint_interval) {
             last_checkpoint = Some(Instant::now());
-            let key = state.config.service_key.clone();
-            if let Err(error) = state.db.run(move |conn| checkpoints::take(conn, &key)).await {
+            let (key, kept) = (
+                state.config.service_key.clone(),
+                checkpoints::KeptCheckpoint::at(state.config.checkpoint_file.clone()),
+            );
+            if let Err(error) = state.db.run(move |conn| checkpoints::take(conn, &key, &kept)).await {
                 tracing::warn!(%error, "cannot sign a history checkpoint");
             }
         }
@@ -59,11 +62,14 @@ async fn deliver_until_stopped(state: &web::Data<AppState>) {
                 0
             }
         };
-        let key = state.config.service_key.clone();
+        let (key, kept) = (
+            state.config.service_key.clone(),
+            checkpoints::KeptCheckpoint::at(state.config.checkpoint_file.clone()),
+        );
         let public_url = state.config.public_url.clone();
         let claimed = state
             .db
-            .run(move |conn| outbox::claim(conn, BATCH, lease, &key, &public_url))
+            .run(move |conn| outbox::claim(conn, BATCH, lease, (&key, &kept), &public_url))
             .await;
         let outgoing = match claimed {
             Ok(outgoing) if !outgoing.is_empty() => outgoing,

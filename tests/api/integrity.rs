@@ -48,7 +48,10 @@ async fn the_history_chain_detects_an_entry_altered_in_the_database() {
         intact["checkpoints"].as_i64() >= Some(1),
         "the one just signed: {intact}"
     );
-    assert_eq!(intact["kept_checkpoints"], 0);
+    assert_eq!(
+        intact["kept_checkpoints"], 1,
+        "the one the service keeps outside the database"
+    );
     let entries = intact["entries"].as_i64().expect("a count");
     assert!(
         entries >= 3,
@@ -845,4 +848,210 @@ async fn decide(c: &Cycle, plan: &str, url: &str, token: &str) -> crate::support
         .if_match(&version)
         .json(&json!({"comment": "Agreed at the commissioning meeting"}))
         .await
+}
+
+/// The attack the checkpoints stored in the database cannot catch alone: entries rewritten, the
+/// chain recomputed, and every checkpoint stored after the rewrite deleted, the service then
+/// started again. The checkpoint it keeps outside the database still holds the old hash, so it
+/// signs nothing over the forged chain, is not ready, and says which entry.
+#[actix_web::test]
+async fn a_rewrite_with_its_later_checkpoints_deleted_is_caught_by_the_kept_checkpoint() {
+    let c = cycle().await;
+    let path = some_history(&c).await;
+    let signed = c
+        .app
+        .post("/api/v1/history/checkpoints")
+        .token(&c.reviewer)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let kept_id = signed["entry_id"].as_i64().unwrap();
+    let kept: Value = serde_json::from_str(
+        &std::fs::read_to_string(c.app.data_dir.join("history-checkpoint.json")).expect("the checkpoint is kept"),
+    )
+    .unwrap();
+    assert_eq!(
+        kept, signed,
+        "the service keeps the checkpoint it signed, outside the database"
+    );
+    c.act(
+        &path,
+        "request-changes",
+        &c.reviewer,
+        json!({"reason": "Please split line 3"}),
+    )
+    .await
+    .expect(200);
+    c.app.get("/health/ready").send().await.expect(200);
+
+    rewrite_and_rechain(&c, kept_id).await;
+    let postgres = std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty());
+    if postgres {
+        c.app
+            .execute_sql("DROP TRIGGER history_checkpoints_no_change ON history_checkpoints")
+            .unwrap();
+    } else {
+        c.app.execute_sql("DROP TRIGGER history_checkpoints_no_delete").unwrap();
+    }
+    c.app.execute_sql("DELETE FROM history_checkpoints").unwrap();
+
+    // Started again on the same database and files.
+    let again = crate::support::TestApp::spawn_with(crate::support::Options {
+        database_url: Some(c.app.database_url.clone()),
+        data_dir: Some(c.app.data_dir.clone()),
+        ..Default::default()
+    })
+    .await;
+    let refused = again
+        .post("/api/v1/history/checkpoints")
+        .token(&again.admin_token)
+        .send()
+        .await
+        .expect_problem(503, "unavailable");
+    let detail = refused.body["detail"].as_str().unwrap_or_default().to_owned();
+    assert!(detail.contains(&format!("broken at entry {kept_id}")), "{detail}");
+    let stored = again
+        .get("/api/v1/history/checkpoints")
+        .token(&again.admin_token)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(stored["items"], json!([]), "nothing was signed over the forged chain");
+    let ready = again
+        .get("/health/ready")
+        .send()
+        .await
+        .expect_problem(503, "unavailable");
+    assert!(
+        ready.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&format!("entry {kept_id}"))),
+        "{}",
+        ready.body
+    );
+    let verified = again
+        .get("/api/v1/history/verification")
+        .token(&again.admin_token)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(verified["intact"], false);
+    assert_eq!(verified["first_broken"]["id"], kept_id, "{verified}");
+    let output = Command::new(env!("CARGO_BIN_EXE_cspfund"))
+        .arg("verify-history")
+        .env("DATABASE_URL", &c.app.database_url)
+        .env("CSPFUND_JWT_SECRET", crate::support::JWT_SECRET)
+        .env("CSPFUND_SIGNING_KEY", crate::support::SIGNING_KEY)
+        .env("CSPFUND_DATA_DIR", &c.app.data_dir)
+        .output()
+        .expect("the binary runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("history broken at entry {kept_id}")),
+        "{stderr}"
+    );
+}
+
+/// An outside system lists every checkpoint, keeps them, and asks later which the history
+/// contradicts; a checkpoint row forged in the database is caught by its signature.
+#[actix_web::test]
+async fn checkpoints_kept_outside_are_checked_through_the_api() {
+    let c = cycle().await;
+    let path = some_history(&c).await;
+    let first = c
+        .app
+        .post("/api/v1/history/checkpoints")
+        .token(&c.reviewer)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    c.act(
+        &path,
+        "request-changes",
+        &c.reviewer,
+        json!({"reason": "Please split line 3"}),
+    )
+    .await
+    .expect(200);
+    let second = c
+        .app
+        .post("/api/v1/history/checkpoints")
+        .token(&c.reviewer)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let listed = c
+        .app
+        .get("/api/v1/history/checkpoints?limit=1")
+        .token(&c.reviewer)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(listed["items"], json!([first]));
+    let cursor = listed["next_cursor"].as_str().expect("a second page").to_owned();
+    let rest = c
+        .app
+        .get(&format!("/api/v1/history/checkpoints?cursor={cursor}"))
+        .token(&c.reviewer)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(rest["items"], json!([second]));
+    let finance = c.app.user("finance@opcc.example", "opcc_finance", None).await;
+    let check = |token: String, kept: Value| {
+        let app = &c.app;
+        async move {
+            app.post("/api/v1/history/verification")
+                .token(&token)
+                .json(&json!({"checkpoints": kept}))
+                .await
+        }
+    };
+    let intact = check(finance.clone(), json!([first, second])).await.expect(200).body;
+    assert_eq!(
+        (intact["intact"].clone(), intact["kept_checkpoints"].clone()),
+        (json!(true), json!(2))
+    );
+    assert_eq!(intact["contradicted"], json!([]));
+    check(c.manager.clone(), json!([first]))
+        .await
+        .expect_problem(403, "forbidden");
+
+    // A checkpoint row forged in the database (a made-up signature) proves nothing.
+    let unsigned = first["entry_id"].as_i64().unwrap() - 1;
+    c.app
+        .execute_sql(&format!(
+            "INSERT INTO history_checkpoints (entry_id, entry_hash, signed_at, key_id, signature) \
+             VALUES ({unsigned}, '{}', '2026-12-05 06:00:00', '{}', 'Zm9yZ2Vk')",
+            "ab".repeat(32),
+            first["key_id"].as_str().unwrap()
+        ))
+        .unwrap();
+    let verified = verification(&c).await;
+    assert_eq!(verified["first_broken"]["id"], unsigned, "{verified}");
+    assert!(
+        verified["first_broken"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("forged or altered")),
+        "{verified}"
+    );
+
+    // The first checkpoint's entry rewritten and the chain recomputed: both are contradicted.
+    rewrite_and_rechain(&c, first["entry_id"].as_i64().unwrap()).await;
+    let broken = check(finance.clone(), json!([first, second])).await.expect(200).body;
+    let contradicted: Vec<&Value> = broken["contradicted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| &b["id"])
+        .collect();
+    assert_eq!(contradicted, [&first["entry_id"], &second["entry_id"]], "{broken}");
 }

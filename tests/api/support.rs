@@ -33,7 +33,9 @@ pub struct TestApp {
     client: awc::Client,
     server: ServerHandle,
     _database: TestDatabase,
-    _data_dir: tempfile::TempDir,
+    /// Where it keeps its files (its kept checkpoint among them).
+    pub data_dir: std::path::PathBuf,
+    _own_data_dir: Option<tempfile::TempDir>,
 }
 
 pub enum TestDatabase {
@@ -207,6 +209,8 @@ pub struct Options {
     pub refuse_private_webhooks: bool,
     /// Share this database (another instance of the same service) instead of a fresh one.
     pub database_url: Option<String>,
+    /// Keep files in this directory (the service started again) instead of a fresh one.
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 impl TestApp {
@@ -224,18 +228,26 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: Options) -> TestApp {
-        let data_dir = tempfile::tempdir().expect("a temporary directory");
+        let own_data_dir = match options.data_dir {
+            Some(_) => None,
+            None => Some(tempfile::tempdir().expect("a temporary directory")),
+        };
+        let data_dir = options
+            .data_dir
+            .clone()
+            .or_else(|| own_data_dir.as_ref().map(|dir| dir.path().to_owned()))
+            .expect("a data directory");
         let shared = options.database_url.clone();
         let (database_url, database) = match shared {
             Some(url) => (url, TestDatabase::Shared),
-            None => TestDatabase::fresh(data_dir.path()),
+            None => TestDatabase::fresh(&data_dir),
         };
         let mut args = vec![
             "cspfund".to_owned(),
             "--database-url".into(),
             database_url,
             "--data-dir".into(),
-            data_dir.path().to_string_lossy().into_owned(),
+            data_dir.to_string_lossy().into_owned(),
             "--jwt-secret".into(),
             JWT_SECRET.into(),
             "--workers".into(),
@@ -279,7 +291,8 @@ impl TestApp {
             client,
             server: handle,
             _database: database,
-            _data_dir: data_dir,
+            data_dir,
+            _own_data_dir: own_data_dir,
         };
         app.admin_token = app.login(ADMIN_EMAIL, PASSWORD).await;
         app
