@@ -294,6 +294,16 @@ pub fn count_after(conn: &mut DbConnection, position: i64) -> Result<i64, Error>
         .get_result(conn)?)
 }
 
+/// The next batch of entries after entry `after`, oldest first, as checks walk the chain.
+fn entries_after(conn: &mut DbConnection, after: i64) -> Result<Vec<EntryRow>, Error> {
+    Ok(history::table
+        .filter(history::id.gt(after))
+        .order(history::id)
+        .limit(VERIFY_BATCH)
+        .select(EntryRow::as_select())
+        .load(conn)?)
+}
+
 /// The first entry after `checkpoint` that does not chain on from it, and why: each entry's
 /// previous hash must be the hash before it and its own hash must match its content. Walks only
 /// the entries since the checkpoint, in batches.
@@ -301,12 +311,7 @@ pub fn unchained_after(conn: &mut DbConnection, checkpoint: &Checkpoint) -> Resu
     let mut previous = checkpoint.entry_hash.clone();
     let mut after = checkpoint.entry_id;
     loop {
-        let batch: Vec<EntryRow> = history::table
-            .filter(history::id.gt(after))
-            .order(history::id)
-            .limit(VERIFY_BATCH)
-            .select(EntryRow::as_select())
-            .load(conn)?;
+        let batch = entries_after(conn, after)?;
         let Some(last) = batch.last() else {
             return Ok(None);
         };
@@ -375,12 +380,7 @@ pub fn verify(conn: &mut DbConnection, key: &ServiceKey, kept: &[Checkpoint]) ->
     let mut previous = GENESIS.to_owned();
     let mut after = 0;
     loop {
-        let batch: Vec<EntryRow> = history::table
-            .filter(history::id.gt(after))
-            .order(history::id)
-            .limit(VERIFY_BATCH)
-            .select(EntryRow::as_select())
-            .load(conn)?;
+        let batch = entries_after(conn, after)?;
         let Some(last) = batch.last() else { break };
         let stored = checkpoints::between(conn, after, last.id)?;
         after = last.id;

@@ -199,6 +199,20 @@ async fn rewrite_and_rechain_through(c: &Cycle, target: i64, last: i64) {
     c.app.execute_sql(&statements.join("\n")).unwrap();
 }
 
+/// Removes the guard on stored checkpoints, then every stored checkpoint, as an attacker with
+/// write access to the database would.
+fn delete_stored_checkpoints(c: &Cycle) {
+    let postgres = std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty());
+    if postgres {
+        c.app
+            .execute_sql("DROP TRIGGER history_checkpoints_no_change ON history_checkpoints")
+            .unwrap();
+    } else {
+        c.app.execute_sql("DROP TRIGGER history_checkpoints_no_delete").unwrap();
+    }
+    c.app.execute_sql("DELETE FROM history_checkpoints").unwrap();
+}
+
 /// Signs a checkpoint now and answers the entry it covers, after which one more entry is made.
 async fn checkpoint_then_more_history(c: &Cycle) -> i64 {
     let path = some_history(c).await;
@@ -345,15 +359,7 @@ async fn a_rewritten_and_rechained_history_is_caught_by_a_signed_checkpoint() {
 
     // Removing the stored checkpoints hides it from the service's own check, but not from the
     // checkpoint kept outside.
-    let postgres = std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty());
-    if postgres {
-        c.app
-            .execute_sql("DROP TRIGGER history_checkpoints_no_change ON history_checkpoints")
-            .unwrap();
-    } else {
-        c.app.execute_sql("DROP TRIGGER history_checkpoints_no_delete").unwrap();
-    }
-    c.app.execute_sql("DELETE FROM history_checkpoints").unwrap();
+    delete_stored_checkpoints(&c);
     let output = verify_history_command(&c);
     assert!(
         output.status.success(),
@@ -378,7 +384,7 @@ async fn a_rewritten_and_rechained_history_is_caught_by_a_signed_checkpoint() {
     // The entry a kept checkpoint names is deleted: the chain breaks at the next one, but the
     // deleted entry, earlier, is the one named.
     std::fs::write(file.path(), kept.to_string()).unwrap();
-    if !postgres {
+    if !std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
         c.app.execute_sql("DROP TRIGGER history_no_delete").unwrap();
     }
     c.app
@@ -886,15 +892,7 @@ async fn a_rewrite_with_its_later_checkpoints_deleted_is_caught_by_the_kept_chec
     c.app.get("/health/ready").send().await.expect(200);
 
     rewrite_and_rechain(&c, kept_id).await;
-    let postgres = std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty());
-    if postgres {
-        c.app
-            .execute_sql("DROP TRIGGER history_checkpoints_no_change ON history_checkpoints")
-            .unwrap();
-    } else {
-        c.app.execute_sql("DROP TRIGGER history_checkpoints_no_delete").unwrap();
-    }
-    c.app.execute_sql("DELETE FROM history_checkpoints").unwrap();
+    delete_stored_checkpoints(&c);
 
     // Started again on the same database and files.
     let again = crate::support::TestApp::spawn_with(crate::support::Options {
