@@ -228,60 +228,33 @@ pub fn recommendation_outcomes(
         carried_out.entry(recommendation).or_default().push((planned, spent));
     }
     let overflow = || Error::internal("report total overflow");
-    let rows = recommendations
-        .into_iter()
-        .filter_map(
-            |(id, paper_id, number, recommendation, contribution_state, contribution, budget_state, budget)| {
-                let paper = papers.get(&paper_id)?;
-                let lines = carried_out.remove(&id).unwrap_or_default();
-                Some((
-                    paper_id,
-                    paper,
-                    id,
-                    number,
-                    recommendation,
-                    contribution_state,
-                    contribution,
-                    budget_state,
-                    budget,
-                    lines,
-                ))
-            },
-        )
-        .map(
-            |(
-                paper_id,
-                paper,
-                id,
-                number,
-                recommendation,
-                contribution_state,
-                contribution,
-                budget_state,
-                budget,
-                lines,
-            )| {
-                Ok(RecommendationOutcome {
-                    partnership_id: paper.partnership_id,
-                    partnership: paper.partnership.clone(),
-                    paper_id,
-                    paper_status: paper.status,
-                    fund_years: paper.fund_years.clone(),
-                    recommendation_id: id,
-                    number,
-                    recommendation,
-                    opcc_contribution: contribution,
-                    opcc_contribution_state: contribution_state,
-                    total_budget: budget,
-                    total_budget_state: budget_state,
-                    plan_lines: lines.len() as i64,
-                    planned: Money::sum(lines.iter().map(|(planned, _)| *planned)).ok_or_else(overflow)?,
-                    spent: Money::sum(lines.iter().filter_map(|(_, spent)| *spent)).ok_or_else(overflow)?,
-                    funded: !lines.is_empty(),
-                })
-            },
-        )
-        .collect::<Result<Vec<_>, Error>>()?;
+    let mut rows = Vec::with_capacity(recommendations.len());
+    for (id, paper_id, number, recommendation, contribution_state, contribution, budget_state, budget) in
+        recommendations
+    {
+        let Some(paper) = papers.get(&paper_id) else {
+            continue;
+        };
+        let lines = carried_out.remove(&id).unwrap_or_default();
+        rows.push(RecommendationOutcome {
+            partnership_id: paper.partnership_id,
+            partnership: paper.partnership.clone(),
+            paper_id,
+            paper_status: paper.status,
+            fund_years: paper.fund_years.clone(),
+            recommendation_id: id,
+            number,
+            recommendation,
+            opcc_contribution: contribution,
+            opcc_contribution_state: contribution_state,
+            total_budget: budget,
+            total_budget_state: budget_state,
+            plan_lines: lines.len() as i64,
+            planned: Money::sum(lines.iter().map(|(planned, _)| *planned)).ok_or_else(overflow)?,
+            spent: Money::sum(lines.iter().filter_map(|(_, spent)| *spent)).ok_or_else(overflow)?,
+            funded: !lines.is_empty(),
+        });
+    }
     Ok(RecommendationOutcomes { rows })
 }
 
