@@ -16,6 +16,7 @@ pub mod rules;
 mod store;
 
 pub use model::*;
+pub use store::years_of;
 
 use std::collections::HashMap;
 

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::ReportFilter;
 use super::priorities::approved_plan_lines;
 use crate::auth::Caller;
-use crate::commissioning::{AmountState, PrioritySource};
+use crate::commissioning::{self, AmountState, PrioritySource};
 use crate::db::DbConnection;
 use crate::error::Error;
 use crate::money::Money;
@@ -143,20 +143,17 @@ fn papers_in_scope(
     }
     let papers: Vec<(i64, i64, String, Status)> = query.load(conn)?;
     let ids: Vec<i64> = papers.iter().map(|p| p.0).collect();
-    let mut years: HashMap<i64, Vec<String>> = HashMap::new();
-    for (paper, label) in commissioning_paper_years::table
-        .inner_join(fund_years::table)
-        .filter(commissioning_paper_years::paper_id.eq_any(&ids))
-        .order((commissioning_paper_years::paper_id, fund_years::starts_on))
-        .select((commissioning_paper_years::paper_id, fund_years::label))
-        .load::<(i64, String)>(conn)?
-    {
-        years.entry(paper).or_default().push(label);
-    }
+    let mut years = commissioning::years_of(conn, &ids)?;
     Ok(papers
         .into_iter()
         .map(|(id, partnership_id, partnership, status)| {
-            let fund_years = years.remove(&id).unwrap_or_default().join(", ");
+            let fund_years = years
+                .remove(&id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(_, label)| label)
+                .collect::<Vec<_>>()
+                .join(", ");
             (
                 id,
                 PaperInScope {

@@ -38,14 +38,19 @@ pub async fn liveness() -> HttpResponse {
 #[get("/health/ready")]
 pub async fn readiness(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.db.ping().await?;
-    if let Some(kept) = crate::history::checkpoints::KeptCheckpoint::at(state.config.checkpoint_file.clone()).read()? {
-        let reason = state
-            .db
-            .run(move |conn| Ok((kept.entry_id, crate::history::checkpoints::contradiction(conn, &kept)?)))
-            .await?;
-        if let (entry, Some(reason)) = reason {
-            return Err(crate::error::Error::HistoryBroken { entry, reason }.into());
-        }
+    // The kept file is read on the database's blocking threads too, not on the async worker.
+    let kept = crate::history::checkpoints::KeptCheckpoint::at(state.config.checkpoint_file.clone());
+    let broken = state
+        .db
+        .run(move |conn| match kept.read()? {
+            Some(kept) => {
+                Ok(crate::history::checkpoints::contradiction(conn, &kept)?.map(|reason| (kept.entry_id, reason)))
+            }
+            None => Ok(None),
+        })
+        .await?;
+    if let Some((entry, reason)) = broken {
+        return Err(crate::error::Error::HistoryBroken { entry, reason }.into());
     }
     Ok(HttpResponse::Ok().json(Health {
         status: "ready",

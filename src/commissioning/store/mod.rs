@@ -19,6 +19,7 @@ use super::model::*;
 use super::rules;
 
 pub(super) use read::head;
+pub use read::years_of;
 pub(super) use write::{set_decision, set_meeting};
 
 impl Document for CommissioningPaper {

@@ -92,10 +92,7 @@ pub(in crate::commissioning) fn head(conn: &mut DbConnection, id: i64) -> Result
 }
 
 /// The fund years of these papers (id and label), each paper's in date order.
-pub(in crate::commissioning) fn years_of(
-    conn: &mut DbConnection,
-    paper_ids: &[i64],
-) -> Result<HashMap<i64, Vec<(i64, String)>>, Error> {
+pub fn years_of(conn: &mut DbConnection, paper_ids: &[i64]) -> Result<HashMap<i64, Vec<(i64, String)>>, Error> {
     let mut years: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
     for (paper, year, label) in commissioning_paper_years::table
         .inner_join(fund_years::table)
