@@ -213,17 +213,21 @@ fn delete_stored_checkpoints(c: &Cycle) {
     c.app.execute_sql("DELETE FROM history_checkpoints").unwrap();
 }
 
-/// Signs a checkpoint now and answers the entry it covers, after which one more entry is made.
-async fn checkpoint_then_more_history(c: &Cycle) -> i64 {
-    let path = some_history(c).await;
-    let kept = c
-        .app
+/// A checkpoint signed now, at a reviewer's request.
+async fn sign_checkpoint(c: &Cycle) -> Value {
+    c.app
         .post("/api/v1/history/checkpoints")
         .token(&c.reviewer)
         .send()
         .await
         .expect(200)
-        .body;
+        .body
+}
+
+/// Signs a checkpoint now and answers the entry it covers, after which one more entry is made.
+async fn checkpoint_then_more_history(c: &Cycle) -> i64 {
+    let path = some_history(c).await;
+    let kept = sign_checkpoint(c).await;
     c.act(
         &path,
         "request-changes",
@@ -298,14 +302,7 @@ async fn a_rewritten_and_rechained_history_is_caught_by_a_signed_checkpoint() {
     let c = cycle().await;
     let path = some_history(&c).await;
     // An outside system keeps the checkpoint the service signs...
-    let kept = c
-        .app
-        .post("/api/v1/history/checkpoints")
-        .token(&c.reviewer)
-        .send()
-        .await
-        .expect(200)
-        .body;
+    let kept = sign_checkpoint(&c).await;
     let message = kept["message"].as_str().unwrap();
     assert!(verifies_with_published_key(&c, message, kept["signature"].as_str().unwrap()).await);
     assert!(
@@ -864,14 +861,7 @@ async fn decide(c: &Cycle, plan: &str, url: &str, token: &str) -> crate::support
 async fn a_rewrite_with_its_later_checkpoints_deleted_is_caught_by_the_kept_checkpoint() {
     let c = cycle().await;
     let path = some_history(&c).await;
-    let signed = c
-        .app
-        .post("/api/v1/history/checkpoints")
-        .token(&c.reviewer)
-        .send()
-        .await
-        .expect(200)
-        .body;
+    let signed = sign_checkpoint(&c).await;
     let kept_id = signed["entry_id"].as_i64().unwrap();
     let kept: Value = serde_json::from_str(
         &std::fs::read_to_string(c.app.data_dir.join("history-checkpoint.json")).expect("the checkpoint is kept"),
@@ -960,14 +950,7 @@ async fn a_rewrite_with_its_later_checkpoints_deleted_is_caught_by_the_kept_chec
 async fn checkpoints_kept_outside_are_checked_through_the_api() {
     let c = cycle().await;
     let path = some_history(&c).await;
-    let first = c
-        .app
-        .post("/api/v1/history/checkpoints")
-        .token(&c.reviewer)
-        .send()
-        .await
-        .expect(200)
-        .body;
+    let first = sign_checkpoint(&c).await;
     c.act(
         &path,
         "request-changes",
@@ -976,14 +959,7 @@ async fn checkpoints_kept_outside_are_checked_through_the_api() {
     )
     .await
     .expect(200);
-    let second = c
-        .app
-        .post("/api/v1/history/checkpoints")
-        .token(&c.reviewer)
-        .send()
-        .await
-        .expect(200)
-        .body;
+    let second = sign_checkpoint(&c).await;
     let listed = c
         .app
         .get("/api/v1/history/checkpoints?limit=1")
