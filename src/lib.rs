@@ -22,6 +22,7 @@ pub mod demo;
 pub mod documents;
 pub mod error;
 pub mod exports;
+pub mod external_references;
 pub mod final_reports;
 pub mod fund_years;
 pub mod half_year_returns;

@@ -11,6 +11,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
+        external_reference -> Nullable<Text>,
+        revision -> BigInt,
     }
 }
 
@@ -27,6 +29,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
+        revision -> BigInt,
     }
 }
 
@@ -43,6 +46,7 @@ diesel::table! {
         updated_at -> Timestamp,
         version -> Integer,
         public_key -> Nullable<Text>,
+        revision -> BigInt,
     }
 }
 
@@ -88,6 +92,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
+        revision -> BigInt,
     }
 }
 
@@ -116,6 +121,7 @@ diesel::table! {
         amendment_threshold_pence -> Nullable<BigInt>,
         amendment_threshold_percent -> Nullable<Integer>,
         version -> Integer,
+        revision -> BigInt,
     }
 }
 
@@ -130,6 +136,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
+        external_reference -> Nullable<Text>,
+        revision -> BigInt,
     }
 }
 
@@ -144,6 +152,7 @@ diesel::table! {
         approved_pence -> Nullable<BigInt>,
         approved_at -> Nullable<Timestamp>,
         review_comment -> Text,
+        revision -> BigInt,
     }
 }
 
@@ -208,6 +217,7 @@ diesel::table! {
         claim_approved_on -> Nullable<Date>,
         review_comment -> Text,
         claim_approval_reason -> Text,
+        revision -> BigInt,
     }
 }
 
@@ -263,6 +273,7 @@ diesel::table! {
         carried_forward_to -> Nullable<BigInt>,
         review_comment -> Text,
         offset_against -> Nullable<BigInt>,
+        revision -> BigInt,
     }
 }
 
@@ -326,6 +337,9 @@ diesel::table! {
         remittance_reference -> Text,
         recorded_by -> Text,
         recorded_at -> Timestamp,
+        updated_at -> Timestamp,
+        external_reference -> Nullable<Text>,
+        revision -> BigInt,
     }
 }
 
@@ -481,6 +495,7 @@ diesel::table! {
         updated_at -> Timestamp,
         version -> Integer,
         after_entry_id -> BigInt,
+        revision -> BigInt,
     }
 }
 
@@ -548,6 +563,7 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        revision -> BigInt,
     }
 }
 

@@ -7,9 +7,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{AllocationChanges, AllocationFilter, AllocationView, NewAllocation};
 use crate::auth::Caller;
 use crate::http::State;
-use crate::http::extract::{IfMatch, JsonBody, Listing};
+use crate::http::extract::{IfMatch, JsonBody, SyncListing};
 use crate::http::problem::ApiError;
-use crate::pagination::{Page, PageParams};
+use crate::pagination::{ChangedSince, Page, PageParams};
 use crate::preconditions::etag;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -20,15 +20,15 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// List allocations visible to you, by fund year and partnership.
-#[utoipa::path(tag = "reference-data", security(("bearer" = [])), params(PageParams, AllocationFilter),
+#[utoipa::path(tag = "reference-data", security(("bearer" = [])), params(PageParams, ChangedSince, AllocationFilter),
     responses((status = 200, description = "A page of allocations", body = Page<AllocationView>)))]
 #[get("/allocations")]
 pub async fn list_allocations(
     state: State,
     caller: Caller,
-    query: Listing<AllocationFilter>,
+    query: SyncListing<AllocationFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let (page, filter) = (query.page.request()?, query.filter);
+    let (page, filter) = (query.request()?, query.filter);
     Ok(HttpResponse::Ok().json(
         state
             .db

@@ -15,10 +15,10 @@ use crate::error::{Error, Violations};
 use crate::fund_years::DueDates;
 use crate::history::Action;
 use crate::money::Money;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Page, PageRequest, in_page_order};
 use crate::preconditions::Precondition;
 use crate::schema::{allocations, fund_years, half_year_returns, partnerships, plan_lines, plans};
-use crate::{fund_years as years, history, partnerships as partnership_records, timestamps};
+use crate::{external_references, fund_years as years, history, partnerships as partnership_records, timestamps};
 
 const MAX_PURPOSE: usize = 1000;
 
@@ -34,6 +34,7 @@ pub struct AllocationRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     version: i32,
+    external_reference: Option<String>,
 }
 
 /// An allocation as a document's own query selects it (joined with its fund year and partnership),
@@ -75,7 +76,8 @@ impl AllocationOfDocument {
 #[schema(example = json!({"id": 1, "fund_year_id": 1, "fund_year": "2017-18", "partnership_id": 1,
     "partnership": "Safer Plymouth", "grant": "400568.00", "carry_forward": "27678.00",
     "carry_forward_purpose": "MARAC co-ordinator and IDVA hours", "available": "428246.00",
-    "created_at": "2026-11-22T09:00:00Z", "updated_at": "2026-11-22T09:00:00Z", "version": 1}))]
+    "external_reference": "CSP-2017-PLY", "created_at": "2026-11-22T09:00:00Z",
+    "updated_at": "2026-11-22T09:00:00Z", "version": 1}))]
 pub struct Allocation {
     pub id: i64,
     pub fund_year_id: i64,
@@ -89,6 +91,8 @@ pub struct Allocation {
     pub carry_forward_purpose: Option<String>,
     /// Grant plus carry-forward: what plan lines may add up to.
     pub available: Money,
+    /// The finance system's own reference for the allocation (set by the admin).
+    pub external_reference: Option<String>,
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: NaiveDateTime,
@@ -149,6 +153,9 @@ pub struct NewAllocation {
     pub carry_forward: Money,
     /// Required when carry_forward is more than zero.
     pub carry_forward_purpose: Option<String>,
+    /// The finance system's own reference for it, 1 to 100 characters.
+    #[serde(default)]
+    pub external_reference: Option<String>,
 }
 
 /// Amounts to change; absent fields keep their value.
@@ -158,6 +165,10 @@ pub struct AllocationChanges {
     pub grant: Option<Money>,
     pub carry_forward: Option<Money>,
     pub carry_forward_purpose: Option<String>,
+    /// The finance system's own reference; null removes it.
+    #[serde(default, deserialize_with = "crate::patch::present")]
+    #[schema(value_type = Option<String>)]
+    pub external_reference: Option<Option<String>>,
 }
 
 #[derive(Deserialize, IntoParams, Debug, Default)]
@@ -166,6 +177,8 @@ pub struct AllocationFilter {
     /// A fund year label, e.g. 2021-22.
     pub fund_year: Option<String>,
     pub partnership_id: Option<i64>,
+    /// Only those with this external reference (exactly).
+    pub external_reference: Option<String>,
 }
 
 fn view((row, fund_year, partnership): (AllocationRow, String, String)) -> Allocation {
@@ -179,6 +192,7 @@ fn view((row, fund_year, partnership): (AllocationRow, String, String)) -> Alloc
         carry_forward: row.carry_forward_pence,
         carry_forward_purpose: row.carry_forward_purpose,
         available: Money::sum([row.grant_pence, row.carry_forward_pence]).unwrap_or(Money::ZERO),
+        external_reference: row.external_reference,
         created_at: row.created_at,
         updated_at: row.updated_at,
         version: row.version,
@@ -243,10 +257,12 @@ pub fn list(
     let mut query = allocations::table
         .inner_join(fund_years::table)
         .inner_join(partnerships::table)
-        .filter(allocations::id.gt(page.after))
-        .order(allocations::id)
-        .limit(page.fetch())
-        .select((AllocationRow::as_select(), fund_years::label, partnerships::name))
+        .select((
+            AllocationRow::as_select(),
+            fund_years::label,
+            partnerships::name,
+            allocations::revision,
+        ))
         .into_boxed();
     if let Some(label) = &filter.fund_year {
         query = query.filter(fund_years::label.eq(label.clone()));
@@ -254,11 +270,19 @@ pub fn list(
     if let Some(id) = filter.partnership_id {
         query = query.filter(allocations::partnership_id.eq(id));
     }
+    if let Some(reference) = &filter.external_reference {
+        query = query.filter(allocations::external_reference.eq(reference.clone()));
+    }
     if let Some(only) = caller.scope().confined_to() {
         query = query.filter(allocations::partnership_id.eq(only));
     }
-    let rows = query.load::<(AllocationRow, String, String)>(conn)?;
-    Ok(Page::from_rows(rows, page, |r| r.0.id, view))
+    let rows: Vec<(AllocationRow, String, String, i64)> = in_page_order!(query, allocations, page).load(conn)?;
+    Ok(Page::from_rows(
+        rows,
+        page,
+        |r| page.position(r.0.id, r.3),
+        |(row, label, name, _)| view((row, label, name)),
+    ))
 }
 
 pub fn create(conn: &mut DbConnection, caller: &Caller, new: &NewAllocation) -> Result<Allocation, Error> {
@@ -270,6 +294,7 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: &NewAllocation) -> 
         new.carry_forward,
         new.carry_forward_purpose.as_deref(),
     );
+    external_references::check(&mut v, new.external_reference.as_deref());
     v.finish()?;
     write_transaction(conn, |conn| {
         let mut v = Violations::new();
@@ -306,6 +331,7 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: &NewAllocation) -> 
                 allocations::grant_pence.eq(new.grant),
                 allocations::carry_forward_pence.eq(new.carry_forward),
                 allocations::carry_forward_purpose.eq(new.carry_forward_purpose.as_deref().map(str::trim)),
+                allocations::external_reference.eq(external_references::stored(new.external_reference.as_deref())),
                 allocations::created_at.eq(now),
                 allocations::updated_at.eq(now),
             ))
@@ -373,6 +399,13 @@ pub fn update(
             .or(current.carry_forward_purpose.clone());
         let mut v = Violations::new();
         check_amounts(&mut v, grant, carry_forward, purpose.as_deref());
+        if let Some(reference) = &changes.external_reference {
+            external_references::check(&mut v, reference.as_deref());
+        }
+        let external_reference = match &changes.external_reference {
+            Some(reference) => external_references::stored(reference.as_deref()),
+            None => current.external_reference.clone(),
+        };
         let (planned, claimed) = committed(conn, id)?;
         let available = Money::sum([grant, carry_forward]).unwrap_or(Money::ZERO);
         v.check(
@@ -389,6 +422,7 @@ pub fn update(
                 allocations::grant_pence.eq(grant),
                 allocations::carry_forward_pence.eq(carry_forward),
                 allocations::carry_forward_purpose.eq(purpose.as_deref().map(str::trim)),
+                allocations::external_reference.eq(external_reference),
                 allocations::updated_at.eq(timestamps::now()),
             ))
             .execute(conn)?;

@@ -9,9 +9,9 @@ use super::keys::{self, PublicKeyInput};
 use super::{ApiClient, ApiClientChanges, ApiClientFilter, ApiClientWithSecret, NewApiClient};
 use crate::auth::{Caller, tokens};
 use crate::http::State;
-use crate::http::extract::{IfMatch, JsonBody, Listing};
+use crate::http::extract::{IfMatch, JsonBody, SyncListing};
 use crate::http::problem::ApiError;
-use crate::pagination::{Page, PageParams};
+use crate::pagination::{ChangedSince, Page, PageParams};
 use crate::preconditions::etag;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -25,7 +25,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// List API clients (admin).
-#[utoipa::path(tag = "api-clients", security(("bearer" = [])), params(PageParams, ApiClientFilter), responses(
+#[utoipa::path(tag = "api-clients", security(("bearer" = [])), params(PageParams, ChangedSince, ApiClientFilter), responses(
     (status = 200, description = "A page of API clients", body = Page<ApiClient>),
     (status = 403, description = "Only the admin manages API clients"),
 ))]
@@ -33,9 +33,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
 pub async fn list_api_clients(
     state: State,
     caller: Caller,
-    query: Listing<ApiClientFilter>,
+    query: SyncListing<ApiClientFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let (page, filter) = (query.page.request()?, query.filter);
+    let (page, filter) = (query.request()?, query.filter);
     let found = state
         .db
         .run(move |conn| super::list(conn, &caller, &filter, &page))

@@ -103,7 +103,7 @@ fn set(conn: &mut DbConnection, caller: &Caller, id: i64, key: Option<&str>) -> 
                 api_clients::public_key.eq(key),
                 api_clients::updated_at.eq(timestamps::now()),
             ))
-            .returning(api_clients::all_columns)
+            .returning(crate::db::columns_of::<ApiClient>())
             .get_result(conn)?;
         sessions::revoke_all(conn, Principal::ApiClient(id))?;
         history::record_change(conn, caller, record(&client), Action::Edited, Some(&current), &client)?;

@@ -15,7 +15,7 @@ use crate::auth::{Caller, Principal, Role, sessions};
 use crate::db::{DbConnection, write_transaction};
 use crate::error::{Error, Violations};
 use crate::history::Action;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Page, PageRequest, in_page_order};
 use crate::preconditions::{Precondition, changed_meanwhile};
 use crate::schema::api_clients;
 use crate::{history, partnerships, timestamps};
@@ -123,10 +123,7 @@ pub fn list(
 ) -> Result<Page<ApiClient>, Error> {
     caller.require_admin()?;
     let mut query = api_clients::table
-        .select(ApiClient::as_select())
-        .filter(api_clients::id.gt(page.after))
-        .order(api_clients::id)
-        .limit(page.fetch())
+        .select((ApiClient::as_select(), api_clients::revision))
         .into_boxed();
     if let Some(partnership_id) = filter.partnership_id {
         query = query.filter(api_clients::partnership_id.eq(partnership_id));
@@ -134,7 +131,13 @@ pub fn list(
     if let Some(active) = filter.active {
         query = query.filter(api_clients::active.eq(active));
     }
-    Ok(Page::from_rows(query.load(conn)?, page, |c| c.id, |c| c))
+    let rows: Vec<(ApiClient, i64)> = in_page_order!(query, api_clients, page).load(conn)?;
+    Ok(Page::from_rows(
+        rows,
+        page,
+        |(c, revision)| page.position(c.id, *revision),
+        |(c, _)| c,
+    ))
 }
 
 /// Checks a new client before its secret is hashed.
@@ -198,7 +201,7 @@ pub fn create(
                 api_clients::created_at.eq(now),
                 api_clients::updated_at.eq(now),
             ))
-            .returning(api_clients::all_columns)
+            .returning(crate::db::columns_of::<ApiClient>())
             .get_result(conn)?;
         history::record_change(conn, caller, record(&created), Action::Created, None, &created)?;
         Ok(created)
@@ -238,7 +241,7 @@ pub fn update(
                 api_clients::active.eq(active),
                 api_clients::updated_at.eq(timestamps::now()),
             ))
-            .returning(api_clients::all_columns)
+            .returning(crate::db::columns_of::<ApiClient>())
             .get_result(conn)
             .map_err(changed_meanwhile)?;
         if !active {
@@ -260,7 +263,7 @@ pub fn rotate_secret(conn: &mut DbConnection, caller: &Caller, id: i64, secret_h
                 api_clients::secret_hash.eq(secret_hash),
                 api_clients::updated_at.eq(timestamps::now()),
             ))
-            .returning(api_clients::all_columns)
+            .returning(crate::db::columns_of::<ApiClient>())
             .get_result(conn)?;
         sessions::revoke_all(conn, Principal::ApiClient(id))?;
         history::record_change(

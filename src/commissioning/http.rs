@@ -10,10 +10,10 @@ use crate::auth::Caller;
 use crate::documents::DocumentFilter;
 use crate::history::Entry;
 use crate::http::State;
-use crate::http::extract::{JsonBody, Listing, QueryParams};
+use crate::http::extract::{JsonBody, QueryParams, SyncListing};
 use crate::http::problem::ApiError;
 use crate::lifecycle::http::{DryRun, IfMatch, act, handle};
-use crate::pagination::{Page, PageParams};
+use crate::pagination::{ChangedSince, Page, PageParams};
 use crate::versions::{Version, VersionSummary};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -35,13 +35,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
 ///
 /// By the fund year they cover, partnership and status; without their priorities and
 /// recommendations. The OPCC's roles see every partnership's papers.
-#[utoipa::path(tag = "commissioning", security(("bearer" = [])), params(PageParams, DocumentFilter),
+#[utoipa::path(tag = "commissioning", security(("bearer" = [])), params(PageParams, ChangedSince, DocumentFilter),
     responses((status = 200, description = "A page of summaries", body = Page<CommissioningPaperSummary>)))]
 #[get("/commissioning-papers")]
 pub async fn list_commissioning_papers(
     state: State,
     caller: Caller,
-    query: Listing<DocumentFilter>,
+    query: SyncListing<DocumentFilter>,
 ) -> Result<HttpResponse, ApiError> {
     handle::list::<CommissioningPaper>(state, caller, query).await
 }

@@ -22,6 +22,11 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migration
 /// Key of the PostgreSQL advisory lock held while migrating, so that several instances starting
 /// together apply each migration once.
 const MIGRATION_LOCK_KEY: i64 = 0x0063_7370_6675_6e64;
+/// Key of the PostgreSQL advisory lock every write transaction takes first and holds until commit
+/// (SQLite's write lock does it there). Writers then take their turns whole: the history's entries
+/// and the revisions a change draws (`sync_revisions`, locked until commit) follow commit order,
+/// and no writer holds one of those while waiting for a row another writer holds.
+pub const WRITE_LOCK_KEY: i64 = 0x0063_7370_6869_7374;
 
 /// How long a request waits for a pooled connection; and while the database is unreachable.
 const CONNECTION_WAIT: Duration = Duration::from_secs(10);
@@ -458,6 +463,9 @@ fn migrate(conn: &mut DbConnection) -> Result<(), SetupError> {
 
 /// Runs `work` in one transaction that holds the write lock from its first statement.
 ///
+/// On PostgreSQL that is the advisory lock [`WRITE_LOCK_KEY`]: taken before anything else, so
+/// writers never wait for it while holding a row another writer waits for.
+///
 /// On SQLite a plain `BEGIN` takes the write lock only at the first write, so two
 /// read-then-write requests can deadlock and one fails with "database is locked";
 /// `BEGIN IMMEDIATE` makes the second wait (up to `busy_timeout`) instead. Nested calls become
@@ -487,10 +495,15 @@ where
         }
         Ok(value)
     };
-    // Inside a transaction (or on PostgreSQL, where no special BEGIN is needed) diesel's own
-    // transaction, a savepoint when nested, is right.
-    if !outermost || matches!(conn, DbConnection::Pg(_)) {
+    // Inside a transaction diesel's own transaction, a savepoint, is right.
+    if !outermost {
         return conn.transaction(work);
+    }
+    if let DbConnection::Pg(_) = conn {
+        return conn.transaction(|conn| {
+            take_write_lock(conn)?;
+            work(conn)
+        });
     }
     // SQLite lets one writer in at a time, and its busy handler retries the others with growing
     // sleeps, in no order: writers of this process take turns here first, in order.
@@ -506,6 +519,22 @@ where
             Err(e)
         }
     }
+}
+
+/// The columns `T` is read from, for `RETURNING` (diesel's `as_returning` names the combined
+/// backend, which neither connection accepts).
+pub fn columns_of<T: diesel::Selectable<MultiBackend>>() -> T::SelectExpression {
+    T::construct_selection()
+}
+
+/// Takes the PostgreSQL write lock until the transaction ends (again, if already held: a no-op).
+pub fn take_write_lock(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
+    if let DbConnection::Pg(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(WRITE_LOCK_KEY)
+            .execute(pg)?;
+    }
+    Ok(())
 }
 
 /// Runs `work` in a transaction that is always rolled back: every rule is checked and what

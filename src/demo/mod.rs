@@ -154,6 +154,7 @@ fn load_people(conn: &mut DbConnection, password: &str, outcome: &mut Outcome) -
                 area: area.into(),
                 lead_authority: lead.into(),
                 org_id: Some(org_id.into()),
+                external_reference: None,
             };
             partnerships::create(conn, &admin, new)?;
             outcome.note(format!("partnership {name}"));
@@ -279,6 +280,7 @@ fn load_reference_data(conn: &mut DbConnection, outcome: &mut Outcome) -> Result
                 grant: Money::pounds(grant),
                 carry_forward: Money::pounds(carry_forward),
                 carry_forward_purpose: purpose.map(str::to_owned),
+                external_reference: None,
             };
             allocations::create(conn, &admin, &new)?;
             outcome.note(format!("allocation {label} {partnership}"));
@@ -343,6 +345,7 @@ fn pay_in_part(conn: &mut DbConnection, id: i64, key: &ServiceKey) -> Result<(),
             amount: Money::pounds(150_000),
             paid_on: date("2017-12-08")?,
             remittance_reference: "BACS 2017-12-08/0412".into(),
+            external_reference: None,
         },
     )?;
     Ok(())

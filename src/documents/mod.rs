@@ -121,9 +121,6 @@ macro_rules! document_list {
                     .inner_join(fund_years::table)
                     .inner_join(partnerships::table),
             )
-            .filter($table::id.gt($page.after))
-            .order($table::id)
-            .limit($page.fetch())
             .select((
                 <$row>::as_select(),
                 (allocations::partnership_id, partnerships::name, fund_years::label),
@@ -139,7 +136,7 @@ macro_rules! document_list {
         if let Some(status) = $filter.status {
             query = query.filter($table::status.eq(status));
         }
-        query.load($conn)?
+        $crate::pagination::in_page_order!(query, $table, $page).load($conn)?
     }};
 }
 pub(crate) use document_list;

@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::half_year_returns::rules::letter;
 use crate::half_year_returns::{Half, ProviderStatus, Rag};
 use crate::money::Money;
-use crate::pagination::PageRequest;
+use crate::pagination::{Order, PageRequest};
 use crate::payments::{self, Payment, PaymentFilter};
 use crate::reports::ReportFilter;
 use crate::schema::{plan_line_priorities, priorities};
@@ -353,8 +353,10 @@ impl CsvRow for Payment {
         "amount",
         "paid_on",
         "remittance_reference",
+        "external_reference",
         "recorded_by",
         "recorded_at",
+        "updated_at",
     ];
 }
 
@@ -371,8 +373,19 @@ impl Export for Payment {
         let filter = PaymentFilter {
             fund_year: filter.fund_year.clone(),
             partnership_id: filter.partnership_id,
+            external_reference: None,
         };
-        Ok(payments::list(conn, caller, &filter, &PageRequest { limit, after })?.items)
+        Ok(payments::list(
+            conn,
+            caller,
+            &filter,
+            &PageRequest {
+                limit,
+                after,
+                order: Order::Id,
+            },
+        )?
+        .items)
     }
 
     fn key(&self) -> i64 {

@@ -7,9 +7,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{FundYear, FundYearChanges, NewFundYear};
 use crate::auth::Caller;
 use crate::http::State;
-use crate::http::extract::{IfMatch, JsonBody, QueryParams};
+use crate::http::extract::{IfMatch, JsonBody, SyncListing, Unfiltered};
 use crate::http::problem::ApiError;
-use crate::pagination::{Page, PageParams};
+use crate::pagination::{ChangedSince, Page, PageParams};
 use crate::preconditions::etag;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -20,15 +20,15 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// List fund years.
-#[utoipa::path(tag = "reference-data", security(("bearer" = [])), params(PageParams),
+#[utoipa::path(tag = "reference-data", security(("bearer" = [])), params(PageParams, ChangedSince),
     responses((status = 200, description = "A page of fund years", body = Page<FundYear>)))]
 #[get("/fund-years")]
 pub async fn list_fund_years(
     state: State,
     _caller: Caller,
-    page: QueryParams<PageParams>,
+    query: SyncListing<Unfiltered>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = page.0.request()?;
+    let page = query.request()?;
     Ok(HttpResponse::Ok().json(state.db.run(move |conn| super::list(conn, &page)).await?))
 }
 

@@ -13,7 +13,7 @@ use crate::db::{DbConnection, write_transaction};
 use crate::error::{Error, Violations};
 use crate::history::Action;
 use crate::money::Money;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Page, PageRequest, in_page_order};
 use crate::preconditions::{Precondition, changed_meanwhile};
 use crate::schema::{allocations, fund_years, plans};
 use crate::{history, priority_sets, timestamps};
@@ -214,13 +214,16 @@ pub fn of_allocation(conn: &mut DbConnection, fund_year_id: i64) -> Result<FundY
 }
 
 pub fn list(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<FundYear>, Error> {
-    let rows = fund_years::table
-        .filter(fund_years::id.gt(page.after))
-        .order(fund_years::id)
-        .limit(page.fetch())
-        .select(FundYear::as_select())
-        .load(conn)?;
-    Ok(Page::from_rows(rows, page, |y| y.id, |y| y))
+    let query = fund_years::table
+        .select((FundYear::as_select(), fund_years::revision))
+        .into_boxed();
+    let rows: Vec<(FundYear, i64)> = in_page_order!(query, fund_years, page).load(conn)?;
+    Ok(Page::from_rows(
+        rows,
+        page,
+        |(y, revision)| page.position(y.id, *revision),
+        |(y, _)| y,
+    ))
 }
 
 pub fn create(conn: &mut DbConnection, caller: &Caller, new: &NewFundYear) -> Result<FundYear, Error> {
@@ -284,7 +287,7 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: &NewFundYear) -> Re
                 fund_years::amendment_threshold_pence.eq(new.amendment_threshold),
                 fund_years::amendment_threshold_percent.eq(new.amendment_threshold_percent),
             ))
-            .returning(fund_years::all_columns)
+            .returning(crate::db::columns_of::<FundYear>())
             .get_result(conn)?;
         history::record_change(conn, caller, record(&created), Action::Created, None, &created)?;
         Ok(created)
@@ -356,7 +359,7 @@ pub fn update(
                 fund_years::amendment_threshold_pence.eq(threshold),
                 fund_years::amendment_threshold_percent.eq(threshold_percent),
             ))
-            .returning(fund_years::all_columns)
+            .returning(crate::db::columns_of::<FundYear>())
             .get_result(conn)
             .map_err(changed_meanwhile)?;
         history::record_change(conn, caller, record(&updated), Action::Edited, Some(&current), &updated)?;

@@ -9,10 +9,10 @@ use crate::auth::Caller;
 use crate::documents::DocumentFilter;
 use crate::history::Entry;
 use crate::http::State;
-use crate::http::extract::{JsonBody, Listing, QueryParams};
+use crate::http::extract::{JsonBody, QueryParams, SyncListing};
 use crate::http::problem::ApiError;
 use crate::lifecycle::http::{ChangesRequest, DryRun, IfMatch, act, handle};
-use crate::pagination::{Page, PageParams};
+use crate::pagination::{ChangedSince, Page, PageParams};
 use crate::signatures::{Signature, SignatureInput};
 use crate::versions::{Version, VersionSummary};
 
@@ -37,13 +37,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// List half-year returns visible to you.
 ///
 /// By fund year, partnership and status; without their projects.
-#[utoipa::path(tag = "half-year-returns", security(("bearer" = [])), params(PageParams, DocumentFilter),
+#[utoipa::path(tag = "half-year-returns", security(("bearer" = [])), params(PageParams, ChangedSince, DocumentFilter),
     responses((status = 200, description = "A page of summaries", body = Page<HalfYearReturnSummary>)))]
 #[get("/half-year-returns")]
 pub async fn list_half_year_returns(
     state: State,
     caller: Caller,
-    query: Listing<DocumentFilter>,
+    query: SyncListing<DocumentFilter>,
 ) -> Result<HttpResponse, ApiError> {
     handle::list::<HalfYearReturn>(state, caller, query).await
 }

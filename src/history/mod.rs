@@ -35,9 +35,6 @@ pub use checkpoints::Checkpoint;
 /// The `previous_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Key of the PostgreSQL advisory lock that serialises appends (SQLite's write lock does it there).
-const APPEND_LOCK_KEY: i64 = 0x0063_7370_6869_7374;
-
 /// Entries checked per query while verifying.
 const VERIFY_BATCH: i64 = 1_000;
 
@@ -209,11 +206,7 @@ fn chain_hash(previous: &str, content: &Value) -> String {
 
 /// Appends an event; call it inside the transaction that made the change. Answers the entry's id.
 pub fn append(conn: &mut DbConnection, event: Event) -> Result<i64, Error> {
-    if let DbConnection::Pg(pg) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-            .bind::<diesel::sql_types::BigInt, _>(APPEND_LOCK_KEY)
-            .execute(pg)?;
-    }
+    crate::db::take_write_lock(conn)?;
     let previous: String = history::table
         .order(history::id.desc())
         .select(history::hash)

@@ -21,7 +21,7 @@ use utoipa::openapi::path::ParameterIn;
 use super::AppState;
 use super::problem::ApiError;
 use crate::error::{Error, FieldError, untag};
-use crate::pagination::PageParams;
+use crate::pagination::{ChangedSince, PageParams, PageRequest};
 use crate::preconditions::Precondition;
 
 /// The default when the application state is missing (it never is outside unit tests).
@@ -227,6 +227,45 @@ impl<F: DeserializeOwned + IntoParams> FromRequest for Listing<F> {
         std::future::ready(listing)
     }
 }
+
+/// A top-level collection's query: its page, `updated_since` to sync only what changed, and its
+/// filters `F`, and no other parameter.
+pub struct SyncListing<F> {
+    pub page: PageParams,
+    pub changed: ChangedSince,
+    pub filter: F,
+}
+
+impl<F> SyncListing<F> {
+    /// The page asked for, in change order when `updated_since` was given.
+    pub fn request(&self) -> Result<PageRequest, Error> {
+        self.page.request_changed(&self.changed)
+    }
+}
+
+impl<F: DeserializeOwned + IntoParams> FromRequest for SyncListing<F> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let mut names = declared::<PageParams>();
+        names.extend(declared::<ChangedSince>());
+        names.extend(declared::<F>());
+        let listing = read_query(req, &names).and_then(|()| {
+            Ok(SyncListing {
+                page: parse_query(req)?,
+                changed: parse_query(req)?,
+                filter: parse_query(req)?,
+            })
+        });
+        std::future::ready(listing)
+    }
+}
+
+/// The filters of a collection that has none.
+#[derive(Debug, Default, serde::Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Unfiltered {}
 
 /// The query parameters a type declares, by name, as the OpenAPI document lists them.
 fn declared<T: IntoParams>() -> Vec<String> {

@@ -14,7 +14,7 @@ use crate::db::{DbConnection, rehearse, write_transaction};
 use crate::documents::{Document, DocumentFilter, Precondition, locate};
 use crate::error::Error;
 use crate::http::State;
-use crate::http::extract::{JsonBody, Listing, QueryParams};
+use crate::http::extract::{JsonBody, QueryParams, SyncListing};
 use crate::http::problem::ApiError;
 use crate::lifecycle;
 use crate::pagination::PageParams;
@@ -155,9 +155,9 @@ pub mod handle {
     pub async fn list<D: Document>(
         state: State,
         caller: Caller,
-        query: Listing<DocumentFilter>,
+        query: SyncListing<DocumentFilter>,
     ) -> Result<HttpResponse, ApiError> {
-        let (page, filter) = (query.page.request()?, query.filter);
+        let (page, filter) = (query.request()?, query.filter);
         let found = state.db.run(move |conn| D::list(conn, &caller, &filter, &page)).await?;
         Ok(HttpResponse::Ok().json(found))
     }

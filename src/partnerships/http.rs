@@ -4,12 +4,12 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{NewPartnership, Partnership, PartnershipChanges};
+use super::{NewPartnership, Partnership, PartnershipChanges, PartnershipFilter};
 use crate::auth::Caller;
 use crate::http::State;
-use crate::http::extract::{IfMatch, JsonBody, QueryParams};
+use crate::http::extract::{IfMatch, JsonBody, SyncListing};
 use crate::http::problem::ApiError;
-use crate::pagination::{Page, PageParams};
+use crate::pagination::{ChangedSince, Page, PageParams};
 use crate::preconditions::etag;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -20,16 +20,19 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// List partnerships: all of them for OPCC roles, only their own for a partnership's people.
-#[utoipa::path(tag = "partnerships", security(("bearer" = [])), params(PageParams),
+#[utoipa::path(tag = "partnerships", security(("bearer" = [])), params(PageParams, ChangedSince, PartnershipFilter),
     responses((status = 200, description = "A page of partnerships", body = Page<Partnership>)))]
 #[get("/partnerships")]
 pub async fn list_partnerships(
     state: State,
     caller: Caller,
-    page: QueryParams<PageParams>,
+    query: SyncListing<PartnershipFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = page.0.request()?;
-    let found = state.db.run(move |conn| super::list(conn, &caller, &page)).await?;
+    let (page, filter) = (query.request()?, query.filter);
+    let found = state
+        .db
+        .run(move |conn| super::list(conn, &caller, &filter, &page))
+        .await?;
     Ok(HttpResponse::Ok().json(found))
 }
 

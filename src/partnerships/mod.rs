@@ -5,16 +5,16 @@ pub mod http;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::db::{DbConnection, lower, write_transaction};
 use crate::error::{Error, Violations};
 use crate::history::Action;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Page, PageRequest, in_page_order};
 use crate::preconditions::{Precondition, changed_meanwhile};
 use crate::schema::partnerships;
-use crate::{history, timestamps};
+use crate::{external_references, history, timestamps};
 
 const MAX_TEXT: usize = 200;
 
@@ -22,8 +22,8 @@ const MAX_TEXT: usize = 200;
 #[derive(Queryable, Selectable, Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = partnerships, check_for_backend(crate::db::MultiBackend))]
 #[schema(example = json!({"id": 1, "name": "Safer Plymouth", "area": "Plymouth",
-    "lead_authority": "Plymouth City Council", "org_id": "GB-LAE-PLY", "created_at": "2026-11-22T09:00:00Z",
-    "updated_at": "2026-11-22T09:00:00Z", "version": 1}))]
+    "lead_authority": "Plymouth City Council", "org_id": "GB-LAE-PLY", "external_reference": "SUP-000412",
+    "created_at": "2026-11-22T09:00:00Z", "updated_at": "2026-11-22T09:00:00Z", "version": 1}))]
 pub struct Partnership {
     pub id: i64,
     pub name: String,
@@ -32,6 +32,8 @@ pub struct Partnership {
     /// The lead authority's organisation identifier (org-id.guide), e.g. "GB-LAE-PLY": the
     /// recipient of the OPCC's grants in 360Giving data.
     pub org_id: Option<String>,
+    /// The finance system's own reference for the partnership (set by the admin).
+    pub external_reference: Option<String>,
     #[serde(serialize_with = "timestamps::as_utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: NaiveDateTime,
@@ -56,6 +58,17 @@ pub struct NewPartnership {
     /// The lead authority's organisation identifier, e.g. "GB-LAE-PLY".
     #[serde(default)]
     pub org_id: Option<String>,
+    /// The finance system's own reference for it, 1 to 100 characters.
+    #[serde(default)]
+    pub external_reference: Option<String>,
+}
+
+/// Which partnerships to list.
+#[derive(Deserialize, IntoParams, Debug, Clone, Default)]
+#[into_params(parameter_in = Query)]
+pub struct PartnershipFilter {
+    /// Only those with this external reference (exactly).
+    pub external_reference: Option<String>,
 }
 
 /// Fields to change; absent fields keep their value.
@@ -68,6 +81,10 @@ pub struct PartnershipChanges {
     #[serde(default, deserialize_with = "crate::patch::present")]
     #[schema(value_type = Option<String>)]
     pub org_id: Option<Option<String>>,
+    /// The finance system's own reference; null removes it.
+    #[serde(default, deserialize_with = "crate::patch::present")]
+    #[schema(value_type = Option<String>)]
+    pub external_reference: Option<Option<String>>,
 }
 
 /// An organisation identifier as org-id.guide writes them: a list code such as "GB-LAE" (country,
@@ -120,18 +137,28 @@ pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<Partners
     Ok(partnership)
 }
 
-pub fn list(conn: &mut DbConnection, caller: &Caller, page: &PageRequest) -> Result<Page<Partnership>, Error> {
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: &PartnershipFilter,
+    page: &PageRequest,
+) -> Result<Page<Partnership>, Error> {
     let mut query = partnerships::table
-        .select(Partnership::as_select())
-        .filter(partnerships::id.gt(page.after))
-        .order(partnerships::id)
-        .limit(page.fetch())
+        .select((Partnership::as_select(), partnerships::revision))
         .into_boxed();
+    if let Some(reference) = &filter.external_reference {
+        query = query.filter(partnerships::external_reference.eq(reference.clone()));
+    }
     if let Some(only) = caller.scope().confined_to() {
         query = query.filter(partnerships::id.eq(only));
     }
-    let rows = query.load(conn)?;
-    Ok(Page::from_rows(rows, page, |p| p.id, |p| p))
+    let rows: Vec<(Partnership, i64)> = in_page_order!(query, partnerships, page).load(conn)?;
+    Ok(Page::from_rows(
+        rows,
+        page,
+        |(p, revision)| page.position(p.id, *revision),
+        |(p, _)| p,
+    ))
 }
 
 fn ensure_name_free(conn: &mut DbConnection, name: &str, except: Option<i64>) -> Result<(), Error> {
@@ -157,6 +184,7 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: NewPartnership) -> 
     violations.text("area", &new.area, MAX_TEXT);
     violations.text("lead_authority", &new.lead_authority, MAX_TEXT);
     check_org_id(&mut violations, "org_id", new.org_id.as_deref());
+    external_references::check(&mut violations, new.external_reference.as_deref());
     violations.finish()?;
     write_transaction(conn, |conn| {
         let name = new.name.trim();
@@ -168,10 +196,11 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, new: NewPartnership) -> 
                 partnerships::area.eq(new.area.trim()),
                 partnerships::lead_authority.eq(new.lead_authority.trim()),
                 partnerships::org_id.eq(&new.org_id),
+                partnerships::external_reference.eq(external_references::stored(new.external_reference.as_deref())),
                 partnerships::created_at.eq(now),
                 partnerships::updated_at.eq(now),
             ))
-            .returning(partnerships::all_columns)
+            .returning(crate::db::columns_of::<Partnership>())
             .get_result(conn)?;
         history::record_change(conn, caller, record(&created), Action::Created, None, &created)?;
         Ok(created)
@@ -199,6 +228,9 @@ pub fn update(
     if let Some(org_id) = &changes.org_id {
         check_org_id(&mut violations, "org_id", org_id.as_deref());
     }
+    if let Some(reference) = &changes.external_reference {
+        external_references::check(&mut violations, reference.as_deref());
+    }
     violations.finish()?;
     write_transaction(conn, |conn| {
         let current = get(conn, caller, id)?;
@@ -216,9 +248,13 @@ pub fn update(
                 partnerships::area.eq(trimmed(&changes.area, &current.area)),
                 partnerships::lead_authority.eq(trimmed(&changes.lead_authority, &current.lead_authority)),
                 partnerships::org_id.eq(changes.org_id.clone().unwrap_or_else(|| current.org_id.clone())),
+                partnerships::external_reference.eq(match &changes.external_reference {
+                    Some(reference) => external_references::stored(reference.as_deref()),
+                    None => current.external_reference.clone(),
+                }),
                 partnerships::updated_at.eq(timestamps::now()),
             ))
-            .returning(partnerships::all_columns)
+            .returning(crate::db::columns_of::<Partnership>())
             .get_result(conn)
             .map_err(changed_meanwhile)?;
         history::record_change(conn, caller, record(&updated), Action::Edited, Some(&current), &updated)?;

@@ -12,10 +12,10 @@ use crate::db::write_transaction;
 use crate::documents::DocumentFilter;
 use crate::history::Entry;
 use crate::http::State;
-use crate::http::extract::{JsonBody, Listing, QueryParams};
+use crate::http::extract::{JsonBody, QueryParams, SyncListing};
 use crate::http::problem::ApiError;
 use crate::lifecycle::http::{ChangesRequest, DryRun, IfMatch, act, confirm_declarant, handle};
-use crate::pagination::{Page, PageParams};
+use crate::pagination::{ChangedSince, Page, PageParams};
 use crate::signatures::{Signature, SignatureInput};
 use crate::versions::{Version, VersionSummary};
 use crate::workflow::Transition;
@@ -46,13 +46,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// List plans visible to you.
 ///
 /// By fund year, partnership and status; without their lines.
-#[utoipa::path(tag = "plans", security(("bearer" = [])), params(PageParams, DocumentFilter),
+#[utoipa::path(tag = "plans", security(("bearer" = [])), params(PageParams, ChangedSince, DocumentFilter),
     responses((status = 200, description = "A page of summaries", body = Page<PlanSummary>)))]
 #[get("/plans")]
 pub async fn list_plans(
     state: State,
     caller: Caller,
-    query: Listing<DocumentFilter>,
+    query: SyncListing<DocumentFilter>,
 ) -> Result<HttpResponse, ApiError> {
     handle::list::<Plan>(state, caller, query).await
 }

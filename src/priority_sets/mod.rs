@@ -14,7 +14,7 @@ use crate::auth::Caller;
 use crate::db::{DbConnection, lower, write_transaction};
 use crate::error::{Error, Violations};
 use crate::history::Action;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Page, PageRequest, in_page_order};
 use crate::preconditions::Precondition;
 use crate::schema::{plan_line_priorities, priorities, priority_sets};
 use crate::{history, timestamps};
@@ -176,13 +176,11 @@ fn read(conn: &mut DbConnection, id: i64) -> Result<PrioritySet, Error> {
 }
 
 pub fn list(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<PrioritySet>, Error> {
-    let rows: Vec<PrioritySetRow> = priority_sets::table
-        .filter(priority_sets::id.gt(page.after))
-        .order(priority_sets::id)
-        .limit(page.fetch())
-        .select(PrioritySetRow::as_select())
-        .load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let query = priority_sets::table
+        .select((PrioritySetRow::as_select(), priority_sets::revision))
+        .into_boxed();
+    let rows: Vec<(PrioritySetRow, i64)> = in_page_order!(query, priority_sets, page).load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
     let mut by_set: HashMap<i64, Vec<PriorityRow>> = HashMap::new();
     for priority in priorities::table
         .filter(priorities::priority_set_id.eq_any(&ids))
@@ -194,8 +192,8 @@ pub fn list(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<Priority
     Ok(Page::from_rows(
         rows,
         page,
-        |r| r.id,
-        |row| {
+        |(r, revision)| page.position(r.id, *revision),
+        |(row, _)| {
             let mine = by_set.remove(&row.id).unwrap_or_default();
             view(row, mine)
         },

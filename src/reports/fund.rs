@@ -11,6 +11,7 @@ use crate::db::DbConnection;
 use crate::error::Error;
 use crate::final_reports::UnspentDecision;
 use crate::money::Money;
+use crate::schema::{allocations, partnerships};
 use crate::tables::{CsvRow, Table};
 use crate::workflow::Status;
 
@@ -45,10 +46,16 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(fund_by_partnership -> allocations (allocation_id));
+diesel::joinable!(fund_by_partnership -> partnerships (partnership_id));
+diesel::allow_tables_to_appear_in_same_query!(fund_by_partnership, allocations);
+diesel::allow_tables_to_appear_in_same_query!(fund_by_partnership, partnerships);
+
 /// One partnership's money for one fund year, from grant to spend.
 #[derive(Queryable, Selectable, Serialize, ToSchema, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = fund_by_partnership, check_for_backend(crate::db::MultiBackend))]
 #[schema(example = json!({"allocation_id": 1, "partnership_id": 1, "partnership": "Safer Plymouth",
+    "partnership_external_reference": "SUP-000412", "allocation_external_reference": "CSP-2017-PLY",
     "fund_year": "2017-18", "grant": "400568.00", "carry_forward": "27678.00", "available": "428246.00",
     "planned": "428246.00", "claimed": "200284.00", "approved_for_payment": "195000.00", "paid": "150000.00",
     "outstanding": "45000.00", "spent": "428246.00", "moved_by_virements": "440.00", "variance": "0.00",
@@ -59,6 +66,12 @@ pub struct PartnershipYear {
     pub allocation_id: i64,
     pub partnership_id: i64,
     pub partnership: String,
+    /// The finance system's reference for the partnership.
+    #[diesel(select_expression = partnerships::external_reference)]
+    pub partnership_external_reference: Option<String>,
+    /// The finance system's reference for the allocation.
+    #[diesel(select_expression = allocations::external_reference)]
+    pub allocation_external_reference: Option<String>,
     pub fund_year: String,
     pub grant: Money,
     pub carry_forward: Money,
@@ -156,6 +169,8 @@ pub fn by_partnership(
         });
     };
     let mut query = fund_by_partnership::table
+        .inner_join(allocations::table)
+        .inner_join(partnerships::table)
         .order((
             fund_by_partnership::starts_on,
             fund_by_partnership::partnership,
@@ -179,6 +194,8 @@ impl CsvRow for PartnershipYear {
         "allocation_id",
         "partnership_id",
         "partnership",
+        "partnership_external_reference",
+        "allocation_external_reference",
         "fund_year",
         "grant",
         "carry_forward",

@@ -8,9 +8,9 @@ use super::identities::{self, Identity, NewIdentity};
 use super::{NewUser, User, UserChanges, UserFilter};
 use crate::auth::Caller;
 use crate::http::State;
-use crate::http::extract::{IfMatch, JsonBody, Listing};
+use crate::http::extract::{IfMatch, JsonBody, SyncListing};
 use crate::http::problem::ApiError;
-use crate::pagination::{Page, PageParams};
+use crate::pagination::{ChangedSince, Page, PageParams};
 use crate::preconditions::etag;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -24,13 +24,17 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// List users, filtered by role, partnership or active flag (admin).
-#[utoipa::path(tag = "users", security(("bearer" = [])), params(PageParams, UserFilter), responses(
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(PageParams, ChangedSince, UserFilter), responses(
     (status = 200, description = "A page of users", body = Page<User>),
     (status = 403, description = "Only the admin manages users"),
 ))]
 #[get("/users")]
-pub async fn list_users(state: State, caller: Caller, query: Listing<UserFilter>) -> Result<HttpResponse, ApiError> {
-    let (page, filter) = (query.page.request()?, query.filter);
+pub async fn list_users(
+    state: State,
+    caller: Caller,
+    query: SyncListing<UserFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let (page, filter) = (query.request()?, query.filter);
     let found = state
         .db
         .run(move |conn| super::list(conn, &caller, &filter, &page))

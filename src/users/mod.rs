@@ -12,7 +12,7 @@ use crate::auth::{Caller, Principal, Role, passwords, sessions};
 use crate::db::{DbConnection, write_transaction};
 use crate::error::{Error, Violations};
 use crate::history::Action;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Page, PageRequest, in_page_order};
 use crate::preconditions::{Precondition, changed_meanwhile};
 use crate::schema::users;
 use crate::{history, partnerships, timestamps};
@@ -169,12 +169,7 @@ pub fn list(
     page: &PageRequest,
 ) -> Result<Page<User>, Error> {
     caller.require_admin()?;
-    let mut query = users::table
-        .select(User::as_select())
-        .filter(users::id.gt(page.after))
-        .order(users::id)
-        .limit(page.fetch())
-        .into_boxed();
+    let mut query = users::table.select((User::as_select(), users::revision)).into_boxed();
     if let Some(role) = filter.role {
         query = query.filter(users::role.eq(role));
     }
@@ -184,7 +179,13 @@ pub fn list(
     if let Some(active) = filter.active {
         query = query.filter(users::active.eq(active));
     }
-    Ok(Page::from_rows(query.load(conn)?, page, |u| u.id, |u| u))
+    let rows: Vec<(User, i64)> = in_page_order!(query, users, page).load(conn)?;
+    Ok(Page::from_rows(
+        rows,
+        page,
+        |(u, revision)| page.position(u.id, *revision),
+        |(u, _)| u,
+    ))
 }
 
 fn ensure_email_free(conn: &mut DbConnection, email: &str, except: Option<i64>) -> Result<(), Error> {
@@ -251,7 +252,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewUser, password_hash: &str) -> Re
             users::created_at.eq(now),
             users::updated_at.eq(now),
         ))
-        .returning(users::all_columns)
+        .returning(crate::db::columns_of::<User>())
         .get_result(conn)?)
 }
 
@@ -344,7 +345,7 @@ pub fn update(
                 users::password_hash.eq(new_password_hash.unwrap_or(&current.password_hash)),
                 users::updated_at.eq(timestamps::now()),
             ))
-            .returning(users::all_columns)
+            .returning(crate::db::columns_of::<User>())
             .get_result(conn)
             .map_err(changed_meanwhile)?;
         // A deactivated account, a new password or a new role ends the sessions started before.
@@ -371,7 +372,7 @@ pub fn set_own_password(conn: &mut DbConnection, caller: &Caller, password_hash:
                 users::password_hash.eq(password_hash),
                 users::updated_at.eq(timestamps::now()),
             ))
-            .returning(users::all_columns)
+            .returning(crate::db::columns_of::<User>())
             .get_result(conn)?;
         sessions::revoke_all(conn, Principal::User(id))?;
         history::record_change(conn, caller, record(&user), Action::PasswordChanged, Some(&user), &user)?;

@@ -12,9 +12,9 @@ use super::subscriptions::{
 };
 use crate::auth::Caller;
 use crate::http::State;
-use crate::http::extract::{IfMatch, JsonBody, Listing, QueryParams};
+use crate::http::extract::{IfMatch, JsonBody, Listing, QueryParams, SyncListing};
 use crate::http::problem::ApiError;
-use crate::pagination::{Page, PageParams};
+use crate::pagination::{ChangedSince, Page, PageParams};
 use crate::preconditions::etag;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -29,7 +29,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// The subscriptions the caller manages: the admin sees all; a partnership sees its own.
-#[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(PageParams, SubscriptionFilter), responses(
+#[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(PageParams, ChangedSince, SubscriptionFilter), responses(
     (status = 200, description = "A page of subscriptions", body = Page<Subscription>),
     (status = 403, description = "The admin subscribes for the OPCC; a partnership's manager, treasurer or API client for the partnership"),
 ))]
@@ -37,9 +37,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
 pub async fn list_webhook_subscriptions(
     state: State,
     caller: Caller,
-    query: Listing<SubscriptionFilter>,
+    query: SyncListing<SubscriptionFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let (page, filter) = (query.page.request()?, query.filter);
+    let (page, filter) = (query.request()?, query.filter);
     let found = state
         .db
         .run(move |conn| subscriptions::list(conn, &caller, &filter, &page))

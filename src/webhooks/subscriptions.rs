@@ -14,7 +14,7 @@ use crate::auth::{Caller, Role};
 use crate::db::{DbConnection, write_transaction};
 use crate::error::{Error, Violations};
 use crate::history::{self, Action};
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Page, PageRequest, in_page_order};
 use crate::preconditions::{Precondition, changed_meanwhile};
 use crate::schema::webhook_subscriptions;
 use crate::{partnerships, timestamps};
@@ -278,10 +278,7 @@ pub fn list(
 ) -> Result<Page<Subscription>, Error> {
     caller.require(SUBSCRIBERS)?;
     let mut query = webhook_subscriptions::table
-        .filter(webhook_subscriptions::id.gt(page.after))
-        .order(webhook_subscriptions::id)
-        .limit(page.fetch())
-        .select(SubscriptionRow::as_select())
+        .select((SubscriptionRow::as_select(), webhook_subscriptions::revision))
         .into_boxed();
     if let Some(only) = caller.scope().confined_to() {
         query = query.filter(webhook_subscriptions::partnership_id.eq(only));
@@ -289,8 +286,13 @@ pub fn list(
     if let Some(active) = filter.active {
         query = query.filter(webhook_subscriptions::active.eq(active));
     }
-    let rows: Vec<SubscriptionRow> = query.load(conn)?;
-    Ok(Page::from_rows(rows, page, |r| r.id, |r| r.view()))
+    let rows: Vec<(SubscriptionRow, i64)> = in_page_order!(query, webhook_subscriptions, page).load(conn)?;
+    Ok(Page::from_rows(
+        rows,
+        page,
+        |(r, revision)| page.position(r.id, *revision),
+        |(r, _)| r.view(),
+    ))
 }
 
 pub fn create(
@@ -321,7 +323,7 @@ pub fn create(
                 webhook_subscriptions::created_at.eq(now),
                 webhook_subscriptions::updated_at.eq(now),
             ))
-            .returning(webhook_subscriptions::all_columns)
+            .returning(crate::db::columns_of::<SubscriptionRow>())
             .get_result(conn)?;
         let subscription = row.view();
         let created = history::record_change(conn, caller, record(&row), Action::Created, None, &subscription)?;
@@ -374,7 +376,7 @@ pub fn update(
                 webhook_subscriptions::disabled_reason.eq(current.disabled_reason.clone().filter(|_| !active)),
                 webhook_subscriptions::updated_at.eq(timestamps::now()),
             ))
-            .returning(webhook_subscriptions::all_columns)
+            .returning(crate::db::columns_of::<SubscriptionRow>())
             .get_result(conn)
             .map_err(changed_meanwhile)?;
         let subscription = row.view();
@@ -419,7 +421,7 @@ pub fn rotate_secret(
                     .eq((overlap > 0).then(|| now + chrono::Duration::seconds(overlap))),
                 webhook_subscriptions::updated_at.eq(now),
             ))
-            .returning(webhook_subscriptions::all_columns)
+            .returning(crate::db::columns_of::<SubscriptionRow>())
             .get_result(conn)?;
         let subscription = row.view();
         history::record_change(

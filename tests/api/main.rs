@@ -35,5 +35,6 @@ mod schema;
 mod scoping;
 mod signatures;
 mod support;
+mod sync;
 mod webhooks;
 mod workflow;

@@ -97,6 +97,7 @@ async fn the_2017_18_year_reconciles_to_the_penny() {
     assert_eq!(
         r["rows"],
         json!([{"allocation_id": c.plymouth_2017, "partnership_id": c.plymouth, "partnership": "Safer Plymouth",
+            "partnership_external_reference": null, "allocation_external_reference": null,
             "fund_year": "2017-18", "grant": "400568.00", "carry_forward": "27678.00", "available": "428246.00",
             "planned": "428246.00", "claimed": "200284.00", "approved_for_payment": "195000.00",
             "paid": "150000.00", "outstanding": "45000.00", "spent": "428246.00", "moved_by_virements": "440.00",

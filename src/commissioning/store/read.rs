@@ -10,7 +10,7 @@ use crate::db::DbConnection;
 use crate::documents::DocumentFilter;
 use crate::error::Error;
 use crate::money::Money;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Page, PageRequest, in_page_order};
 use crate::priority_sets::Priority;
 use crate::schema::{
     allocations, commissioning_paper_years, commissioning_papers, commissioning_priorities,
@@ -37,6 +37,8 @@ pub(in crate::commissioning) struct PaperRow {
     pub(in crate::commissioning) version: i32,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    /// Where its last change stands among all changes: the order `updated_since` lists in.
+    revision: i64,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -247,9 +249,6 @@ pub(super) fn list(
 ) -> Result<Page<CommissioningPaperSummary>, Error> {
     let mut query = commissioning_papers::table
         .inner_join(allocations::table.inner_join(partnerships::table))
-        .filter(commissioning_papers::id.gt(page.after))
-        .order(commissioning_papers::id)
-        .limit(page.fetch())
         .select((PaperRow::as_select(), allocations::partnership_id, partnerships::name))
         .into_boxed();
     if let Some(label) = &filter.fund_year {
@@ -268,7 +267,7 @@ pub(super) fn list(
     if let Some(status) = filter.status {
         query = query.filter(commissioning_papers::status.eq(status));
     }
-    let rows: Vec<Head> = query.load(conn)?;
+    let rows: Vec<Head> = in_page_order!(query, commissioning_papers, page).load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|(row, ..)| row.id).collect();
     let mut years = years_of(conn, &ids)?;
     let counts: HashMap<i64, i64> = recommendations::table
@@ -281,7 +280,7 @@ pub(super) fn list(
     Ok(Page::from_rows(
         rows,
         page,
-        |(row, ..)| row.id,
+        |(row, ..)| page.position(row.id, row.revision),
         |(row, partnership_id, partnership)| CommissioningPaperSummary {
             fund_years: years
                 .remove(&row.id)

@@ -40,6 +40,8 @@ pub(super) struct ReportRow {
     carried_forward_to: Option<i64>,
     review_comment: String,
     offset_against: Option<i64>,
+    /// Where its last change stands among all changes: the order `updated_since` lists in.
+    revision: i64,
 }
 
 /// A report line, read beside the plan line it reports on.
@@ -286,11 +288,18 @@ pub(super) fn list(
     let mut deadlines = deadlines::of_documents(conn, DocumentKind::FinalReport, &placed_rows)?;
     let mut summaries = Vec::with_capacity(rows.len());
     for (row, named) in rows {
-        summaries.push(FinalReportSummary {
+        let revision = row.revision;
+        let summary = FinalReportSummary {
             header: DocumentHeader::listed(crate::documents::stored!(row), named, &mut deadlines)?,
-        });
+        };
+        summaries.push((summary, revision));
     }
-    Ok(Page::from_rows(summaries, page, |s| s.header.id, |s| s))
+    Ok(Page::from_rows(
+        summaries,
+        page,
+        |(s, revision)| page.position(s.header.id, *revision),
+        |(s, _)| s,
+    ))
 }
 
 fn placed(row: &ReportRow) -> Placed {

@@ -42,6 +42,8 @@ pub(super) struct ReturnRow {
     claim_approved_on: Option<NaiveDate>,
     review_comment: String,
     claim_approval_reason: String,
+    /// Where its last change stands among all changes: the order `updated_since` lists in.
+    revision: i64,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -329,14 +331,20 @@ pub(super) fn list(
     let mut deadlines = deadlines::of_documents(conn, DocumentKind::HalfYearReturn, &placed_rows)?;
     let mut summaries = Vec::with_capacity(rows.len());
     for (row, named) in rows {
-        summaries.push(HalfYearReturnSummary {
+        let summary = HalfYearReturnSummary {
             header: DocumentHeader::listed(crate::documents::stored!(row), named, &mut deadlines)?,
             half: row.half,
             half_year_end: row.half_year_end,
             amount_claimed: row.amount_claimed_pence,
-        });
+        };
+        summaries.push((summary, row.revision));
     }
-    Ok(Page::from_rows(summaries, page, |s| s.header.id, |s| s))
+    Ok(Page::from_rows(
+        summaries,
+        page,
+        |(s, revision)| page.position(s.header.id, *revision),
+        |(s, _)| s,
+    ))
 }
 
 fn placed(row: &ReturnRow) -> Placed {

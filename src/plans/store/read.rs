@@ -38,6 +38,8 @@ pub(super) struct PlanRow {
     approved_pence: Option<Money>,
     approved_at: Option<NaiveDateTime>,
     review_comment: String,
+    /// Where its last change stands among all changes: the order `updated_since` lists in.
+    revision: i64,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -411,15 +413,22 @@ pub(super) fn list(
     let mut deadlines = deadlines::of_documents(conn, DocumentKind::Plan, &placed_rows)?;
     let mut summaries = Vec::with_capacity(rows.len());
     for (row, named, grant, carry_forward) in rows {
+        let revision = row.revision;
         let lines = amounts.remove(&row.id).unwrap_or_default();
         let available = Money::sum([grant, carry_forward]).ok_or_else(|| Error::internal("allocation overflow"))?;
-        summaries.push(PlanSummary {
+        let summary = PlanSummary {
             header: DocumentHeader::listed(crate::documents::stored!(row), named, &mut deadlines)?,
             line_count: lines.len(),
             totals: totals(available, lines)?,
-        });
+        };
+        summaries.push((summary, revision));
     }
-    Ok(Page::from_rows(summaries, page, |s| s.header.id, |s| s))
+    Ok(Page::from_rows(
+        summaries,
+        page,
+        |(s, revision)| page.position(s.header.id, *revision),
+        |(s, _)| s,
+    ))
 }
 
 // ---- Writing ----
