@@ -503,6 +503,7 @@ diesel::table! {
     webhook_feed (id) {
         id -> Integer,
         last_entry_id -> BigInt,
+        last_checkpoint_id -> BigInt,
     }
 }
 

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::canonical;
-use crate::db::DbConnection;
+use crate::db::{DbConnection, write_transaction};
 use crate::error::Error;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{history, history_checkpoints};
@@ -218,16 +218,20 @@ pub fn take(conn: &mut DbConnection, key: &ServiceKey, kept: &KeptCheckpoint) ->
     }
     let signed_at = timestamps::now();
     let signature = key.sign(&message(entry_id, &entry_hash, &rfc3339(signed_at)));
-    diesel::sql_query(
-        "INSERT INTO history_checkpoints (entry_id, entry_hash, signed_at, key_id, signature) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (entry_id) DO NOTHING",
-    )
-    .bind::<BigInt, _>(entry_id)
-    .bind::<Text, _>(&entry_hash)
-    .bind::<Timestamp, _>(signed_at)
-    .bind::<Text, _>(key.key_id())
-    .bind::<Text, _>(&signature)
-    .execute(conn)?;
+    // Under the write lock, so the rows' ids follow commit order and the witnesses' feed
+    // ([`stored_after`]) never passes over one.
+    write_transaction(conn, |conn| {
+        diesel::sql_query(
+            "INSERT INTO history_checkpoints (entry_id, entry_hash, signed_at, key_id, signature) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (entry_id) DO NOTHING",
+        )
+        .bind::<BigInt, _>(entry_id)
+        .bind::<Text, _>(&entry_hash)
+        .bind::<Timestamp, _>(signed_at)
+        .bind::<Text, _>(key.key_id())
+        .bind::<Text, _>(&signature)
+        .execute(conn)
+    })?;
     keep_if_newer(kept, outside.as_ref(), latest(conn)?)
 }
 
@@ -259,6 +263,20 @@ pub fn page(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<Checkpoi
         |row| row.entry_id,
         CheckpointRow::into_checkpoint,
     ))
+}
+
+/// Up to `limit` checkpoints stored after row `position`, in the order they were stored, each with
+/// its row's id: the feed the witnesses are sent from.
+pub fn stored_after(conn: &mut DbConnection, position: i64, limit: i64) -> Result<Vec<(i64, Checkpoint)>, Error> {
+    Ok(history_checkpoints::table
+        .filter(history_checkpoints::id.gt(position))
+        .order(history_checkpoints::id)
+        .limit(limit)
+        .select((history_checkpoints::id, CheckpointRow::as_select()))
+        .load::<(i64, CheckpointRow)>(conn)?
+        .into_iter()
+        .map(|(id, row)| (id, row.into_checkpoint()))
+        .collect())
 }
 
 /// The stored checkpoints of entries in `(after, up_to]`, oldest first.

@@ -46,6 +46,8 @@ crate::stored_enum! {
         FinalReportAccepted => "final_report.accepted",
         /// A document passed its due date without being submitted.
         DeadlineOverdue => "deadline.overdue",
+        /// The service signed a checkpoint of the history: a witness keeps it.
+        HistoryCheckpointSigned => "history.checkpoint_signed",
     }
 }
 
@@ -77,6 +79,7 @@ impl EventType {
             FinalReportChangesRequested => "The OPCC sent a final report back for changes",
             FinalReportAccepted => "The OPCC accepted a final report",
             DeadlineOverdue => "A plan, half-year return or final report passed its due date unsubmitted",
+            HistoryCheckpointSigned => "The service signed a checkpoint of the history, for witnesses to keep",
         }
     }
 }
@@ -147,16 +150,18 @@ pub struct EventData {
     pub history_entry: Option<Entry>,
     /// For `deadline.overdue`: what is due and how late.
     pub deadline: Option<DueDocument>,
-    /// The newest signed checkpoint of the history when the message was first sent: keep it,
-    /// and `cspfund verify-history --checkpoint` detects a later rewrite of any entry before it.
+    /// The newest signed checkpoint of the history when the message was first sent (for
+    /// `history.checkpoint_signed`, the checkpoint signed): keep it, and
+    /// `cspfund verify-history --checkpoint` or `POST /history/verification` detects a later
+    /// rewrite of any entry before it.
     pub checkpoint: Option<Checkpoint>,
 }
 
 /// The object an event is about.
 #[derive(Serialize, ToSchema, Debug, Clone)]
 pub struct EventObject {
-    /// plan, half_year_return, final_report, or allocation (a deadline for a document not yet
-    /// started).
+    /// plan, half_year_return, final_report, allocation (a deadline for a document not yet
+    /// started), or history (a checkpoint, its id the entry it covers).
     pub kind: String,
     pub id: i64,
     pub partnership_id: Option<i64>,
@@ -197,6 +202,27 @@ impl Payload {
 
     /// The payload of a deadline passed: about the document if it was started, else its
     /// allocation.
+    /// The payload announcing a checkpoint to witnesses: the object is the history entry it
+    /// covers.
+    pub fn of_checkpoint(checkpoint: &Checkpoint) -> Payload {
+        Payload {
+            event_type: EventType::HistoryCheckpointSigned,
+            timestamp: timestamps::now(),
+            data: EventData {
+                object: EventObject {
+                    kind: "history".into(),
+                    id: checkpoint.entry_id,
+                    partnership_id: None,
+                    url: "/api/v1/history/checkpoints".into(),
+                },
+                state: None,
+                history_entry: None,
+                deadline: None,
+                checkpoint: Some(checkpoint.clone()),
+            },
+        }
+    }
+
     pub fn of_overdue(due: &DueDocument) -> Payload {
         let (kind, id) = match due.document_id {
             Some(id) => (due.kind.as_str().to_owned(), id),
@@ -222,7 +248,8 @@ impl Payload {
 }
 
 /// The body first sent: the stored payload with the public address before the object's path
-/// and the newest checkpoint. Kept, so every retry sends the same bytes.
+/// and the newest checkpoint, unless it announces one of its own. Kept, so every retry sends the
+/// same bytes.
 pub fn body(payload: &str, public_url: &str, checkpoint: Option<&Checkpoint>) -> Result<String, Error> {
     let mut payload: Value = serde_json::from_str(payload).map_err(Error::internal)?;
     if let Some(url) = payload.pointer_mut("/data/object/url")
@@ -230,7 +257,9 @@ pub fn body(payload: &str, public_url: &str, checkpoint: Option<&Checkpoint>) ->
     {
         *url = json!(format!("{public_url}{path}"));
     }
-    if let Some(data) = payload.get_mut("data").and_then(Value::as_object_mut) {
+    if let Some(data) = payload.get_mut("data").and_then(Value::as_object_mut)
+        && data.get("checkpoint").is_none_or(Value::is_null)
+    {
         data.insert("checkpoint".into(), json!(checkpoint));
     }
     serde_json::to_string(&payload).map_err(Error::internal)

@@ -208,6 +208,46 @@ fn queue_events_of(conn: &mut DbConnection, recorded: &Recorded) -> Result<(), E
     Ok(())
 }
 
+/// Sends each checkpoint signed since the last look to the witnesses: the subscriptions to
+/// `history.checkpoint_signed` made before the entry it covers. Read from a position of its own in
+/// one transaction, as the history is: each checkpoint is announced once. Answers how many were
+/// read.
+pub fn announce_checkpoints(conn: &mut DbConnection) -> Result<usize, Error> {
+    let read_up_to = || webhook_feed::table.select(webhook_feed::last_checkpoint_id);
+    let position: i64 = read_up_to().first(conn)?;
+    if checkpoints::stored_after(conn, position, 1)?.is_empty() {
+        return Ok(0);
+    }
+    write_transaction(conn, |conn| {
+        let position: i64 = match conn {
+            DbConnection::Pg(pg) => read_up_to().for_update().first(pg)?,
+            DbConnection::Sqlite(_) => read_up_to().first(conn)?,
+        };
+        let signed = checkpoints::stored_after(conn, position, FEED_BATCH)?;
+        let Some((last, _)) = signed.last() else {
+            return Ok(0);
+        };
+        diesel::update(webhook_feed::table)
+            .set(webhook_feed::last_checkpoint_id.eq(last))
+            .execute(conn)?;
+        let witnesses: Vec<SubscriptionRow> = webhook_subscriptions::table
+            .filter(webhook_subscriptions::active.eq(true))
+            .order(webhook_subscriptions::id)
+            .select(SubscriptionRow::as_select())
+            .load::<SubscriptionRow>(conn)?
+            .into_iter()
+            .filter(|s| s.event_types().contains(&EventType::HistoryCheckpointSigned))
+            .collect();
+        for (_, checkpoint) in &signed {
+            let payload = Payload::of_checkpoint(checkpoint);
+            for witness in witnesses.iter().filter(|w| w.after_entry_id < checkpoint.entry_id) {
+                insert(conn, witness.id, &payload, None, None)?;
+            }
+        }
+        Ok(signed.len())
+    })
+}
+
 /// Announces each deadline passed since the last look, once, to the subscriptions that want
 /// `deadline.overdue`; answers how many were new.
 pub fn announce_overdue(conn: &mut DbConnection) -> Result<usize, Error> {

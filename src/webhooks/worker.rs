@@ -62,6 +62,14 @@ async fn deliver_until_stopped(state: &web::Data<AppState>) {
                 0
             }
         };
+        let announced = match state.db.run(outbox::announce_checkpoints).await {
+            Ok(announced) => announced,
+            Err(error) => {
+                tracing::warn!(%error, "cannot send the new checkpoints to the witnesses");
+                0
+            }
+        };
+        let read = read + announced;
         let (key, kept) = (
             state.config.service_key.clone(),
             checkpoints::KeptCheckpoint::at(state.config.checkpoint_file.clone()),

@@ -790,3 +790,93 @@ async fn the_entries_after_the_outboxs_position_are_counted() {
     assert_eq!(after_third_last, 2);
     assert_eq!(after_last, 0);
 }
+
+#[actix_web::test]
+async fn a_witness_receives_each_checkpoint_signed_after_it_subscribed_and_can_check_it() {
+    let c = cycle().await;
+    let receiver = Receiver::start(0);
+    let admin = c.app.admin_token.clone();
+    let before = c
+        .app
+        .post("/api/v1/history/checkpoints")
+        .token(&c.reviewer)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let (_, secret) = subscribe(
+        &c.app,
+        &admin,
+        json!({"url": format!("{}/witness", receiver.base), "event_types": ["history.checkpoint_signed"]}),
+    )
+    .await;
+    let mut signed = Vec::new();
+    for _ in 0..2 {
+        rename_torbay(&c).await;
+        signed.push(
+            c.app
+                .post("/api/v1/history/checkpoints")
+                .token(&c.reviewer)
+                .send()
+                .await
+                .expect(200)
+                .body,
+        );
+    }
+    receiver.wait_for("/witness", 2).await;
+    let last_signed = signed.last().unwrap().clone();
+    for _ in 0..100 {
+        if receiver
+            .at("/witness")
+            .iter()
+            .any(|d| d.json()["data"]["checkpoint"] == last_signed)
+        {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    let kept: Vec<Value> = receiver
+        .at("/witness")
+        .iter()
+        .map(|delivery| {
+            assert!(delivery.signed_with(&secret));
+            let body = delivery.json();
+            assert_eq!(body["type"], "history.checkpoint_signed");
+            assert_eq!(body["data"]["object"]["kind"], "history");
+            assert_eq!(body["data"]["object"]["id"], body["data"]["checkpoint"]["entry_id"]);
+            body["data"]["checkpoint"].clone()
+        })
+        .collect();
+    // Each checkpoint signed since it subscribed, once, in order (the service may sign more of
+    // its own accord); none signed before.
+    let entries: Vec<i64> = kept.iter().map(|k| k["entry_id"].as_i64().unwrap()).collect();
+    assert!(entries.windows(2).all(|pair| pair[0] < pair[1]), "{entries:?}");
+    assert!(signed.iter().all(|checkpoint| kept.contains(checkpoint)));
+    assert!(entries[0] > before["entry_id"].as_i64().unwrap());
+    // What a witness kept, it can hold the service to.
+    let checked = c
+        .app
+        .post("/api/v1/history/verification")
+        .token(&c.reviewer)
+        .json(&json!({"checkpoints": kept}))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        (&checked["intact"], &checked["contradicted"]),
+        (&json!(true), &json!([]))
+    );
+}
+
+/// A change to the history: Torbay's area renamed.
+async fn rename_torbay(c: &Cycle) {
+    let path = format!("/api/v1/partnerships/{}", c.torbay);
+    let current = c.app.get(&path).token(&c.app.admin_token).send().await.expect(200).body;
+    c.app
+        .patch(&path)
+        .token(&c.app.admin_token)
+        .if_match(&current["version"])
+        .json(&json!({"area": format!("Torbay {}", current["version"])}))
+        .await
+        .expect(200);
+}

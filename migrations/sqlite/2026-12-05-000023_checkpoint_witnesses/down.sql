@@ -1,0 +1,1 @@
+ALTER TABLE webhook_feed DROP COLUMN last_checkpoint_id;
