@@ -75,6 +75,8 @@ WALK_EVENTS = {
     "plan.submitted", "plan.review_started", "plan.approved",
     "half_year_return.signed", "half_year_return.countersigned", "half_year_return.review_started",
     "half_year_return.accepted", "claim.approved", "payment.recorded",
+    # The witness's event: the walk's changes are checkpointed within seconds.
+    "history.checkpoint_signed",
 }
 MAY_ALSO_ARRIVE = {"deadline.overdue"}
 
