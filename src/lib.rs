@@ -34,6 +34,7 @@ pub mod lifecycle;
 pub mod measures;
 pub mod metrics;
 pub mod money;
+pub mod open_json;
 pub mod pagination;
 pub mod partnerships;
 pub mod patch;

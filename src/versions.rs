@@ -38,7 +38,7 @@ pub struct VersionSummary {
 pub struct Version {
     #[serde(flatten)]
     pub summary: VersionSummary,
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::open_json::JsonObject)]
     pub content: Value,
     /// `content` exactly as hashed: its UTF-8 bytes have the SHA-256 `content_sha256`.
     pub canonical_content: String,

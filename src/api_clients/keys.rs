@@ -9,7 +9,10 @@ use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::{DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::Value;
-use utoipa::ToSchema;
+use std::borrow::Cow;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 
 use super::{ApiClient, find_by_client_id, find_unscoped, record};
 use crate::auth::providers::{ALLOWED_ALGORITHMS, CLOCK_LEEWAY_SECS, algorithm_name};
@@ -35,8 +38,46 @@ const MAX_ASSERTION_LIFETIME_SECS: i64 = 3_600;
     "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}}))]
 pub struct PublicKeyInput {
     /// A public JWK (RSA, EC P-256/P-384 or Ed25519), without any private part.
-    #[schema(value_type = Object)]
+    #[schema(value_type = PublicJwk)]
     pub public_key: Value,
+}
+
+/// A public JSON Web Key (RFC 7517) as the API describes it: its type and the members of the
+/// kinds accepted; other members are allowed, as JSON Schema allows them unless told otherwise.
+/// A type for the API document only; keys are read and checked as JSON.
+pub enum PublicJwk {}
+
+impl PartialSchema for PublicJwk {
+    fn schema() -> RefOr<Schema> {
+        let text = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(description))
+        };
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some("A public JSON Web Key (RFC 7517)."))
+            .property("kty", text("Key type: `RSA`, `EC` or `OKP` (Ed25519)."))
+            .required("kty")
+            .property("crv", text("Curve of an EC or OKP key: `P-256`, `P-384` or `Ed25519`."))
+            .property("x", text("Public x coordinate (EC) or public key (OKP), base64url."))
+            .property("y", text("Public y coordinate of an EC key, base64url."))
+            .property("n", text("Modulus of an RSA key, base64url."))
+            .property("e", text("Exponent of an RSA key, base64url."))
+            .property(
+                "alg",
+                text("The algorithm the key is for, e.g. `RS256`, `ES256`, `EdDSA`."),
+            )
+            .property("use", text("`sig` when given."))
+            .property("kid", text("Key id."))
+            .into()
+    }
+}
+
+impl ToSchema for PublicJwk {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("PublicJwk")
+    }
 }
 
 /// Checks a key and gives it as stored: canonical JSON of the public JWK.

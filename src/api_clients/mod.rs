@@ -48,7 +48,7 @@ pub struct ApiClient {
     /// The public key (a JWK) the client signs its token requests with (`private_key_jwt`);
     /// null when it has registered none.
     #[serde(serialize_with = "as_json_object")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<keys::PublicJwk>)]
     pub public_key: Option<String>,
 }
 

@@ -152,7 +152,7 @@ pub struct Entry {
     pub to_state: Option<String>,
     /// Paths of the fields that changed.
     pub changed_fields: Vec<String>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::open_json::JsonObject)]
     pub details: Value,
     pub previous_hash: String,
     pub hash: String,

@@ -70,7 +70,7 @@ pub async fn put_publishing(
 /// are JSON numbers, as the standard requires, written exactly. Validates against the 360Giving
 /// package schema when it holds at least one grant. A partnership sees its own.
 #[utoipa::path(tag = "opcc-desk", security(("bearer" = [])), params(ReportFilter), responses(
-    (status = 200, description = "A 360Giving data package", content_type = "application/json", body = Object),
+    (status = 200, description = "A 360Giving data package", content_type = "application/json", body = crate::open_json::JsonObject),
     (status = 409, description = "The OPCC's publishing settings are not set"),
 ))]
 #[get("/exports/360giving")]

@@ -625,7 +625,7 @@ fn summary_and_rest(summary: &str) -> (String, String) {
 }
 
 /// This OpenAPI document.
-#[utoipa::path(tag = "meta", responses((status = 200, description = "The OpenAPI 3.1 document of this API", content_type = "application/json", body = Object)))]
+#[utoipa::path(tag = "meta", responses((status = 200, description = "The OpenAPI 3.1 document of this API", content_type = "application/json", body = crate::open_json::JsonObject)))]
 #[get("/openapi.json")]
 pub async fn get_openapi(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(&state.openapi)
@@ -635,7 +635,7 @@ pub async fn get_openapi(state: web::Data<AppState>) -> HttpResponse {
 ///
 /// For tools that read no later version. Derived from the 3.1 document, never edited by hand; the webhooks, which 3.0 cannot describe, are
 /// in the 3.1 document only.
-#[utoipa::path(tag = "meta", responses((status = 200, description = "The OpenAPI 3.0.3 rendition of this API", content_type = "application/json", body = Object)))]
+#[utoipa::path(tag = "meta", responses((status = 200, description = "The OpenAPI 3.0.3 rendition of this API", content_type = "application/json", body = crate::open_json::JsonObject)))]
 #[get("/openapi-3.0.json")]
 pub async fn get_openapi_3_0(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(&state.openapi_3_0)

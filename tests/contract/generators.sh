@@ -4,28 +4,41 @@
 #      openapi/openapi-3.0.json, against the specifications;
 #   1. openapi-generator's validation of openapi/openapi.json: no error and no warning;
 #   2. a TypeScript client (typescript-fetch) generated from it with no warning but the generator's
-#      notice that OpenAPI 3.1 support is in development, and compiled by `tsc --strict`.
-# openapi-spec-validator and openapi-generator-cli come from PyPI (the latter carries the generator's
-# JAR; Java 17 runs it) and TypeScript from npm, all at pinned versions, into target/generator-tools.
+#      notice that OpenAPI 3.1 support is in development, and compiled by `tsc --strict`;
+#   3. a Python client (the `python` generator) generated from it with no warning but that notice
+#      and those the generator gives for a document of one trivial schema (its own, whatever it
+#      reads), then used unmodified by read_every_kind.py to read the demo's records from a live
+#      server: every document kind with its versions and history, reference data, payments.
+# openapi-spec-validator, openapi-generator-cli and the Python client's libraries come from PyPI (the
+# generator carries its JAR; Java 17 runs it) and TypeScript from npm, all at pinned versions, into
+# target/generator-tools.
 #
-# Usage: tests/contract/generators.sh
+# Usage: tests/contract/generators.sh BINARY
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+BINARY=$(realpath "$1")
 TOOLS=$PWD/target/generator-tools
 GENERATOR_VERSION=7.10.0
 SPEC_VALIDATOR_VERSION=0.7.1
 TYPESCRIPT_VERSION=5.7.3
+# The Python client's requirements (its requirements.txt gives ranges), pinned.
+PYDANTIC_VERSION=2.10.6
+URLLIB3_VERSION=2.3.0
+DATEUTIL_VERSION=2.9.0.post0
+TYPING_EXTENSIONS_VERSION=4.12.2
 SPEC=openapi/openapi.json
 SPEC_3_0=openapi/openapi-3.0.json
 
 say() { printf 'generators: %s\n' "$*"; }
 
 if [ "$("$TOOLS/bin/openapi-generator-cli" version 2>/dev/null | tail -1)" != "$GENERATOR_VERSION" ] ||
-    ! "$TOOLS/bin/pip" show openapi-spec-validator 2>/dev/null | grep -qx "Version: $SPEC_VALIDATOR_VERSION"; then
+    ! "$TOOLS/bin/pip" show openapi-spec-validator 2>/dev/null | grep -qx "Version: $SPEC_VALIDATOR_VERSION" ||
+    ! "$TOOLS/bin/pip" show pydantic 2>/dev/null | grep -qx "Version: $PYDANTIC_VERSION"; then
     python3 -m venv "$TOOLS"
     "$TOOLS/bin/pip" install --quiet --disable-pip-version-check "openapi-generator-cli==$GENERATOR_VERSION" \
-        "openapi-spec-validator==$SPEC_VALIDATOR_VERSION"
+        "openapi-spec-validator==$SPEC_VALIDATOR_VERSION" "pydantic==$PYDANTIC_VERSION" "urllib3==$URLLIB3_VERSION" \
+        "python-dateutil==$DATEUTIL_VERSION" "typing-extensions==$TYPING_EXTENSIONS_VERSION"
 fi
 if [ "$("$TOOLS/node/node_modules/.bin/tsc" --version 2>/dev/null)" != "Version $TYPESCRIPT_VERSION" ]; then
     mkdir -p "$TOOLS/node"
@@ -33,7 +46,12 @@ if [ "$("$TOOLS/node/node_modules/.bin/tsc" --version 2>/dev/null)" != "Version 
 fi
 
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+SERVER_PID=
+cleanup() {
+    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && { wait "$SERVER_PID" 2>/dev/null || true; }
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
 
 # Anything the generator warns of, but its notice that 3.1 support is still in development.
 warnings() { grep -i 'warn' "$1" | grep -v 'Generation using 3.1.0 specs is in development' || true; }
@@ -62,3 +80,37 @@ fi
 "$TOOLS/node/node_modules/.bin/tsc" --strict --noEmit --target es2020 --lib es2020,dom \
     --moduleResolution node "$WORK/typescript/index.ts"
 say "typescript-fetch client ($(find "$WORK/typescript" -name '*.ts' | wc -l) files) compiled by tsc $TYPESCRIPT_VERSION --strict"
+
+# The generator's own warnings: those it gives for a document of one trivial schema.
+cat >"$WORK/trivial.json" <<'JSON'
+{"openapi": "3.1.0", "info": {"title": "trivial", "version": "1"}, "paths": {},
+ "components": {"schemas": {"Thing": {"type": "object", "properties": {"name": {"type": "string"}}}}}}
+JSON
+"$TOOLS/bin/openapi-generator-cli" generate -i "$WORK/trivial.json" -g python -o "$WORK/trivial" \
+    >"$WORK/trivial.log" 2>&1 || { cat "$WORK/trivial.log"; exit 1; }
+warnings "$WORK/trivial.log" | sort -u >"$WORK/own.txt"
+"$TOOLS/bin/openapi-generator-cli" generate -i "$SPEC" -g python -o "$WORK/python" \
+    -p packageName=cspfund_openapi >"$WORK/python.log" 2>&1 || { cat "$WORK/python.log"; exit 1; }
+warnings "$WORK/python.log" | sort -u | comm -23 - "$WORK/own.txt" >"$WORK/python-warnings.txt"
+if [ -s "$WORK/python-warnings.txt" ]; then
+    cat "$WORK/python-warnings.txt"
+    say "openapi-generator warned while writing the Python client"
+    exit 1
+fi
+say "python client generated with no warning but the generator's own ($(wc -l <"$WORK/own.txt") for a trivial document)"
+
+# A live server with the demo's records, on SQLite in a scratch directory.
+export CSPFUND_DATA_DIR="$WORK/data"
+unset DATABASE_URL
+CSPFUND_DEMO_PASSWORD=$(openssl rand -hex 16)
+export CSPFUND_DEMO_PASSWORD
+"$BINARY" demo >"$WORK/demo.log" 2>&1 || { cat "$WORK/demo.log"; exit 1; }
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+CSPFUND_BIND="127.0.0.1:$PORT" CSPFUND_LOG=warn "$BINARY" >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 50); do
+    curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null && break
+    sleep 0.2
+done
+curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null || { cat "$WORK/server.log"; exit 1; }
+PYTHONPATH="$WORK/python" "$TOOLS/bin/python" "$(dirname "$0")/read_every_kind.py" "http://127.0.0.1:$PORT"
