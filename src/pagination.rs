@@ -8,7 +8,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -39,6 +39,18 @@ pub struct ChangedSince {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
+/// An instant at the microsecond precision timestamps are stored (and cursors written) with,
+/// rounded up: what changed at or after it is what changed at or after the instant given.
+fn to_stored_precision(since: DateTime<Utc>) -> NaiveDateTime {
+    let since = since.naive_utc();
+    let below_a_microsecond = i64::from(since.nanosecond() % 1_000);
+    if below_a_microsecond == 0 {
+        since
+    } else {
+        since + TimeDelta::nanoseconds(1_000 - below_a_microsecond)
+    }
+}
+
 /// The order a collection is read in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Order {
@@ -60,7 +72,7 @@ impl PageParams {
     /// The request for a top-level collection, in change order when `changed.updated_since` is given.
     pub fn request_changed(&self, changed: &ChangedSince) -> Result<PageRequest, Error> {
         let order = changed.updated_since.map_or(Order::Id, |since| Order::Changes {
-            since: since.naive_utc(),
+            since: to_stored_precision(since),
         });
         self.request_in(order)
     }
@@ -242,6 +254,24 @@ mod tests {
         let request = by_change.request_changed(&changed).unwrap();
         assert_eq!((request.after, request.position(1, 9)), (5, 9));
         assert!(by_change.request().is_err());
+    }
+
+    #[test]
+    fn an_instant_finer_than_a_microsecond_is_rounded_up_and_its_cursors_continue_it() {
+        let fine = ChangedSince {
+            updated_since: Some("2026-12-01T00:00:00.123456001Z".parse().unwrap()),
+        };
+        let first = PageParams::default().request_changed(&fine).unwrap();
+        let since = "2026-12-01T00:00:00.123457Z"
+            .parse::<DateTime<Utc>>()
+            .unwrap()
+            .naive_utc();
+        assert_eq!(first.order, Order::Changes { since });
+        let next = PageParams {
+            limit: None,
+            cursor: Some(encode_cursor(first.order, 3)),
+        };
+        assert_eq!(next.request_changed(&fine).unwrap().after, 3);
     }
 
     #[test]
