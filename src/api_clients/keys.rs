@@ -19,7 +19,7 @@ use crate::auth::providers::{ALLOWED_ALGORITHMS, CLOCK_LEEWAY_SECS, algorithm_na
 use crate::auth::{Account, Caller, Principal, sessions};
 use crate::canonical;
 use crate::db::{DbConnection, write_transaction};
-use crate::error::Error;
+use crate::error::{Error, FieldError};
 use crate::history::{self, Action};
 use crate::schema::{api_clients, client_assertions};
 use crate::timestamps;
@@ -47,29 +47,33 @@ pub struct PublicKeyInput {
 /// A type for the API document only; keys are read and checked as JSON.
 pub enum PublicJwk {}
 
+/// The members of a public key the API names, each text when present, and what each is.
+const NAMED_MEMBERS: [(&str, &str); 9] = [
+    ("kty", "Key type: `RSA`, `EC` or `OKP` (Ed25519)."),
+    ("crv", "Curve of an EC or OKP key: `P-256`, `P-384` or `Ed25519`."),
+    ("x", "Public x coordinate (EC) or public key (OKP), base64url."),
+    ("y", "Public y coordinate of an EC key, base64url."),
+    ("n", "Modulus of an RSA key, base64url."),
+    ("e", "Exponent of an RSA key, base64url."),
+    ("alg", "The algorithm the key is for, e.g. `RS256`, `ES256`, `EdDSA`."),
+    ("use", "`sig` when given."),
+    ("kid", "Key id."),
+];
+
 impl PartialSchema for PublicJwk {
     fn schema() -> RefOr<Schema> {
-        let text = |description: &str| {
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .description(Some(description))
-        };
-        ObjectBuilder::new()
+        let described = ObjectBuilder::new()
             .schema_type(Type::Object)
-            .description(Some("A public JSON Web Key (RFC 7517)."))
-            .property("kty", text("Key type: `RSA`, `EC` or `OKP` (Ed25519)."))
+            .description(Some("A public JSON Web Key (RFC 7517)."));
+        NAMED_MEMBERS
+            .iter()
+            .fold(described, |key, (name, description)| {
+                let member = ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some(*description));
+                key.property(*name, member)
+            })
             .required("kty")
-            .property("crv", text("Curve of an EC or OKP key: `P-256`, `P-384` or `Ed25519`."))
-            .property("x", text("Public x coordinate (EC) or public key (OKP), base64url."))
-            .property("y", text("Public y coordinate of an EC key, base64url."))
-            .property("n", text("Modulus of an RSA key, base64url."))
-            .property("e", text("Exponent of an RSA key, base64url."))
-            .property(
-                "alg",
-                text("The algorithm the key is for, e.g. `RS256`, `ES256`, `EdDSA`."),
-            )
-            .property("use", text("`sig` when given."))
-            .property("kid", text("Key id."))
             .into()
     }
 }
@@ -95,6 +99,16 @@ fn checked(key: &Value) -> Result<String, Error> {
             "public_only",
             "holds a private or secret part; send the public key only, and keep the private key on your own servers",
         ));
+    }
+    // As the API document describes them (RFC 7517 writes each as a string): a `null` or an
+    // object there would be stored and shown as sent, though no reader of keys expects it.
+    let mistyped: Vec<FieldError> = NAMED_MEMBERS
+        .iter()
+        .filter(|(name, _)| fields.get(*name).is_some_and(|value| !value.is_string()))
+        .map(|(name, _)| FieldError::new(format!("public_key.{name}"), "type", "must be text"))
+        .collect();
+    if !mistyped.is_empty() {
+        return Err(Error::Invalid(mistyped));
     }
     let jwk: Jwk = serde_json::from_value(key.clone()).map_err(|_| refuse("jwk", "is not a JWK this service reads"))?;
     if matches!(jwk.algorithm, AlgorithmParameters::OctetKey(_)) {

@@ -262,6 +262,18 @@ async fn a_council_signs_in_with_its_own_key_and_rotates_it_itself() {
         .await
         .expect(422);
     assert_eq!(refused.violations(), vec!["public_key:public_only"]);
+    // The members the API names are text: a key with `"use": null` or an object for `y` would be
+    // shown back as no reader of the document expects.
+    let mut mistyped = key.jwk.clone();
+    mistyped["use"] = Value::Null;
+    mistyped["y"] = json!({});
+    let refused = app
+        .call(Method::PUT, &path)
+        .token(&app.admin_token)
+        .json(&json!({"public_key": mistyped}))
+        .await
+        .expect(422);
+    assert_eq!(refused.violations(), vec!["public_key.y:type", "public_key.use:type"]);
     let registered = app
         .call(Method::PUT, &path)
         .token(&app.admin_token)
