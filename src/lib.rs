@@ -43,6 +43,7 @@ pub mod plans;
 pub mod preconditions;
 pub mod priority_sets;
 pub mod publishing;
+pub mod records;
 pub mod reports;
 pub mod schema;
 pub mod secrets;

@@ -1,7 +1,7 @@
 //! HTTP for Spending Intentions Plans: the document, its review and its history.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::amendments::{self, Amendment, AmendmentInput};
@@ -10,12 +10,14 @@ use super::{Plan, PlanInput, PlanSummary};
 use crate::auth::Caller;
 use crate::db::write_transaction;
 use crate::documents::DocumentFilter;
+use crate::documents::locate;
 use crate::history::Entry;
 use crate::http::State;
 use crate::http::extract::{JsonBody, QueryParams, SyncListing};
 use crate::http::problem::ApiError;
 use crate::lifecycle::http::{ChangesRequest, DryRun, IfMatch, act, confirm_declarant, handle};
 use crate::pagination::{ChangedSince, Page, PageParams};
+use crate::records;
 use crate::signatures::{Signature, SignatureInput};
 use crate::versions::{Version, VersionSummary};
 use crate::workflow::Transition;
@@ -74,11 +76,47 @@ pub async fn create_plan(
 }
 
 /// Read a plan with its lines, totals, review and the transitions you may take.
+///
+/// With `Accept: application/pdf`, the plan as its paper form, the Spending Intentions Plan: a
+/// PDF/A-2b record with the signatures on it and the SHA-256 of the content it shows.
 #[utoipa::path(tag = "plans", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, description = "The document; the ETag is its version", body = Plan)))]
+    responses((status = 200, description = "The document; the ETag is its version", content(
+        (Plan = "application/json"),
+        (String = "application/pdf"),
+    ))))]
 #[get("/plans/{id}")]
-pub async fn get_plan(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    handle::read::<Plan>(state, caller, id.into_inner()).await
+pub async fn get_plan(
+    req: HttpRequest,
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    if records::http::prefers_pdf(&req) {
+        return plan_record(state, caller, id, None).await;
+    }
+    handle::read::<Plan>(state, caller, id).await
+}
+
+/// A plan, or one of its versions, as a PDF/A record.
+async fn plan_record(state: State, caller: Caller, id: i64, number: Option<i32>) -> Result<HttpResponse, ApiError> {
+    let path = match number {
+        Some(number) => format!("/api/v1/plans/{id}/versions/{number}"),
+        None => format!("/api/v1/plans/{id}"),
+    };
+    let check_at = format!("{}{path}", state.config.public_url);
+    let bytes = state
+        .db
+        .run(move |conn| {
+            let document = locate::<Plan>(conn, &caller, id)?;
+            super::record::render(conn, &caller, &document, number, &check_at)
+        })
+        .await?;
+    let file_name = match number {
+        Some(number) => format!("plan-{id}-version-{number}.pdf"),
+        None => format!("plan-{id}.pdf"),
+    };
+    Ok(records::http::pdf(bytes, &file_name))
 }
 
 /// Replace a draft plan's lines (the partnership's manager). Lines are matched by number, so returns and reports citing a line keep citing it.
@@ -277,11 +315,25 @@ pub async fn plan_versions(
 }
 
 /// One snapshot, with the document exactly as it then read.
+///
+/// With `Accept: application/pdf`, that version as the Spending Intentions Plan, a PDF/A-2b
+/// record with the signatures given up to it and the SHA-256 of the content it kept.
 #[utoipa::path(tag = "plans", security(("bearer" = [])), params(("id" = i64, Path), ("number" = i32, Path)),
-    responses((status = 200, description = "The snapshot", body = Version)))]
+    responses((status = 200, description = "The snapshot", content(
+        (Version = "application/json"),
+        (String = "application/pdf"),
+    ))))]
 #[get("/plans/{id}/versions/{number}")]
-pub async fn plan_version(state: State, caller: Caller, path: web::Path<(i64, i32)>) -> Result<HttpResponse, ApiError> {
+pub async fn plan_version(
+    req: HttpRequest,
+    state: State,
+    caller: Caller,
+    path: web::Path<(i64, i32)>,
+) -> Result<HttpResponse, ApiError> {
     let (id, number) = path.into_inner();
+    if records::http::prefers_pdf(&req) {
+        return plan_record(state, caller, id, Some(number)).await;
+    }
     handle::version::<Plan>(state, caller, id, number).await
 }
 

@@ -371,6 +371,28 @@ fn describe_csv(api: &mut OpenApi) {
     }
 }
 
+/// Every response a document gives as a PDF/A record: binary, and said so.
+fn describe_pdf(api: &mut OpenApi) {
+    for item in api.paths.paths.values_mut() {
+        let Some(get) = item.get.as_mut() else { continue };
+        for response in get.responses.responses.values_mut() {
+            let RefOr::T(response) = response else { continue };
+            if let Some(content) = response.content.get_mut(crate::records::APPLICATION_PDF) {
+                content.schema = Some(RefOr::T(Schema::Object(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                        .description(Some(
+                            "A PDF/A-2b record of the document as its paper form, with the SHA-256 of \
+                             the content it shows printed and in its metadata (`content-sha256:` keyword).",
+                        ))
+                        .build(),
+                )));
+            }
+        }
+    }
+}
+
 /// The schema directly inside `schema`: properties, items and alternatives.
 fn children(schema: &RefOr<Schema>) -> Vec<&RefOr<Schema>> {
     match schema {
@@ -521,6 +543,7 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
             .for_each(|(_, schema)| constrain_text(schema));
     }
     describe_csv(&mut api);
+    describe_pdf(&mut api);
     for (path, item) in api.paths.paths.iter_mut() {
         if let Some(post) = item
             .post

@@ -29,6 +29,7 @@ mod payments;
 mod plans;
 mod publishing;
 mod races;
+mod records;
 mod reference_data;
 mod reports;
 mod schema;

@@ -88,6 +88,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Value,
+    /// The body as sent, for what is not JSON.
+    pub bytes: web::Bytes,
 }
 
 impl Reply {
@@ -197,7 +199,12 @@ where
     } else {
         serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
     };
-    Reply { status, headers, body }
+    Reply {
+        status,
+        headers,
+        body,
+        bytes,
+    }
 }
 
 /// Extra settings for a test's service, as command-line flags.

@@ -1,0 +1,213 @@
+//! Rendered records: a document as the paper form people file, a PDF/A-2b typeset by Typst from
+//! a template per form and the document's JSON, with the fonts the service carries (Libertinus
+//! Serif, SIL Open Font Licence; nothing is read from the machine or downloaded).
+//!
+//! The same record renders to the same bytes every time: the template, the fonts, the data and
+//! the date written into the PDF (the document's, never the clock's) are all it depends on.
+
+pub mod http;
+
+use std::sync::OnceLock;
+
+use chrono::{Datelike, NaiveDateTime, Timelike};
+use serde_json::Value;
+use typst::diag::{FileError, FileResult};
+use typst::foundations::{Bytes, Datetime, Smart};
+use typst::layout::PagedDocument;
+use typst::syntax::{FileId, Source, VirtualPath};
+use typst::text::{Font, FontBook};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, World};
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
+
+use crate::error::Error;
+
+/// The media type of a rendered record.
+pub const APPLICATION_PDF: &str = "application/pdf";
+
+/// The forms the service renders, each a Typst template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// The Spending Intentions Plan.
+    Plan,
+}
+
+impl Form {
+    fn template(self) -> &'static str {
+        match self {
+            Form::Plan => include_str!("plan.typ"),
+        }
+    }
+}
+
+/// What a record is made from: the form's data (read by the template as `record.json`), a name
+/// that identifies the record for good (the PDF's document id is derived from it), and the time
+/// the PDF says it was made.
+pub struct Sheet<'a> {
+    pub form: Form,
+    pub data: &'a Value,
+    pub ident: &'a str,
+    pub dated: NaiveDateTime,
+}
+
+/// Typesets a record as PDF/A-2b, tagged for screen readers.
+pub fn render(sheet: &Sheet) -> Result<Vec<u8>, Error> {
+    let data = serde_json::to_vec(sheet.data).map_err(Error::internal)?;
+    let world = Desk {
+        main: Source::new(
+            FileId::new(None, VirtualPath::new("form.typ")),
+            sheet.form.template().to_owned(),
+        ),
+        data: Bytes::new(data),
+    };
+    let document: PagedDocument = typst::compile(&world)
+        .output
+        .map_err(|errors| Error::internal(format!("the form did not typeset: {errors:?}")))?;
+    let dated = Datetime::from_ymd_hms(
+        sheet.dated.year(),
+        u8::try_from(sheet.dated.month()).unwrap_or(1),
+        u8::try_from(sheet.dated.day()).unwrap_or(1),
+        u8::try_from(sheet.dated.hour()).unwrap_or(0),
+        u8::try_from(sheet.dated.minute()).unwrap_or(0),
+        u8::try_from(sheet.dated.second()).unwrap_or(0),
+    )
+    .ok_or_else(|| Error::internal("a record's date out of range"))?;
+    let standards = PdfStandards::new(&[PdfStandard::A_2b]).map_err(|e| Error::internal(e.to_string()))?;
+    let options = PdfOptions {
+        ident: Smart::Custom(sheet.ident),
+        timestamp: Some(Timestamp::new_utc(dated)),
+        page_ranges: None,
+        standards,
+        tagged: true,
+    };
+    typst_pdf::pdf(&document, &options)
+        .map_err(|errors| Error::internal(format!("the PDF was not written: {errors:?}")))
+}
+
+/// The fonts every record is set in, loaded once.
+struct Fonts {
+    book: LazyHash<FontBook>,
+    fonts: Vec<Font>,
+}
+
+fn fonts() -> &'static Fonts {
+    static FONTS: OnceLock<Fonts> = OnceLock::new();
+    FONTS.get_or_init(|| {
+        let fonts: Vec<Font> = typst_assets::fonts()
+            .flat_map(|data| Font::iter(Bytes::new(data)))
+            .collect();
+        Fonts {
+            book: LazyHash::new(FontBook::from_fonts(&fonts)),
+            fonts,
+        }
+    })
+}
+
+fn library() -> &'static LazyHash<Library> {
+    static LIBRARY: OnceLock<LazyHash<Library>> = OnceLock::new();
+    LIBRARY.get_or_init(|| LazyHash::new(Library::default()))
+}
+
+/// What Typst sees while it sets one record: the form, its data, the fonts; nothing else.
+struct Desk {
+    main: Source,
+    data: Bytes,
+}
+
+impl World for Desk {
+    fn library(&self) -> &LazyHash<Library> {
+        library()
+    }
+
+    fn book(&self) -> &LazyHash<FontBook> {
+        &fonts().book
+    }
+
+    fn main(&self) -> FileId {
+        self.main.id()
+    }
+
+    fn source(&self, id: FileId) -> FileResult<Source> {
+        if id == self.main.id() {
+            Ok(self.main.clone())
+        } else {
+            Err(FileError::NotFound(id.vpath().as_rootless_path().into()))
+        }
+    }
+
+    fn file(&self, id: FileId) -> FileResult<Bytes> {
+        if id.vpath().as_rootless_path() == std::path::Path::new("record.json") {
+            Ok(self.data.clone())
+        } else {
+            Err(FileError::NotFound(id.vpath().as_rootless_path().into()))
+        }
+    }
+
+    fn font(&self, index: usize) -> Option<Font> {
+        fonts().fonts.get(index).cloned()
+    }
+
+    fn today(&self, _offset: Option<i64>) -> Option<Datetime> {
+        None
+    }
+}
+
+/// An amount as the forms print it: `£240,819.00` from `"240819.00"`; empty when there is none.
+pub fn pounds(amount: &Value) -> String {
+    let Some(amount) = amount.as_str() else {
+        return String::new();
+    };
+    let (sign, digits) = amount.strip_prefix('-').map_or(("", amount), |rest| ("-", rest));
+    let (whole, pence) = digits.split_once('.').unwrap_or((digits, "00"));
+    let mut grouped = String::new();
+    for (index, digit) in whole.chars().enumerate() {
+        if index > 0 && (whole.len() - index) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    format!("{sign}£{grouped}.{pence}")
+}
+
+/// A fund year's label as the forms head it: "2021 – 2022" for "2021-22".
+pub fn fund_year_span(label: &str) -> String {
+    match label.split_once('-') {
+        Some((start, end)) if start.len() == 4 && end.len() == 2 => format!("{start} – {}{end}", &start[..2]),
+        _ => label.to_owned(),
+    }
+}
+
+/// A signature as the form's signature block prints it.
+pub fn signature_block(signature: &crate::signatures::Signature) -> Value {
+    let proved = match &signature.sign_in {
+        Some(sign_in) => format!("sign-in at {} (subject {})", sign_in.issuer, sign_in.subject),
+        None => "the signer's password, asked again".to_owned(),
+    };
+    serde_json::json!({
+        "printed_name": signature.printed_name,
+        "position": signature.position,
+        "capacity": match signature.capacity {
+            crate::signatures::Capacity::CspManager => "the partnership's manager",
+            crate::signatures::Capacity::Treasurer => "Treasurer / CFO (Section 151 officer)",
+        },
+        "declaration": signature.declaration,
+        "signed_at": crate::timestamps::utc(signature.signed_at).format("%Y-%m-%d %H:%M UTC").to_string(),
+        "signed_on": crate::timestamps::london_date(signature.signed_at).format("%d/%m/%Y").to_string(),
+        "proved": proved,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_and_years_print_as_on_the_forms() {
+        assert_eq!(pounds(&Value::from("240819.00")), "£240,819.00");
+        assert_eq!(pounds(&Value::from("4674.00")), "£4,674.00");
+        assert_eq!(pounds(&Value::from("-440.00")), "-£440.00");
+        assert_eq!(pounds(&Value::from("100.00")), "£100.00");
+        assert_eq!(pounds(&Value::Null), "");
+        assert_eq!(fund_year_span("2021-22"), "2021 – 2022");
+    }
+}
