@@ -105,13 +105,16 @@ async fn plan_record(state: State, caller: Caller, id: i64, number: Option<i32>)
         None => format!("/api/v1/plans/{id}"),
     };
     let check_at = format!("{}{path}", state.config.public_url);
-    let bytes = state
+    let sheet = state
         .db
         .run(move |conn| {
             let document = locate::<Plan>(conn, &caller, id)?;
-            super::record::render(conn, &caller, &document, number, &check_at)
+            super::record::sheet(conn, &caller, &document, number, &check_at)
         })
         .await?;
+    let bytes = web::block(move || records::render(&sheet))
+        .await
+        .map_err(crate::error::Error::internal)??;
     let file_name = match number {
         Some(number) => format!("plan-{id}-version-{number}.pdf"),
         None => format!("plan-{id}.pdf"),

@@ -12,15 +12,15 @@ use crate::records::{self, Form, Sheet};
 use crate::signatures::Signature;
 use crate::{canonical, lifecycle, versions};
 
-/// The plan `document` as a PDF/A record: as it reads now, or as version `number` kept it.
-/// `check_at` is where anyone can read the same content through the API.
-pub fn render(
+/// What the plan `document`'s record is made from: the plan as it reads now, or as version `number`
+/// kept it. `check_at` is where anyone can read the same content through the API.
+pub fn sheet(
     conn: &mut DbConnection,
     caller: &Caller,
     document: &Located,
     number: Option<i32>,
     check_at: &str,
-) -> Result<Vec<u8>, Error> {
+) -> Result<Sheet, Error> {
     let signatures = lifecycle::signatures::<Plan>(conn, caller, document.id())?;
     let (content, content_sha256, dated, record_of, signed) = match number {
         Some(number) => {
@@ -53,16 +53,15 @@ pub fn render(
             )
         }
     };
-    let data = sheet_data(&content, &content_sha256, &signed, check_at, &record_of);
     let ident = format!(
         "cspfund-plan-{}-{}",
         document.id(),
         number.map_or("now".into(), |n| n.to_string())
     );
-    records::render(&Sheet {
+    Ok(Sheet {
         form: Form::Plan,
-        data: &data,
-        ident: &ident,
+        data: sheet_data(&content, &content_sha256, &signed, check_at, &record_of),
+        ident,
         dated,
     })
 }

@@ -43,16 +43,17 @@ impl Form {
 /// What a record is made from: the form's data (read by the template as `record.json`), a name
 /// that identifies the record for good (the PDF's document id is derived from it), and the time
 /// the PDF says it was made.
-pub struct Sheet<'a> {
+pub struct Sheet {
     pub form: Form,
-    pub data: &'a Value,
-    pub ident: &'a str,
+    pub data: Value,
+    pub ident: String,
     pub dated: NaiveDateTime,
 }
 
-/// Typesets a record as PDF/A-2b, tagged for screen readers.
+/// Typesets a record as PDF/A-2b, tagged for screen readers. CPU work of tens of milliseconds:
+/// callers run it off the async workers and without a database connection held.
 pub fn render(sheet: &Sheet) -> Result<Vec<u8>, Error> {
-    let data = serde_json::to_vec(sheet.data).map_err(Error::internal)?;
+    let data = serde_json::to_vec(&sheet.data).map_err(Error::internal)?;
     let world = Desk {
         main: Source::new(
             FileId::new(None, VirtualPath::new("form.typ")),
@@ -74,7 +75,7 @@ pub fn render(sheet: &Sheet) -> Result<Vec<u8>, Error> {
     .ok_or_else(|| Error::internal("a record's date out of range"))?;
     let standards = PdfStandards::new(&[PdfStandard::A_2b]).map_err(|e| Error::internal(e.to_string()))?;
     let options = PdfOptions {
-        ident: Smart::Custom(sheet.ident),
+        ident: Smart::Custom(&sheet.ident),
         timestamp: Some(Timestamp::new_utc(dated)),
         page_ranges: None,
         standards,
