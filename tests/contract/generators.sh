@@ -100,17 +100,6 @@ fi
 say "python client generated with no warning but the generator's own ($(wc -l <"$WORK/own.txt") for a trivial document)"
 
 # A live server with the demo's records, on SQLite in a scratch directory.
-export CSPFUND_DATA_DIR="$WORK/data"
-unset DATABASE_URL
-CSPFUND_DEMO_PASSWORD=$(openssl rand -hex 16)
-export CSPFUND_DEMO_PASSWORD
-"$BINARY" demo >"$WORK/demo.log" 2>&1 || { cat "$WORK/demo.log"; exit 1; }
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-CSPFUND_BIND="127.0.0.1:$PORT" CSPFUND_LOG=warn "$BINARY" >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 50); do
-    curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null && break
-    sleep 0.2
-done
-curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null || { cat "$WORK/server.log"; exit 1; }
-PYTHONPATH="$WORK/python" "$TOOLS/bin/python" "$(dirname "$0")/read_every_kind.py" "http://127.0.0.1:$PORT"
+# shellcheck source=../demo_server.sh
+source "$(dirname "$0")/../demo_server.sh"
+PYTHONPATH="$WORK/python" "$TOOLS/bin/python" "$(dirname "$0")/read_every_kind.py" "$BASE"

@@ -26,18 +26,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-export CSPFUND_DATA_DIR="$WORK/data"
-unset DATABASE_URL
-CSPFUND_DEMO_PASSWORD=$(openssl rand -hex 16)
-export CSPFUND_DEMO_PASSWORD
-"$BINARY" demo >"$WORK/demo.log" 2>&1 || { cat "$WORK/demo.log"; exit 1; }
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-CSPFUND_BIND="127.0.0.1:$PORT" CSPFUND_LOG=warn "$BINARY" >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 50); do
-    curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null && break
-    sleep 0.2
-done
-curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null || { cat "$WORK/server.log"; exit 1; }
+# A live server with the demo's records, on SQLite in a scratch directory.
+# shellcheck source=../demo_server.sh
+source "$(dirname "$0")/../demo_server.sh"
 mkdir -p target/records
-python3 "$(dirname "$0")/check.py" "http://127.0.0.1:$PORT" "$WORK" target/records
+python3 "$(dirname "$0")/check.py" "$BASE" "$WORK" target/records
