@@ -444,6 +444,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    document_records (document_kind, document_id, number) {
+        document_kind -> Text,
+        document_id -> BigInt,
+        number -> Integer,
+        record_sha256 -> Text,
+        pdf -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     evidence_files (sha256) {
         sha256 -> Text,
         content -> Binary,

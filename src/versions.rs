@@ -42,7 +42,14 @@ pub struct Version {
     pub content: Value,
     /// `content` exactly as hashed: its UTF-8 bytes have the SHA-256 `content_sha256`.
     pub canonical_content: String,
+    /// SHA-256 of this version's PDF/A record (this address with `Accept: application/pdf`),
+    /// rendered once and kept, so the same bytes are served from then on; null for a kind
+    /// without a paper form (commissioning papers).
+    pub record_sha256: Option<String>,
 }
+
+/// The reason of a snapshot of exactly what a signature covers.
+pub const SIGNED: &str = "signed";
 
 /// Takes a snapshot of `content`, numbered after the document's previous ones.
 pub fn record(
@@ -87,6 +94,26 @@ pub fn list(conn: &mut DbConnection, document: &Located, page: &PageRequest) -> 
     Ok(Page::from_rows(rows, page, |v| i64::from(v.number), |v| v))
 }
 
+/// All of a document's snapshots with their content, oldest first (a document has a handful).
+pub fn all(conn: &mut DbConnection, document: &Located) -> Result<Vec<Version>, Error> {
+    let rows: Vec<(VersionSummary, String)> = document_versions::table
+        .filter(document_versions::document_kind.eq(document.kind().as_str()))
+        .filter(document_versions::document_id.eq(document.id()))
+        .order(document_versions::number)
+        .select((VersionSummary::as_select(), document_versions::content))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(summary, content)| {
+            Ok(Version {
+                summary,
+                content: serde_json::from_str(&content).map_err(Error::internal)?,
+                canonical_content: content,
+                record_sha256: None,
+            })
+        })
+        .collect()
+}
+
 pub fn get(conn: &mut DbConnection, document: &Located, number: i32) -> Result<Version, Error> {
     let (summary, content): (VersionSummary, String) = document_versions::table
         .filter(document_versions::document_kind.eq(document.kind().as_str()))
@@ -100,5 +127,6 @@ pub fn get(conn: &mut DbConnection, document: &Located, number: i32) -> Result<V
         summary,
         content: serde_json::from_str(&content).map_err(Error::internal)?,
         canonical_content: content,
+        record_sha256: None,
     })
 }

@@ -5,6 +5,7 @@
 
 pub mod http;
 mod model;
+mod record;
 pub mod review;
 pub mod rules;
 mod store;

@@ -1,6 +1,6 @@
 //! HTTP for half-year returns: the document, its signatures, its review and its history.
 
-use actix_web::{HttpResponse, get, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::review::{self, AcceptReturn};
@@ -13,6 +13,7 @@ use crate::http::extract::{JsonBody, QueryParams, SyncListing};
 use crate::http::problem::ApiError;
 use crate::lifecycle::http::{ChangesRequest, DryRun, IfMatch, act, handle};
 use crate::pagination::{ChangedSince, Page, PageParams};
+use crate::records;
 use crate::signatures::{Signature, SignatureInput};
 use crate::versions::{Version, VersionSummary};
 
@@ -67,11 +68,26 @@ pub async fn create_half_year_return(
 /// Read a half-year return.
 ///
 /// With its projects, totals, review and the transitions you may take.
+///
+/// With `Accept: application/pdf`, as its paper form, the Half Year Report Return (sections for each project A, B, C...): a PDF/A-2b record
+/// with the signatures on it and the SHA-256 of the content it shows.
 #[utoipa::path(tag = "half-year-returns", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, description = "The document; the ETag is its version", body = HalfYearReturn)))]
+    responses((status = 200, description = "The document; the ETag is its version", content(
+        (HalfYearReturn = "application/json"),
+        (String = "application/pdf"),
+    ))))]
 #[get("/half-year-returns/{id}")]
-pub async fn get_half_year_return(state: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    handle::read::<HalfYearReturn>(state, caller, id.into_inner()).await
+pub async fn get_half_year_return(
+    req: HttpRequest,
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    if records::http::prefers_pdf(&req) {
+        return handle::record::<HalfYearReturn>(state, caller, id, None).await;
+    }
+    handle::read::<HalfYearReturn>(state, caller, id).await
 }
 
 /// Replace a draft half-year return's content (the partnership's manager).
@@ -270,16 +286,27 @@ pub async fn half_year_return_versions(
 }
 
 /// One snapshot, with the document exactly as it then read.
+///
+/// With `Accept: application/pdf`, that version as the Half Year Report Return, a PDF/A-2b record with the
+/// signatures on its content and the SHA-256 of that content; rendered once and kept, so the
+/// same bytes are served every time (`record_sha256` in the JSON view is theirs).
 #[utoipa::path(tag = "half-year-returns", security(("bearer" = [])), params(("id" = i64, Path), ("number" = i32, Path)),
-    responses((status = 200, description = "The snapshot", body = Version)))]
+    responses((status = 200, description = "The snapshot", content(
+        (Version = "application/json"),
+        (String = "application/pdf"),
+    ))))]
 #[get("/half-year-returns/{id}/versions/{number}")]
 pub async fn half_year_return_version(
+    req: HttpRequest,
     state: State,
     caller: Caller,
     path: web::Path<(i64, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, number) = path.into_inner();
-    handle::version::<HalfYearReturn>(state, caller, id, number).await
+    if records::http::prefers_pdf(&req) {
+        return handle::record::<HalfYearReturn>(state, caller, id, Some(number)).await;
+    }
+    handle::recorded_version::<HalfYearReturn>(state, caller, id, number).await
 }
 
 /// Its history: every edit and transition, oldest first.

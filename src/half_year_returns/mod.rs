@@ -4,6 +4,7 @@
 
 pub mod http;
 mod model;
+mod record;
 pub mod review;
 pub mod rules;
 mod store;

@@ -2,9 +2,9 @@
 //! the routes every kind has. Each kind's `http` module declares its routes (paths, OpenAPI
 //! descriptions) as plain functions that call these.
 
-use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -16,8 +16,11 @@ use crate::error::Error;
 use crate::http::State;
 use crate::http::extract::{JsonBody, QueryParams, SyncListing};
 use crate::http::problem::ApiError;
-use crate::lifecycle;
+use crate::lifecycle::record::{Issuer, Recorded};
+use crate::lifecycle::{self, record};
 use crate::pagination::PageParams;
+use crate::records::store::{self, KeptRecord, RecordOf};
+use crate::records::{self, Sheet};
 use crate::signatures::{SignatureInput, Signer};
 use crate::workflow::Transition;
 use crate::{history, versions};
@@ -325,6 +328,117 @@ pub mod handle {
             })
             .await?;
         Ok(HttpResponse::Ok().json(found))
+    }
+
+    /// One snapshot read as JSON by a kind with a paper form: with the SHA-256 of its record,
+    /// rendered and kept at the first reading.
+    pub async fn recorded_version<D: Recorded>(
+        state: State,
+        caller: Caller,
+        id: i64,
+        number: i32,
+    ) -> Result<HttpResponse, ApiError> {
+        let kept = kept_record::<D>(&state, caller.clone(), id, number).await?;
+        let mut found = state
+            .db
+            .run(move |conn| {
+                let document = locate::<D>(conn, &caller, id)?;
+                versions::get(conn, &document, number)
+            })
+            .await?;
+        found.record_sha256 = Some(kept.record_sha256);
+        Ok(HttpResponse::Ok().json(found))
+    }
+
+    /// A document, or one of its versions, as its PDF/A record (`Accept: application/pdf`).
+    pub async fn record<D: Recorded>(
+        state: State,
+        caller: Caller,
+        id: i64,
+        number: Option<i32>,
+    ) -> Result<HttpResponse, ApiError> {
+        let name = D::KIND.collection().trim_end_matches('s');
+        let (pdf, file_name) = match number {
+            Some(number) => (
+                kept_record::<D>(&state, caller, id, number).await?.pdf,
+                format!("{name}-{id}-version-{number}.pdf"),
+            ),
+            None => {
+                let issuer = issuer_of(&state);
+                let sheet = state
+                    .db
+                    .run(move |conn| {
+                        let document = locate::<D>(conn, &caller, id)?;
+                        record::sheet::<D>(conn, &caller, &document, None, &issuer.borrowed())
+                    })
+                    .await?;
+                (render(sheet).await?, format!("{name}-{id}.pdf"))
+            }
+        };
+        Ok(records::http::pdf(pdf, &file_name))
+    }
+
+    /// A version's record as kept, rendered and kept first if it has not been yet.
+    async fn kept_record<D: Recorded>(
+        state: &State,
+        caller: Caller,
+        id: i64,
+        number: i32,
+    ) -> Result<KeptRecord, Error> {
+        let issuer = issuer_of(state);
+        let of = move || RecordOf {
+            kind: D::KIND.as_str(),
+            document_id: id,
+            number,
+        };
+        let found = state
+            .db
+            .run(move |conn| {
+                let document = locate::<D>(conn, &caller, id)?;
+                if let Some(kept) = store::kept(conn, of())? {
+                    return Ok(Err(kept));
+                }
+                record::sheet::<D>(conn, &caller, &document, Some(number), &issuer.borrowed()).map(Ok)
+            })
+            .await?;
+        let sheet = match found {
+            Err(kept) => return Ok(kept),
+            Ok(sheet) => sheet,
+        };
+        let pdf = render(sheet).await?;
+        state
+            .db
+            .run(move |conn| write_transaction(conn, |conn| store::keep(conn, of(), pdf)))
+            .await
+    }
+
+    /// Typesets a record on a blocking thread: tens of milliseconds of CPU, no connection held.
+    async fn render(sheet: Sheet) -> Result<Vec<u8>, Error> {
+        web::block(move || records::render(&sheet))
+            .await
+            .map_err(Error::internal)?
+    }
+
+    /// The service's address and key, for a record's check address and attestation.
+    fn issuer_of(state: &State) -> OwnedIssuer {
+        OwnedIssuer {
+            public_url: state.config.public_url.clone(),
+            key: state.config.service_key.clone(),
+        }
+    }
+
+    struct OwnedIssuer {
+        public_url: String,
+        key: crate::service_key::ServiceKey,
+    }
+
+    impl OwnedIssuer {
+        fn borrowed(&self) -> Issuer<'_> {
+            Issuer {
+                public_url: &self.public_url,
+                key: &self.key,
+            }
+        }
     }
 
     pub async fn history<D: Document>(

@@ -4,6 +4,7 @@
 //! transaction. Edits of a draft are checked, bumped and recorded the same way.
 
 pub mod http;
+pub mod record;
 
 use diesel::prelude::*;
 use serde_json::{Value, json};

@@ -10,7 +10,6 @@ use super::{Plan, PlanInput, PlanSummary};
 use crate::auth::Caller;
 use crate::db::write_transaction;
 use crate::documents::DocumentFilter;
-use crate::documents::locate;
 use crate::history::Entry;
 use crate::http::State;
 use crate::http::extract::{JsonBody, QueryParams, SyncListing};
@@ -93,33 +92,9 @@ pub async fn get_plan(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     if records::http::prefers_pdf(&req) {
-        return plan_record(state, caller, id, None).await;
+        return handle::record::<Plan>(state, caller, id, None).await;
     }
     handle::read::<Plan>(state, caller, id).await
-}
-
-/// A plan, or one of its versions, as a PDF/A record.
-async fn plan_record(state: State, caller: Caller, id: i64, number: Option<i32>) -> Result<HttpResponse, ApiError> {
-    let path = match number {
-        Some(number) => format!("/api/v1/plans/{id}/versions/{number}"),
-        None => format!("/api/v1/plans/{id}"),
-    };
-    let check_at = format!("{}{path}", state.config.public_url);
-    let sheet = state
-        .db
-        .run(move |conn| {
-            let document = locate::<Plan>(conn, &caller, id)?;
-            super::record::sheet(conn, &caller, &document, number, &check_at)
-        })
-        .await?;
-    let bytes = web::block(move || records::render(&sheet))
-        .await
-        .map_err(crate::error::Error::internal)??;
-    let file_name = match number {
-        Some(number) => format!("plan-{id}-version-{number}.pdf"),
-        None => format!("plan-{id}.pdf"),
-    };
-    Ok(records::http::pdf(bytes, &file_name))
 }
 
 /// Replace a draft plan's lines (the partnership's manager). Lines are matched by number, so returns and reports citing a line keep citing it.
@@ -320,7 +295,8 @@ pub async fn plan_versions(
 /// One snapshot, with the document exactly as it then read.
 ///
 /// With `Accept: application/pdf`, that version as the Spending Intentions Plan, a PDF/A-2b
-/// record with the signatures given up to it and the SHA-256 of the content it kept.
+/// record with the signatures on its content and the SHA-256 of that content; rendered once and
+/// kept, so the same bytes are served every time (`record_sha256` in the JSON view is theirs).
 #[utoipa::path(tag = "plans", security(("bearer" = [])), params(("id" = i64, Path), ("number" = i32, Path)),
     responses((status = 200, description = "The snapshot", content(
         (Version = "application/json"),
@@ -335,9 +311,9 @@ pub async fn plan_version(
 ) -> Result<HttpResponse, ApiError> {
     let (id, number) = path.into_inner();
     if records::http::prefers_pdf(&req) {
-        return plan_record(state, caller, id, Some(number)).await;
+        return handle::record::<Plan>(state, caller, id, Some(number)).await;
     }
-    handle::version::<Plan>(state, caller, id, number).await
+    handle::recorded_version::<Plan>(state, caller, id, number).await
 }
 
 /// Its history: every edit and transition, oldest first.

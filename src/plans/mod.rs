@@ -6,7 +6,7 @@ pub mod amendments;
 mod citations;
 pub mod http;
 mod model;
-pub mod record;
+mod record;
 pub mod review;
 pub mod rules;
 mod store;

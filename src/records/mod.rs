@@ -6,6 +6,7 @@
 //! the date written into the PDF (the document's, never the clock's) are all it depends on.
 
 pub mod http;
+pub mod store;
 
 use std::sync::OnceLock;
 
@@ -30,24 +31,37 @@ pub const APPLICATION_PDF: &str = "application/pdf";
 pub enum Form {
     /// The Spending Intentions Plan.
     Plan,
+    /// The Half Year Report Return, its projects A, B, C...
+    HalfYearReturn,
+    /// The Final Evaluation Report.
+    FinalReport,
+    /// The OPCC's fund report, by partnership or by priority, for a Police and Crime Panel paper.
+    FundReport,
 }
 
 impl Form {
     fn template(self) -> &'static str {
         match self {
             Form::Plan => include_str!("plan.typ"),
+            Form::HalfYearReturn => include_str!("half_year_return.typ"),
+            Form::FinalReport => include_str!("final_report.typ"),
+            Form::FundReport => include_str!("fund_report.typ"),
         }
     }
 }
 
+/// What every template imports: the page, the signature and identification blocks.
+const COMMON: &str = include_str!("common.typ");
+
 /// What a record is made from: the form's data (read by the template as `record.json`), a name
-/// that identifies the record for good (the PDF's document id is derived from it), and the time
-/// the PDF says it was made.
+/// that identifies the record for good (the PDF's document id is derived from it), the time
+/// the PDF says it was made, and the address printed as a QR code for whoever holds the paper.
 pub struct Sheet {
     pub form: Form,
     pub data: Value,
     pub ident: String,
     pub dated: NaiveDateTime,
+    pub check_at: String,
 }
 
 /// Typesets a record as PDF/A-2b, tagged for screen readers. CPU work of tens of milliseconds:
@@ -59,7 +73,9 @@ pub fn render(sheet: &Sheet) -> Result<Vec<u8>, Error> {
             FileId::new(None, VirtualPath::new("form.typ")),
             sheet.form.template().to_owned(),
         ),
+        common: Source::new(FileId::new(None, VirtualPath::new("common.typ")), COMMON.to_owned()),
         data: Bytes::new(data),
+        check_code: Bytes::new(qr_code(&sheet.check_at)?.into_bytes()),
     };
     let document: PagedDocument = typst::compile(&world)
         .output
@@ -83,6 +99,17 @@ pub fn render(sheet: &Sheet) -> Result<Vec<u8>, Error> {
     };
     typst_pdf::pdf(&document, &options)
         .map_err(|errors| Error::internal(format!("the PDF was not written: {errors:?}")))
+}
+
+/// `address` as a QR code, an SVG drawing.
+fn qr_code(address: &str) -> Result<String, Error> {
+    let code = qrcode::QrCode::with_error_correction_level(address.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| Error::internal(format!("the check address as a QR code: {e}")))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color>()
+        .quiet_zone(true)
+        .min_dimensions(200, 200)
+        .build())
 }
 
 /// The fonts every record is set in, loaded once.
@@ -109,10 +136,13 @@ fn library() -> &'static LazyHash<Library> {
     LIBRARY.get_or_init(|| LazyHash::new(Library::default()))
 }
 
-/// What Typst sees while it sets one record: the form, its data, the fonts; nothing else.
+/// What Typst sees while it sets one record: the form and what it imports, its data, the QR
+/// code of its check address, the fonts; nothing else.
 struct Desk {
     main: Source,
+    common: Source,
     data: Bytes,
+    check_code: Bytes,
 }
 
 impl World for Desk {
@@ -131,14 +161,19 @@ impl World for Desk {
     fn source(&self, id: FileId) -> FileResult<Source> {
         if id == self.main.id() {
             Ok(self.main.clone())
+        } else if id == self.common.id() {
+            Ok(self.common.clone())
         } else {
             Err(FileError::NotFound(id.vpath().as_rootless_path().into()))
         }
     }
 
     fn file(&self, id: FileId) -> FileResult<Bytes> {
-        if id.vpath().as_rootless_path() == std::path::Path::new("record.json") {
+        let path = id.vpath().as_rootless_path();
+        if path == std::path::Path::new("record.json") {
             Ok(self.data.clone())
+        } else if path == std::path::Path::new("check.svg") {
+            Ok(self.check_code.clone())
         } else {
             Err(FileError::NotFound(id.vpath().as_rootless_path().into()))
         }
@@ -170,6 +205,21 @@ pub fn pounds(amount: &Value) -> String {
     format!("{sign}£{grouped}.{pence}")
 }
 
+/// A date as the forms write a deadline: "Friday 3 November 2017" from "2017-11-03"; empty when
+/// there is none.
+pub fn long_date(date: &Value) -> String {
+    date.as_str()
+        .and_then(|date| chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok())
+        .map_or_else(String::new, |date| date.format("%A %-d %B %Y").to_string())
+}
+
+/// A date as the forms give a month: "October 2017" from "2017-10-31".
+pub fn month_and_year(date: &Value) -> String {
+    date.as_str()
+        .and_then(|date| chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok())
+        .map_or_else(String::new, |date| date.format("%B %Y").to_string())
+}
+
 /// A fund year's label as the forms head it: "2021 – 2022" for "2021-22".
 pub fn fund_year_span(label: &str) -> String {
     match label.split_once('-') {
@@ -185,6 +235,7 @@ pub fn signature_block(signature: &crate::signatures::Signature) -> Value {
         None => "the signer's password, asked again".to_owned(),
     };
     serde_json::json!({
+        "capacity_key": signature.capacity,
         "printed_name": signature.printed_name,
         "position": signature.position,
         "capacity": match signature.capacity {
@@ -195,6 +246,8 @@ pub fn signature_block(signature: &crate::signatures::Signature) -> Value {
         "signed_at": crate::timestamps::utc(signature.signed_at).format("%Y-%m-%d %H:%M UTC").to_string(),
         "signed_on": crate::timestamps::london_date(signature.signed_at).format("%d/%m/%Y").to_string(),
         "proved": proved,
+        "attestation_key": signature.attestation.as_ref().map_or("", |a| a.key_id.as_str()),
+        "attestation": signature.attestation.as_ref().map_or("", |a| a.signature.as_str()),
     })
 }
 
@@ -210,5 +263,8 @@ mod tests {
         assert_eq!(pounds(&Value::from("100.00")), "£100.00");
         assert_eq!(pounds(&Value::Null), "");
         assert_eq!(fund_year_span("2021-22"), "2021 – 2022");
+        assert_eq!(long_date(&Value::from("2017-11-03")), "Friday 3 November 2017");
+        assert_eq!(month_and_year(&Value::from("2017-10-31")), "October 2017");
+        assert_eq!(long_date(&Value::Null), "");
     }
 }

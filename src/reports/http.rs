@@ -1,10 +1,11 @@
 //! HTTP for the OPCC's reports.
 
-use actix_web::{HttpRequest, HttpResponse, get};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use serde::Serialize;
 
+use super::paper::FundPaper;
 use super::{
     ContributionsToConfirm, FundByPartnership, FundByPriority, IndicatorOutcomes, ProjectsByProviderStatus,
     ProjectsByRag, RecommendationOutcomes, ReportFilter,
@@ -15,8 +16,10 @@ use crate::error::Error;
 use crate::http::State;
 use crate::http::extract::QueryParams;
 use crate::http::problem::ApiError;
+use crate::records;
 use crate::tables::Table;
 use crate::tables::http::negotiated;
+use crate::timestamps;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(fund_by_partnership)
@@ -43,6 +46,32 @@ async fn answer<T: Table + Serialize + Send + 'static>(
     negotiated(&req, &report, bom, file_name)
 }
 
+/// A fund report as JSON, CSV when asked, or with `Accept: application/pdf` as a Police and
+/// Crime Panel paper: a table per fund year with its totals.
+async fn answer_or_paper<T: Table + Serialize + Send + 'static>(
+    req: HttpRequest,
+    state: State,
+    caller: Caller,
+    filter: QueryParams<ReportFilter>,
+    compute: fn(&mut DbConnection, &Caller, &ReportFilter) -> Result<T, Error>,
+    paper: FundPaper,
+    file_name: &str,
+) -> Result<HttpResponse, ApiError> {
+    if !records::http::prefers_pdf(&req) {
+        return answer(req, state, caller, filter, compute, &format!("{file_name}.csv")).await;
+    }
+    let filter = filter.0;
+    let check_at = format!("{}{}", state.config.public_url, req.uri());
+    let sheet = state
+        .db
+        .run(move |conn| super::paper::sheet(conn, &caller, &filter, compute, paper, check_at, timestamps::now()))
+        .await?;
+    let pdf = web::block(move || records::render(&sheet))
+        .await
+        .map_err(Error::internal)??;
+    Ok(records::http::pdf(pdf, &format!("{file_name}.pdf")))
+}
+
 /// The fund by partnership: grant to spend, for each partnership and fund year.
 ///
 /// Grant, carry-forward, available, planned (the approved plan), claimed (submitted returns),
@@ -50,8 +79,8 @@ async fn answer<T: Table + Serialize + Send + 'static>(
 /// variance, unspent and its treatment, and where each document stands; with totals. OPCC roles
 /// see every partnership; a partnership sees its own.
 #[utoipa::path(tag = "opcc-desk", security(("bearer" = [])), params(ReportFilter),
-    responses((status = 200, description = "The fund by partnership; its rows as CSV with `Accept: text/csv`",
-        content((FundByPartnership = "application/json"), (String = "text/csv")))))]
+    responses((status = 200, description = "The fund by partnership; its rows as CSV with `Accept: text/csv`; a Police and Crime Panel paper (PDF/A, a table per fund year with totals) with `Accept: application/pdf`",
+        content((FundByPartnership = "application/json"), (String = "text/csv"), (String = "application/pdf")))))]
 #[get("/reports/fund-by-partnership")]
 pub async fn fund_by_partnership(
     req: HttpRequest,
@@ -59,13 +88,14 @@ pub async fn fund_by_partnership(
     caller: Caller,
     filter: QueryParams<ReportFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    answer(
+    answer_or_paper(
         req,
         state,
         caller,
         filter,
         super::by_partnership,
-        "fund-by-partnership.csv",
+        FundPaper::ByPartnership,
+        "fund-by-partnership",
     )
     .await
 }
@@ -76,8 +106,8 @@ pub async fn fund_by_partnership(
 /// serving several priorities counts in full under each, so the rows add up to more than the
 /// totals, which count every line once; `note` says so with every answer.
 #[utoipa::path(tag = "opcc-desk", security(("bearer" = [])), params(ReportFilter),
-    responses((status = 200, description = "The fund by priority; its rows as CSV with `Accept: text/csv`",
-        content((FundByPriority = "application/json"), (String = "text/csv")))))]
+    responses((status = 200, description = "The fund by priority; its rows as CSV with `Accept: text/csv`; a Police and Crime Panel paper (PDF/A, a table per fund year with totals) with `Accept: application/pdf`",
+        content((FundByPriority = "application/json"), (String = "text/csv"), (String = "application/pdf")))))]
 #[get("/reports/fund-by-priority")]
 pub async fn fund_by_priority(
     req: HttpRequest,
@@ -85,7 +115,16 @@ pub async fn fund_by_priority(
     caller: Caller,
     filter: QueryParams<ReportFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    answer(req, state, caller, filter, super::by_priority, "fund-by-priority.csv").await
+    answer_or_paper(
+        req,
+        state,
+        caller,
+        filter,
+        super::by_priority,
+        FundPaper::ByPriority,
+        "fund-by-priority",
+    )
+    .await
 }
 
 /// Half-year projects by RAG rating: how many, their funding and expenditure to date.

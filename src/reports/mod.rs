@@ -5,6 +5,7 @@
 mod fund;
 pub mod http;
 mod indicators;
+mod paper;
 mod priorities;
 mod projects;
 mod recommendations;

@@ -221,7 +221,7 @@ pub fn record(
     let content_sha256 = canonical::digest(content);
     let signed_at = timestamps::now();
     let subject = caller.principal.subject();
-    let version = versions::record(conn, caller, document, "signed", content)?;
+    let version = versions::record(conn, caller, document, versions::SIGNED, content)?;
     let attestation = signer.attested_by.sign(&attestation_message(
         document,
         &content_sha256,

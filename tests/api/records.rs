@@ -2,7 +2,7 @@
 //! says is read by poppler's `pdftotext` in `tests/records/check.py` (CI installs it); here, what
 //! needs no outside program: the answer, its archival identity, its stability, its scope.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::fixtures::{Cycle, cycle};
 use crate::support::Reply;
@@ -82,5 +82,115 @@ async fn a_plan_and_each_of_its_versions_render_as_stable_pdf_a_records_of_their
         as_pdf(&c, other, &c.torbay_manager)
             .await
             .expect_problem(404, "not-found");
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[actix_web::test]
+async fn a_countersigned_returns_versions_render_once_and_are_served_as_kept() {
+    let c = cycle().await;
+    let path = c.draft_return_2017().await;
+    let id = path.rsplit('/').next().unwrap().to_owned();
+    c.act(&path, "sign", &c.manager, c.signature()).await.expect(200);
+    c.act(&path, "countersign", &c.treasurer, c.signature())
+        .await
+        .expect(200);
+    assert_eq!(
+        c.version_reasons(&path, &c.reviewer).await,
+        ["signed", "signed", "submitted"]
+    );
+    let signatures = c.signatures(&path, &c.reviewer).await;
+    let signed_sha = signatures[1]["content_sha256"].as_str().unwrap().to_owned();
+
+    // The JSON view of a version states its record's SHA-256; the record served has it.
+    let submitted = format!("{path}/versions/3");
+    let view = c.app.get(&submitted).token(&c.reviewer).send().await.expect(200).body;
+    let stated = view["record_sha256"].as_str().expect("a record_sha256").to_owned();
+    let record = as_pdf(&c, &submitted, &c.manager).await.expect(200);
+    assert_eq!(sha256_hex(&record.bytes), stated);
+    assert_eq!(
+        record.header("content-disposition").as_deref(),
+        Some(format!("inline; filename=\"half-year-return-{id}-version-3.pdf\"").as_str())
+    );
+    let metadata = xmp(&record.bytes);
+    assert!(metadata.contains("<pdfaid:part>2</pdfaid:part>"), "{metadata}");
+    assert!(
+        metadata.contains("Safer Plymouth – Half Year Report Return 2017-18"),
+        "{metadata}"
+    );
+    assert!(
+        metadata.contains(&format!("content-sha256:{}", view["content_sha256"].as_str().unwrap())),
+        "{metadata}"
+    );
+    assert!(metadata.contains("attestation-key:"), "{metadata}");
+    let check_at = metadata
+        .split("check-at:")
+        .nth(1)
+        .and_then(|rest| rest.split([',', '<']).next())
+        .expect("a check-at keyword");
+    assert!(check_at.ends_with(&submitted), "{check_at}");
+
+    // The manager's signed version names the content both signatures cover.
+    let first = as_pdf(&c, &format!("{path}/versions/1"), &c.reviewer).await.expect(200);
+    assert!(xmp(&first.bytes).contains(&format!("content-sha256:{signed_sha}")));
+
+    // A change the record shows (the grant, printed on the form) changes the record of the return
+    // as it reads now, but not the kept records of its versions.
+    let before = as_pdf(&c, &path, &c.manager).await.expect(200);
+    c.app
+        .patch(&format!("/api/v1/allocations/{}", c.plymouth_2017))
+        .header("if-match", "*")
+        .token(&c.app.admin_token)
+        .json(&json!({"grant": "450000.00"}))
+        .await
+        .expect(200);
+    let after = as_pdf(&c, &path, &c.manager).await.expect(200);
+    assert_ne!(
+        after.bytes, before.bytes,
+        "the return as it reads now shows the new grant"
+    );
+    for version in [&submitted, &format!("{path}/versions/1")] {
+        let kept = as_pdf(&c, version, &c.treasurer).await.expect(200);
+        let view = c.app.get(version).token(&c.reviewer).send().await.expect(200).body;
+        assert_eq!(view["record_sha256"].as_str(), Some(sha256_hex(&kept.bytes).as_str()));
+    }
+    let kept = as_pdf(&c, &submitted, &c.treasurer).await.expect(200);
+    assert_eq!(kept.bytes, record.bytes, "a version's record is served as first kept");
+
+    // Another partnership's return and versions are as missing as ever.
+    for other in [&path, &submitted] {
+        as_pdf(&c, other, &c.torbay_manager)
+            .await
+            .expect_problem(404, "not-found");
+    }
+}
+
+#[actix_web::test]
+async fn the_fund_reports_render_as_papers_for_the_panel() {
+    let c = cycle().await;
+    let path = c.draft_return_2017().await;
+    c.act(&path, "sign", &c.manager, c.signature()).await.expect(200);
+    for (report, title) in [
+        ("fund-by-partnership", "The fund by partnership"),
+        ("fund-by-priority", "The fund by Police &amp; Crime Plan priority"),
+    ] {
+        let address = format!("/api/v1/reports/{report}?fund_year=2017-18");
+        for token in [&c.reviewer, &c.manager] {
+            let paper = as_pdf(&c, &address, token).await.expect(200);
+            assert_eq!(paper.header("content-type").as_deref(), Some("application/pdf"));
+            assert_eq!(
+                paper.header("content-disposition").as_deref(),
+                Some(format!("inline; filename=\"{report}.pdf\"").as_str())
+            );
+            let metadata = xmp(&paper.bytes);
+            assert!(metadata.contains("<pdfaid:part>2</pdfaid:part>"), "{metadata}");
+            assert!(metadata.contains(title), "{metadata}");
+        }
+        let json = c.app.get(&address).token(&c.reviewer).send().await.expect(200);
+        assert!(json.body["rows"].is_array());
     }
 }

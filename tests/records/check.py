@@ -1,8 +1,11 @@
-"""Reads the demo's Safer Plymouth 2021-22 plan as PDF/A records, as a person would read them.
+"""Reads the demo's records as a person would: the Safer Plymouth 2021-22 plan (draft, then
+submitted), the 2017-18 half-year return (countersigned, accepted, part-paid) and its versions, the
+2017-18 final report (a draft), and the OPCC's fund reports as panel papers.
 
 Usage: check.py BASE_URL WORK_DIR PICTURES_DIR  (CSPFUND_DEMO_PASSWORD in the environment)
 """
 
+import hashlib
 import json
 import os
 import subprocess
@@ -11,6 +14,9 @@ import urllib.request
 
 PASSWORD = os.environ["CSPFUND_DEMO_PASSWORD"]
 # The seed's figures: each line's amount, the two sub-allocations of line 1, the grant.
+# The seed's 2017-18 return: the claim, the grant with its carry-forward, each project's funding A-H.
+RETURN_FIGURES = ["£200,284.00", "£400,568.00", "£27,678.00", "£428,246.00", "£160,200.00", "£25,000.00",
+                  "£98,500.00", "£43,500.00", "£36,000.00", "£16,046.00", "£10,000.00", "£39,000.00"]
 FIGURES = ["£240,819.00", "£210,000.00", "£30,819.00", "£25,000.00", "£93,575.00", "£26,500.00",
            "£10,000.00", "£4,674.00", "£400,568.00"]
 
@@ -53,6 +59,104 @@ def record(base, path, token, work, name):
     return file, text, pages
 
 
+def picture(file, pictures, name, page=1, resolution=70):
+    """Draws one page of a record as a PNG for a person (or zbarimg) to look at."""
+    target = os.path.join(pictures, name)
+    subprocess.run(["pdftoppm", "-png", "-r", str(resolution), "-f", str(page), "-l", str(page), "-singlefile",
+                    file, target], check=True)
+    return target + ".png"
+
+
+def qr_code(file, page, work):
+    """What the QR code on a page of a record says, read by zbarimg."""
+    png = picture(file, work, "qr", page=page, resolution=200)
+    read = subprocess.run(["zbarimg", "-q", "--raw", png], capture_output=True, text=True)
+    return read.stdout.strip()
+
+
+def in_order(text, *parts):
+    """Whether `parts` appear in `text` in this order."""
+    at = 0
+    for part in parts:
+        at = text.find(part, at)
+        if at < 0:
+            return False
+        at += len(part)
+    return True
+
+
+def check_return(base, work, pictures, reviewer):
+    returns = json.loads(call(base, "/api/v1/half-year-returns?fund_year=2017-18&partnership_id=1", reviewer)[0])
+    path = f"/api/v1/half-year-returns/{returns['items'][0]['id']}"
+    signatures = json.loads(call(base, path + "/signatures", reviewer)[0])
+    manager, treasurer = signatures[0]["printed_name"], signatures[1]["printed_name"]
+    file, text, pages = record(base, path, reviewer, work, "return-accepted")
+    flat = " ".join(text.split())
+    for expected in RETURN_FIGURES + ["HALF YEAR REPORT RETURN – COMMUNITY SAFETY FUND 2017-18",
+                                      "Friday 3 November 2017", "October 2017", "(Project A)", "(Project H)",
+                                      "Outcomes Achieved", "On Track to Achieve", "Not Achieved/Behind Schedule",
+                                      "£195,000.00", "£150,000.00"]:
+        if expected not in flat:
+            fail(f"the return's text lacks {expected!r}")
+    if not in_order(flat, "TO BE COMPLETED AND SIGNED BY CSP MANAGER", manager,
+                    "TO BE SIGNED BY TREASURER / CFO", treasurer):
+        fail(f"the return does not show {manager} under the CSP manager's block and {treasurer} under the treasurer's")
+    if "DRAFT" in text:
+        fail("the accepted return says DRAFT")
+    picture(file, pictures, "return-accepted")
+
+    # The manager's signature alone: version 1, the content it covers, the treasurer's block empty.
+    version = json.loads(call(base, path + "/versions/1", reviewer)[0])
+    file, text, pages = record(base, path + "/versions/1", reviewer, work, "return-signed")
+    with open(file, "rb") as pdf:
+        if hashlib.sha256(pdf.read()).hexdigest() != version["record_sha256"]:
+            fail("version 1's record is not the one its record_sha256 names")
+    flat = " ".join(text.split())
+    if signatures[0]["content_sha256"] not in flat:
+        fail("version 1's record does not state the SHA-256 its signature covers")
+    if not in_order(flat, "SIGNED BY CSP MANAGER", manager, "TO BE SIGNED BY TREASURER / CFO", "Not signed"):
+        fail("version 1's record should carry the manager's signature and an empty treasurer's block")
+    if treasurer in flat:
+        fail("version 1's record shows the treasurer's countersignature, given later")
+    check_at = qr_code(file, len(pages), work)
+    if check_at != f"{base}{path}/versions/1":
+        fail(f"the QR code on version 1's last page says {check_at!r}")
+    picture(file, pictures, "return-signed")
+    return manager, treasurer
+
+
+def check_final_report(base, work, pictures, reviewer):
+    reports = json.loads(call(base, "/api/v1/final-reports?fund_year=2017-18&partnership_id=1", reviewer)[0])
+    path = f"/api/v1/final-reports/{reports['items'][0]['id']}"
+    file, text, pages = record(base, path, reviewer, work, "final-report-draft")
+    flat = " ".join(text.split())
+    for expected in ["Final Evaluation Report", "£400,568.00 (+ carried forward £27,678.00", "£160,200.00",
+                     "£16,046.00", "Spent £16,486.00", "£440.00", "£428,246.00",
+                     "Infrastructure underspend meets the ASB overspend"]:
+        if expected not in flat:
+            fail(f"the final report's text lacks {expected!r}")
+    unmarked = [number for number, page in enumerate(pages, 1) if "DRAFT" not in page]
+    if unmarked:
+        fail(f"the draft final report's pages {unmarked} do not say DRAFT")
+    picture(file, pictures, "final-report-draft")
+    return len(pages)
+
+
+def check_fund_reports(base, work, pictures, reviewer):
+    file, text, _ = record(base, "/api/v1/reports/fund-by-partnership", reviewer, work, "fund-by-partnership")
+    flat = " ".join(text.split())
+    for expected in ["Fund year 2017 – 2018", "Fund year 2021 – 2022", "Safer Torbay", "£400,568.00",
+                     "£27,678.00", "£428,246.00", "£200,284.00", "£195,000.00", "£150,000.00", "£45,000.00"]:
+        if expected not in flat:
+            fail(f"the fund by partnership lacks {expected!r}")
+    picture(file, pictures, "fund-by-partnership")
+    file, text, _ = record(base, "/api/v1/reports/fund-by-priority", reviewer, work, "fund-by-priority")
+    for expected in ["Fund year 2017 – 2018", "Protecting people at risk of abuse", "Total (each line once)"]:
+        if expected not in " ".join(text.split()):
+            fail(f"the fund by priority lacks {expected!r}")
+    picture(file, pictures, "fund-by-priority")
+
+
 def main(base, work, pictures):
     reviewer = login(base, "reviewer@opcc.example")
     manager = login(base, "manager@safer-plymouth.example")
@@ -69,8 +173,7 @@ def main(base, work, pictures):
     unmarked = [number for number, page in enumerate(pages, 1) if "DRAFT" not in page]
     if unmarked:
         fail(f"the draft's pages {unmarked} do not say DRAFT")
-    subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", file,
-                    os.path.join(pictures, "plan-draft")], check=True)
+    picture(file, pictures, "plan-draft")
 
     plan = json.loads(call(base, path, manager)[0])
     call(base, path + "/submit", manager, body={"password": PASSWORD},
@@ -84,10 +187,16 @@ def main(base, work, pictures):
             fail(f"the submitted version's text lacks {expected!r}")
     if "DRAFT" in text:
         fail("the submitted version still says DRAFT")
-    subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", file,
-                    os.path.join(pictures, "plan-submitted")], check=True)
-    print(f"records: the plan as a draft ({len(pages)} pages, DRAFT on each) and as submitted, signed by "
-          f"{signatures[0]['printed_name']}: every figure found by pdftotext, qpdf --check clean, same bytes twice")
+    picture(file, pictures, "plan-submitted")
+    plan_pages = len(pages)
+    manager, treasurer = check_return(base, work, pictures, reviewer)
+    report_pages = check_final_report(base, work, pictures, reviewer)
+    check_fund_reports(base, work, pictures, reviewer)
+    print(f"records: the plan as a draft ({plan_pages} pages, DRAFT on each) and as submitted, signed by "
+          f"{signatures[0]['printed_name']}; the 2017-18 return signed by {manager} and countersigned by "
+          f"{treasurer}, its signed version kept (record_sha256 true, QR code read by zbarimg); the draft final "
+          f"report ({report_pages} pages, DRAFT on each); both fund reports: every figure found by pdftotext, "
+          f"qpdf --check clean, same bytes twice")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The forms people file, read as people read them: the demo's Safer Plymouth 2021-22 plan, as a
-# draft and once submitted, fetched as PDF/A records from a live server and read by poppler's
-# `pdftotext` (every figure, the signer, DRAFT on every page of the draft), checked by `qpdf
-# --check`, rendered twice to the same bytes; its first pages drawn by `pdftoppm` into
-# target/records/ for a person to look at. poppler-utils and qpdf are Debian's, installed pinned.
+# The forms people file, read as people read them: the demo's Safer Plymouth 2021-22 plan (a
+# draft, then submitted), its 2017-18 half-year return (countersigned) and a signed version of it,
+# its draft 2017-18 final report and the OPCC's two fund reports, fetched as PDF/A records from a
+# live server and read by poppler's `pdftotext` (every figure, the signers in their blocks, DRAFT
+# on every page of a draft), checked by `qpdf --check`, rendered twice to the same bytes, the QR
+# code read by `zbarimg`; first pages drawn by `pdftoppm` into target/records/ for a person to
+# look at. poppler-utils, qpdf and zbar-tools are Debian's, installed pinned.
 #
 # Usage: tests/records/run.sh BINARY
 set -euo pipefail
@@ -12,10 +14,12 @@ cd "$(dirname "$0")/../.."
 BINARY=$(realpath "$1")
 POPPLER_VERSION=22.12.0-2+deb12u3
 QPDF_VERSION=11.3.0-1+deb12u1
+ZBAR_VERSION=0.23.92-7+deb12u1
 if [ "$(dpkg-query -W -f '${Version}' poppler-utils 2>/dev/null)" != "$POPPLER_VERSION" ] ||
-    [ "$(dpkg-query -W -f '${Version}' qpdf 2>/dev/null)" != "$QPDF_VERSION" ]; then
+    [ "$(dpkg-query -W -f '${Version}' qpdf 2>/dev/null)" != "$QPDF_VERSION" ] ||
+    [ "$(dpkg-query -W -f '${Version}' zbar-tools 2>/dev/null)" != "$ZBAR_VERSION" ]; then
     apt-get update -qq && apt-get install -y -qq --no-install-recommends \
-        "poppler-utils=$POPPLER_VERSION" "qpdf=$QPDF_VERSION" >/dev/null
+        "poppler-utils=$POPPLER_VERSION" "qpdf=$QPDF_VERSION" "zbar-tools=$ZBAR_VERSION" >/dev/null
 fi
 
 WORK=$(mktemp -d)
