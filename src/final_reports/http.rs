@@ -69,8 +69,8 @@ pub async fn create_final_report(
 ///
 /// With its lines, virements, totals, review and the transitions you may take.
 ///
-/// With `Accept: application/pdf`, as its paper form, the Final Evaluation Report: a PDF/A-2b record
-/// with the signatures on it and the SHA-256 of the content it shows.
+/// With `Accept: application/pdf`, as its paper form, the Final Evaluation Report: a PDF/A-2b
+/// record with the signatures on it and the SHA-256 of the content it shows.
 #[utoipa::path(tag = "final-reports", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, description = "The document; the ETag is its version", content(
         (FinalReport = "application/json"),
@@ -288,9 +288,9 @@ pub async fn final_report_versions(
 
 /// One snapshot, with the document exactly as it then read.
 ///
-/// With `Accept: application/pdf`, that version as the Final Evaluation Report, a PDF/A-2b record with the
-/// signatures on its content and the SHA-256 of that content; rendered once and kept, so the
-/// same bytes are served every time (`record_sha256` in the JSON view is theirs).
+/// With `Accept: application/pdf`, that version as the Final Evaluation Report, a PDF/A-2b
+/// record with the signatures on its content and the SHA-256 of that content; rendered once and
+/// kept, so the same bytes are served every time (`record_sha256` in the JSON view is theirs).
 #[utoipa::path(tag = "final-reports", security(("bearer" = [])), params(("id" = i64, Path), ("number" = i32, Path)),
     responses((status = 200, description = "The snapshot", content(
         (Version = "application/json"),

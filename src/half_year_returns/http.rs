@@ -69,8 +69,9 @@ pub async fn create_half_year_return(
 ///
 /// With its projects, totals, review and the transitions you may take.
 ///
-/// With `Accept: application/pdf`, as its paper form, the Half Year Report Return (sections for each project A, B, C...): a PDF/A-2b record
-/// with the signatures on it and the SHA-256 of the content it shows.
+/// With `Accept: application/pdf`, as its paper form, the Half Year Report Return (a section
+/// for each project A, B, C...): a PDF/A-2b record with the signatures on it and the SHA-256 of
+/// the content it shows.
 #[utoipa::path(tag = "half-year-returns", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, description = "The document; the ETag is its version", content(
         (HalfYearReturn = "application/json"),
@@ -287,9 +288,9 @@ pub async fn half_year_return_versions(
 
 /// One snapshot, with the document exactly as it then read.
 ///
-/// With `Accept: application/pdf`, that version as the Half Year Report Return, a PDF/A-2b record with the
-/// signatures on its content and the SHA-256 of that content; rendered once and kept, so the
-/// same bytes are served every time (`record_sha256` in the JSON view is theirs).
+/// With `Accept: application/pdf`, that version as the Half Year Report Return, a PDF/A-2b
+/// record with the signatures on its content and the SHA-256 of that content; rendered once and
+/// kept, so the same bytes are served every time (`record_sha256` in the JSON view is theirs).
 #[utoipa::path(tag = "half-year-returns", security(("bearer" = [])), params(("id" = i64, Path), ("number" = i32, Path)),
     responses((status = 200, description = "The snapshot", content(
         (Version = "application/json"),

@@ -65,11 +65,20 @@ pub fn sheet<D: Recorded>(
             }
         }
     };
-    let path = match number {
-        Some(number) => format!("/api/v1/{collection}/{}/versions/{number}", document.id()),
-        None => format!("/api/v1/{collection}/{}", document.id()),
+    let read_at = match number {
+        Some(number) => format!(
+            "{}/api/v1/{collection}/{}/versions/{number}",
+            issuer.public_url,
+            document.id()
+        ),
+        None => format!("{}/api/v1/{collection}/{}", issuer.public_url, document.id()),
     };
-    let check_at = format!("{}{path}", issuer.public_url);
+    // A version is kept, so anyone can check its record by the SHA-256 printed on it; a document
+    // as it reads now is checked by reading it again, with a token.
+    let check_at = match number {
+        Some(_) => format!("{}/api/v1/records/{}", issuer.public_url, shown.content_sha256),
+        None => read_at.clone(),
+    };
     let message = canonical::canonical_json(&json!({
         "purpose": RECORD_ATTESTATION_PURPOSE,
         "check_at": check_at,
@@ -90,6 +99,7 @@ pub fn sheet<D: Recorded>(
             "signatures": shown.signatures.iter().map(records::signature_block).collect::<Vec<_>>(),
             "content_sha256": shown.content_sha256,
             "check_at": check_at,
+            "read_at": read_at,
             "record_of": shown.record_of,
             "signing_key_at": format!("{}/api/v1/signing-key", issuer.public_url),
             "attestation": {

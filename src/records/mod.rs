@@ -5,6 +5,7 @@
 //! The same record renders to the same bytes every time: the template, the fonts, the data and
 //! the date written into the PDF (the document's, never the clock's) are all it depends on.
 
+pub mod check;
 pub mod http;
 pub mod store;
 

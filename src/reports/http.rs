@@ -64,7 +64,7 @@ async fn answer_or_paper<T: Table + Serialize + Send + 'static>(
     let check_at = format!("{}{}", state.config.public_url, req.uri());
     let sheet = state
         .db
-        .run(move |conn| super::paper::sheet(conn, &caller, &filter, compute, paper, check_at, timestamps::now()))
+        .run(move |conn| super::paper::sheet(conn, &caller, &filter, compute, paper, check_at, timestamps::today()))
         .await?;
     let pdf = web::block(move || records::render(&sheet))
         .await

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveTime};
 use serde_json::{Value, json};
 
 use super::ReportFilter;
@@ -116,8 +116,9 @@ fn text(value: &Value) -> String {
     value.as_str().unwrap_or("").to_owned()
 }
 
-/// The paper of a fund report: the report for the filter's fund years, each year computed on
-/// its own so its totals are that year's. `check_at` is the report's address in the API.
+/// The paper of a fund report as of a day: the report for the filter's fund years, each year
+/// computed on its own so its totals are that year's. `check_at` is the report's address in the
+/// API. Dated by the day, so the same figures give the same bytes all day.
 pub fn sheet<T: serde::Serialize>(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -125,7 +126,7 @@ pub fn sheet<T: serde::Serialize>(
     compute: fn(&mut DbConnection, &Caller, &ReportFilter) -> Result<T, Error>,
     paper: FundPaper,
     check_at: String,
-    dated: NaiveDateTime,
+    as_of: NaiveDate,
 ) -> Result<Sheet, Error> {
     let whole = serde_json::to_value(compute(conn, caller, filter)?).map_err(Error::internal)?;
     let years: BTreeSet<String> = whole["rows"]
@@ -154,7 +155,7 @@ pub fn sheet<T: serde::Serialize>(
         "headers": paper.headers(),
         "years": tables,
         "note": text(&whole["note"]),
-        "as_of": records::long_date(&json!(crate::timestamps::london_date(dated).to_string())),
+        "as_of": records::long_date(&json!(as_of.to_string())),
         "content_sha256": canonical::digest(&whole),
         "check_at": check_at,
     });
@@ -162,7 +163,7 @@ pub fn sheet<T: serde::Serialize>(
         form: Form::FundReport,
         data,
         ident: format!("cspfund-{}", check_at),
-        dated,
+        dated: as_of.and_time(NaiveTime::MIN),
         check_at,
     })
 }

@@ -32,7 +32,7 @@ use crate::http::{AppState, Shutdown, conditional, idempotency, problem, request
 use crate::{
     accounts, allocations, api_clients, attachments, bootstrap, commissioning, deadlines, exports, final_reports,
     fund_years, half_year_returns, history, instance_secrets, partnerships, payments, plans, priority_sets, publishing,
-    reports, users, webhooks,
+    records, reports, users, webhooks,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -136,6 +136,7 @@ fn routes(cfg: &mut ServiceConfig) {
                 .configure(final_reports::http::routes)
                 .configure(attachments::http::routes)
                 .configure(history::http::routes)
+                .configure(records::http::routes)
                 .configure(deadlines::http::routes)
                 .configure(payments::http::routes)
                 .configure(reports::http::routes)

@@ -66,6 +66,7 @@ Money is a decimal string with two places (\"400568.00\"). Every error is \
         (name = "final-reports", description = "Final evaluation reports"),
         (name = "attachments", description = "Evidence files attached to documents"),
         (name = "history", description = "The tamper-evident history of every change"),
+        (name = "records", description = "The forms people file as PDF/A records (`Accept: application/pdf` on a document), and checking a record without an account"),
         (name = "webhooks", description = "Events pushed to partner systems (Standard Webhooks 1.0): subscriptions and the delivery log"),
         (name = "webhook-events", description = "What a subscription's endpoint receives, one event type each, under `webhooks`: the service calls these, clients do not"),
         (name = "opcc-desk", description = "Deadlines, payments, reports and exports for the OPCC, which owns the fund"),

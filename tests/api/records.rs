@@ -132,7 +132,10 @@ async fn a_countersigned_returns_versions_render_once_and_are_served_as_kept() {
         .nth(1)
         .and_then(|rest| rest.split([',', '<']).next())
         .expect("a check-at keyword");
-    assert!(check_at.ends_with(&submitted), "{check_at}");
+    assert!(
+        check_at.ends_with(&format!("/api/v1/records/{}", view["content_sha256"].as_str().unwrap())),
+        "{check_at}"
+    );
 
     // The manager's signed version names the content both signatures cover.
     let first = as_pdf(&c, &format!("{path}/versions/1"), &c.reviewer).await.expect(200);
@@ -160,6 +163,59 @@ async fn a_countersigned_returns_versions_render_once_and_are_served_as_kept() {
     }
     let kept = as_pdf(&c, &submitted, &c.treasurer).await.expect(200);
     assert_eq!(kept.bytes, record.bytes, "a version's record is served as first kept");
+
+    // Anyone holding the paper checks it by the SHA-256 printed on it, or by the file's own,
+    // without a token: which version it is and who signed it, not the content.
+    for sha in [view["content_sha256"].as_str().unwrap(), stated.as_str()] {
+        let check = c
+            .app
+            .get(&format!("/api/v1/records/{sha}"))
+            .send()
+            .await
+            .expect(200)
+            .body;
+        let versions = check["versions"].as_array().unwrap();
+        assert_eq!(versions.len(), 1, "{check}");
+        assert_eq!(versions[0]["address"], submitted.as_str());
+        assert_eq!(versions[0]["reason"], "submitted");
+        assert_eq!(versions[0]["partnership"], "Safer Plymouth");
+        assert_eq!(versions[0]["fund_year"], "2017-18");
+        assert_eq!(versions[0]["record_sha256"], stated.as_str());
+        let signers: Vec<&str> = versions[0]["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["capacity"].as_str().unwrap())
+            .collect();
+        assert_eq!(signers, ["csp_manager", "treasurer"]);
+        assert!(versions[0].get("content").is_none());
+    }
+    // The content both signatures cover was kept twice, once per signature.
+    let signed = c
+        .app
+        .get(&format!("/api/v1/records/{}", signed_sha.to_uppercase()))
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let numbers: Vec<i64> = signed["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["number"].as_i64().unwrap())
+        .collect();
+    assert_eq!(numbers, [1, 2]);
+    assert_eq!(signed["versions"][0]["signatures"].as_array().map(Vec::len), Some(1));
+    c.app
+        .get(&format!("/api/v1/records/{}", "0".repeat(64)))
+        .send()
+        .await
+        .expect_problem(404, "not-found");
+    let malformed = c.app.get("/api/v1/records/not-a-digest").send().await;
+    assert_eq!(
+        malformed.expect_problem(422, "validation").violations(),
+        ["sha256:format"]
+    );
 
     // Another partnership's return and versions are as missing as ever.
     for other in [&path, &submitted] {

@@ -119,8 +119,15 @@ def check_return(base, work, pictures, reviewer):
     if treasurer in flat:
         fail("version 1's record shows the treasurer's countersignature, given later")
     check_at = qr_code(file, len(pages), work)
-    if check_at != f"{base}{path}/versions/1":
+    if check_at != f"{base}/api/v1/records/{signatures[0]['content_sha256']}":
         fail(f"the QR code on version 1's last page says {check_at!r}")
+    # Whoever holds the paper follows the QR code without an account: it names the version and its signer.
+    check = json.loads(urllib.request.urlopen(check_at, timeout=60).read())
+    first = check["versions"][0]
+    if (first["address"], first["record_sha256"]) != (path + "/versions/1", version["record_sha256"]):
+        fail(f"the check at {check_at} does not name version 1 and its record: {check}")
+    if [s["printed_name"] for s in first["signatures"]] != [manager]:
+        fail(f"the check at {check_at} does not name {manager} alone as the signer of version 1: {check}")
     picture(file, pictures, "return-signed")
     return manager, treasurer
 
@@ -194,7 +201,7 @@ def main(base, work, pictures):
     check_fund_reports(base, work, pictures, reviewer)
     print(f"records: the plan as a draft ({plan_pages} pages, DRAFT on each) and as submitted, signed by "
           f"{signatures[0]['printed_name']}; the 2017-18 return signed by {manager} and countersigned by "
-          f"{treasurer}, its signed version kept (record_sha256 true, QR code read by zbarimg); the draft final "
+          f"{treasurer}, its signed version kept (record_sha256 true, its QR code read by zbarimg and followed without a token); the draft final "
           f"report ({report_pages} pages, DRAFT on each); both fund reports: every figure found by pdftotext, "
           f"qpdf --check clean, same bytes twice")
 

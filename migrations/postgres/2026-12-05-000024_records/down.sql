@@ -1,1 +1,2 @@
+DROP INDEX document_versions_by_content;
 DROP TABLE document_records;

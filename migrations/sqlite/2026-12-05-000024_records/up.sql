@@ -10,3 +10,7 @@ CREATE TABLE document_records (
     created_at TIMESTAMP NOT NULL,
     PRIMARY KEY (document_kind, document_id, number)
 );
+
+-- Checking a record by a SHA-256 printed on it or computed from its file, without an account.
+CREATE INDEX document_versions_by_content ON document_versions (content_sha256);
+CREATE INDEX document_records_by_record ON document_records (record_sha256);
