@@ -2,9 +2,9 @@
 //! the routes every kind has. Each kind's `http` module declares its routes (paths, OpenAPI
 //! descriptions) as plain functions that call these.
 
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -369,13 +369,19 @@ pub mod handle {
                     .db
                     .run(move |conn| {
                         let document = locate::<D>(conn, &caller, id)?;
-                        record::sheet::<D>(conn, &caller, &document, None, &issuer.borrowed())
+                        record::sheet::<D>(conn, &caller, &document, None, &issuer)
                     })
                     .await?;
-                (render(sheet).await?, format!("{name}-{id}.pdf"))
+                (records::typeset(sheet).await?, format!("{name}-{id}.pdf"))
             }
         };
         Ok(records::http::pdf(pdf, &file_name))
+    }
+
+    /// A version's record as found: kept already, or to be rendered from its sheet.
+    enum Found {
+        Kept(KeptRecord),
+        ToRender(Sheet),
     }
 
     /// A version's record as kept, rendered and kept first if it has not been yet.
@@ -395,49 +401,28 @@ pub mod handle {
             .db
             .run(move |conn| {
                 let document = locate::<D>(conn, &caller, id)?;
-                if let Some(kept) = store::kept(conn, of())? {
-                    return Ok(Err(kept));
+                match store::kept(conn, of())? {
+                    Some(kept) => Ok(Found::Kept(kept)),
+                    None => record::sheet::<D>(conn, &caller, &document, Some(number), &issuer).map(Found::ToRender),
                 }
-                record::sheet::<D>(conn, &caller, &document, Some(number), &issuer.borrowed()).map(Ok)
             })
             .await?;
         let sheet = match found {
-            Err(kept) => return Ok(kept),
-            Ok(sheet) => sheet,
+            Found::Kept(kept) => return Ok(kept),
+            Found::ToRender(sheet) => sheet,
         };
-        let pdf = render(sheet).await?;
+        let pdf = records::typeset(sheet).await?;
         state
             .db
             .run(move |conn| write_transaction(conn, |conn| store::keep(conn, of(), pdf)))
             .await
     }
 
-    /// Typesets a record on a blocking thread: tens of milliseconds of CPU, no connection held.
-    async fn render(sheet: Sheet) -> Result<Vec<u8>, Error> {
-        web::block(move || records::render(&sheet))
-            .await
-            .map_err(Error::internal)?
-    }
-
     /// The service's address and key, for a record's check address and attestation.
-    fn issuer_of(state: &State) -> OwnedIssuer {
-        OwnedIssuer {
+    fn issuer_of(state: &State) -> Issuer {
+        Issuer {
             public_url: state.config.public_url.clone(),
             key: state.config.service_key.clone(),
-        }
-    }
-
-    struct OwnedIssuer {
-        public_url: String,
-        key: crate::service_key::ServiceKey,
-    }
-
-    impl OwnedIssuer {
-        fn borrowed(&self) -> Issuer<'_> {
-            Issuer {
-                public_url: &self.public_url,
-                key: &self.key,
-            }
         }
     }
 

@@ -34,10 +34,10 @@ pub trait Recorded: Document {
 }
 
 /// Where a record is published and checked, and who attests it.
-pub struct Issuer<'a> {
+pub struct Issuer {
     /// The service's public address, as `CSPFUND_PUBLIC_URL` gives it.
-    pub public_url: &'a str,
-    pub key: &'a ServiceKey,
+    pub public_url: String,
+    pub key: ServiceKey,
 }
 
 /// What the record of document `document` is made from: the document as it reads now, or as

@@ -1,6 +1,6 @@
 //! HTTP for the OPCC's reports.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use serde::Serialize;
@@ -66,9 +66,7 @@ async fn answer_or_paper<T: Table + Serialize + Send + 'static>(
         .db
         .run(move |conn| super::paper::sheet(conn, &caller, &filter, compute, paper, check_at, timestamps::today()))
         .await?;
-    let pdf = web::block(move || records::render(&sheet))
-        .await
-        .map_err(Error::internal)??;
+    let pdf = records::typeset(sheet).await?;
     Ok(records::http::pdf(pdf, &format!("{file_name}.pdf")))
 }
 
