@@ -62,7 +62,7 @@ impl Recorded for Plan {
             "grant_total": records::pounds(&plan["totals"]["available"]),
             "allocated": records::pounds(&plan["totals"]["allocated"]),
             "unallocated": records::pounds(&plan["totals"]["unallocated"]),
-            "due_on": text(&plan["deadline"]["due_on"]),
+            "due_on": records::long_date(&plan["deadline"]["due_on"]),
             "lines": lines,
         })
     }

@@ -250,3 +250,63 @@ async fn the_fund_reports_render_as_papers_for_the_panel() {
         assert!(json.body["rows"].is_array());
     }
 }
+
+/// What a record says it was made from (its metadata's description).
+fn made_from(pdf: &[u8]) -> String {
+    let metadata = xmp(pdf);
+    let start = metadata.find("Produced from ").expect("a description");
+    let end = metadata[start..].find('<').map_or(metadata.len(), |end| start + end);
+    metadata[start..end].to_owned()
+}
+
+#[actix_web::test]
+async fn a_signed_versions_record_shows_the_content_signed_as_the_form_still_holds_it() {
+    let c = cycle().await;
+    let path = c.draft_return_2017().await;
+    let version_at = |number: i32| format!("{path}/versions/{number}");
+
+    // Signed, withdrawn and edited before any snapshot was taken: only the content signed is
+    // left to show.
+    c.act(&path, "sign", &c.manager, c.signature()).await.expect(200);
+    c.act(&path, "withdraw", &c.manager, json!({})).await.expect(200);
+    let mut edited = crate::fixtures::seed_for("plymouth-2017-18-half-year-return", c.plymouth_2017);
+    edited["invoice_reference"] = json!("SP-CSF-2017-18-H1-B");
+    let version = c.version(&path).await;
+    c.app
+        .call(actix_web::http::Method::PUT, &path)
+        .token(&c.manager)
+        .header("if-match", &format!("\"{version}\""))
+        .json(&edited)
+        .await
+        .expect(200);
+    let alone = as_pdf(&c, &version_at(1), &c.reviewer).await.expect(200);
+    assert_eq!(
+        made_from(&alone.bytes),
+        "Produced from version 1 of the half-year return: the content signed alone, as the half-year return has changed since"
+    );
+
+    // Signed again and awaiting the countersignature: the return still reads as signed.
+    c.act(&path, "sign", &c.manager, c.signature()).await.expect(200);
+    let awaiting = as_pdf(&c, &version_at(2), &c.reviewer).await.expect(200);
+    assert_eq!(
+        made_from(&awaiting.bytes),
+        "Produced from version 2 of the half-year return: the content signed, laid out as the half-year return still reads"
+    );
+
+    // Countersigned: the treasurer's signed version is laid out as the submitted snapshot; the
+    // manager's, kept at its first reading, stays as it was.
+    c.act(&path, "countersign", &c.treasurer, c.signature())
+        .await
+        .expect(200);
+    assert_eq!(
+        c.version_reasons(&path, &c.reviewer).await,
+        ["signed", "signed", "signed", "submitted"]
+    );
+    let countersigned = as_pdf(&c, &version_at(3), &c.reviewer).await.expect(200);
+    assert_eq!(
+        made_from(&countersigned.bytes),
+        "Produced from version 3 of the half-year return: the content signed, laid out as version 4 (submitted) shows it"
+    );
+    let kept = as_pdf(&c, &version_at(2), &c.reviewer).await.expect(200);
+    assert_eq!(kept.bytes, awaiting.bytes);
+}
