@@ -137,6 +137,36 @@ async fn a_countersigned_returns_versions_render_once_and_are_served_as_kept() {
         "{check_at}"
     );
 
+    // The service's attestation: its published key signed the canonical JSON of the check
+    // address, the content's SHA-256, what the record was made from and its purpose.
+    let keyword = |name: &str| {
+        metadata
+            .split(&format!("{name}:"))
+            .nth(1)
+            .and_then(|rest| rest.split([',', '<']).next())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let message = json!({
+        "purpose": "cspfund record attestation",
+        "check_at": check_at,
+        "content_sha256": view["content_sha256"],
+        "record_of": made_from(&record.bytes).trim_start_matches("Produced from "),
+    });
+    let message = serde_json::to_string(&message).unwrap();
+    assert!(
+        crate::integrity::verifies_with_published_key(&c, &message, &keyword("attestation")).await,
+        "{message}"
+    );
+    assert!(
+        !crate::integrity::verifies_with_published_key(
+            &c,
+            &message.replace("version 3", "version 4"),
+            &keyword("attestation")
+        )
+        .await
+    );
+
     // The manager's signed version names the content both signatures cover.
     let first = as_pdf(&c, &format!("{path}/versions/1"), &c.reviewer).await.expect(200);
     assert!(xmp(&first.bytes).contains(&format!("content-sha256:{signed_sha}")));
