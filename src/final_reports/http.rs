@@ -13,7 +13,6 @@ use crate::http::extract::{JsonBody, QueryParams, SyncListing};
 use crate::http::problem::ApiError;
 use crate::lifecycle::http::{ChangesRequest, DryRun, IfMatch, act, handle};
 use crate::pagination::{ChangedSince, Page, PageParams};
-use crate::records;
 use crate::signatures::{Signature, SignatureInput};
 use crate::versions::{Version, VersionSummary};
 
@@ -83,11 +82,7 @@ pub async fn get_final_report(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    if records::http::prefers_pdf(&req) {
-        return handle::record::<FinalReport>(state, caller, id, None).await;
-    }
-    handle::read::<FinalReport>(state, caller, id).await
+    handle::read_or_record::<FinalReport>(&req, state, caller, id.into_inner()).await
 }
 
 /// Replace a draft final report's content (the partnership's manager).
@@ -304,10 +299,7 @@ pub async fn final_report_version(
     path: web::Path<(i64, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, number) = path.into_inner();
-    if records::http::prefers_pdf(&req) {
-        return handle::record::<FinalReport>(state, caller, id, Some(number)).await;
-    }
-    handle::recorded_version::<FinalReport>(state, caller, id, number).await
+    handle::version_or_record::<FinalReport>(&req, state, caller, id, number).await
 }
 
 /// Its history: every edit and transition, oldest first.

@@ -32,18 +32,7 @@ impl Recorded for FinalReport {
                     "moved": line["virements_in"].as_str().is_some_and(|a| a != "0.00")
                         || line["virements_out"].as_str().is_some_and(|a| a != "0.00"),
                     "outcomes": text(&line["outcomes"]),
-                    "indicators": line["indicator_actuals"].as_array().into_iter().flatten()
-                        .map(|actual| json!({
-                            "name": text(&actual["name"]),
-                            "target": text(&actual["target_text"]),
-                            "actual": text(&actual["actual"]),
-                            "met": match actual["met"].as_bool() {
-                                Some(true) => "Met",
-                                Some(false) => "Not met",
-                                None => "",
-                            },
-                        }))
-                        .collect::<Vec<_>>(),
+                    "indicators": records::indicator_actuals(&line["indicator_actuals"]),
                     "case_study": text(&line["case_study"]),
                 })
             })

@@ -13,7 +13,6 @@ use crate::http::extract::{JsonBody, QueryParams, SyncListing};
 use crate::http::problem::ApiError;
 use crate::lifecycle::http::{ChangesRequest, DryRun, IfMatch, act, handle};
 use crate::pagination::{ChangedSince, Page, PageParams};
-use crate::records;
 use crate::signatures::{Signature, SignatureInput};
 use crate::versions::{Version, VersionSummary};
 
@@ -84,11 +83,7 @@ pub async fn get_half_year_return(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    if records::http::prefers_pdf(&req) {
-        return handle::record::<HalfYearReturn>(state, caller, id, None).await;
-    }
-    handle::read::<HalfYearReturn>(state, caller, id).await
+    handle::read_or_record::<HalfYearReturn>(&req, state, caller, id.into_inner()).await
 }
 
 /// Replace a draft half-year return's content (the partnership's manager).
@@ -304,10 +299,7 @@ pub async fn half_year_return_version(
     path: web::Path<(i64, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, number) = path.into_inner();
-    if records::http::prefers_pdf(&req) {
-        return handle::record::<HalfYearReturn>(state, caller, id, Some(number)).await;
-    }
-    handle::recorded_version::<HalfYearReturn>(state, caller, id, number).await
+    handle::version_or_record::<HalfYearReturn>(&req, state, caller, id, number).await
 }
 
 /// Its history: every edit and transition, oldest first.

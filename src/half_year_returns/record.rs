@@ -48,18 +48,7 @@ impl Recorded for HalfYearReturn {
                     "intended_outcomes": text(&project["intended_outcomes"]),
                     "how_measured": text(&project["how_measured"]),
                     "extent_achieved": text(&project["extent_achieved"]),
-                    "indicators": project["indicator_actuals"].as_array().into_iter().flatten()
-                        .map(|actual| json!({
-                            "name": text(&actual["name"]),
-                            "target": text(&actual["target_text"]),
-                            "actual": text(&actual["actual"]),
-                            "met": match actual["met"].as_bool() {
-                                Some(true) => "Met",
-                                Some(false) => "Not met",
-                                None => "",
-                            },
-                        }))
-                        .collect::<Vec<_>>(),
+                    "indicators": records::indicator_actuals(&project["indicator_actuals"]),
                     "actions": text(&project["actions"]),
                     "rag": {
                         "achieved": rag == "achieved",

@@ -2,9 +2,9 @@
 //! the routes every kind has. Each kind's `http` module declares its routes (paths, OpenAPI
 //! descriptions) as plain functions that call these.
 
-use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -330,9 +330,38 @@ pub mod handle {
         Ok(HttpResponse::Ok().json(found))
     }
 
+    /// A document of a kind with a paper form: as JSON, or as its record when the client asks
+    /// for a PDF.
+    pub async fn read_or_record<D: Recorded>(
+        req: &HttpRequest,
+        state: State,
+        caller: Caller,
+        id: i64,
+    ) -> Result<HttpResponse, ApiError> {
+        if records::http::prefers_pdf(req) {
+            return record::<D>(state, caller, id, None).await;
+        }
+        read::<D>(state, caller, id).await
+    }
+
+    /// One snapshot of a kind with a paper form: as JSON with the SHA-256 of its record, or as
+    /// that record when the client asks for a PDF.
+    pub async fn version_or_record<D: Recorded>(
+        req: &HttpRequest,
+        state: State,
+        caller: Caller,
+        id: i64,
+        number: i32,
+    ) -> Result<HttpResponse, ApiError> {
+        if records::http::prefers_pdf(req) {
+            return record::<D>(state, caller, id, Some(number)).await;
+        }
+        recorded_version::<D>(state, caller, id, number).await
+    }
+
     /// One snapshot read as JSON by a kind with a paper form: with the SHA-256 of its record,
     /// rendered and kept at the first reading.
-    pub async fn recorded_version<D: Recorded>(
+    async fn recorded_version<D: Recorded>(
         state: State,
         caller: Caller,
         id: i64,
@@ -351,7 +380,7 @@ pub mod handle {
     }
 
     /// A document, or one of its versions, as its PDF/A record (`Accept: application/pdf`).
-    pub async fn record<D: Recorded>(
+    async fn record<D: Recorded>(
         state: State,
         caller: Caller,
         id: i64,

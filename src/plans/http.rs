@@ -16,7 +16,6 @@ use crate::http::extract::{JsonBody, QueryParams, SyncListing};
 use crate::http::problem::ApiError;
 use crate::lifecycle::http::{ChangesRequest, DryRun, IfMatch, act, confirm_declarant, handle};
 use crate::pagination::{ChangedSince, Page, PageParams};
-use crate::records;
 use crate::signatures::{Signature, SignatureInput};
 use crate::versions::{Version, VersionSummary};
 use crate::workflow::Transition;
@@ -90,11 +89,7 @@ pub async fn get_plan(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    if records::http::prefers_pdf(&req) {
-        return handle::record::<Plan>(state, caller, id, None).await;
-    }
-    handle::read::<Plan>(state, caller, id).await
+    handle::read_or_record::<Plan>(&req, state, caller, id.into_inner()).await
 }
 
 /// Replace a draft plan's lines (the partnership's manager). Lines are matched by number, so returns and reports citing a line keep citing it.
@@ -310,10 +305,7 @@ pub async fn plan_version(
     path: web::Path<(i64, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, number) = path.into_inner();
-    if records::http::prefers_pdf(&req) {
-        return handle::record::<Plan>(state, caller, id, Some(number)).await;
-    }
-    handle::recorded_version::<Plan>(state, caller, id, number).await
+    handle::version_or_record::<Plan>(&req, state, caller, id, number).await
 }
 
 /// Its history: every edit and transition, oldest first.

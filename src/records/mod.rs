@@ -275,6 +275,28 @@ pub fn pounds(amount: &Value) -> String {
     format!("{sign}£{grouped}.{pence}")
 }
 
+/// Indicators' actuals as the forms list them: name, target, actual, and whether it was met.
+pub fn indicator_actuals(actuals: &Value) -> Vec<Value> {
+    let text = |value: &Value| value.as_str().unwrap_or("").to_owned();
+    actuals
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|actual| {
+            serde_json::json!({
+                "name": text(&actual["name"]),
+                "target": text(&actual["target_text"]),
+                "actual": text(&actual["actual"]),
+                "met": match actual["met"].as_bool() {
+                    Some(true) => "Met",
+                    Some(false) => "Not met",
+                    None => "",
+                },
+            })
+        })
+        .collect()
+}
+
 /// A date as the forms write a deadline: "Friday 3 November 2017" from "2017-11-03"; empty when
 /// there is none.
 pub fn long_date(date: &Value) -> String {
