@@ -7,13 +7,12 @@ use serde_json::{Value, json};
 
 use super::FinalReport;
 use crate::lifecycle::record::Recorded;
-use crate::records::{self, Form};
+use crate::records::{self, Form, text};
 
 impl Recorded for FinalReport {
     const FORM: Form = Form::FinalReport;
 
     fn form_fields(report: &Value) -> Value {
-        let text = |value: &Value| value.as_str().unwrap_or("").to_owned();
         let lines: Vec<Value> = report["lines"]
             .as_array()
             .into_iter()

@@ -8,13 +8,12 @@ use serde_json::{Value, json};
 use super::HalfYearReturn;
 use super::rules::letter;
 use crate::lifecycle::record::Recorded;
-use crate::records::{self, Form};
+use crate::records::{self, Form, text};
 
 impl Recorded for HalfYearReturn {
     const FORM: Form = Form::HalfYearReturn;
 
     fn form_fields(ret: &Value) -> Value {
-        let text = |value: &Value| value.as_str().unwrap_or("").to_owned();
         let projects: Vec<Value> = ret["projects"]
             .as_array()
             .into_iter()

@@ -367,15 +367,24 @@ pub mod handle {
         id: i64,
         number: i32,
     ) -> Result<HttpResponse, ApiError> {
-        let kept = kept_record::<D>(&state, caller.clone(), id, number).await?;
-        let mut found = state
+        let of = move || RecordOf {
+            kind: D::KIND.as_str(),
+            document_id: id,
+            number,
+        };
+        let asker = caller.clone();
+        let (mut found, kept) = state
             .db
             .run(move |conn| {
-                let document = locate::<D>(conn, &caller, id)?;
-                versions::get(conn, &document, number)
+                let document = locate::<D>(conn, &asker, id)?;
+                Ok((versions::get(conn, &document, number)?, store::kept_sha256(conn, of())?))
             })
             .await?;
-        found.record_sha256 = Some(kept.record_sha256);
+        let kept = match kept {
+            Some(kept) => kept,
+            None => kept_record::<D>(&state, caller, id, number).await?.record_sha256,
+        };
+        found.record_sha256 = Some(kept);
         Ok(HttpResponse::Ok().json(found))
     }
 

@@ -6,13 +6,12 @@ use serde_json::{Value, json};
 
 use super::Plan;
 use crate::lifecycle::record::Recorded;
-use crate::records::{self, Form};
+use crate::records::{self, Form, text};
 
 impl Recorded for Plan {
     const FORM: Form = Form::Plan;
 
     fn form_fields(plan: &Value) -> Value {
-        let text = |value: &Value| value.as_str().unwrap_or("").to_owned();
         let decisions = plan["review"]["decisions"].as_array().cloned().unwrap_or_default();
         let decision_of = |number: &Value| {
             decisions

@@ -275,9 +275,13 @@ pub fn pounds(amount: &Value) -> String {
     format!("{sign}£{grouped}.{pence}")
 }
 
+/// A text of a document's JSON as printed: empty when there is none.
+pub fn text(value: &Value) -> String {
+    value.as_str().unwrap_or("").to_owned()
+}
+
 /// Indicators' actuals as the forms list them: name, target, actual, and whether it was met.
 pub fn indicator_actuals(actuals: &Value) -> Vec<Value> {
-    let text = |value: &Value| value.as_str().unwrap_or("").to_owned();
     actuals
         .as_array()
         .into_iter()

@@ -11,7 +11,7 @@ use crate::auth::Caller;
 use crate::canonical;
 use crate::db::DbConnection;
 use crate::error::Error;
-use crate::records::{self, Form, Sheet};
+use crate::records::{self, Form, Sheet, text};
 
 /// Which fund report a paper shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,10 +111,6 @@ const PARTNERSHIP_AMOUNTS: [&str; 10] = [
     "spent",
     "unspent",
 ];
-
-fn text(value: &Value) -> String {
-    value.as_str().unwrap_or("").to_owned()
-}
 
 /// The paper of a fund report as of a day: the report for the filter's fund years, each year
 /// computed on its own so its totals are that year's. `check_at` is the report's address in the
