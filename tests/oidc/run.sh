@@ -80,12 +80,20 @@ BASE="http://127.0.0.1:$PORT"
 CSPFUND_BIND="127.0.0.1:$PORT" CSPFUND_PUBLIC_URL="$BASE" CSPFUND_LOG=warn CSPFUND_OIDC_ISSUERS="$WORK/issuers.json" \
     CSPFUND_OIDC_KEY_REFETCH_INTERVAL=1 "$BINARY" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 50); do
-    curl -sf "$BASE/health/ready" >/dev/null && curl -sf "$PLYMOUTH/.well-known/openid-configuration" >/dev/null && break
-    sleep 0.2
-done
-curl -sf "$TORBAY/.well-known/openid-configuration" >/dev/null || { cat "$WORK/provider.log"; exit 1; }
-curl -sf "$BASE/health/ready" >/dev/null || { cat "$WORK/server.log"; exit 1; }
+# Each issuer makes an RSA key as it starts, which on a busy machine can take seconds: wait for
+# every issuer and the service, up to a minute, and name the one that did not come up.
+ready() {
+    local url=$1 log=$2
+    for _ in $(seq 1 300); do
+        curl -sf "$url" >/dev/null && return
+        sleep 0.2
+    done
+    say "no answer from $url within 60 s"
+    cat "$log"
+    exit 1
+}
+for issuer in "$OPCC" "$PLYMOUTH" "$TORBAY"; do ready "$issuer/.well-known/openid-configuration" "$WORK/provider.log"; done
+ready "$BASE/health/ready" "$WORK/server.log"
 
 AUDIENCE=$AUDIENCE SIGNING_MAX_AGE=$SIGNING_MAX_AGE "$TOOLS/bin/python" tests/oidc/check.py "$BASE" "$OPCC" "$PLYMOUTH" "$TORBAY" ||
     { tail -20 "$WORK/server.log"; tail -20 "$WORK/provider.log"; exit 1; }
