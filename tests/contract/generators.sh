@@ -46,9 +46,8 @@ if [ "$("$TOOLS/node/node_modules/.bin/tsc" --version 2>/dev/null)" != "Version 
 fi
 
 WORK=$(mktemp -d)
-SERVER_PID=
 cleanup() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && { wait "$SERVER_PID" 2>/dev/null || true; }
+    declare -F stop_demo_server >/dev/null && stop_demo_server
     rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -7,11 +7,12 @@
 # code read by `zbarimg`; first pages drawn by `pdftoppm` into target/records/ for a person to
 # look at. poppler-utils, qpdf and zbar-tools are Debian's, installed pinned.
 #
-# Usage: tests/records/run.sh BINARY
+# Usage: tests/records/run.sh BINARY [postgres://server/ URL to make a scratch database on]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 BINARY=$(realpath "$1")
+POSTGRES_SERVER=${2:-}
 POPPLER_VERSION=22.12.0-2+deb12u3
 QPDF_VERSION=11.3.0-1+deb12u1
 ZBAR_VERSION=0.23.92-7+deb12u1
@@ -23,15 +24,14 @@ if [ "$(dpkg-query -W -f '${Version}' poppler-utils 2>/dev/null)" != "$POPPLER_V
 fi
 
 WORK=$(mktemp -d)
-SERVER_PID=
 cleanup() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && { wait "$SERVER_PID" 2>/dev/null || true; }
+    declare -F stop_demo_server >/dev/null && stop_demo_server
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-# A live server with the demo's records, on SQLite in a scratch directory.
+# A live server with the demo's records, in a scratch database.
 # shellcheck source=../demo_server.sh
 source "$(dirname "$0")/../demo_server.sh"
 mkdir -p target/records
-python3 "$(dirname "$0")/check.py" "$BASE" "$WORK" target/records
+python3 "$(dirname "$0")/check.py" "$BASE" "$WORK" target/records | sed "s/\$/ ($DATABASE)/"
