@@ -1,7 +1,8 @@
 //! Checking a record without an account: what the service keeps under a SHA-256 printed on a
 //! record (its content's) or computed from the file (the record's own). Whoever holds the paper
 //! learns which version it is and who signed it, never the content; a SHA-256 nobody was given
-//! cannot be guessed. Two indexed reads of at most [`MOST`] rows: bounded work for a stranger.
+//! cannot be guessed. At most [`MOST`] versions, each a handful of indexed reads: bounded work
+//! for a stranger.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
