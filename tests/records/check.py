@@ -74,6 +74,20 @@ def qr_code(file, page, work):
     return read.stdout.strip()
 
 
+def shows_all(text, expected, what):
+    """Fails unless every expected string is in `text`, read with its line breaks as spaces."""
+    flat = " ".join(text.split())
+    for part in expected:
+        if part not in flat:
+            fail(f"{what} lacks {part!r}")
+
+
+def draft_on_every_page(pages, what):
+    unmarked = [number for number, page in enumerate(pages, 1) if "DRAFT" not in page]
+    if unmarked:
+        fail(f"{what}'s pages {unmarked} do not say DRAFT")
+
+
 def in_order(text, *parts):
     """Whether `parts` appear in `text` in this order."""
     at = 0
@@ -92,12 +106,10 @@ def check_return(base, work, pictures, reviewer):
     manager, treasurer = signatures[0]["printed_name"], signatures[1]["printed_name"]
     file, text, pages = record(base, path, reviewer, work, "return-accepted")
     flat = " ".join(text.split())
-    for expected in RETURN_FIGURES + ["HALF YEAR REPORT RETURN – COMMUNITY SAFETY FUND 2017-18",
+    shows_all(text, RETURN_FIGURES + ["HALF YEAR REPORT RETURN – COMMUNITY SAFETY FUND 2017-18",
                                       "Friday 3 November 2017", "October 2017", "(Project A)", "(Project H)",
                                       "Outcomes Achieved", "On Track to Achieve", "Not Achieved/Behind Schedule",
-                                      "£195,000.00", "£150,000.00"]:
-        if expected not in flat:
-            fail(f"the return's text lacks {expected!r}")
+                                      "£195,000.00", "£150,000.00"], "the return's text")
     if not in_order(flat, "TO BE COMPLETED AND SIGNED BY CSP MANAGER", manager,
                     "TO BE SIGNED BY TREASURER / CFO", treasurer):
         fail(f"the return does not show {manager} under the CSP manager's block and {treasurer} under the treasurer's")
@@ -136,31 +148,23 @@ def check_final_report(base, work, pictures, reviewer):
     reports = json.loads(call(base, "/api/v1/final-reports?fund_year=2017-18&partnership_id=1", reviewer)[0])
     path = f"/api/v1/final-reports/{reports['items'][0]['id']}"
     file, text, pages = record(base, path, reviewer, work, "final-report-draft")
-    flat = " ".join(text.split())
-    for expected in ["Final Evaluation Report", "£400,568.00 (+ carried forward £27,678.00", "£160,200.00",
+    shows_all(text, ["Final Evaluation Report", "£400,568.00 (+ carried forward £27,678.00", "£160,200.00",
                      "£16,046.00", "Spent £16,486.00", "£440.00", "£428,246.00",
-                     "Infrastructure underspend meets the ASB overspend"]:
-        if expected not in flat:
-            fail(f"the final report's text lacks {expected!r}")
-    unmarked = [number for number, page in enumerate(pages, 1) if "DRAFT" not in page]
-    if unmarked:
-        fail(f"the draft final report's pages {unmarked} do not say DRAFT")
+                     "Infrastructure underspend meets the ASB overspend"], "the final report's text")
+    draft_on_every_page(pages, "the draft final report")
     picture(file, pictures, "final-report-draft")
     return len(pages)
 
 
 def check_fund_reports(base, work, pictures, reviewer):
     file, text, _ = record(base, "/api/v1/reports/fund-by-partnership", reviewer, work, "fund-by-partnership")
-    flat = " ".join(text.split())
-    for expected in ["Fund year 2017 – 2018", "Fund year 2021 – 2022", "Safer Torbay", "£400,568.00",
-                     "£27,678.00", "£428,246.00", "£200,284.00", "£195,000.00", "£150,000.00", "£45,000.00"]:
-        if expected not in flat:
-            fail(f"the fund by partnership lacks {expected!r}")
+    shows_all(text, ["Fund year 2017 – 2018", "Fund year 2021 – 2022", "Safer Torbay", "£400,568.00",
+                     "£27,678.00", "£428,246.00", "£200,284.00", "£195,000.00", "£150,000.00", "£45,000.00"],
+              "the fund by partnership")
     picture(file, pictures, "fund-by-partnership")
     file, text, _ = record(base, "/api/v1/reports/fund-by-priority", reviewer, work, "fund-by-priority")
-    for expected in ["Fund year 2017 – 2018", "Protecting people at risk of abuse", "Total (each line once)"]:
-        if expected not in " ".join(text.split()):
-            fail(f"the fund by priority lacks {expected!r}")
+    shows_all(text, ["Fund year 2017 – 2018", "Protecting people at risk of abuse", "Total (each line once)"],
+              "the fund by priority")
     picture(file, pictures, "fund-by-priority")
 
 
@@ -183,13 +187,10 @@ def main(base, work, pictures):
     path = f"/api/v1/plans/{plans[0]['id']}"
 
     file, text, pages = record(base, path, reviewer, work, "plan-draft")
-    for expected in FIGURES + ["Spending Intentions Plan", "Community Safety Partnership Fund 2021 – 2022",
-                               "Safer Plymouth Partnership", "3. Protecting people at risk of", "Approved"]:
-        if expected not in text:
-            fail(f"the draft's text lacks {expected!r}")
-    unmarked = [number for number, page in enumerate(pages, 1) if "DRAFT" not in page]
-    if unmarked:
-        fail(f"the draft's pages {unmarked} do not say DRAFT")
+    shows_all(text, FIGURES + ["Spending Intentions Plan", "Community Safety Partnership Fund 2021 – 2022",
+                               "Safer Plymouth Partnership", "3. Protecting people at risk of", "Approved"],
+              "the draft's text")
+    draft_on_every_page(pages, "the draft")
     picture(file, pictures, "plan-draft")
 
     plan = json.loads(call(base, path, manager)[0])
@@ -199,9 +200,8 @@ def main(base, work, pictures):
     submitted = versions[-1]
     signatures = json.loads(call(base, path + "/signatures", reviewer)[0])
     file, text, pages = record(base, f"{path}/versions/{submitted['number']}", reviewer, work, "plan-submitted")
-    for expected in FIGURES + [signatures[0]["printed_name"], submitted["content_sha256"]]:
-        if expected not in text.replace("\n", " "):
-            fail(f"the submitted version's text lacks {expected!r}")
+    shows_all(text, FIGURES + [signatures[0]["printed_name"], submitted["content_sha256"]],
+              "the submitted version's text")
     if "DRAFT" in text:
         fail("the submitted version still says DRAFT")
     picture(file, pictures, "plan-submitted")
